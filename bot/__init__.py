@@ -1,0 +1,1 @@
+"""hivecord: Hive communities mirrored into Discord."""
