@@ -1,0 +1,183 @@
+"""`hivecord run | ingest | search | check-config`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bot.config import Config, ConfigError, load_config, resolve_config_path
+
+log = logging.getLogger("hivecord")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load(args: argparse.Namespace) -> Config:
+    path = resolve_config_path(args.config)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(f"config: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _stop_on_signals(stop: Any) -> None:
+    """SIGINT and SIGTERM (a container's stop) both end the run cleanly, after the batch in hand."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+
+
+async def _ingest(config: Config, from_block: int | None, to_block: int | None) -> int:
+    from bot.hive.client import HiveClient
+    from bot.hive.follower import Follower
+    from bot.progress import ProgressReporter
+    from bot.store.store import Store
+
+    store = await Store.open(config.database.path)
+    try:
+        cursor = await store.cursor()
+        if cursor is not None and from_block is not None and from_block != cursor + 1:
+            log.info("the store already holds blocks up to %d: resuming there, not at --from-block %d",
+                     cursor, from_block)
+        start: int | str = from_block if from_block is not None else config.hive.start_block
+        first = (cursor + 1) if cursor is not None else (from_block or 0)
+        reporter = ProgressReporter(first)
+        async with HiveClient(
+            config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
+        ) as client:
+            follower = Follower(
+                client,
+                store,
+                config.hive.communities,
+                batch_size=config.hive.batch_size,
+                poll_interval=config.hive.poll_interval,
+                start_block=start,  # type: ignore[arg-type]
+                stop_at=to_block,
+                on_progress=reporter,
+            )
+            _stop_on_signals(follower.stop)
+            await follower.run()
+            reporter.finish()
+        done = follower.cursor
+        log.info("stored up to block %s; %d events written", done, follower.events_written)
+        if to_block is not None and (done is None or done < to_block):
+            return 1  # stopped by a signal before the end
+        return 0
+    finally:
+        await store.close()
+
+
+async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
+    from bot.search import search
+    from bot.store.store import Store
+
+    store = await Store.open(config.database.path)
+    try:
+        page = await search(store, query, limit=limit)
+    finally:
+        await store.close()
+    if as_json:
+        out = [
+            {
+                "author": h.post.author,
+                "permlink": h.post.permlink,
+                "community": h.post.community,
+                "title": h.post.title,
+                "series": h.post.series,
+                "tags": list(h.post.tags),
+                "url": h.post.url,
+                "created": h.post.created_at,
+                "updated": h.post.updated_at,
+                "votes": h.post.vote_count,
+                "body": h.post.body,
+            }
+            for h in page.hits
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not page.hits:
+        print(f"No review matches {query!r}.")
+        return 0
+    for i, h in enumerate(page.hits, 1):
+        excerpt = " ".join(h.excerpt.replace("\x02", "").replace("\x03", "").split())
+        print(f"{i}. {h.post.title}  [{h.post.series or 'no series'}]  by @{h.post.author}, {h.post.created_at}")
+        print(f"   {h.post.url}")
+        print(f"   {excerpt[:200]}")
+    print(f"{len(page.hits)} of {page.total} shown.")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hivecord", description="Hive communities, mirrored into Discord.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", help="config file (default: $HIVECORD_CONFIG, else ./config.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", parents=[common], help="run the bot (token from $DISCORD_TOKEN)")
+    ingest = sub.add_parser("ingest", parents=[common], help="follow the chain into the database, no Discord")
+    ingest.add_argument("--from-block", type=_positive, metavar="N", help="first block, when the database is new")
+    ingest.add_argument("--to-block", type=_positive, metavar="N", help="exit once this block is stored")
+    search = sub.add_parser("search", parents=[common], help="search the stored reviews")
+    search.add_argument("query")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N")
+    search.add_argument("--json", action="store_true", help="print a JSON list")
+    sub.add_parser("check-config", parents=[common], help="validate the config file and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check-config":
+        path = resolve_config_path(args.config)
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            for line in exc.problems:
+                print(line, file=sys.stderr)
+            print(f"{path}: {len(exc.problems)} problem(s) found", file=sys.stderr)
+            return 1
+        print(f"{path}: OK")
+        return 0
+    config = _load(args)
+    _setup_logging(config.logging.level)
+    if args.command == "ingest":
+        if args.from_block and args.to_block and args.to_block < args.from_block:
+            print("--to-block must not be below --from-block", file=sys.stderr)
+            return 2
+        return asyncio.run(_ingest(config, args.from_block, args.to_block))
+    if args.command == "search":
+        return asyncio.run(_search(config, args.query, args.limit, args.json))
+    if args.command == "run":
+        from bot.runner import run_bot
+
+        return run_bot(config)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

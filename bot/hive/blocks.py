@@ -1,0 +1,166 @@
+"""Typed decoding of block_api answers: only the ops the bot acts on are decoded past their type."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class RawOp(msgspec.Struct):
+    type: str
+    value: msgspec.Raw  # left undecoded unless the type is one we act on
+
+
+class Transaction(msgspec.Struct):
+    operations: list[RawOp]
+
+
+class Block(msgspec.Struct):
+    block_id: str
+    timestamp: str
+    transactions: list[Transaction] = []
+
+    @property
+    def number(self) -> int:
+        # Blocks carry no number field: the id starts with it in hex.
+        return int(self.block_id[:8], 16)
+
+
+class BlockRange(msgspec.Struct):
+    # Each block stays raw here so one malformed block cannot spoil the range (see decode_block).
+    blocks: list[msgspec.Raw]
+
+
+class _LooseBlock(msgspec.Struct):
+    block_id: str
+    timestamp: str
+    transactions: list[msgspec.Raw] = []
+
+
+class _LooseTransaction(msgspec.Struct):
+    operations: list[msgspec.Raw] = []
+
+
+class MalformedBlock(ValueError):
+    """A block without a usable id or timestamp: no number can be given to it."""
+
+
+class CommentOp(msgspec.Struct):
+    parent_author: str
+    parent_permlink: str
+    author: str
+    permlink: str
+    title: str = ""
+    body: str = ""
+    json_metadata: str = ""
+
+
+class CommentHead(msgspec.Struct):
+    """The routing fields of a comment: cheap to decode, the body is skipped not copied."""
+
+    parent_author: str
+    parent_permlink: str
+    author: str
+    permlink: str
+
+
+class VoteOp(msgspec.Struct):
+    voter: str
+    author: str
+    permlink: str
+    weight: int
+
+
+class DeleteCommentOp(msgspec.Struct):
+    author: str
+    permlink: str
+
+
+class Asset(msgspec.Struct):
+    amount: str
+    precision: int
+    nai: str
+
+
+class EffectiveVote(msgspec.Struct):
+    voter: str
+    author: str
+    permlink: str
+    rshares: int | str = 0
+    pending_payout: Asset | str | None = None
+
+
+class VirtualOpValue(msgspec.Struct):
+    type: str
+    value: msgspec.Raw
+
+
+class VirtualOp(msgspec.Struct):
+    block: int
+    op: VirtualOpValue
+
+
+class VirtualOpsPage(msgspec.Struct):
+    ops: list[VirtualOp] = []
+    next_block_range_begin: int = 0
+    next_operation_begin: int = 0
+
+
+class GlobalProperties(msgspec.Struct):
+    head_block_number: int
+    last_irreversible_block_num: int
+    time: str = ""
+
+
+_NAI_SYMBOL = {"@@000000013": "HBD", "@@000000021": "HIVE", "@@000000037": "VESTS"}
+
+
+def format_asset(asset: Asset | str | None) -> str | None:
+    """Both asset forms (block_api's NAI object, condenser's string) as "1.234 HBD"."""
+    if asset is None:
+        return None
+    if isinstance(asset, str):
+        return asset.strip() or None
+    symbol = _NAI_SYMBOL.get(asset.nai)
+    if symbol is None or not asset.amount.lstrip("-").isdigit() or not 0 <= asset.precision <= 12:
+        return None
+    value = int(asset.amount)
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10**asset.precision)
+    if asset.precision == 0:
+        return f"{sign}{whole} {symbol}"
+    return f"{sign}{whole}.{frac:0{asset.precision}d} {symbol}"
+
+
+_block = msgspec.json.Decoder(Block)
+_loose_block = msgspec.json.Decoder(_LooseBlock)
+_loose_trx = msgspec.json.Decoder(_LooseTransaction)
+_op = msgspec.json.Decoder(RawOp)
+
+
+def decode_block(raw: msgspec.Raw | bytes) -> tuple[Block, int]:
+    """The block with every well-formed op, and how many malformed ops or transactions were dropped."""
+    try:
+        return _block.decode(raw), 0
+    except msgspec.MsgspecError:
+        pass
+    try:
+        loose = _loose_block.decode(raw)
+        int(loose.block_id[:8], 16)
+    except (msgspec.MsgspecError, ValueError) as exc:
+        raise MalformedBlock(str(exc)) from None
+    dropped = 0
+    transactions: list[Transaction] = []
+    for raw_trx in loose.transactions:
+        try:
+            trx = _loose_trx.decode(raw_trx)
+        except msgspec.MsgspecError:
+            dropped += 1
+            continue
+        ops: list[RawOp] = []
+        for raw_op in trx.operations:
+            try:
+                ops.append(_op.decode(raw_op))
+            except msgspec.MsgspecError:
+                dropped += 1
+        transactions.append(Transaction(ops))
+    return Block(loose.block_id, loose.timestamp, transactions), dropped

@@ -1,0 +1,263 @@
+"""Async JSON-RPC client over several Hive nodes: fails over, backs off, never gives up on the chain."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import msgspec
+
+from bot.hive.blocks import GlobalProperties
+
+log = logging.getLogger("hivecord.hive")
+
+T = TypeVar("T")
+
+
+class RpcErrorBody(msgspec.Struct):
+    code: int = 0
+    message: str = ""
+    data: Any = None
+
+
+class Envelope(msgspec.Struct, Generic[T]):
+    result: T | None = None
+    error: RpcErrorBody | None = None
+
+
+class RpcError(Exception):
+    """Every node answered this call with a JSON-RPC error: the call itself is refused."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(f"{method}: RPC error {code}: {message}")
+        self.method = method
+        self.code = code
+        self.message = message
+
+
+class BadAnswer(Exception):
+    """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
+
+
+@dataclass
+class NodeState:
+    url: str
+    failures: int = 0
+    retry_at: float = 0.0
+    head: int | None = None
+    last_error: str = ""
+    requests: int = 0
+
+
+@dataclass
+class _Call:
+    rpc_errors: dict[str, RpcErrorBody] = field(default_factory=dict)
+
+
+class HiveClient:
+    """Sends each call to the current node; on any failure moves to the next with backoff.
+
+    Transport faults (timeouts, HTTP errors, truncated or invalid JSON, wrong answers, a lagging
+    head) are retried forever across nodes, since the follower must not lose its place. A JSON-RPC
+    error from every node in turn means the call itself is refused and is raised as RpcError.
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        *,
+        timeout: float = 10.0,
+        max_head_lag: int = 20,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        user_agent: str = "hivecord",
+    ) -> None:
+        if not nodes:
+            raise ValueError("at least one Hive node is needed")
+        self.nodes = [NodeState(url) for url in nodes]
+        self.timeout = timeout
+        self.max_head_lag = max_head_lag
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._current = 0
+        self._ids = itertools.count(1)
+        self._session: aiohttp.ClientSession | None = None
+        self._headers = {"Content-Type": "application/json", "User-Agent": user_agent}
+        self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+    @property
+    def current_node(self) -> str:
+        return self.nodes[self._current].url
+
+    @property
+    def best_head(self) -> int | None:
+        heads = [n.head for n in self.nodes if n.head is not None]
+        return max(heads) if heads else None
+
+    async def __aenter__(self) -> HiveClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=8, ttl_dns_cache=300),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _decoder(self, result_type: Any) -> msgspec.json.Decoder[Any]:
+        decoder = self._decoders.get(result_type)
+        if decoder is None:
+            decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])  # type: ignore[valid-type]
+        return decoder
+
+    async def _post(self, node: NodeState, payload: bytes) -> bytes:
+        node.requests += 1
+        async with self._get_session().post(node.url, data=payload, headers=self._headers) as resp:
+            body = await resp.read()
+            if resp.status != 200:
+                raise aiohttp.ClientResponseError(
+                    resp.request_info, resp.history, status=resp.status, message=resp.reason or ""
+                )
+            return body
+
+    async def _next_node(self) -> NodeState:
+        """The current node if it may be asked now, else the next one; waits when all are backing off."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            for step in range(len(self.nodes)):
+                index = (self._current + step) % len(self.nodes)
+                if self.nodes[index].retry_at <= now:
+                    if index != self._current:
+                        log.info("using Hive node %s", self.nodes[index].url)
+                    self._current = index
+                    return self.nodes[index]
+            wait = min(n.retry_at for n in self.nodes) - now
+            log.warning(
+                "every Hive node is failing (%s); retrying in %.1f s",
+                "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes),
+                wait,
+            )
+            await asyncio.sleep(wait)
+
+    def _fail(self, node: NodeState, reason: str) -> None:
+        node.failures += 1
+        node.last_error = reason
+        delay = min(self.backoff_max, self.backoff_base * 2 ** (node.failures - 1))
+        node.retry_at = asyncio.get_running_loop().time() + delay
+        others = [n for n in self.nodes if n is not node]
+        nxt = min(others, key=lambda n: n.retry_at).url if others else node.url
+        log.warning("Hive node %s failed: %s; backing off %.1f s, trying %s", node.url, reason, delay, nxt)
+        self._current = (self.nodes.index(node) + 1) % len(self.nodes)
+
+    async def call(
+        self,
+        method: str,
+        params: Any,
+        result_type: Any = Any,
+        *,
+        check: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds."""
+        decoder = self._decoder(result_type)
+        state = _Call()
+        while True:
+            node = await self._next_node()
+            payload = msgspec.json.encode(
+                {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+            )
+            try:
+                raw = await self._post(node, payload)
+                envelope = decoder.decode(raw)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._fail(node, f"{method}: {_describe(exc)}")
+                continue
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                self._fail(node, f"{method}: malformed answer ({exc})")
+                continue
+            if envelope.error is not None:
+                state.rpc_errors[node.url] = envelope.error
+                if len(state.rpc_errors) >= len(self.nodes):
+                    raise RpcError(method, envelope.error.code, envelope.error.message)
+                self._fail(node, f"{method}: RPC error {envelope.error.code}: {envelope.error.message[:200]}")
+                continue
+            if envelope.result is None:
+                self._fail(node, f"{method}: answer has neither result nor error")
+                continue
+            try:
+                if check is not None:
+                    check(envelope.result)
+            except BadAnswer as exc:
+                self._fail(node, f"{method}: {exc}")
+                continue
+            node.failures = 0
+            return envelope.result
+
+    async def properties(self) -> GlobalProperties:
+        """Dynamic global properties from a node whose head keeps up with the best head seen."""
+
+        def keeps_up(props: GlobalProperties) -> None:
+            node = self.nodes[self._current]
+            node.head = props.head_block_number
+            best = self.best_head or props.head_block_number
+            if best - props.head_block_number > self.max_head_lag:
+                raise BadAnswer(f"head {props.head_block_number} lags the best head {best}")
+
+        props: GlobalProperties = await self.call(
+            "database_api.get_dynamic_global_properties", {}, GlobalProperties, check=keeps_up
+        )
+        return props
+
+    async def probe(self) -> None:
+        """Ask every node for its head once, so a node stuck behind is noticed before it is relied on."""
+
+        async def one(node: NodeState) -> None:
+            payload = msgspec.json.encode(
+                {"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}
+            )
+            try:
+                raw = await self._post(node, payload)
+                envelope = self._decoder(GlobalProperties).decode(raw)
+            except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                node.last_error = _describe(exc)
+                return
+            if envelope.result is not None:
+                node.head = envelope.result.head_block_number
+
+        await asyncio.gather(*(one(n) for n in self.nodes))
+        best = self.best_head
+        if best is None:
+            return
+        for node in self.nodes:
+            if node.head is not None and best - node.head > self.max_head_lag:
+                log.warning("Hive node %s is %d blocks behind the best head; skipping it", node.url, best - node.head)
+                self._fail(node, f"head {node.head} lags the best head {best}")
+        # Start on the first healthy node in the configured order.
+        loop_now = asyncio.get_running_loop().time()
+        for index, node in enumerate(self.nodes):
+            if node.retry_at <= loop_now and node.head is not None:
+                self._current = index
+                break
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"HTTP {exc.status}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return text[:200]

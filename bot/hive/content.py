@@ -1,0 +1,105 @@
+"""What a post's raw fields mean: edits merged, metadata read, cover image and series found."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from diff_match_patch import diff_match_patch
+
+from bot.series import detect_series, series_key
+from bot.text import safe_url
+
+MAX_TAGS = 25
+MAX_TAG_LEN = 64
+_COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
+# Markdown images, HTML <img src>, and bare image links, in body order.
+_BODY_IMAGE = re.compile(
+    r"!\[[^\]]*\]\(\s*(?P<md>[^)\s]+)|<img[^>]*?\ssrc\s*=\s*[\"']?(?P<html>[^\"'\s>]+)"
+    r"|(?P<bare>https://\S+?\.(?:png|jpe?g|gif|webp))(?=[\s)\"'<]|$)",
+    re.IGNORECASE,
+)
+_dmp = diff_match_patch()
+
+
+def merge_body(stored: str, incoming: str) -> str:
+    """The body after an edit: hivemind's rule, a patch if the text parses as one, else the full text."""
+    if not incoming:
+        return stored
+    if incoming.startswith("@@ "):
+        try:
+            patches = _dmp.patch_fromText(incoming)
+        except Exception:  # the library raises ValueError, and worse on hostile input
+            return incoming
+        if patches:
+            try:
+                merged, _applied = _dmp.patch_apply(patches, stored)
+            except Exception:
+                return stored
+            return str(merged)
+    return incoming
+
+
+@dataclass(frozen=True, slots=True)
+class PostFacts:
+    tags: tuple[str, ...]
+    image: str | None
+    series: str | None
+    series_key: str | None
+
+
+def read_metadata(json_metadata: str) -> dict[str, Any]:
+    """json_metadata is a JSON string that may be empty, invalid, or not an object."""
+    if not json_metadata:
+        return {}
+    try:
+        data = msgspec.json.decode(json_metadata)
+    except msgspec.MsgspecError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_tags(metadata: dict[str, Any]) -> tuple[str, ...]:
+    raw = metadata.get("tags")
+    if isinstance(raw, str):
+        raw = raw.split()
+    if not isinstance(raw, list):
+        return ()
+    tags: list[str] = []
+    for tag in raw:
+        if not isinstance(tag, str):
+            continue
+        tag = tag.strip().lower()[:MAX_TAG_LEN]
+        if tag and not _COMMUNITY_ID.match(tag) and tag not in tags:
+            tags.append(tag)
+        if len(tags) >= MAX_TAGS:
+            break
+    return tuple(tags)
+
+
+def cover_image(metadata: dict[str, Any], body: str) -> str | None:
+    """json_metadata.image[0], else the first image of the body; https only (Discord proxies those)."""
+    images = metadata.get("image")
+    candidates: list[object] = []
+    if isinstance(images, list) and images:
+        candidates.append(images[0])
+    elif isinstance(images, str):
+        candidates.append(images)
+    for found in _BODY_IMAGE.finditer(body[:100_000]):
+        candidates.append(found.group("md") or found.group("html") or found.group("bare"))
+        break
+    for candidate in candidates:
+        url = safe_url(candidate)
+        if url is not None and url.lower().startswith("https://"):
+            return url
+    return None
+
+
+def describe_post(title: str, json_metadata: str, body: str, community: str | None) -> PostFacts:
+    metadata = read_metadata(json_metadata)
+    tags = read_tags(metadata)
+    series = detect_series(title, tags, community)
+    key = series_key(series) if series else None
+    return PostFacts(tags=tags, image=cover_image(metadata, body), series=series, series_key=key or None)

@@ -1,0 +1,157 @@
+"""Chain events: what a block means to hivecord, decoded from only the ops that matter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import msgspec
+
+from bot.hive.blocks import Block, CommentHead, CommentOp, DeleteCommentOp, VoteOp
+from bot.hive.hivebuzz import Badge, is_hivebuzz_notice, parse_badge
+
+
+@dataclass(frozen=True, slots=True)
+class PostCreated:
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+    community: str
+    title: str
+    body: str
+    json_metadata: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostEdited:
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+    title: str
+    body: str  # the full new text or a diff-match-patch patch against the stored body
+    json_metadata: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostDeleted:
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast:
+    block_num: int
+    timestamp: str
+    voter: str
+    author: str
+    permlink: str
+    weight: int
+    rshares: int | None = None
+    pending_payout: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeAwarded:
+    block_num: int
+    timestamp: str
+    notice: str  # the notice's permlink: unique, so a replayed block cannot award twice
+    badge: Badge
+
+
+ChainEvent = PostCreated | PostEdited | PostDeleted | VoteCast | BadgeAwarded
+
+_comment_head = msgspec.json.Decoder(CommentHead)
+_comment = msgspec.json.Decoder(CommentOp)
+_vote = msgspec.json.Decoder(VoteOp)
+_delete = msgspec.json.Decoder(DeleteCommentOp)
+
+
+class EventDecoder:
+    """Turns blocks into events for the followed communities.
+
+    It remembers which posts are live and which authors have posted, so a vote, an edit, a delete
+    or a badge is kept only when it concerns them; the caller seeds both sets from the store.
+    """
+
+    def __init__(self, communities: Iterable[str], live_posts: set[tuple[str, str]], authors: set[str]) -> None:
+        self.communities = frozenset(communities)
+        self.live_posts = live_posts
+        self.authors = authors
+        self.skipped_ops = 0  # ops that would matter but could not be decoded
+
+    def decode(self, blocks: Iterable[Block]) -> list[ChainEvent]:
+        events: list[ChainEvent] = []
+        for block in blocks:
+            number = block.number
+            for trx in block.transactions:
+                for op in trx.operations:
+                    kind = op.type
+                    if kind == "vote_operation":
+                        self._vote(op.value, number, block.timestamp, events)
+                    elif kind == "comment_operation":
+                        self._comment(op.value, number, block.timestamp, events)
+                    elif kind == "delete_comment_operation":
+                        self._delete(op.value, number, block.timestamp, events)
+        return events
+
+    def _vote(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        try:
+            vote = _vote.decode(raw)
+        except msgspec.MsgspecError:
+            self.skipped_ops += 1
+            return
+        if (vote.author, vote.permlink) in self.live_posts:
+            out.append(VoteCast(number, ts, vote.voter, vote.author, vote.permlink, vote.weight))
+
+    def _comment(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        try:
+            head = _comment_head.decode(raw)
+        except msgspec.MsgspecError:
+            self.skipped_ops += 1
+            return
+        key = (head.author, head.permlink)
+        if head.parent_author == "":
+            followed = head.parent_permlink in self.communities
+            if not followed and key not in self.live_posts:
+                return
+            try:
+                op = _comment.decode(raw)
+            except msgspec.MsgspecError:
+                self.skipped_ops += 1
+                return
+            if key in self.live_posts:
+                out.append(PostEdited(number, ts, op.author, op.permlink, op.title, op.body, op.json_metadata))
+            else:
+                self.live_posts.add(key)
+                self.authors.add(op.author)
+                out.append(
+                    PostCreated(
+                        number, ts, op.author, op.permlink, op.parent_permlink, op.title, op.body, op.json_metadata
+                    )
+                )
+        elif head.parent_author in self.authors and is_hivebuzz_notice(
+            head.author, head.permlink, head.parent_author
+        ):
+            try:
+                op = _comment.decode(raw)
+            except msgspec.MsgspecError:
+                self.skipped_ops += 1
+                return
+            badge = parse_badge(op.body, op.parent_author)
+            if badge is not None:
+                out.append(BadgeAwarded(number, ts, op.permlink, badge))
+
+    def _delete(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        try:
+            op = _delete.decode(raw)
+        except msgspec.MsgspecError:
+            self.skipped_ops += 1
+            return
+        key = (op.author, op.permlink)
+        if key in self.live_posts:
+            self.live_posts.discard(key)
+            out.append(PostDeleted(number, ts, op.author, op.permlink))

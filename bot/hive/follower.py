@@ -1,0 +1,243 @@
+"""Follows the chain into the store: catch-up by block ranges, then live on irreversible blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import msgspec
+
+from bot.hive.blocks import (
+    Block,
+    BlockRange,
+    EffectiveVote,
+    MalformedBlock,
+    VirtualOpsPage,
+    decode_block,
+    format_asset,
+)
+from bot.hive.client import BadAnswer, HiveClient, RpcError
+from bot.hive.events import ChainEvent, EventDecoder, VoteCast
+from bot.ledger import apply_events
+from bot.store.store import Store
+
+log = logging.getLogger("hivecord.follower")
+
+MAX_RANGE = 1000  # block_api.get_block_range refuses more
+EFFECTIVE_COMMENT_VOTE = 0x400000
+_effective_vote = msgspec.json.Decoder(EffectiveVote)
+
+
+@dataclass
+class Progress:
+    cursor: int  # last block stored
+    target: int  # block the follower is heading for (irreversible head, or --to-block)
+    blocks: int  # blocks stored since start
+    elapsed: float
+
+
+class Follower:
+    """Reads blocks, keeps the events that matter, writes them and the cursor in one transaction.
+
+    A crash at any point leaves the store at the end of some whole batch; the next start resumes
+    from the cursor, so nothing is lost and nothing repeats.
+    """
+
+    def __init__(
+        self,
+        client: HiveClient,
+        store: Store,
+        communities: Iterable[str],
+        *,
+        batch_size: int = MAX_RANGE,
+        poll_interval: float = 1.0,
+        start_block: int | Literal["head"] = "head",
+        stop_at: int | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        reprobe_every: float = 60.0,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.communities = tuple(communities)
+        self.batch_size = max(1, min(MAX_RANGE, batch_size))
+        self.poll_interval = poll_interval
+        self.start_block = start_block
+        self.stop_at = stop_at
+        self.on_progress = on_progress
+        self.reprobe_every = reprobe_every
+        self.cursor: int | None = None
+        self.head: int | None = None
+        self.irreversible: int | None = None
+        self.head_time: str = ""
+        self.events_written = 0
+        self._stopping = asyncio.Event()
+        self._decoder: EventDecoder | None = None
+        self._started = 0.0
+        self._blocks = 0
+
+    def stop(self) -> None:
+        """Ends run() after the batch in hand is committed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        self._started = time.monotonic()
+        await self.client.probe()
+        self.cursor = await self._initial_cursor()
+        self._decoder = EventDecoder(
+            self.communities, await self.store.live_post_keys(), await self.store.known_authors()
+        )
+        log.info("following %s from block %d", ", ".join(self.communities) or "no community", self.cursor + 1)
+        last_probe = time.monotonic()
+        while not self._stopping.is_set():
+            if self.stop_at is not None and self.cursor >= self.stop_at:
+                return
+            props = await self.client.properties()
+            self.head, self.irreversible, self.head_time = (
+                props.head_block_number, props.last_irreversible_block_num, props.time,
+            )
+            target = props.last_irreversible_block_num
+            if self.stop_at is not None:
+                target = min(target, self.stop_at)
+            if self.cursor < target:
+                await self._catch_up(target)
+                continue
+            if time.monotonic() - last_probe > self.reprobe_every:
+                await self.client.probe()
+                last_probe = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+
+    async def _initial_cursor(self) -> int:
+        cursor = await self.store.cursor()
+        if cursor is not None:
+            return cursor
+        if self.start_block == "head":
+            props = await self.client.properties()
+            cursor = props.last_irreversible_block_num
+        else:
+            cursor = self.start_block - 1
+        # Recorded at once, so a restart before the first batch resumes here rather than at a newer head.
+        async with self.store.chain_batch() as tx:
+            await tx.set_cursor(cursor)
+        return cursor
+
+    async def _catch_up(self, target: int) -> None:
+        assert self.cursor is not None
+        fetch: asyncio.Task[list[Block]] | None = asyncio.create_task(self._fetch(self.cursor + 1, target))
+        try:
+            while fetch is not None:
+                blocks = await fetch
+                last = blocks[-1].number
+                # The next range travels while this one is decoded and written.
+                fetch = None
+                if last < target and not self._stopping.is_set():
+                    fetch = asyncio.create_task(self._fetch(last + 1, target))
+                await self._store_batch(blocks)
+        finally:
+            if fetch is not None:
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetch
+
+    async def _fetch(self, start: int, target: int) -> list[Block]:
+        count = min(self.batch_size, target - start + 1)
+        decoded: list[Block] = []
+
+        def check(answer: BlockRange) -> None:
+            decoded.clear()
+            if not answer.blocks:
+                raise BadAnswer(f"no block {start} yet although the chain is past {target}")
+            for offset, raw in enumerate(answer.blocks[:count]):
+                try:
+                    block, dropped = decode_block(raw)
+                except MalformedBlock as exc:
+                    raise BadAnswer(f"block {start + offset} is malformed: {exc}") from None
+                if block.number != start + offset:
+                    raise BadAnswer(f"expected block {start + offset}, got {block.number}")
+                if dropped:
+                    log.warning("block %d: skipped %d malformed operation(s) or transaction(s)", block.number, dropped)
+                decoded.append(block)
+
+        await self.client.call(
+            "block_api.get_block_range", {"starting_block_num": start, "count": count}, BlockRange, check=check
+        )
+        return list(decoded)
+
+    async def _store_batch(self, blocks: list[Block]) -> None:
+        assert self._decoder is not None
+        events = self._decoder.decode(blocks)
+        if self._decoder.skipped_ops:
+            log.warning("skipped %d malformed operation(s) in blocks %d-%d",
+                        self._decoder.skipped_ops, blocks[0].number, blocks[-1].number)
+            self._decoder.skipped_ops = 0
+        events = await self._with_vote_details(events)
+        last = blocks[-1].number
+        async with self.store.chain_batch() as tx:
+            self.events_written += await apply_events(tx, events)
+            await tx.set_cursor(last)
+        self.cursor = last
+        self._blocks += len(blocks)
+        if self.on_progress is not None:
+            target = self.stop_at or self.irreversible or last
+            self.on_progress(Progress(last, target, self._blocks, time.monotonic() - self._started))
+
+    async def _with_vote_details(self, events: list[ChainEvent]) -> list[ChainEvent]:
+        """Adds rshares and pending payout from effective_comment_vote, where the nodes serve it."""
+        votes = [e for e in events if isinstance(e, VoteCast)]
+        if not votes:
+            return events
+        begin, end = min(v.block_num for v in votes), max(v.block_num for v in votes) + 1
+        wanted = {(v.block_num, v.voter, v.author, v.permlink) for v in votes}
+        details: dict[tuple[int, str, str, str], tuple[int | None, str | None]] = {}
+        operation_begin = 0
+        try:
+            while begin < end:
+                params = {
+                    "block_range_begin": begin,
+                    "block_range_end": end,
+                    "include_reversible": True,
+                    "filter": EFFECTIVE_COMMENT_VOTE,
+                    "limit": 1000,
+                }
+                if operation_begin:
+                    params["operation_begin"] = operation_begin
+                page: VirtualOpsPage = await self.client.call(
+                    "account_history_api.enum_virtual_ops", params, VirtualOpsPage
+                )
+                for vop in page.ops:
+                    if vop.op.type != "effective_comment_vote_operation":
+                        continue
+                    try:
+                        value = _effective_vote.decode(vop.op.value)
+                    except msgspec.MsgspecError:
+                        continue
+                    key = (vop.block, value.voter, value.author, value.permlink)
+                    if key in wanted:
+                        try:
+                            rshares = int(value.rshares)
+                        except ValueError:
+                            rshares = None
+                        details[key] = (rshares, format_asset(value.pending_payout))
+                # Stop when the node says the range is done or makes no progress.
+                if not page.ops or not page.next_operation_begin or (page.next_block_range_begin <= begin and (
+                    page.next_operation_begin <= operation_begin
+                )):
+                    break
+                begin, operation_begin = page.next_block_range_begin, page.next_operation_begin
+        except RpcError as exc:
+            log.warning("vote details unavailable for blocks %d-%d: %s", begin, end - 1, exc)
+        if not details:
+            return events
+        enriched: list[ChainEvent] = []
+        for event in events:
+            if isinstance(event, VoteCast):
+                found = details.get((event.block_num, event.voter, event.author, event.permlink))
+                if found is not None:
+                    event = replace(event, rshares=found[0], pending_payout=found[1])
+            enriched.append(event)
+        return enriched

@@ -1,0 +1,101 @@
+"""How chain events change the stored state; runs inside the batch's transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from bot.hive.content import describe_post, merge_body
+from bot.hive.events import BadgeAwarded, ChainEvent, PostCreated, PostDeleted, PostEdited, VoteCast
+from bot.store.store import ChainWriter
+
+log = logging.getLogger("hivecord.follower")
+
+
+async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
+    """Writes the events in chain order and queues each for delivery. Returns how many were applied."""
+    applied = 0
+    for event in events:
+        if isinstance(event, PostCreated):
+            facts = describe_post(event.title, event.json_metadata, event.body, event.community)
+            post_id = await tx.insert_post(
+                author=event.author,
+                permlink=event.permlink,
+                community=event.community,
+                title=event.title,
+                body=event.body,
+                json_metadata=event.json_metadata,
+                tags=facts.tags,
+                series=facts.series,
+                series_key=facts.series_key,
+                image=facts.image,
+                block_num=event.block_num,
+                at=event.timestamp,
+            )
+            await tx.add_outbox("post_created", block_num=event.block_num, community=event.community, post_id=post_id)
+        elif isinstance(event, PostEdited):
+            post = await tx.live_post(event.author, event.permlink)
+            if post is None:
+                continue
+            # An edit replaces title and metadata whole; an empty field leaves the old one.
+            title = event.title or post.title
+            json_metadata = event.json_metadata or post.json_metadata
+            body = merge_body(post.body, event.body)
+            facts = describe_post(title, json_metadata, body, post.community)
+            await tx.update_post(
+                post.id,
+                title=title,
+                body=body,
+                json_metadata=json_metadata,
+                tags=facts.tags,
+                series=facts.series,
+                series_key=facts.series_key,
+                image=facts.image,
+                block_num=event.block_num,
+                at=event.timestamp,
+            )
+            await tx.add_outbox("post_edited", block_num=event.block_num, community=post.community, post_id=post.id)
+        elif isinstance(event, PostDeleted):
+            post = await tx.live_post(event.author, event.permlink)
+            if post is None:
+                continue
+            await tx.mark_deleted(post.id, event.block_num, event.timestamp)
+            await tx.add_outbox("post_deleted", block_num=event.block_num, community=post.community, post_id=post.id)
+        elif isinstance(event, VoteCast):
+            post = await tx.live_post(event.author, event.permlink)
+            if post is None:
+                continue
+            await tx.record_vote(
+                post.id,
+                voter=event.voter,
+                weight=event.weight,
+                rshares=event.rshares,
+                pending_payout=event.pending_payout,
+                block_num=event.block_num,
+                at=event.timestamp,
+            )
+            await tx.add_outbox(
+                "vote",
+                block_num=event.block_num,
+                community=post.community,
+                post_id=post.id,
+                voter=event.voter,
+                weight=event.weight,
+            )
+        elif isinstance(event, BadgeAwarded):
+            badge = event.badge
+            badge_id = await tx.insert_badge(
+                recipient=badge.recipient,
+                badge=badge.badge,
+                image_url=badge.image_url,
+                achievement=badge.achievement,
+                next_target=badge.next_target,
+                notice=event.notice,
+                block_num=event.block_num,
+                at=event.timestamp,
+            )
+            if badge_id is None:
+                continue
+            await tx.add_outbox("badge", block_num=event.block_num, badge_id=badge_id)
+        applied += 1
+    return applied

@@ -1,0 +1,331 @@
+"""The one SQLite file: every SQL statement of hivecord lives in this package."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.migrate import migrate
+
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    # NORMAL in WAL mode survives a killed process; only a power cut may lose the last commits,
+    # and those carry their cursor with them, so the chain is simply read again.
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    id: int
+    author: str
+    permlink: str
+    community: str
+    title: str
+    body: str
+    json_metadata: str
+    tags: tuple[str, ...]
+    series: str | None
+    series_key: str | None
+    image: str | None
+    created_block: int
+    created_at: str
+    updated_block: int
+    updated_at: str
+    edits: int
+    deleted: bool
+    vote_count: int
+    pending_payout: str | None
+
+    @property
+    def url(self) -> str:
+        return f"https://hive.blog/{self.community}/@{self.author}/{self.permlink}"
+
+
+# bm25 column weights: a word in the title counts most, then series, tags, body.
+_BM25 = "bm25(posts_fts, 10.0, 6.0, 3.0, 1.0)"
+
+_POST_COLUMNS = (
+    "id, author, permlink, community, title, body, json_metadata, tags, series, series_key, image, "
+    "created_block, created_at, updated_block, updated_at, edits, deleted, vote_count, pending_payout"
+)
+
+_P_COLUMNS = ", ".join(f"p.{c.strip()}" for c in _POST_COLUMNS.split(","))
+
+
+def _post(row: aiosqlite.Row | tuple[Any, ...]) -> PostRow:
+    values = list(row)
+    values[7] = tuple(json.loads(values[7]))
+    values[16] = bool(values[16])
+    return PostRow(*values)
+
+
+class ChainWriter:
+    """The statements one batch of blocks runs, inside the transaction that also moves the cursor."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def live_post(self, author: str, permlink: str) -> PostRow | None:
+        async with self._conn.execute(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE author = ? AND permlink = ? AND deleted = 0",
+            (author, permlink),
+        ) as cur:
+            row = await cur.fetchone()
+        return _post(row) if row else None
+
+    async def insert_post(
+        self,
+        *,
+        author: str,
+        permlink: str,
+        community: str,
+        title: str,
+        body: str,
+        json_metadata: str,
+        tags: Iterable[str],
+        series: str | None,
+        series_key: str | None,
+        image: str | None,
+        block_num: int,
+        at: str,
+    ) -> int:
+        cur = await self._conn.execute(
+            "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, series,"
+            " series_key, image, created_block, created_at, updated_block, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                author, permlink, community, title, body, json_metadata, json.dumps(list(tags)),
+                series, series_key, image, block_num, at, block_num, at,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def update_post(
+        self,
+        post_id: int,
+        *,
+        title: str,
+        body: str,
+        json_metadata: str,
+        tags: Iterable[str],
+        series: str | None,
+        series_key: str | None,
+        image: str | None,
+        block_num: int,
+        at: str,
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE posts SET title = ?, body = ?, json_metadata = ?, tags = ?, series = ?, series_key = ?,"
+            " image = ?, updated_block = ?, updated_at = ?, edits = edits + 1 WHERE id = ?",
+            (title, body, json_metadata, json.dumps(list(tags)), series, series_key, image, block_num, at, post_id),
+        )
+
+    async def mark_deleted(self, post_id: int, block_num: int, at: str) -> None:
+        await self._conn.execute(
+            "UPDATE posts SET deleted = 1, deleted_block = ?, updated_at = ? WHERE id = ?",
+            (block_num, at, post_id),
+        )
+
+    async def record_vote(
+        self,
+        post_id: int,
+        *,
+        voter: str,
+        weight: int,
+        rshares: int | None,
+        pending_payout: str | None,
+        block_num: int,
+        at: str,
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO votes (post_id, voter, weight, rshares, pending_payout, block_num, voted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (post_id, voter) DO UPDATE SET weight = excluded.weight, rshares = excluded.rshares,"
+            " pending_payout = excluded.pending_payout, block_num = excluded.block_num, voted_at = excluded.voted_at",
+            (post_id, voter, weight, rshares, pending_payout, block_num, at),
+        )
+        await self._conn.execute(
+            "UPDATE posts SET vote_count = (SELECT count(*) FROM votes WHERE post_id = ? AND weight != 0),"
+            " pending_payout = coalesce(?, pending_payout) WHERE id = ?",
+            (post_id, pending_payout, post_id),
+        )
+
+    async def insert_badge(
+        self,
+        *,
+        recipient: str,
+        badge: str,
+        image_url: str,
+        achievement: str,
+        next_target: str | None,
+        notice: str,
+        block_num: int,
+        at: str,
+    ) -> int | None:
+        """The new badge's id, or None when this notice was already recorded (hivebuzz edited it)."""
+        cur = await self._conn.execute(
+            "INSERT INTO badges (recipient, badge, image_url, achievement, next_target, notice, block_num, awarded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice) DO NOTHING",
+            (recipient, badge, image_url, achievement, next_target, notice, block_num, at),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def add_outbox(
+        self,
+        kind: str,
+        *,
+        block_num: int,
+        community: str | None = None,
+        post_id: int | None = None,
+        badge_id: int | None = None,
+        voter: str | None = None,
+        weight: int | None = None,
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kind, community, post_id, badge_id, voter, weight, block_num),
+        )
+
+    async def set_cursor(self, block_num: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('cursor', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(block_num),),
+        )
+
+
+class Store:
+    """Opens the database, applies migrations, and hands out named operations.
+
+    Writes go through one connection under a lock (the follower and delivery take turns);
+    reads use a second connection so a slow query never waits on a batch of blocks.
+    """
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            for pragma in _PRAGMAS:
+                await writer.execute(pragma)
+            await migrate(writer)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            for pragma in _PRAGMAS[1:]:
+                await reader.execute(pragma)
+            await reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def chain_batch(self) -> AsyncIterator[ChainWriter]:
+        """One transaction: everything a batch of blocks produced, and the cursor, or none of it."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield ChainWriter(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def cursor(self) -> int | None:
+        async with self._reader.execute("SELECT value FROM meta WHERE key = 'cursor'") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+    async def live_post_keys(self) -> set[tuple[str, str]]:
+        async with self._reader.execute("SELECT author, permlink FROM posts WHERE deleted = 0") as cur:
+            return {(r[0], r[1]) for r in await cur.fetchall()}
+
+    async def known_authors(self) -> set[str]:
+        async with self._reader.execute("SELECT DISTINCT author FROM posts") as cur:
+            return {r[0] for r in await cur.fetchall()}
+
+    async def post(self, post_id: int) -> PostRow | None:
+        async with self._reader.execute(f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,)) as cur:
+            row = await cur.fetchone()
+        return _post(row) if row else None
+
+    async def votes(self, post_id: int) -> list[tuple[str, int, int | None, str | None, int]]:
+        """(voter, weight, rshares, pending_payout, block_num) of each current vote on the post."""
+        async with self._reader.execute(
+            "SELECT voter, weight, rshares, pending_payout, block_num FROM votes"
+            " WHERE post_id = ? ORDER BY block_num, voter",
+            (post_id,),
+        ) as cur:
+            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+
+    async def search_posts(
+        self,
+        query: str | None,
+        *,
+        author: str | None = None,
+        series_key: str | None = None,
+        community: str | None = None,
+        newest_first: bool = False,
+        limit: int = 5,
+        offset: int = 0,
+    ) -> tuple[list[tuple[PostRow, str]], int]:
+        """Live posts matching an FTS5 expression (None: all), with an excerpt each, and the total."""
+        where = ["p.deleted = 0"]
+        args: list[Any] = []
+        for column, value in (("author", author), ("series_key", series_key), ("community", community)):
+            if value:
+                where.append(f"p.{column} = ?")
+                args.append(value)
+        if query is None:
+            source = "posts p"
+            excerpt = "substr(p.body, 1, 400)"
+            order = "p.created_block DESC, p.id DESC"
+        else:
+            source = "posts_fts JOIN posts p ON p.id = posts_fts.rowid"
+            where.insert(0, "posts_fts MATCH ?")
+            args.insert(0, query)
+            excerpt = "snippet(posts_fts, -1, char(2), char(3), '…', 40)"
+            order = "p.created_block DESC, p.id DESC" if newest_first else f"{_BM25}, p.created_block DESC"
+        condition = " AND ".join(where)
+        async with self._reader.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args) as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        async with self._reader.execute(
+            f"SELECT {_P_COLUMNS}, {excerpt} FROM {source} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(_post(tuple(r)[:-1]), str(r[-1] or "")) for r in rows], total
+
+    async def dump(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row of a chain table in id order: what the crash and fault tests compare."""
+        order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id"}
+        if table not in order:
+            raise ValueError(f"not a chain table: {table}")
+        async with self._reader.execute(f"SELECT * FROM {table} ORDER BY {order[table]}") as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
