@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.config import Config, ConfigError, load_config, resolve_config_path
@@ -34,11 +35,24 @@ def _load(args: argparse.Namespace) -> Config:
         raise SystemExit(2) from None
 
 
-def _stop_on_signals(stop: Any) -> None:
-    """SIGINT and SIGTERM (a container's stop) both end the run cleanly, after the batch in hand."""
+STOP_GRACE = 5.0
+
+
+def _stop_on_signals(stop: Callable[[], None], task: asyncio.Task[Any]) -> None:
+    """SIGINT and SIGTERM (a container's stop) end the run after the batch in hand.
+
+    If the run is stuck waiting on the network it is cancelled after a grace period; that is safe
+    too, since a batch is one transaction.
+    """
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info("%s received: stopping", sig.name)
+        stop()
+        loop.call_later(STOP_GRACE, task.cancel)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, on_signal, sig)
 
 
 async def _ingest(config: Config, from_block: int | None, to_block: int | None) -> int:
@@ -51,8 +65,9 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
     try:
         cursor = await store.cursor()
         if cursor is not None and from_block is not None and from_block != cursor + 1:
-            log.info("the store already holds blocks up to %d: resuming there, not at --from-block %d",
-                     cursor, from_block)
+            log.info(
+                "the store already holds blocks up to %d: resuming there, not at --from-block %d", cursor, from_block
+            )
         start: int | str = from_block if from_block is not None else config.hive.start_block
         first = (cursor + 1) if cursor is not None else (from_block or 0)
         reporter = ProgressReporter(first)
@@ -69,8 +84,10 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
                 stop_at=to_block,
                 on_progress=reporter,
             )
-            _stop_on_signals(follower.stop)
-            await follower.run()
+            task = asyncio.create_task(follower.run())
+            _stop_on_signals(follower.stop, task)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
             reporter.finish()
         done = follower.cursor
         log.info("stored up to block %s; %d events written", done, follower.events_written)
@@ -134,9 +151,7 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hivecord", description="Hive communities, mirrored into Discord.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", metavar="PATH", help="config file (default: $HIVECORD_CONFIG, else ./config.toml)"
-    )
+    common.add_argument("--config", metavar="PATH", help="config file (default: $HIVECORD_CONFIG, else ./config.toml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="run the bot (token from $DISCORD_TOKEN)")
     ingest = sub.add_parser("ingest", parents=[common], help="follow the chain into the database, no Discord")

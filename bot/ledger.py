@@ -32,7 +32,13 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 block_num=event.block_num,
                 at=event.timestamp,
             )
-            await tx.add_outbox("post_created", block_num=event.block_num, community=event.community, post_id=post_id)
+            await tx.add_outbox(
+                "post_created",
+                block_num=event.block_num,
+                at=event.timestamp,
+                community=event.community,
+                post_id=post_id,
+            )
         elif isinstance(event, PostEdited):
             post = await tx.live_post(event.author, event.permlink)
             if post is None:
@@ -54,13 +60,17 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 block_num=event.block_num,
                 at=event.timestamp,
             )
-            await tx.add_outbox("post_edited", block_num=event.block_num, community=post.community, post_id=post.id)
+            await tx.add_outbox(
+                "post_edited", block_num=event.block_num, at=event.timestamp, community=post.community, post_id=post.id
+            )
         elif isinstance(event, PostDeleted):
             post = await tx.live_post(event.author, event.permlink)
             if post is None:
                 continue
             await tx.mark_deleted(post.id, event.block_num, event.timestamp)
-            await tx.add_outbox("post_deleted", block_num=event.block_num, community=post.community, post_id=post.id)
+            await tx.add_outbox(
+                "post_deleted", block_num=event.block_num, at=event.timestamp, community=post.community, post_id=post.id
+            )
         elif isinstance(event, VoteCast):
             post = await tx.live_post(event.author, event.permlink)
             if post is None:
@@ -77,6 +87,7 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             await tx.add_outbox(
                 "vote",
                 block_num=event.block_num,
+                at=event.timestamp,
                 community=post.community,
                 post_id=post.id,
                 voter=event.voter,
@@ -96,6 +107,6 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             )
             if badge_id is None:
                 continue
-            await tx.add_outbox("badge", block_num=event.block_num, badge_id=badge_id)
+            await tx.add_outbox("badge", block_num=event.block_num, at=event.timestamp, badge_id=badge_id)
         applied += 1
     return applied

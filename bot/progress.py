@@ -34,9 +34,7 @@ class ProgressReporter:
             span = max(1, p.target - self.first_block + 1)
             done = min(1.0, (p.cursor - self.first_block + 1) / span)
             bar = "#" * int(done * 30)
-            self.stream.write(
-                f"\r[{bar:<30}] block {p.cursor:,} of {p.target:,}  {rate:,.0f} blocks/s  ETA {eta}  "
-            )
+            self.stream.write(f"\r[{bar:<30}] block {p.cursor:,} of {p.target:,}  {rate:,.0f} blocks/s  ETA {eta}  ")
             self.stream.flush()
             return
         now = time.monotonic()

@@ -177,9 +177,7 @@ class HiveClient:
         state = _Call()
         while True:
             node = await self._next_node()
-            payload = msgspec.json.encode(
-                {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-            )
+            payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
                 raw = await self._post(node, payload)
                 envelope = decoder.decode(raw)

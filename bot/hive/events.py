@@ -133,9 +133,7 @@ class EventDecoder:
                         number, ts, op.author, op.permlink, op.parent_permlink, op.title, op.body, op.json_metadata
                     )
                 )
-        elif head.parent_author in self.authors and is_hivebuzz_notice(
-            head.author, head.permlink, head.parent_author
-        ):
+        elif head.parent_author in self.authors and is_hivebuzz_notice(head.author, head.permlink, head.parent_author):
             try:
                 op = _comment.decode(raw)
             except msgspec.MsgspecError:

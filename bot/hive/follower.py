@@ -98,7 +98,9 @@ class Follower:
                 return
             props = await self.client.properties()
             self.head, self.irreversible, self.head_time = (
-                props.head_block_number, props.last_irreversible_block_num, props.time,
+                props.head_block_number,
+                props.last_irreversible_block_num,
+                props.time,
             )
             target = props.last_irreversible_block_num
             if self.stop_at is not None:
@@ -172,14 +174,18 @@ class Follower:
         assert self._decoder is not None
         events = self._decoder.decode(blocks)
         if self._decoder.skipped_ops:
-            log.warning("skipped %d malformed operation(s) in blocks %d-%d",
-                        self._decoder.skipped_ops, blocks[0].number, blocks[-1].number)
+            log.warning(
+                "skipped %d malformed operation(s) in blocks %d-%d",
+                self._decoder.skipped_ops,
+                blocks[0].number,
+                blocks[-1].number,
+            )
             self._decoder.skipped_ops = 0
         events = await self._with_vote_details(events)
         last = blocks[-1].number
         async with self.store.chain_batch() as tx:
             self.events_written += await apply_events(tx, events)
-            await tx.set_cursor(last)
+            await tx.set_cursor(last, blocks[-1].timestamp)
         self.cursor = last
         self._blocks += len(blocks)
         if self.on_progress is not None:
@@ -224,9 +230,11 @@ class Follower:
                             rshares = None
                         details[key] = (rshares, format_asset(value.pending_payout))
                 # Stop when the node says the range is done or makes no progress.
-                if not page.ops or not page.next_operation_begin or (page.next_block_range_begin <= begin and (
-                    page.next_operation_begin <= operation_begin
-                )):
+                if (
+                    not page.ops
+                    or not page.next_operation_begin
+                    or (page.next_block_range_begin <= begin and (page.next_operation_begin <= operation_begin))
+                ):
                     break
                 begin, operation_begin = page.next_block_range_begin, page.next_operation_begin
         except RpcError as exc:

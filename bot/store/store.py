@@ -104,8 +104,20 @@ class ChainWriter:
             " series_key, image, created_block, created_at, updated_block, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                author, permlink, community, title, body, json_metadata, json.dumps(list(tags)),
-                series, series_key, image, block_num, at, block_num, at,
+                author,
+                permlink,
+                community,
+                title,
+                body,
+                json_metadata,
+                json.dumps(list(tags)),
+                series,
+                series_key,
+                image,
+                block_num,
+                at,
+                block_num,
+                at,
             ),
         )
         assert cur.lastrowid is not None
@@ -186,6 +198,7 @@ class ChainWriter:
         kind: str,
         *,
         block_num: int,
+        at: str,
         community: str | None = None,
         post_id: int | None = None,
         badge_id: int | None = None,
@@ -193,16 +206,16 @@ class ChainWriter:
         weight: int | None = None,
     ) -> None:
         await self._conn.execute(
-            "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kind, community, post_id, badge_id, voter, weight, block_num),
+            "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, community, post_id, badge_id, voter, weight, block_num, at),
         )
 
-    async def set_cursor(self, block_num: int) -> None:
-        await self._conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('cursor', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (str(block_num),),
+    async def set_cursor(self, block_num: int, at: str = "") -> None:
+        """The last block stored, and its time (chain time drives the vote digests)."""
+        await self._conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [("cursor", str(block_num)), ("cursor_time", at)],
         )
 
 
@@ -328,4 +341,3 @@ class Store:
             raise ValueError(f"not a chain table: {table}")
         async with self._reader.execute(f"SELECT * FROM {table} ORDER BY {order[table]}") as cur:
             return [tuple(r) for r in await cur.fetchall()]
-

@@ -89,6 +89,7 @@ CREATE TABLE outbox (
     badge_id  INTEGER REFERENCES badges (id),
     voter     TEXT,
     weight    INTEGER,
-    block_num INTEGER NOT NULL
+    block_num INTEGER NOT NULL,
+    at        TEXT    NOT NULL                  -- block time: vote digests are windowed in chain time
 ) STRICT;
 CREATE INDEX outbox_post ON outbox (post_id);

@@ -1,0 +1,78 @@
+"""Shared by the tests: config files, running the real CLI, reading the store back."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+FIXTURES = ROOT / "fixtures"
+SEED = FIXTURES / "hive" / "seed" / "anime_realm_review.json"
+ANIME_REALM = "hive-158489"
+SEED_FIRST = 101000000
+SEED_LAST = 101000120
+
+
+def write_config(
+    folder: Path,
+    nodes: Sequence[str],
+    *,
+    communities: Iterable[str] = (ANIME_REALM,),
+    db: str = "hivecord.sqlite3",
+    extra: str = "",
+    **hive: Any,
+) -> Path:
+    """A config.toml for the tests: short timeouts, fast polling, the given nodes."""
+    settings = {"request_timeout": 2.0, "poll_interval": 0.05, **hive}
+    lines = ["[hive]", f"nodes = {json.dumps(list(nodes))}", f"communities = {json.dumps(list(communities))}"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    lines += ["", "[database]", f"path = {json.dumps(db)}", "", "[logging]", 'level = "INFO"', "", extra]
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("HIVECORD_CONFIG", "DISCORD_TOKEN")}
+    env["PYTHONPATH"] = str(ROOT.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+def hivecord(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs the real `hivecord` command line in a child process."""
+    return subprocess.run(
+        cli_command(*args), capture_output=True, text=True, timeout=timeout, env=env or cli_env(), check=False
+    )
+
+
+def popen_hivecord(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or cli_env()
+    )
+
+
+CHAIN_TABLES = ("posts", "votes", "badges", "outbox")
+
+
+def dump_chain_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the follower wrote, in a stable order: what crash and fault runs must agree on."""
+    order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id"}
+    with sqlite3.connect(db) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY {order[t]}").fetchall() for t in CHAIN_TABLES}
+
+
+def cursor_of(db: Path) -> int | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,67 @@
+"""kill -9 at random moments during an ingest: the store ends identical to one uninterrupted run."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.chain_gen import generate_chain
+from tests.fakes.hive_node import FakeHiveNode
+from tests.helpers import cursor_of, dump_chain_tables, hivecord, popen_hivecord, write_config
+
+START = 70_000_000
+COUNT = 5_000
+KILLS = 20
+
+
+@pytest.fixture(scope="module")
+def chain_node() -> FakeHiveNode:
+    chain = generate_chain(START, COUNT, review_every=10, seed=7)
+    node = FakeHiveNode(chain.blocks, head=START + COUNT, vops=chain.vops)
+    node.start_in_thread()
+    yield node
+    node.stop_thread()
+
+
+def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiveNode, tmp_path: Path) -> None:
+    last = START + COUNT - 1
+    url = chain_node.url
+    # Small batches, so the kills land between, before and inside many transactions.
+    ref_dir, crash_dir = tmp_path / "ref", tmp_path / "crash"
+    ref_dir.mkdir()
+    crash_dir.mkdir()
+    ref_config = write_config(ref_dir, [url], batch_size=100)
+    crash_config = write_config(crash_dir, [url], batch_size=100)
+    args = ("ingest", "--from-block", str(START), "--to-block", str(last))
+
+    began = time.monotonic()
+    result = hivecord(*args, "--config", str(ref_config))
+    full_run = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    reference = dump_chain_tables(ref_dir / "hivecord.sqlite3")
+    assert len(reference["posts"]) > 100 and len(reference["votes"]) > 100 and reference["badges"]
+
+    rng = random.Random(2026)
+    db = crash_dir / "hivecord.sqlite3"
+    kills, cursors = 0, []
+    while kills < KILLS:
+        proc = popen_hivecord(*args, "--config", str(crash_config))
+        time.sleep(rng.uniform(0.05, full_run))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=30)
+        if db.exists():
+            cursors.append(cursor_of(db))
+    # The kills must have caught the ingest part-way, not only before it started or after it ended.
+    midway = [c for c in cursors if c is not None and START <= c < last]
+    assert len(set(midway)) >= 5, cursors
+
+    result = hivecord(*args, "--config", str(crash_config))
+    assert result.returncode == 0, result.stderr
+    assert cursor_of(db) == last
+    assert dump_chain_tables(db) == reference
