@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.delivery import DeliveryTables
 from bot.store.migrate import migrate
 
 _PRAGMAS = (
@@ -231,6 +232,7 @@ class Store:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self.delivery = DeliveryTables(self)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -257,16 +259,22 @@ class Store:
             await self._writer.close()
 
     @asynccontextmanager
-    async def chain_batch(self) -> AsyncIterator[ChainWriter]:
-        """One transaction: everything a batch of blocks produced, and the cursor, or none of it."""
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction on the writer connection; rolled back if anything in it fails."""
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield ChainWriter(self._writer)
+                yield self._writer
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
             await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def chain_batch(self) -> AsyncIterator[ChainWriter]:
+        """One transaction: everything a batch of blocks produced, and the cursor, or none of it."""
+        async with self.write() as conn:
+            yield ChainWriter(conn)
 
     async def cursor(self) -> int | None:
         async with self._reader.execute("SELECT value FROM meta WHERE key = 'cursor'") as cur:

@@ -1,0 +1,110 @@
+"""Turns the chain's outbox into the jobs each feed's channel is owed, in one transaction a pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.store.delivery import Feed, OutboxRow, Planner
+from bot.store.store import Store
+
+ROWS_PER_PASS = 2000
+
+
+def _chain_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.removesuffix("Z"))
+
+
+def is_curator(voter: str, feed: Feed, team: Iterable[str]) -> bool:
+    return voter in feed.curators or voter in team
+
+
+async def plan(store: Store, *, digest_minutes: int) -> int:
+    """Plans every feed up to the end of the outbox (or ROWS_PER_PASS rows); returns jobs added.
+
+    The feed cursors move in the same transaction as the jobs, so a crash re-plans nothing twice.
+    """
+    window = timedelta(minutes=digest_minutes)
+    added = 0
+    async with store.delivery.planning() as p:
+        feeds = await p.feeds()
+        last_id = await p.last_outbox_id()
+        teams: dict[str, tuple[str, ...]] = {}
+        for feed in feeds:
+            if feed.outbox_cursor >= last_id:
+                continue
+            if feed.community not in teams:
+                teams[feed.community] = await p.community_team(feed.community)
+            rows = await p.outbox_after(feed.outbox_cursor, feed.community, ROWS_PER_PASS)
+            for row in rows:
+                added += await _plan_row(p, feed, row, teams[feed.community], window)
+            # With a full page there may be more rows; otherwise everything up to last_id was seen.
+            cursor = rows[-1].id if len(rows) == ROWS_PER_PASS else last_id
+            await p.set_feed_cursor(feed.id, cursor)
+        added += await _close_due_windows(p, {f.id: f for f in feeds}, window)
+    return added
+
+
+async def _plan_row(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+    if row.kind == "post_created":
+        if feed.posts and row.post_id is not None:
+            await p.add_job(feed.channel_id, "post", feed_id=feed.id, post_id=row.post_id)
+            return 1
+    elif row.kind in ("post_edited", "post_deleted"):
+        if row.post_id is not None and await p.has_post_job(feed.channel_id, row.post_id):
+            action = "edit" if row.kind == "post_edited" else "tombstone"
+            await p.add_job(feed.channel_id, action, feed_id=feed.id, post_id=row.post_id)
+            return 1
+    elif row.kind == "vote":
+        return await _plan_vote(p, feed, row, team, window)
+    elif (
+        row.kind == "badge"
+        and feed.badges
+        and row.badge_id is not None
+        and await p.badge_recipient_posted_in(row.badge_id, feed.community)
+    ):
+        await p.add_job(feed.channel_id, "badge", feed_id=feed.id, badge_id=row.badge_id)
+        return 1
+    return 0
+
+
+async def _plan_vote(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+    if feed.votes == "off" or row.post_id is None or row.voter is None or (row.weight or 0) <= 0:
+        return 0  # only upvotes are news; a removed vote or a downvote is not relayed
+    if feed.posts and not await p.has_post_job(feed.channel_id, row.post_id):
+        return 0  # a vote on a post this channel never showed
+    if feed.votes == "curators":
+        if not is_curator(row.voter, feed, team):
+            return 0
+        await p.add_job(feed.channel_id, "vote", feed_id=feed.id, post_id=row.post_id, detail=[[row.voter, row.weight]])
+        return 1
+    # "all": gather into one message per post per window of chain time.
+    added = 0
+    current = await p.vote_window(feed.id, row.post_id)
+    voters: list[list[Any]] = []
+    opens_at = row.at
+    if current is not None:
+        if _chain_time(row.at) < _chain_time(current[0]) + window:
+            opens_at, voters = current
+        else:
+            await p.add_job(feed.channel_id, "votes", feed_id=feed.id, post_id=row.post_id, detail=current[1])
+            added = 1
+    voters = [v for v in voters if v[0] != row.voter] + [[row.voter, row.weight]]
+    await p.save_vote_window(feed.id, row.post_id, opens_at, voters)
+    return added
+
+
+async def _close_due_windows(p: Planner, feeds: dict[int, Feed], window: timedelta) -> int:
+    now = await p.chain_time()
+    if not now:
+        return 0
+    cutoff = (_chain_time(now) - window).isoformat()
+    added = 0
+    for feed_id, post_id, _opens_at, voters in await p.vote_windows_opened_before(cutoff):
+        feed = feeds.get(feed_id)
+        if feed is not None:
+            await p.add_job(feed.channel_id, "votes", feed_id=feed_id, post_id=post_id, detail=voters)
+            added += 1
+        await p.close_vote_window(feed_id, post_id)
+    return added
