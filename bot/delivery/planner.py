@@ -70,6 +70,8 @@ async def _plan_row(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...
 
 
 async def _plan_vote(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+    if row.post_id is not None:
+        await p.mark_mirror_stale(feed.channel_id, row.post_id)
     if feed.votes == "off" or row.post_id is None or row.voter is None or (row.weight or 0) <= 0:
         return 0  # only upvotes are news; a removed vote or a downvote is not relayed
     if feed.posts and not await p.has_post_job(feed.channel_id, row.post_id):

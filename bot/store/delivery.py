@@ -96,7 +96,7 @@ class Planner:
 
     async def has_post_job(self, channel_id: int, post_id: int) -> bool:
         async with self._conn.execute(
-            "SELECT 1 FROM jobs WHERE channel_id = ? AND post_id = ? AND action IN ('post', 'preview')"
+            "SELECT 1 FROM jobs WHERE channel_id = ? AND post_id = ? AND action = 'post'"
             " AND state != 'dropped' LIMIT 1",
             (channel_id, post_id),
         ) as cur:
@@ -134,6 +134,12 @@ class Planner:
         # Discord keeps a nonce for a few minutes and caps it at 25 characters.
         await self._conn.execute("UPDATE jobs SET nonce = ? WHERE id = ?", (f"hc{self._salt}{job_id}", job_id))
         return job_id
+
+    async def mark_mirror_stale(self, channel_id: int, post_id: int) -> None:
+        """A vote arrived: the mirrored embed's vote count wants a refresh."""
+        await self._conn.execute(
+            "UPDATE mirrors SET stale = 1 WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        )
 
     async def vote_window(self, feed_id: int, post_id: int) -> tuple[str, list[list[Any]]] | None:
         async with self._conn.execute(
@@ -307,6 +313,24 @@ class DeliveryTables:
             return None
         r = tuple(row)
         return Job(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if r[6] else None, r[7], r[8])
+
+    async def stale_mirrors(self, refreshed_before: float, limit: int = 20) -> list[tuple[int, int, int]]:
+        """(channel_id, post_id, message_id) of mirrors whose vote count is stale and due a refresh."""
+        async with self._reader.execute(
+            "SELECT m.channel_id, m.post_id, m.message_id FROM mirrors m"
+            " WHERE m.stale = 1 AND m.refreshed_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.channel_id = m.channel_id AND f.broken IS NOT NULL)"
+            " ORDER BY m.refreshed_at LIMIT ?",
+            (refreshed_before, limit),
+        ) as cur:
+            return [(int(r[0]), int(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def mirror_refreshed(self, channel_id: int, post_id: int, at: float) -> None:
+        async with self._store.write() as conn:
+            await conn.execute(
+                "UPDATE mirrors SET stale = 0, refreshed_at = ? WHERE channel_id = ? AND post_id = ?",
+                (at, channel_id, post_id),
+            )
 
     async def pending_count(self) -> int:
         async with self._reader.execute("SELECT count(*) FROM jobs WHERE state = 'pending'") as cur:

@@ -342,6 +342,35 @@ class Store:
             rows = await cur.fetchall()
         return [(_post(tuple(r)[:-1]), str(r[-1] or "")) for r in rows], total
 
+    async def badge(self, badge_id: int) -> tuple[str, str, str, str, str | None] | None:
+        """(recipient, badge, image_url, achievement, next_target)."""
+        async with self._reader.execute(
+            "SELECT recipient, badge, image_url, achievement, next_target FROM badges WHERE id = ?", (badge_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self._reader.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def latest_post(self, community: str) -> PostRow | None:
+        async with self._reader.execute(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0"
+            " ORDER BY created_block DESC, id DESC LIMIT 1",
+            (community,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _post(row) if row else None
+
     async def dump(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a chain table in id order: what the crash and fault tests compare."""
         order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id"}
