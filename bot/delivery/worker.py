@@ -1,0 +1,216 @@
+"""Sends what each channel is owed, in order, and records Discord's answer before moving on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable
+
+import aiohttp
+import discord
+
+from bot.delivery.planner import plan
+from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
+from bot.store.delivery import Job
+from bot.store.store import Store
+
+log = logging.getLogger("hivecord.delivery")
+
+# Discord error codes that mean the channel itself is out of reach, not this one message.
+CHANNEL_GONE = {10003: "the channel no longer exists", 50001: "the bot cannot see the channel"}
+MISSING_PERMISSIONS = 50013
+UNKNOWN_MESSAGE = 10008
+RETRY_MAX = 300.0
+
+
+class Pace:
+    """At most `rate` sends a second across all channels, so a backlog drains without bursts."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+            self._next = max(now, self._next) + self.interval
+
+
+class ChannelBroken(Exception):
+    pass
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        client: discord.Client,
+        store: Store,
+        *,
+        max_per_second: float = 5.0,
+        digest_minutes: int = 10,
+        stats_refresh_minutes: int = 5,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.pace = Pace(max_per_second)
+        self.digest_minutes = digest_minutes
+        self.stats_refresh = stats_refresh_minutes * 60.0
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._senders: dict[int, asyncio.Task[None]] = {}
+        self._stopping = False
+        self.sent = 0
+
+    def wake(self) -> None:
+        """New outbox rows or jobs: plan and send now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                planned = await plan(self.store, digest_minutes=self.digest_minutes)
+                if planned:
+                    log.debug("planned %d job(s)", planned)
+                for channel_id in await self.store.delivery.channels_with_work():
+                    task = self._senders.get(channel_id)
+                    if task is None or task.done():
+                        self._senders[channel_id] = asyncio.create_task(self._drain(channel_id))
+                await self._refresh_stale()
+            except Exception:
+                log.exception("delivery pass failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+
+    async def stop(self) -> None:
+        """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
+        self._stopping = True
+        self._wake.set()
+        senders = [t for t in self._senders.values() if not t.done()]
+        if senders:
+            _, pending = await asyncio.wait(senders, timeout=10)
+            for task in pending:
+                task.cancel()
+
+    async def _drain(self, channel_id: int) -> None:
+        delivery = self.store.delivery
+        while not self._stopping:
+            job = await delivery.next_job(channel_id)
+            if job is None:
+                return
+            try:
+                await self.pace.wait()
+                await self._execute(job)
+                self.sent += 1
+            except ChannelBroken as exc:
+                log.warning("channel %d: %s; its feeds are marked broken until re-added", channel_id, exc)
+                await delivery.mark_channel_broken(channel_id, str(exc))
+                return
+            except discord.HTTPException as exc:
+                if exc.status >= 500 or exc.status == 429:
+                    await self._retry(job, f"Discord answered {exc.status}")
+                else:
+                    # A 400 means this one message is wrong; holding the channel for it helps no one.
+                    log.error("channel %d: dropping job %d (%s): %s", channel_id, job.id, job.action, exc)
+                    await delivery.drop_job(job, f"{exc.status} {exc.code}: {exc.text}"[:500])
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                await self._retry(job, f"network: {exc or type(exc).__name__}")
+
+    async def _retry(self, job: Job, reason: str) -> None:
+        delay = min(RETRY_MAX, 2.0 ** min(job.attempts, 10))
+        log.warning("channel %d: job %d failed (%s); retrying in %.0f s", job.channel_id, job.id, reason, delay)
+        await self.store.delivery.retry_later(job, reason)
+        await asyncio.sleep(delay)
+
+    def _channel(self, channel_id: int) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(channel_id)
+
+    async def _guarded(self, call: Awaitable[discord.Message | None]) -> discord.Message | None:
+        """Awaits a send or edit, turning channel-wide refusals into ChannelBroken."""
+        try:
+            return await call
+        except discord.Forbidden as exc:
+            if exc.code == MISSING_PERMISSIONS:
+                raise ChannelBroken("missing permissions (the bot needs View, Send Messages, Embed Links)") from exc
+            raise ChannelBroken(CHANNEL_GONE.get(exc.code, f"Discord refused access ({exc.code})")) from exc
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                return None
+            raise ChannelBroken(CHANNEL_GONE.get(exc.code, "the channel was not found")) from exc
+
+    async def _execute(self, job: Job) -> None:
+        delivery = self.store.delivery
+        channel = self._channel(job.channel_id)
+        post = await self.store.post(job.post_id) if job.post_id is not None else None
+        if job.action in ("post", "preview"):
+            if post is None or (post.deleted and job.action == "post"):
+                await delivery.drop_job(job, "the post was deleted before it was delivered")
+                return
+            feed = await delivery.feed(job.feed_id) if job.feed_id is not None else None
+            content, mentions = role_ping(feed.role_id if feed and job.action == "post" else None)
+            embed = post_embed(post, await delivery.community_title(post.community), preview=job.action == "preview")
+            message = await self._guarded(
+                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
+            )
+            await delivery.finish_job(job, message.id if message else None, mirrors_post=job.action == "post")
+        elif job.action in ("edit", "tombstone"):
+            message_id = await delivery.mirror(job.channel_id, job.post_id or 0)
+            if post is None or message_id is None:
+                await delivery.drop_job(job, "no mirrored message to edit")
+                return
+            if job.action == "edit":
+                embed = post_embed(post, await delivery.community_title(post.community))
+            else:
+                embed = tombstone_embed(post)
+            edited = await self._guarded(channel.get_partial_message(message_id).edit(embed=embed))
+            if edited is None:
+                await delivery.drop_job(job, "the mirrored message was deleted in Discord")
+                return
+            await delivery.finish_job(job, message_id)
+        elif job.action in ("vote", "votes"):
+            if post is None:
+                await delivery.drop_job(job, "unknown post")
+                return
+            voters = [(str(v), int(w)) for v, w in job.detail or []]
+            embed = votes_embed(post, voters)
+            message = await self._guarded(
+                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
+            )
+            await delivery.finish_job(job, message.id if message else None)
+        elif job.action == "badge":
+            badge = await self.store.badge(job.badge_id or 0)
+            if badge is None:
+                await delivery.drop_job(job, "unknown badge")
+                return
+            embed = badge_embed(*badge)
+            message = await self._guarded(
+                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
+            )
+            await delivery.finish_job(job, message.id if message else None)
+        else:
+            await delivery.drop_job(job, f"unknown action {job.action}")
+
+    async def _refresh_stale(self) -> None:
+        """Edits mirrored embeds whose vote count moved, at most once per refresh interval each."""
+        now = time.time()
+        for channel_id, post_id, message_id in await self.store.delivery.stale_mirrors(now - self.stats_refresh):
+            post = await self.store.post(post_id)
+            if post is None or post.deleted:
+                await self.store.delivery.mirror_refreshed(channel_id, post_id, now)
+                continue
+            embed = post_embed(post, await self.store.delivery.community_title(post.community))
+            try:
+                await self.pace.wait()
+                await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
+            except ChannelBroken as exc:
+                await self.store.delivery.mark_channel_broken(channel_id, str(exc))
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.info("channel %d: vote count refresh failed (%s); later", channel_id, exc)
+                continue
+            await self.store.delivery.mirror_refreshed(channel_id, post_id, now)
