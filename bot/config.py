@@ -149,8 +149,7 @@ def load_config(path: Path) -> Config:
             data = tomllib.load(fp)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such file (copy config.example.toml there, or point --config or "
-            f"${CONFIG_ENV} at your config)"
+            f"{path}: no such file (copy config.example.toml there, or point --config or ${CONFIG_ENV} at your config)"
         ) from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder, not a config file") from None
@@ -250,9 +249,7 @@ def _parse_database(s: _Section, source: Path | None) -> DatabaseConfig:
 def _parse_discord(s: _Section) -> DiscordConfig:
     api_base = s.string("api_base").strip()
     if api_base and not _is_url(api_base, ("http", "https")):
-        s.problem(
-            s.key("api_base"), f'{_quote(api_base)} is not an http(s) URL (leave it "" for Discord\'s own)'
-        )
+        s.problem(s.key("api_base"), f'{_quote(api_base)} is not an http(s) URL (leave it "" for Discord\'s own)')
     gateway_url = s.string("gateway_url").strip()
     if gateway_url and not _is_url(gateway_url, ("ws", "wss")):
         s.problem(
@@ -280,9 +277,7 @@ def _parse_logging(s: _Section) -> LoggingConfig:
     raw = s.string("level")
     level = raw.strip().upper()
     if level not in LOG_LEVELS:
-        s.problem(
-            s.key("level"), f"{_quote(raw)} is not a log level (expected one of {', '.join(LOG_LEVELS)})"
-        )
+        s.problem(s.key("level"), f"{_quote(raw)} is not a log level (expected one of {', '.join(LOG_LEVELS)})")
         level = str(_DEFAULTS["logging"]["level"])
     return LoggingConfig(level=level)
 

@@ -91,8 +91,11 @@ def _cut_at_word(text: str, limit: int) -> str:
         # Without a nearby boundary (one giant word, CJK text) a hard cut reads better than losing half.
         if cut < (limit - 1) // 2:
             cut = _safe_cut(text, limit - 1)
-    head = text[:cut].rstrip().rstrip(",;:-–—([{")
-    return head.rstrip() + ELLIPSIS
+    head = text[:cut].rstrip()
+    # "word,…" reads as a typo; drop one dangling separator (one only: the text may be all brackets).
+    if len(head) > 1 and head[-1] in ",;:-–—([{":
+        head = head[:-1].rstrip()
+    return head + ELLIPSIS
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,16 +122,11 @@ _MD_LINK = re.compile(r"\[([^\[\]\n]{0,500})\]\([^()\n]{0,2048}\)")
 _MD_REF_LINK = re.compile(r"\[([^\[\]\n]{1,500})\]\[[^\[\]\n]{0,200}\]")
 _MD_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\[\]\n]{1,200}\]:[ \t]*\S+[^\n]*$", re.MULTILINE)
 # Bare image URLs: Hive front ends render them as pictures, in an excerpt they are noise.
-_BARE_IMAGE = re.compile(r"https?://[^\s<>()\[\]]{1,2048}?\.(?:png|jpe?g|gif|webp)(?:\?[^\s<>()\[\]]{0,500})?",
-                         re.IGNORECASE)
-_BLOCKQUOTE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+", re.MULTILINE)
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)", re.MULTILINE)
-_HEADING_TAIL = re.compile(r"[ \t]+#+[ \t]*$", re.MULTILINE)
-_RULE = re.compile(r"^[ \t]{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|={3,}[ \t]*)$", re.MULTILINE)
-_TABLE_SEP = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+(?:[ \t]*:?-{2,}:?[ \t]*)?\|?[ \t]*$|"
-                        r"^[ \t]*:?-{2,}:?(?:[ \t]*\|[ \t]*:?-{2,}:?)+[ \t]*$", re.MULTILINE)
-_TABLE_ROW = re.compile(r"^[ \t]*\|(.*?)\|?[ \t]*$", re.MULTILINE)
-_BULLET = re.compile(r"^[ \t]{0,8}[-*+][ \t]+", re.MULTILINE)
+_BARE_URL = re.compile(r"https?://[^\s<>()\[\]\"']{1,2048}", re.IGNORECASE)
+_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+_BLOCKQUOTE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)")
+_BULLET = re.compile(r"^[ \t]{0,8}[-*+][ \t]+")
 _STRONG = re.compile(r"(\*\*|__)(?=\S)([^\n]{1,500}?)(?<=\S)\1")
 _EM_STAR = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]{1,500}?)(?<=[^\s*\\])\*(?![\w*])")
 _EM_UNDERSCORE = re.compile(r"(?<![\w_\\])_(?=[^\s_])([^_\n]{1,500}?)(?<=[^\s_\\])_(?![\w_])")
@@ -158,8 +156,32 @@ def _drop_blocks(text: str, opener: str, closer: str) -> str:
     return "".join(out)
 
 
-def _table_row(match: re.Match[str]) -> str:
-    return " ".join(cell.strip() for cell in match.group(1).split("|"))
+def _drop_image_url(match: re.Match[str]) -> str:
+    url = match.group(0)
+    return "" if url.split("?", 1)[0].lower().endswith(_IMAGE_EXT) else url
+
+
+def _block_line(line: str) -> str:
+    """One line with its block-level markdown (quote, heading, rule, table, bullet) removed."""
+    line = _BLOCKQUOTE.sub("", line)
+    bare = line.replace(" ", "").replace("\t", "")
+    # Horizontal rules, setext underlines and table separator rows carry no text.
+    if len(bare) >= 3 and len(set(bare)) == 1 and bare[0] in "-*_=":
+        return ""
+    if "|" in bare and "--" in bare and not bare.strip("|:-"):
+        return ""
+    heading = _HEADING.match(line)
+    if heading:
+        line = line[heading.end() :].rstrip()
+        closed = line.rstrip("#")
+        # A closing "###" only counts after a space ("# C#" keeps its "#").
+        if closed != line and (not closed or closed[-1] in " \t"):
+            line = closed
+        return line
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        return "  ".join(cell.strip() for cell in stripped.strip("|").split("|"))
+    return _BULLET.sub("• ", line)
 
 
 def plain_excerpt(markdown_or_html: str, limit: int) -> str:
@@ -183,15 +205,9 @@ def plain_excerpt(markdown_or_html: str, limit: int) -> str:
     text = _BREAK_TAG.sub("\n", text)
     text = _CELL_END.sub(" ", text)
     text = _ANY_TAG.sub("", text)
-    text = _BARE_IMAGE.sub("", text)
+    text = _BARE_URL.sub(_drop_image_url, text)
 
-    text = _TABLE_SEP.sub("", text)
-    text = _TABLE_ROW.sub(_table_row, text)
-    text = _BLOCKQUOTE.sub("", text)
-    text = _RULE.sub("", text)
-    text = _HEADING.sub("", text)
-    text = _HEADING_TAIL.sub("", text)
-    text = _BULLET.sub("• ", text)
+    text = "\n".join(_block_line(line) for line in text.split("\n"))
     text = _INLINE_CODE.sub(r"\1", text)
     text = _STRONG.sub(r"\2", text)
     text = _STRIKE.sub(r"\1", text)
@@ -250,7 +266,13 @@ def neutralise(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # safe_url
 
-_HOST_CHARS = re.compile(r"^[^\W_](?:[\w-]{0,62}\.?)*$")
+_HOST_LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}[^\W_])?")
+
+
+def _plain_host(host: str) -> bool:
+    """Letters/digits/hyphen labels (IDN letters allowed): no "<", "%", quotes or other oddities."""
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def safe_url(url: object) -> str | None:
@@ -277,4 +299,4 @@ def safe_url(url: object) -> str | None:
         return None
     if parts.netloc.startswith("["):
         return url if re.fullmatch(r"[0-9a-fA-F:.]+", host) else None
-    return url if _HOST_CHARS.match(host) else None
+    return url if _plain_host(host) else None

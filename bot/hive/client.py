@@ -40,6 +40,10 @@ class RpcError(Exception):
         self.message = message
 
 
+class HiveUnavailable(Exception):
+    """No node answered within the caller's deadline (only calls made with a deadline raise it)."""
+
+
 class BadAnswer(Exception):
     """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
 
@@ -171,8 +175,15 @@ class HiveClient:
         result_type: Any = Any,
         *,
         check: Callable[[Any], None] | None = None,
+        deadline: float | None = None,
     ) -> Any:
-        """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds."""
+        """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds.
+
+        With a deadline (seconds), a caller that cannot wait forever (a slash command) gets
+        HiveUnavailable instead.
+        """
+        if deadline is not None:
+            return await self._call_with_deadline(method, params, result_type, check, deadline)
         decoder = self._decoder(result_type)
         state = _Call()
         while True:
@@ -204,6 +215,15 @@ class HiveClient:
                 continue
             node.failures = 0
             return envelope.result
+
+    async def _call_with_deadline(
+        self, method: str, params: Any, result_type: Any, check: Callable[[Any], None] | None, deadline: float
+    ) -> Any:
+        try:
+            return await asyncio.wait_for(self.call(method, params, result_type, check=check), deadline)
+        except TimeoutError:
+            reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
+            raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
 
     async def properties(self) -> GlobalProperties:
         """Dynamic global properties from a node whose head keeps up with the best head seen."""

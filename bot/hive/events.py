@@ -78,7 +78,7 @@ class EventDecoder:
     """
 
     def __init__(self, communities: Iterable[str], live_posts: set[tuple[str, str]], authors: set[str]) -> None:
-        self.communities = frozenset(communities)
+        self.communities = set(communities)
         self.live_posts = live_posts
         self.authors = authors
         self.skipped_ops = 0  # ops that would matter but could not be decoded

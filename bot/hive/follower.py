@@ -63,7 +63,7 @@ class Follower:
     ) -> None:
         self.client = client
         self.store = store
-        self.communities = tuple(communities)
+        self.communities = set(communities)
         self.batch_size = max(1, min(MAX_RANGE, batch_size))
         self.poll_interval = poll_interval
         self.start_block = start_block
@@ -80,6 +80,12 @@ class Follower:
         self._started = 0.0
         self._blocks = 0
 
+    def follow(self, community: str) -> None:
+        """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
+        self.communities.add(community)
+        if self._decoder is not None:
+            self._decoder.communities.add(community)
+
     def stop(self) -> None:
         """Ends run() after the batch in hand is committed."""
         self._stopping.set()
@@ -91,7 +97,7 @@ class Follower:
         self._decoder = EventDecoder(
             self.communities, await self.store.live_post_keys(), await self.store.known_authors()
         )
-        log.info("following %s from block %d", ", ".join(self.communities) or "no community", self.cursor + 1)
+        log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
         while not self._stopping.is_set():
             if self.stop_at is not None and self.cursor >= self.stop_at:

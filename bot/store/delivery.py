@@ -252,6 +252,22 @@ class DeliveryTables:
                 row = await cur.fetchone()
         return _feed(row), not existing
 
+    async def backfill(self, feed: Feed, count: int) -> int:
+        """Queues the feed's community's latest `count` stored posts, oldest first. Returns how many."""
+        async with self._store.write() as conn:
+            salt = await self._nonce_salt(conn)
+            async with conn.execute(
+                "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
+                " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
+                " ORDER BY created_block DESC, id DESC LIMIT ?",
+                (feed.community, feed.channel_id, count),
+            ) as cur:
+                post_ids = [int(r[0]) for r in await cur.fetchall()]
+            planner = Planner(conn, salt)
+            for post_id in reversed(post_ids):
+                await planner.add_job(feed.channel_id, "post", feed_id=feed.id, post_id=post_id)
+        return len(post_ids)
+
     async def remove_feeds(self, guild_id: int, community: str, channel_id: int | None) -> int:
         async with self._store.write() as conn:
             args: tuple[Any, ...] = (guild_id, community)
@@ -268,6 +284,10 @@ class DeliveryTables:
             f"SELECT {_FEED_COLUMNS} FROM feeds WHERE guild_id = ? ORDER BY community, channel_id", (guild_id,)
         ) as cur:
             return [_feed(r) for r in await cur.fetchall()]
+
+    async def followed_communities(self) -> set[str]:
+        async with self._reader.execute("SELECT DISTINCT community FROM feeds") as cur:
+            return {str(r[0]) for r in await cur.fetchall()}
 
     async def feed(self, feed_id: int) -> Feed | None:
         async with self._reader.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:

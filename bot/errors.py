@@ -1,0 +1,59 @@
+"""The one error handler of the command tree: what users can fix is told to them plainly."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger("hivecord.commands")
+
+
+class UserError(app_commands.AppCommandError):
+    """Raised by a command with a sentence for the user: what was wrong and what to type instead."""
+
+
+def explain(error: app_commands.AppCommandError) -> str | None:
+    """The sentence for an error a user can act on, or None for our own failures."""
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserError):
+        error = error.original
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, app_commands.MissingPermissions):
+        names = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in error.missing_permissions)
+        return f"You need the **{names}** permission to use this command."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        names = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I need the **{names}** permission here to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server, not in direct messages."
+    if isinstance(error, app_commands.TransformerError):
+        return f"`{str(error.value)[:100]}` is not something I can use there; pick one from the list."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    text = explain(error)
+    if text is None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error(
+            "command /%s failed for user %s in guild %s",
+            command,
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=getattr(error, "original", error),
+        )
+        text = "Something went wrong on my side; it has been logged. Please try again in a moment."
+    embed = discord.Embed(description=text, colour=discord.Colour.red())
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+    except discord.HTTPException:
+        log.info("could not tell user %s about an error (interaction expired)", interaction.user.id)

@@ -1,0 +1,69 @@
+"""`hivecord run`: the token, the Discord endpoints, signals, and one clear line when it cannot start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import discord
+import yarl
+
+from bot.app import Hivecord
+from bot.config import TOKEN_ENV, Config
+from bot.hive.client import HiveClient
+from bot.store.store import Store
+
+log = logging.getLogger("hivecord")
+
+
+def point_at(api_base: str | None, gateway_url: str | None) -> None:
+    """Sends REST and the gateway elsewhere: a rate-limit proxy in production, a fake in tests."""
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+async def _main(config: Config, token: str) -> int:
+    store = await Store.open(config.database.path)
+    try:
+        communities = set(config.hive.communities) | await store.delivery.followed_communities()
+        async with HiveClient(
+            config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
+        ) as hive:
+            bot = Hivecord(config, store, hive, communities)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, lambda s=sig: _shutdown(bot, s))
+            async with bot:
+                await bot.start(token)
+    finally:
+        await store.close()
+    return 0
+
+
+def _shutdown(bot: Hivecord, sig: signal.Signals) -> None:
+    log.info("%s received: shutting down", sig.name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+def run_bot(config: Config) -> int:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        print(f"hivecord: {TOKEN_ENV} is not set; export your bot's token in it and run again.", file=sys.stderr)
+        return 2
+    point_at(config.discord.api_base, config.discord.gateway_url)
+    try:
+        return asyncio.run(_main(config, token))
+    except discord.LoginFailure:
+        print(
+            f"hivecord: Discord rejected the token in {TOKEN_ENV}; copy it again from the Developer Portal.",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("hivecord: Discord refused the gateway intents; hivecord asks only for guilds.", file=sys.stderr)
+        return 2

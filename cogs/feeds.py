@@ -1,0 +1,229 @@
+"""/feed add|remove|list|test: which community is mirrored into which channel (Manage Server)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.hive.client import HiveUnavailable, RpcError
+from bot.render import post_embed
+from bot.store.delivery import Feed, VoteMode
+
+if TYPE_CHECKING:
+    from bot.app import Hivecord
+
+COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
+ACCOUNT = re.compile(r"^[a-z][a-z0-9.-]{2,15}$")
+HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
+NEEDED = ("view_channel", "send_messages", "embed_links")
+MAX_CURATORS = 50
+
+VOTE_CHOICES = [
+    app_commands.Choice(name="off: no vote messages", value="off"),
+    app_commands.Choice(name="curators: the community team and the curators you list", value="curators"),
+    app_commands.Choice(name="all: every upvote, gathered per post every 10 minutes", value="all"),
+]
+
+
+def parse_community(text: str) -> str:
+    name = text.strip().lower()
+    if not COMMUNITY_ID.match(name):
+        raise UserError(
+            f"`{discord.utils.escape_markdown(text[:40])}` is not a community id. "
+            "Type it as it appears in the community's address, like `hive-158489`."
+        )
+    return name
+
+
+def parse_curators(text: str | None) -> list[str]:
+    if not text:
+        return []
+    names = [n.strip().lstrip("@").lower() for n in re.split(r"[,\s]+", text) if n.strip()]
+    bad = [n for n in names if not ACCOUNT.match(n)]
+    if bad:
+        raise UserError(
+            f"`{discord.utils.escape_markdown(bad[0][:40])}` is not a Hive account name. "
+            "List curators as account names separated by commas, like `animerealm.cur, reader01`."
+        )
+    if len(names) > MAX_CURATORS:
+        raise UserError(f"At most {MAX_CURATORS} curators per feed, please.")
+    return sorted(set(names))
+
+
+def describe(feed: Feed, channel_mention: str) -> str:
+    parts = [
+        f"**{feed.community}** → {channel_mention}",
+        f"posts {'on' if feed.posts else 'off'} · votes {feed.votes} · badges {'on' if feed.badges else 'off'}",
+    ]
+    if feed.curators:
+        parts.append("curators: " + ", ".join(feed.curators))
+    if feed.role_id:
+        parts.append(f"pings <@&{feed.role_id}> on new posts")
+    parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
+    return "\n".join(parts)
+
+
+def ephemeral(text: str, *, title: str | None = None, colour: discord.Colour | None = None) -> discord.Embed:
+    return discord.Embed(title=title, description=text, colour=colour or discord.Colour.blurple())
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive communities into channels"):
+    def __init__(self, bot: Hivecord) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def _community(self, name: str) -> tuple[str, list[str]]:
+        """(title, team accounts) from bridge.get_community; a clear error when Hive does not know it."""
+        try:
+            info: Any = await self.bot.hive.call("bridge.get_community", {"name": name}, deadline=HIVE_DEADLINE)
+        except RpcError:
+            raise UserError(f"Hive has no community `{name}`. Check the id in the community's address.") from None
+        except HiveUnavailable:
+            raise UserError("The Hive nodes are not answering right now; try again in a minute.") from None
+        if not isinstance(info, dict):
+            raise UserError(f"Hive has no community `{name}`.")
+        title = str(info.get("title") or name)[:100]
+        team = [str(m[0]) for m in info.get("team") or [] if isinstance(m, list) and m and isinstance(m[0], str)]
+        return title, team
+
+    @staticmethod
+    def _check_channel(channel: discord.abc.GuildChannel) -> None:
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            raise UserError(f"{channel.mention} is not a text channel; pick one where messages can be posted.")
+        perms = channel.permissions_for(channel.guild.me)
+        missing = [p for p in NEEDED if not getattr(perms, p)]
+        if missing:
+            names = ", ".join(p.replace("_", " ").title() for p in missing)
+            raise UserError(f"I can't post in {channel.mention}: I'm missing **{names}** there.")
+
+    @app_commands.command(name="add", description="Mirror a Hive community into a channel (or update that feed)")
+    @app_commands.describe(
+        community="Community id, like hive-158489",
+        channel="Where to post (default: this channel)",
+        posts="Mirror new posts (default: on)",
+        votes="Which upvotes to relay (default: curators)",
+        curators="Extra curator accounts, comma-separated",
+        badges="Relay HiveBuzz badges of the community's authors (default: on)",
+        role="A role to ping on each new post",
+        backfill="Post this many recent posts now (0-10)",
+    )
+    @app_commands.choices(votes=VOTE_CHOICES)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        community: str,
+        channel: discord.TextChannel | None = None,
+        posts: bool = True,
+        votes: str = "curators",
+        curators: str | None = None,
+        badges: bool = True,
+        role: discord.Role | None = None,
+        backfill: app_commands.Range[int, 0, 10] = 0,
+    ) -> None:
+        name = parse_community(community)
+        curator_list = parse_curators(curators)
+        if votes not in ("off", "curators", "all"):
+            raise UserError("`votes` is one of off, curators or all.")
+        target = channel or interaction.channel
+        if target is None or interaction.guild is None:
+            raise UserError("Run this in a server channel, or name the channel.")
+        self._check_channel(target)  # type: ignore[arg-type]
+        if role is not None and (role.is_default() or role.managed):
+            raise UserError("Pick a role members can be given; @everyone and bot roles can't be pinged here.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        title, team = await self._community(name)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        delivery = self.bot.store.delivery
+        await delivery.save_community(name, title, team, now)
+        vote_mode: VoteMode = votes  # type: ignore[assignment]
+        feed, created = await delivery.upsert_feed(
+            guild_id=interaction.guild.id,
+            channel_id=target.id,
+            community=name,
+            posts=posts,
+            votes=vote_mode,
+            curators=curator_list,
+            badges=badges,
+            role_id=role.id if role else None,
+            created_by=interaction.user.id,
+            at=now,
+        )
+        self.bot.follower.follow(name)
+        queued = await delivery.backfill(feed, backfill) if backfill else 0
+        self.bot.delivery.wake()
+        text = describe(feed, target.mention)
+        if backfill:
+            text += f"\nBackfill: {queued} recent post(s) queued" + (
+                f" (only {queued} known so far)" if queued < backfill else ""
+            )
+        verb = "Feed added" if created else "Feed updated"
+        await interaction.followup.send(embed=ephemeral(text, title=f"{verb}: {title}"), ephemeral=True)
+
+    @app_commands.command(name="remove", description="Stop mirroring a community (in one channel, or everywhere)")
+    @app_commands.describe(community="Community id, like hive-158489", channel="Only this channel's feed")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def remove(
+        self, interaction: discord.Interaction, community: str, channel: discord.TextChannel | None = None
+    ) -> None:
+        name = parse_community(community)
+        assert interaction.guild is not None
+        removed = await self.bot.store.delivery.remove_feeds(
+            interaction.guild.id, name, channel.id if channel else None
+        )
+        if not removed:
+            where = f" in {channel.mention}" if channel else ""
+            raise UserError(f"There is no feed of `{name}`{where} in this server. `/feed list` shows them.")
+        text = f"Removed {removed} feed(s) of **{name}**. Messages already posted stay."
+        await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+
+    @app_commands.command(name="list", description="Every feed of this server, with its settings and health")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        feeds = await self.bot.store.delivery.feeds_of_guild(interaction.guild.id)
+        if not feeds:
+            text = "No feeds yet. Add one with `/feed add community:hive-158489`."
+            await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+            return
+        embed = discord.Embed(title=f"Feeds of {interaction.guild.name}"[:256], colour=discord.Colour.blurple())
+        for feed in feeds[:25]:
+            embed.add_field(name=feed.community, value=describe(feed, f"<#{feed.channel_id}>")[:1024], inline=False)
+        if len(feeds) > 25:
+            embed.set_footer(text=f"and {len(feeds) - 25} more")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="test", description="Post the latest post of a community as a preview")
+    @app_commands.describe(community="Community id, like hive-158489", channel="Where (default: this channel)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def test(
+        self, interaction: discord.Interaction, community: str, channel: discord.TextChannel | None = None
+    ) -> None:
+        name = parse_community(community)
+        target = channel or interaction.channel
+        if target is None:
+            raise UserError("Run this in a server channel, or name the channel.")
+        self._check_channel(target)  # type: ignore[arg-type]
+        post = await self.bot.store.latest_post(name)
+        if post is None:
+            raise UserError(f"No post of `{name}` is stored yet; a preview needs one. Add a feed and wait for one.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        title = await self.bot.store.delivery.community_title(name)
+        embed = post_embed(post, title, preview=True)
+        try:
+            await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())  # type: ignore[union-attr]
+        except discord.Forbidden:
+            raise UserError(f"Discord refused the preview in {target.mention}: check my permissions there.") from None
+        await interaction.followup.send(embed=ephemeral(f"Preview posted in {target.mention}."), ephemeral=True)
+
+
+async def setup(bot: Hivecord) -> None:
+    await bot.add_cog(Feeds(bot))

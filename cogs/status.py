@@ -1,0 +1,57 @@
+"""/status: how far behind the chain is, which node, this server's feeds, the delivery backlog."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from bot.app import Hivecord
+
+BLOCK_SECONDS = 3
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s"
+
+
+class Status(commands.Cog):
+    def __init__(self, bot: Hivecord) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Sync lag, Hive node, this server's feeds, delivery backlog")
+    async def status(self, interaction: discord.Interaction) -> None:
+        follower = self.bot.follower
+        embed = discord.Embed(title="hivecord status", colour=discord.Colour.blurple())
+        if follower.cursor is not None and follower.head is not None:
+            lag = max(0, follower.head - follower.cursor)
+            embed.add_field(
+                name="Chain", value=f"block {follower.cursor:,}; {lag:,} behind head (~{duration(lag * BLOCK_SECONDS)})"
+            )
+        else:
+            embed.add_field(name="Chain", value="starting up")
+        embed.add_field(name="Hive node", value=self.bot.hive.current_node, inline=False)
+        if interaction.guild_id is not None:
+            feeds = await self.bot.store.delivery.feeds_of_guild(interaction.guild_id)
+            broken = sum(1 for f in feeds if f.broken)
+            text = f"{len(feeds)} feed(s)" + (f", {broken} broken (see `/feed list`)" if broken else ", all healthy")
+            embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
+        backlog = await self.bot.store.delivery.pending_count()
+        embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting")
+        embed.add_field(name="Uptime", value=duration(self.bot.uptime))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: Hivecord) -> None:
+    await bot.add_cog(Status(bot))
