@@ -105,9 +105,9 @@ _REVIEW = "\ue004"  # "Review", "Reseña", "Análisis": the series is right afte
 _COLON = "\ue005"  # ": " is soft: a subtitle separator ("X: my thoughts") or part of a name
 _SENTINELS = frozenset({_DELIM, _COMMA, _QUOTE, _EPISODE, _REVIEW, _COLON})
 
-_STRONG_CHARS = "|¦‖•·~—–()[]{}<>【】〔〕〈〉《》〖〗（）［］｜/\\…"
+_STRONG_CHARS = "|¦‖•·~—–()[]{}<>【】〔〕〈〉《》〖〗（）［］｜\\…"
 _QUOTE_CHARS = '"«»“”„‟『』「」＂'
-_KEEP_SYMBOLS = "×&+!?'’.-:#"
+_KEEP_SYMBOLS = "×&+!?'’.-:#/"
 
 _EPISODE_MARKER = re.compile(
     r"\b(?:episodes?|episodios?|eps?|chapters?|ch|cap[ií]tulos?|caps?|seasons?|temporadas?|vol|volumes?"
@@ -121,8 +121,9 @@ _REVIEW_MARKER = re.compile(
     r"\b(?:reviews?|rese[ñn]as?|an[aá]lisis|cr[ií]tica|opini[oó]n|recap|impressions)\b[ \t]*:?",
     re.IGNORECASE,
 )
-# A hyphen with space on a side is a separator; inside a word ("Kaguya-sama") it is part of the name.
-_SPACED_DASH = re.compile(r"(?:^|[ \t])-+(?=[ \t]|$)|(?<=\S)-+(?=[ \t]|$)")
+# A hyphen or slash with space on a side is a separator; inside a word ("Kaguya-sama", "Fate/Zero")
+# it is part of the name.
+_SPACED_DASH = re.compile(r"(?:^|[ \t])[-/]+(?=[ \t]|$)|(?<=\S)[-/]+(?=[ \t]|$)")
 _COLON_SEP = re.compile(r"[:：](?=[ \t]|$)|(?<=[ \t])[:：]")
 _TAG_LIKE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _WHITESPACE = re.compile(r"\s+")
@@ -132,12 +133,17 @@ _WHITESPACE = re.compile(r"\s+")
 # keys and display names
 
 
-@lru_cache(maxsize=4096)
 def series_key(name: str) -> str:
     """Comparison key: accents dropped, casefolded, only letters and digits ("Re:Zero" -> "rezero")."""
+    # Checked before the cache: an unhashable argument must give "", not a TypeError.
     if not isinstance(name, str):
         return ""
-    name = name[:_MAX_TITLE].replace("×", "x").replace("✕", "x").replace("✖", "x")
+    return _key(name[:_MAX_TITLE])
+
+
+@lru_cache(maxsize=4096)
+def _key(name: str) -> str:
+    name = name.replace("×", "x").replace("✕", "x").replace("✖", "x")
     decomposed = unicodedata.normalize("NFKD", name)
     # Drop accents, but keep the kana voicing marks: か and が are different words.
     kept = "".join(ch for ch in decomposed if ch in _KANA_VOICING or not unicodedata.combining(ch)).casefold()
@@ -260,7 +266,7 @@ def _segments(title: str) -> list[_Segment]:
             pending.add(token)
             continue
         # Quotes and stray punctuation stuck to a word; "!", "?" and "." stay ("K-On!", "Dr. Stone").
-        text = token.lstrip("'’.-:").rstrip("'’-:")
+        text = token.lstrip("'’.-:/").rstrip("'’-:/")
         if not text:
             continue
         if pending:
