@@ -87,6 +87,13 @@ class Hivecord(commands.AutoShardedBot):
                 log.exception("the %s stopped on an error; restarting it in 5 s", name)
                 await asyncio.sleep(5)
 
+    async def launch_shards(self) -> None:
+        # AutoShardedBot takes the gateway URL from GET /gateway/bot unless the shard count is known;
+        # with a configured gateway (a proxy), learn the count and let DEFAULT_GATEWAY stand.
+        if self.config.discord.gateway_url and self.shard_count is None:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        await super().launch_shards()
+
     async def sync_commands(self) -> None:
         """Syncs slash commands to the dev guild or globally, and only when the set has changed."""
         guild_id = self.config.discord.dev_guild_id
