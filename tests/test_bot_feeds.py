@@ -1,0 +1,271 @@
+"""The bot on Discord: the real `hivecord run` against the loopback Hive node and the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
+from tests.fakes.chain_gen import build_vote_vops
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST, hivecord
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    node: FakeHiveNode
+    config: Path
+    db: Path
+    reviews: int
+    second: int
+    expected_body: str
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    blocks, expected_body = load_seed_fixture(SEED)
+    node = FakeHiveNode(
+        blocks, head=SEED_FIRST, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
+    )
+    hive_url = node.start_in_thread()
+    fake = FakeDiscord(token=TOKEN)
+    guild = fake.world.guild_id
+    reviews = fake.state.add_text_channel(guild, "reviews").id
+    second = fake.state.add_text_channel(guild, "second").id
+    await fake.start()
+    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
+    try:
+        yield World(fake, node, config, tmp_path / "hivecord.sqlite3", reviews, second, expected_body)
+    finally:
+        await fake.stop()
+        node.stop_thread()
+
+
+async def add_feed(world: World, channel: int, user: int | None = None, **options: Any) -> dict[str, Any]:
+    """Runs /feed add and returns the embed of the answer the user saw."""
+    fake = world.fake
+    handle = await fake.send_interaction(
+        fake.world.guild_id,
+        channel,
+        user or fake.world.admin_id,
+        "feed add",
+        {"community": ANIME_REALM, "channel": channel, **options},
+    )
+    first = await handle.response(timeout=10)
+    if first["type"] == 4:
+        return first["data"]["embeds"][0]
+    (answer,) = await handle.wait_followups(1, timeout=15)
+    return answer.embeds[0]
+
+
+def post_messages(world: World, channel: int) -> list[Any]:
+    return [
+        m
+        for m in world.fake.messages(channel)
+        if m.embeds and m.embeds[0].get("url", "").startswith("https://hive.blog/")
+    ]
+
+
+def walk_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in walk_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in walk_strings(v)]
+    return []
+
+
+async def test_feed_mirrors_the_seed_review_edit_votes_and_badge(world: World) -> None:
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        answer = await add_feed(world, world.reviews, votes="all")
+        assert "Feed added" in answer["title"], answer
+        world.node.head = SEED_LAST + 220  # past the 10-minute vote window, in chain time
+
+        def settled() -> bool:
+            messages = world.fake.messages(world.reviews)
+            texts = [json.dumps(m.embeds) for m in messages]
+            return (
+                any("It is not perfect" in t for t in texts)
+                and any("9000" in t for t in texts)
+                and any("miguelreads" in t for t in texts)
+            )
+
+        await world.fake.wait_for(settled, timeout=30)
+    finally:
+        assert await bot.stop() == 0, bot.log
+
+    messages = world.fake.messages(world.reviews)
+    posts = post_messages(world, world.reviews)
+    assert len(posts) == 1, [m.embeds for m in messages]  # the review, once; no reply is mirrored
+    review = posts[0].embeds[0]
+    assert "Metallic Rouge" in review["title"]
+    assert review["author"]["name"] == "@alienpunklord"
+    assert (
+        review["image"]["url"]
+        == "https://files.peakd.com/file/peakd-hive/alienpunklord/23tGx1Tmetallic-rouge-cover.jpg"
+    )
+    assert {"name": "Series", "value": "Metallic Rouge", "inline": True} in review["fields"]
+    assert "It is not perfect" in review["description"]
+    assert posts[0].history, "the edit must edit the same message, not post another"
+
+    others = [json.dumps(m.embeds) for m in messages if m is not posts[0]]
+    votes = [t for t in others if "upvote" in t]
+    assert len(votes) == 1  # votes:all gathers a window's votes into one message
+    for voter in ("animerealm.cur", "reader01", "miguelreads"):
+        assert voter in votes[0]
+    badges = [t for t in others if "HiveBuzz" in t]
+    assert len(badges) == 1 and "alienpunklord" in badges[0] and "9000" in badges[0]
+    assert len(messages) == 3
+    assert not world.fake.violations and not world.fake.unknown_requests
+
+
+async def test_members_without_manage_server_are_refused(world: World) -> None:
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        answer = await add_feed(world, world.reviews, user=world.fake.world.member_id)
+    finally:
+        await bot.stop()
+    assert "Manage Server" in answer["description"]
+    assert db_rows(world.db, "SELECT * FROM feeds") == []
+
+
+def comment_block(author: str, permlink: str, title: str, body: str, json_metadata: str) -> dict[str, Any]:
+    op = {
+        "parent_author": "",
+        "parent_permlink": ANIME_REALM,
+        "author": author,
+        "permlink": permlink,
+        "title": title,
+        "body": body,
+        "json_metadata": json_metadata,
+    }
+    return {"transactions": [{"operations": [{"type": "comment_operation", "value": op}]}]}
+
+
+async def test_hostile_posts_ping_no_one_and_fit_discord(world: World) -> None:
+    role = world.fake.state.add_role(world.fake.world.guild_id, "reviews-fans").id
+    hostile_title = "@everyone free tokens <@&123> [x](javascript:alert(1))"
+    tags = json.dumps({"tags": [f"tag{i}" for i in range(40)], "image": ["javascript:alert(1)"]})
+    blocks = {
+        SEED_LAST + 10: comment_block(
+            "mallory", "free-tokens", hostile_title, "@here <@1> [y](javascript:x) " * 50, tags
+        ),
+        SEED_LAST + 11: comment_block("mallory", "long", "T" * 300, "word " * 10_000, "{not json"),
+    }
+    world.node.add_blocks(blocks)
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews, role=role)
+        world.node.head = SEED_LAST + 20
+        await world.fake.wait_for(lambda: len(post_messages(world, world.reviews)) >= 3, timeout=30)
+    finally:
+        await bot.stop()
+    assert not world.fake.violations, world.fake.violations
+    sends = world.fake.find_requests("POST", "/channels/{channel_id}/messages")
+    assert sends
+    for request in sends:
+        mentions = request.json["allowed_mentions"]
+        assert mentions.get("parse") == [], mentions
+        assert mentions.get("roles", []) in ([], [str(role)], [role]), mentions
+        assert not mentions.get("users"), mentions
+        for text in walk_strings(request.json.get("embeds", [])):
+            assert "javascript:" not in text.replace("\u200b", "") or "](" not in text
+            assert "<@&" not in text and "@everyone" not in text and "@here" not in text
+        for embed in request.json.get("embeds", []):
+            for url in (embed.get("url"), embed.get("image", {}).get("url"), embed.get("author", {}).get("url")):
+                assert url is None or url.startswith(("https://", "http://"))
+
+
+async def test_sigkill_while_a_backlog_drains_delivers_each_post_once_in_order(world: World, tmp_path: Path) -> None:
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews, votes="off", badges=False)
+        await add_feed(world, world.second, votes="off", badges=False)
+    finally:
+        await bot.stop()
+    # 200 new reviews wait on the chain while the bot is down.
+    first = SEED_LAST + 1
+    world.node.add_blocks(
+        {
+            first + i: comment_block(f"author{i % 7}", f"review-{i:03d}", f"Review number {i:03d}", f"Body {i}", "{}")
+            for i in range(200)
+        }
+    )
+    world.node.head = first + 205
+    rng = random.Random(5)
+    kills = 0
+    while True:
+        bot = BotProcess(world.config, world.fake)
+        await bot.start(wait_ready=False)
+        await asyncio.sleep(rng.uniform(0.3, 2.5))
+        done = all(len(post_messages(world, c)) >= 201 for c in (world.reviews, world.second))
+        if done and kills >= 10:
+            await bot.stop()
+            break
+        await bot.kill()
+        kills += 1
+        assert kills < 60, "the backlog never drained"
+    for channel in (world.reviews, world.second):
+        titles = [m.embeds[0]["title"] for m in post_messages(world, channel)]
+        numbered = [t for t in titles if t.startswith("Review number")]
+        assert numbered == [f"Review number {i:03d}" for i in range(200)], numbered
+    assert not world.fake.violations
+
+
+async def test_a_forbidden_channel_breaks_only_its_feed_and_429s_lose_nothing(world: World) -> None:
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews, votes="off")
+        await add_feed(world, world.second, votes="off")
+        world.fake.fail_channel(world.reviews, 403, 50013)
+        world.fake.fail_channel(world.second, 429, times=2, retry_after=0.3)
+        world.node.head = SEED_LAST + 5
+        await world.fake.wait_for(lambda: len(post_messages(world, world.second)) >= 1, timeout=30)
+        await world.fake.wait_for(
+            lambda: db_rows(world.db, "SELECT broken FROM feeds WHERE channel_id = ?", world.reviews)[0][0], timeout=10
+        )
+        handle = await world.fake.send_interaction(
+            world.fake.world.guild_id, world.second, world.fake.world.admin_id, "feed list", {}
+        )
+        listing = json.dumps((await handle.response())["data"])
+    finally:
+        await bot.stop()
+    assert "broken" in listing and "missing permissions" in listing
+    assert len(post_messages(world, world.second)) == 1
+    assert post_messages(world, world.reviews) == []
+    assert world.fake.count_429 >= 2
+
+
+def test_run_without_a_token_or_with_a_rejected_one_says_so_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[hive]\nnodes = ["http://127.0.0.1:9"]\n')
+    result = hivecord("run", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "DISCORD_TOKEN" in result.stderr
+
+
+async def test_run_with_a_rejected_token_says_so_in_one_line(world: World) -> None:
+    bot = BotProcess(world.config, world.fake, token="not-the-token")
+    await bot.start(wait_ready=False)
+    code = await bot.proc.wait()  # type: ignore[union-attr]
+    await bot._reader
+    lines = [line for line in bot.log.splitlines() if line.strip()]
+    assert code == 2
+    assert "Traceback" not in bot.log
+    assert sum("rejected the token" in line for line in lines) == 1, bot.log
