@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture, votes_to_vops
+from tests.fakes.chain_gen import build_vote_vops
+from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST, dump_chain_tables, hivecord, write_config
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, FakeHiveNode]:
     blocks, expected_body = load_seed_fixture(SEED)
-    node = FakeHiveNode(blocks, head=SEED_LAST + 20, vops=votes_to_vops(blocks))
+    node = FakeHiveNode(blocks, head=SEED_LAST + 20, vops=build_vote_vops(blocks))
     url = node.start_in_thread()
     folder = tmp_path_factory.mktemp("seed")
     config = write_config(folder, [url])

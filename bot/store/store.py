@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import unicodedata
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ _POST_COLUMNS = (
 )
 
 _P_COLUMNS = ", ".join(f"p.{c.strip()}" for c in _POST_COLUMNS.split(","))
+
+
+def search_text(text: str | None) -> str:
+    """Text as the full-text index sees it: symbols, punctuation and emoji become spaces."""
+    if not text:
+        return ""
+    return "".join(" " if unicodedata.category(ch)[0] in "SPZC" else ch for ch in text)
 
 
 def _post(row: aiosqlite.Row | tuple[Any, ...]) -> PostRow:
@@ -241,6 +249,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         writer = await aiosqlite.connect(path, isolation_level=None)
         try:
+            await writer.create_function("search_text", 1, search_text, deterministic=True)
             for pragma in _PRAGMAS:
                 await writer.execute(pragma)
             await migrate(writer)
