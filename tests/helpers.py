@@ -73,6 +73,10 @@ def dump_chain_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def cursor_of(db: Path) -> int | None:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()
+    """The follower's cursor, or None before the schema or the first cursor exists."""
+    try:
+        with sqlite3.connect(db) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()
+    except sqlite3.OperationalError:
+        return None
     return int(row[0]) if row else None

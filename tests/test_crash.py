@@ -38,9 +38,7 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiv
     crash_config = write_config(crash_dir, [url], batch_size=100)
     args = ("ingest", "--from-block", str(START), "--to-block", str(last))
 
-    began = time.monotonic()
     result = hivecord(*args, "--config", str(ref_config))
-    full_run = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     reference = dump_chain_tables(ref_dir / "hivecord.sqlite3")
     assert len(reference["posts"]) > 100 and len(reference["votes"]) > 100 and reference["badges"]
@@ -49,17 +47,26 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiv
     db = crash_dir / "hivecord.sqlite3"
     kills, cursors = 0, []
     while kills < KILLS:
+        before = (cursor_of(db) if db.exists() else None) or START - 1
         proc = popen_hivecord(*args, "--config", str(crash_config))
-        time.sleep(rng.uniform(0.05, full_run))
+        # Each life is killed at a random point of its progress: some during start-up, most after a
+        # random number of blocks, a random few milliseconds into the next batch.
+        target = before + rng.randint(0, COUNT // (KILLS + 5))
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            now = cursor_of(db) if db.exists() else None
+            if now is not None and now >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.03))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.communicate(timeout=30)
-        if db.exists():
-            cursors.append(cursor_of(db))
+        cursors.append(cursor_of(db) if db.exists() else None)
     # The kills must have caught the ingest part-way, not only before it started or after it ended.
     midway = [c for c in cursors if c is not None and START <= c < last]
-    assert len(set(midway)) >= 5, cursors
+    assert len(set(midway)) >= 10, cursors
 
     result = hivecord(*args, "--config", str(crash_config))
     assert result.returncode == 0, result.stderr

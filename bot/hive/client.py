@@ -103,6 +103,10 @@ class HiveClient:
         heads = [n.head for n in self.nodes if n.head is not None]
         return max(heads) if heads else None
 
+    def lagging(self, node: NodeState) -> bool:
+        best = self.best_head
+        return best is not None and node.head is not None and best - node.head > self.max_head_lag
+
     async def __aenter__(self) -> HiveClient:
         return self
 
@@ -143,13 +147,15 @@ class HiveClient:
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
-            for step in range(len(self.nodes)):
-                index = (self._current + step) % len(self.nodes)
-                if self.nodes[index].retry_at <= now:
-                    if index != self._current:
-                        log.info("using Hive node %s", self.nodes[index].url)
-                    self._current = index
-                    return self.nodes[index]
+            # The configured order is the admin's preference: a node is used again once its backoff
+            # ends. A node known to lag is asked only when no node that keeps up may be asked.
+            for allow_lagging in (False, True):
+                for index, node in enumerate(self.nodes):
+                    if node.retry_at <= now and (allow_lagging or not self.lagging(node)):
+                        if index != self._current:
+                            log.info("using Hive node %s", node.url)
+                        self._current = index
+                        return node
             wait = min(n.retry_at for n in self.nodes) - now
             log.warning(
                 "every Hive node is failing (%s); retrying in %.1f s",
@@ -247,14 +253,16 @@ class HiveClient:
             payload = msgspec.json.encode(
                 {"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}
             )
-            try:
-                raw = await self._post(node, payload)
-                envelope = self._decoder(GlobalProperties).decode(raw)
-            except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-                node.last_error = _describe(exc)
-                return
-            if envelope.result is not None:
-                node.head = envelope.result.head_block_number
+            for _attempt in range(2):  # one retry: a single bad answer should not hide a node's head
+                try:
+                    raw = await self._post(node, payload)
+                    envelope = self._decoder(GlobalProperties).decode(raw)
+                except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    node.last_error = _describe(exc)
+                    continue
+                if envelope.result is not None:
+                    node.head = envelope.result.head_block_number
+                    return
 
         await asyncio.gather(*(one(n) for n in self.nodes))
         best = self.best_head

@@ -59,7 +59,7 @@ class Follower:
         start_block: int | Literal["head"] = "head",
         stop_at: int | None = None,
         on_progress: Callable[[Progress], None] | None = None,
-        reprobe_every: float = 60.0,
+        reprobe_every: float = 30.0,
     ) -> None:
         self.client = client
         self.store = store
@@ -114,7 +114,10 @@ class Follower:
             if self.cursor < target:
                 await self._catch_up(target)
                 continue
-            if time.monotonic() - last_probe > self.reprobe_every:
+            # Idle: every node is asked for its head now and then, so a node stuck behind is left.
+            # An ingest waiting for a --to-block the current node has not reached asks sooner.
+            every = self.reprobe_every if self.stop_at is None or self.stop_at <= target else 2.0
+            if time.monotonic() - last_probe > every:
                 await self.client.probe()
                 last_probe = time.monotonic()
             with contextlib.suppress(TimeoutError):
