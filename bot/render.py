@@ -94,14 +94,14 @@ def post_embed(post: PostRow, community_title: str | None = None, *, preview: bo
         colour=HIVE_RED,
         timestamp=chain_time(post.created_at),
     )
-    embed.set_author(name=f"@{post.author}", url=account_url(post.author), icon_url=avatar_url(post.author))
+    embed.set_author(name=f"@{neutralise(post.author)}", url=account_url(post.author), icon_url=avatar_url(post.author))
     image = safe_url(post.image)
     if image and image.startswith("https://"):
         embed.set_image(url=image)
     if post.series:
         embed.add_field(name="Series", value=neutralise(post.series), inline=True)
     if post.tags:
-        shown = " ".join(f"`{neutralise(t).replace('`', '')}`" for t in post.tags[:TAGS_SHOWN])
+        shown = " · ".join(neutralise(t) for t in post.tags[:TAGS_SHOWN])
         more = len(post.tags) - TAGS_SHOWN
         embed.add_field(name="Tags", value=shown + (f" +{more}" if more > 0 else ""), inline=True)
     votes = f"{post.vote_count} vote{'s' if post.vote_count != 1 else ''}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 import msgspec
 
 
@@ -67,7 +70,8 @@ class VoteOp(msgspec.Struct):
     voter: str
     author: str
     permlink: str
-    weight: int
+    # Percent x100, as the chain enforces; anything else is a broken answer (and 10**30 overflows SQLite).
+    weight: Annotated[int, msgspec.Meta(ge=-10000, le=10000)]
 
 
 class DeleteCommentOp(msgspec.Struct):
@@ -137,17 +141,30 @@ _loose_trx = msgspec.json.Decoder(_LooseTransaction)
 _op = msgspec.json.Decoder(RawOp)
 
 
+# The block number in hex: exactly eight hex digits, so Block.number can never raise.
+_BLOCK_ID = re.compile(r"[0-9a-fA-F]{8}")
+
+
+def _check_id(block_id: str) -> None:
+    if not _BLOCK_ID.match(block_id):
+        raise MalformedBlock(f"unusable block_id {block_id[:64]!r}")
+
+
 def decode_block(raw: msgspec.Raw | bytes) -> tuple[Block, int]:
     """The block with every well-formed op, and how many malformed ops or transactions were dropped."""
     try:
-        return _block.decode(raw), 0
-    except msgspec.MsgspecError:
+        block = _block.decode(raw)
+    except (msgspec.MsgspecError, RecursionError):  # RecursionError: JSON nested ~1000 deep
         pass
+    else:
+        # A well-formed block with an unusable id is no better than a malformed one.
+        _check_id(block.block_id)
+        return block, 0
     try:
         loose = _loose_block.decode(raw)
-        int(loose.block_id[:8], 16)
-    except (msgspec.MsgspecError, ValueError) as exc:
+    except (msgspec.MsgspecError, RecursionError) as exc:
         raise MalformedBlock(str(exc)) from None
+    _check_id(loose.block_id)
     dropped = 0
     transactions: list[Transaction] = []
     for raw_trx in loose.transactions:

@@ -201,8 +201,8 @@ class HiveClient:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._fail(node, f"{method}: {_describe(exc)}")
                 continue
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                self._fail(node, f"{method}: malformed answer ({exc})")
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                self._fail(node, f"{method}: malformed answer ({exc or 'nested too deep'})")
                 continue
             if envelope.error is not None:
                 state.rpc_errors[node.url] = envelope.error

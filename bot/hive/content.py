@@ -15,12 +15,16 @@ from bot.text import safe_url
 MAX_TAGS = 25
 MAX_TAG_LEN = 64
 _COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
-# Markdown images, HTML <img src>, and bare image links, in body order.
+# Markdown images, HTML <img src>, and bare https links (kept only when they name an image), in body
+# order. Bounded quantifiers over classes that stop at the next "[", "<" or URL delimiter: a crafted
+# body ("![" or "<img " or "https://" repeated) must not make the search quadratic.
 _BODY_IMAGE = re.compile(
-    r"!\[[^\]]*\]\(\s*(?P<md>[^)\s]+)|<img[^>]*?\ssrc\s*=\s*[\"']?(?P<html>[^\"'\s>]+)"
-    r"|(?P<bare>https://\S+?\.(?:png|jpe?g|gif|webp))(?=[\s)\"'<]|$)",
+    r"!\[[^\[\]\n]{0,500}\]\(\s{0,100}(?P<md>[^)\s]{1,2048})"
+    r"|<img\b[^<>]{0,2000}?\ssrc\s{0,20}=\s{0,20}[\"']?(?P<html>[^\"'\s<>]{1,2048})"
+    r"|(?P<bare>https://[^\s<>\"'()\[\]]{1,2048})",
     re.IGNORECASE,
 )
+_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 _dmp = diff_match_patch()
 
 
@@ -56,7 +60,7 @@ def read_metadata(json_metadata: str) -> dict[str, Any]:
         return {}
     try:
         data = msgspec.json.decode(json_metadata)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):  # RecursionError: "[[[[..." nested ~1000 deep
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -88,7 +92,10 @@ def cover_image(metadata: dict[str, Any], body: str) -> str | None:
     elif isinstance(images, str):
         candidates.append(images)
     for found in _BODY_IMAGE.finditer(body[:100_000]):
-        candidates.append(found.group("md") or found.group("html") or found.group("bare"))
+        bare = found.group("bare")
+        if bare is not None and not bare.lower().endswith(_IMAGE_EXT):
+            continue  # a plain link, not a picture
+        candidates.append(found.group("md") or found.group("html") or bare)
         break
     for candidate in candidates:
         url = safe_url(candidate)

@@ -234,9 +234,11 @@ class Follower:
                     key = (vop.block, value.voter, value.author, value.permlink)
                     if key in wanted:
                         try:
-                            rshares = int(value.rshares)
+                            rshares: int | None = int(value.rshares)
                         except ValueError:
                             rshares = None
+                        if rshares is not None and not -(2**63) <= rshares < 2**63:
+                            rshares = None  # SQLite integers are 64-bit; no real vote comes near
                         details[key] = (rshares, format_asset(value.pending_payout))
                 # Stop when the node says the range is done or makes no progress.
                 if (
