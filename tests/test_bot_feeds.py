@@ -68,10 +68,11 @@ async def add_feed(world: World, channel: int, user: int | None = None, **option
 
 
 def post_messages(world: World, channel: int) -> list[Any]:
+    """The messages that mirror a post: a titled embed linking to the post on hive.blog."""
     return [
         m
         for m in world.fake.messages(channel)
-        if m.embeds and m.embeds[0].get("url", "").startswith("https://hive.blog/")
+        if m.embeds and m.embeds[0].get("title") and m.embeds[0].get("url", "").startswith("https://hive.blog/")
     ]
 
 
@@ -121,7 +122,7 @@ async def test_feed_mirrors_the_seed_review_edit_votes_and_badge(world: World) -
     assert posts[0].history, "the edit must edit the same message, not post another"
 
     others = [json.dumps(m.embeds) for m in messages if m is not posts[0]]
-    votes = [t for t in others if "upvote" in t]
+    votes = [t for t in others if "Votes on @" in t]
     assert len(votes) == 1  # votes:all gathers a window's votes into one message
     for voter in ("animerealm.cur", "reader01", "miguelreads"):
         assert voter in votes[0]
@@ -156,7 +157,7 @@ def comment_block(author: str, permlink: str, title: str, body: str, json_metada
 
 
 async def test_hostile_posts_ping_no_one_and_fit_discord(world: World) -> None:
-    role = world.fake.state.add_role(world.fake.world.guild_id, "reviews-fans").id
+    role = world.fake.state.add_role(world.fake.world.guild_id, "reviews-fans", permissions=0).id
     hostile_title = "@everyone free tokens <@&123> [x](javascript:alert(1))"
     tags = json.dumps({"tags": [f"tag{i}" for i in range(40)], "image": ["javascript:alert(1)"]})
     blocks = {
@@ -183,7 +184,7 @@ async def test_hostile_posts_ping_no_one_and_fit_discord(world: World) -> None:
         assert mentions.get("roles", []) in ([], [str(role)], [role]), mentions
         assert not mentions.get("users"), mentions
         for text in walk_strings(request.json.get("embeds", [])):
-            assert "javascript:" not in text.replace("\u200b", "") or "](" not in text
+            assert "](" not in text, text  # no masked link survives, so no javascript: one either
             assert "<@&" not in text and "@everyone" not in text and "@here" not in text
         for embed in request.json.get("embeds", []):
             for url in (embed.get("url"), embed.get("image", {}).get("url"), embed.get("author", {}).get("url")):
@@ -207,19 +208,26 @@ async def test_sigkill_while_a_backlog_drains_delivers_each_post_once_in_order(w
         }
     )
     world.node.head = first + 205
+    # Answers take 20 ms to come back, so many kills land after Discord posted a message and
+    # before the bot heard of it: the resend must carry the same nonce and post nothing new.
+    world.fake.answer_delay = 0.02
     rng = random.Random(5)
     kills = 0
+    at_kill: list[int] = []
     while True:
         bot = BotProcess(world.config, world.fake)
         await bot.start(wait_ready=False)
         await asyncio.sleep(rng.uniform(0.3, 2.5))
-        done = all(len(post_messages(world, c)) >= 201 for c in (world.reviews, world.second))
-        if done and kills >= 10:
+        delivered = sum(len(post_messages(world, c)) for c in (world.reviews, world.second))
+        if delivered >= 2 * 201 and kills >= 10:
             await bot.stop()
             break
         await bot.kill()
         kills += 1
+        at_kill.append(delivered)
         assert kills < 60, "the backlog never drained"
+    # The kills caught the drain part-way, again and again, not only before or after it.
+    assert len({n for n in at_kill if 0 < n < 2 * 201}) >= 5, at_kill
     for channel in (world.reviews, world.second):
         titles = [m.embeds[0]["title"] for m in post_messages(world, channel)]
         numbered = [t for t in titles if t.startswith("Review number")]

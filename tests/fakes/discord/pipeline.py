@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -118,6 +119,10 @@ async def handle(fake: FakeDiscord, request: web.Request) -> web.StreamResponse:
     if status == 429:
         fake.count_429 += 1
     fake.notify()
+    if fake.answer_delay:
+        # The change is made before the answer travels back, as over a real network: a client
+        # killed in between has done something it never heard about.
+        await asyncio.sleep(fake.answer_delay)
     if answer is None:
         return web.Response(status=status, headers=extra)
     return _json(status, answer, extra)

@@ -45,8 +45,10 @@ class FakeDiscord:
         interaction_deadline: float | None = 3.0,
         nonce_window: float = 300.0,
         validate: bool = True,
+        answer_delay: float = 0.0,
     ) -> None:
         self.token = token
+        self.answer_delay = answer_delay
         self.tokens: set[str] = {token, *tokens}
         if state is None:
             state = FakeDiscordState()
