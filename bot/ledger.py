@@ -12,13 +12,13 @@ from bot.store.store import ChainWriter
 log = logging.getLogger("hivecord.follower")
 
 
-async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
+def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
     """Writes the events in chain order and queues each for delivery. Returns how many were applied."""
     applied = 0
     for event in events:
         if isinstance(event, PostCreated):
             facts = describe_post(event.title, event.json_metadata, event.body, event.community)
-            post_id = await tx.insert_post(
+            post_id = tx.insert_post(
                 author=event.author,
                 permlink=event.permlink,
                 community=event.community,
@@ -32,7 +32,7 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 block_num=event.block_num,
                 at=event.timestamp,
             )
-            await tx.add_outbox(
+            tx.add_outbox(
                 "post_created",
                 block_num=event.block_num,
                 at=event.timestamp,
@@ -40,7 +40,7 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 post_id=post_id,
             )
         elif isinstance(event, PostEdited):
-            post = await tx.live_post(event.author, event.permlink)
+            post = tx.live_post(event.author, event.permlink)
             if post is None:
                 continue
             # An edit replaces title and metadata whole; an empty field leaves the old one.
@@ -48,7 +48,7 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             json_metadata = event.json_metadata or post.json_metadata
             body = merge_body(post.body, event.body)
             facts = describe_post(title, json_metadata, body, post.community)
-            await tx.update_post(
+            tx.update_post(
                 post.id,
                 title=title,
                 body=body,
@@ -60,23 +60,25 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 block_num=event.block_num,
                 at=event.timestamp,
             )
-            await tx.add_outbox(
+            tx.add_outbox(
                 "post_edited", block_num=event.block_num, at=event.timestamp, community=post.community, post_id=post.id
             )
         elif isinstance(event, PostDeleted):
-            post = await tx.live_post(event.author, event.permlink)
+            post = tx.live_post(event.author, event.permlink)
             if post is None:
                 continue
-            await tx.mark_deleted(post.id, event.block_num, event.timestamp)
-            await tx.add_outbox(
+            tx.mark_deleted(post.id, event.block_num, event.timestamp)
+            tx.add_outbox(
                 "post_deleted", block_num=event.block_num, at=event.timestamp, community=post.community, post_id=post.id
             )
         elif isinstance(event, VoteCast):
-            post = await tx.live_post(event.author, event.permlink)
-            if post is None:
+            # Votes are most of the events: look up only the id and community, not the body.
+            found = tx.live_post_ref(event.author, event.permlink)
+            if found is None:
                 continue
-            await tx.record_vote(
-                post.id,
+            post_id, community = found
+            tx.record_vote(
+                post_id,
                 voter=event.voter,
                 weight=event.weight,
                 rshares=event.rshares,
@@ -84,18 +86,18 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 block_num=event.block_num,
                 at=event.timestamp,
             )
-            await tx.add_outbox(
+            tx.add_outbox(
                 "vote",
                 block_num=event.block_num,
                 at=event.timestamp,
-                community=post.community,
-                post_id=post.id,
+                community=community,
+                post_id=post_id,
                 voter=event.voter,
                 weight=event.weight,
             )
         elif isinstance(event, BadgeAwarded):
             badge = event.badge
-            badge_id = await tx.insert_badge(
+            badge_id = tx.insert_badge(
                 recipient=badge.recipient,
                 badge=badge.badge,
                 image_url=badge.image_url,
@@ -107,6 +109,6 @@ async def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             )
             if badge_id is None:
                 continue
-            await tx.add_outbox("badge", block_num=event.block_num, at=event.timestamp, badge_id=badge_id)
+            tx.add_outbox("badge", block_num=event.block_num, at=event.timestamp, badge_id=badge_id)
         applied += 1
     return applied

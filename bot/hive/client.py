@@ -182,18 +182,25 @@ class HiveClient:
         *,
         check: Callable[[Any], None] | None = None,
         deadline: float | None = None,
+        min_head: int | None = None,
     ) -> Any:
         """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds.
 
         With a deadline (seconds), a caller that cannot wait forever (a slash command) gets
-        HiveUnavailable instead.
+        HiveUnavailable instead. With min_head, only a node whose head has reached that block is
+        asked: an answer about blocks a node does not have yet would be silently incomplete.
         """
         if deadline is not None:
-            return await self._call_with_deadline(method, params, result_type, check, deadline)
+            return await self._call_with_deadline(method, params, result_type, check, deadline, min_head)
         decoder = self._decoder(result_type)
         state = _Call()
         while True:
             node = await self._next_node()
+            if min_head is not None and (node.head is None or node.head < min_head):
+                await self._refresh_head(node)
+                if node.head is None or node.head < min_head:
+                    self._fail(node, f"{method}: head {node.head} has not reached block {min_head}")
+                    continue
             payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
                 raw = await self._post(node, payload)
@@ -223,10 +230,17 @@ class HiveClient:
             return envelope.result
 
     async def _call_with_deadline(
-        self, method: str, params: Any, result_type: Any, check: Callable[[Any], None] | None, deadline: float
+        self,
+        method: str,
+        params: Any,
+        result_type: Any,
+        check: Callable[[Any], None] | None,
+        deadline: float,
+        min_head: int | None,
     ) -> Any:
         try:
-            return await asyncio.wait_for(self.call(method, params, result_type, check=check), deadline)
+            call = self.call(method, params, result_type, check=check, min_head=min_head)
+            return await asyncio.wait_for(call, deadline)
         except TimeoutError:
             reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
             raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
@@ -246,25 +260,25 @@ class HiveClient:
         )
         return props
 
+    async def _refresh_head(self, node: NodeState, attempts: int = 1) -> None:
+        payload = msgspec.json.encode(
+            {"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}
+        )
+        for _attempt in range(attempts):
+            try:
+                raw = await self._post(node, payload)
+                envelope = self._decoder(GlobalProperties).decode(raw)
+            except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+                node.last_error = _describe(exc)
+                continue
+            if envelope.result is not None:
+                node.head = envelope.result.head_block_number
+                return
+
     async def probe(self) -> None:
         """Ask every node for its head once, so a node stuck behind is noticed before it is relied on."""
-
-        async def one(node: NodeState) -> None:
-            payload = msgspec.json.encode(
-                {"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}
-            )
-            for _attempt in range(2):  # one retry: a single bad answer should not hide a node's head
-                try:
-                    raw = await self._post(node, payload)
-                    envelope = self._decoder(GlobalProperties).decode(raw)
-                except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    node.last_error = _describe(exc)
-                    continue
-                if envelope.result is not None:
-                    node.head = envelope.result.head_block_number
-                    return
-
-        await asyncio.gather(*(one(n) for n in self.nodes))
+        # One retry each: a single bad answer should not hide a node's head.
+        await asyncio.gather(*(self._refresh_head(n, attempts=2) for n in self.nodes))
         best = self.best_head
         if best is None:
             return

@@ -17,20 +17,30 @@ from bot.hive.blocks import (
     BlockRange,
     EffectiveVote,
     MalformedBlock,
+    VirtualOp,
     VirtualOpsPage,
     decode_block,
     format_asset,
+    gc_paused,
 )
 from bot.hive.client import BadAnswer, HiveClient, RpcError
 from bot.hive.events import ChainEvent, EventDecoder, VoteCast
 from bot.ledger import apply_events
-from bot.store.store import Store
+from bot.store.store import ChainWriter, Store
 
 log = logging.getLogger("hivecord.follower")
 
 MAX_RANGE = 1000  # block_api.get_block_range refuses more
 EFFECTIVE_COMMENT_VOTE = 0x400000
+# HAfAH serves up to 150,000 ops a page; 10,000 keeps a page near the size of a block range.
+VOPS_PAGE = 10_000
 _effective_vote = msgspec.json.Decoder(EffectiveVote)
+
+
+@dataclass
+class Fetched:
+    blocks: list[Block]
+    vote_ops: list[VirtualOp]  # the range's effective_comment_vote ops, values undecoded
 
 
 @dataclass
@@ -133,54 +143,95 @@ class Follower:
         else:
             cursor = self.start_block - 1
         # Recorded at once, so a restart before the first batch resumes here rather than at a newer head.
-        async with self.store.chain_batch() as tx:
-            await tx.set_cursor(cursor)
+        await self.store.chain_batch(lambda tx: tx.set_cursor(cursor))
         return cursor
 
     async def _catch_up(self, target: int) -> None:
         assert self.cursor is not None
-        fetch: asyncio.Task[list[Block]] | None = asyncio.create_task(self._fetch(self.cursor + 1, target))
+        fetch: asyncio.Task[Fetched] | None = asyncio.create_task(self._fetch(self.cursor + 1, target))
         try:
             while fetch is not None:
-                blocks = await fetch
-                last = blocks[-1].number
+                fetched = await fetch
+                last = fetched.blocks[-1].number
                 # The next range travels while this one is decoded and written.
                 fetch = None
                 if last < target and not self._stopping.is_set():
                     fetch = asyncio.create_task(self._fetch(last + 1, target))
-                await self._store_batch(blocks)
+                await self._store_batch(fetched)
         finally:
             if fetch is not None:
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await fetch
 
-    async def _fetch(self, start: int, target: int) -> list[Block]:
+    async def _fetch(self, start: int, target: int) -> Fetched:
+        """A range of blocks and, at the same time, the vote details of that range."""
         count = min(self.batch_size, target - start + 1)
+        blocks, vote_ops = await asyncio.gather(
+            self._fetch_blocks(start, count, target), self._fetch_vote_ops(start, start + count)
+        )
+        return Fetched(blocks, vote_ops)
+
+    async def _fetch_blocks(self, start: int, count: int, target: int) -> list[Block]:
         decoded: list[Block] = []
 
         def check(answer: BlockRange) -> None:
             decoded.clear()
             if not answer.blocks:
                 raise BadAnswer(f"no block {start} yet although the chain is past {target}")
-            for offset, raw in enumerate(answer.blocks[:count]):
-                try:
-                    block, dropped = decode_block(raw)
-                except MalformedBlock as exc:
-                    raise BadAnswer(f"block {start + offset} is malformed: {exc}") from None
-                if block.number != start + offset:
-                    raise BadAnswer(f"expected block {start + offset}, got {block.number}")
-                if dropped:
-                    log.warning("block %d: skipped %d malformed operation(s) or transaction(s)", block.number, dropped)
-                decoded.append(block)
+            with gc_paused():
+                for offset, raw in enumerate(answer.blocks[:count]):
+                    try:
+                        block, dropped = decode_block(raw)
+                    except MalformedBlock as exc:
+                        raise BadAnswer(f"block {start + offset} is malformed: {exc}") from None
+                    if block.number != start + offset:
+                        raise BadAnswer(f"expected block {start + offset}, got {block.number}")
+                    if dropped:
+                        log.warning("block %d: skipped %d malformed op(s) or transaction(s)", block.number, dropped)
+                    decoded.append(block)
 
         await self.client.call(
             "block_api.get_block_range", {"starting_block_num": start, "count": count}, BlockRange, check=check
         )
         return list(decoded)
 
-    async def _store_batch(self, blocks: list[Block]) -> None:
+    async def _fetch_vote_ops(self, begin: int, end: int) -> list[VirtualOp]:
+        """effective_comment_vote ops of blocks [begin, end), values undecoded; [] where nodes lack them."""
+        found: list[VirtualOp] = []
+        operation_begin = 0
+        first = begin
+        try:
+            while begin < end:
+                params: dict[str, int | bool] = {
+                    "block_range_begin": begin,
+                    "block_range_end": end,
+                    "include_reversible": True,
+                    "filter": EFFECTIVE_COMMENT_VOTE,
+                    "limit": VOPS_PAGE,
+                }
+                if operation_begin:
+                    params["operation_begin"] = operation_begin
+                # Only a node that has the whole range may answer: a lagging one would leave gaps.
+                page: VirtualOpsPage = await self.client.call(
+                    "account_history_api.enum_virtual_ops", params, VirtualOpsPage, min_head=end - 1
+                )
+                found.extend(page.ops)
+                # Done when the node says so, or when it makes no progress.
+                position = (page.next_block_range_begin, page.next_operation_begin)
+                if not page.ops or not page.next_operation_begin or page.next_block_range_begin >= end:
+                    break
+                if position <= (begin, operation_begin):
+                    break
+                begin, operation_begin = position
+        except RpcError as exc:
+            log.warning("vote details unavailable for blocks %d-%d: %s", first, end - 1, exc)
+            return []
+        return found
+
+    async def _store_batch(self, fetched: Fetched) -> None:
         assert self._decoder is not None
+        blocks = fetched.blocks
         events = self._decoder.decode(blocks)
         if self._decoder.skipped_ops:
             log.warning(
@@ -190,73 +241,52 @@ class Follower:
                 blocks[-1].number,
             )
             self._decoder.skipped_ops = 0
-        events = await self._with_vote_details(events)
+        events = with_vote_details(events, fetched.vote_ops)
         last = blocks[-1].number
-        async with self.store.chain_batch() as tx:
-            self.events_written += await apply_events(tx, events)
-            await tx.set_cursor(last, blocks[-1].timestamp)
+        at = blocks[-1].timestamp
+
+        def write(tx: ChainWriter) -> int:
+            written = apply_events(tx, events)
+            tx.set_cursor(last, at)
+            return written
+
+        self.events_written += await self.store.chain_batch(write)
         self.cursor = last
         self._blocks += len(blocks)
         if self.on_progress is not None:
             target = self.stop_at or self.irreversible or last
             self.on_progress(Progress(last, target, self._blocks, time.monotonic() - self._started))
 
-    async def _with_vote_details(self, events: list[ChainEvent]) -> list[ChainEvent]:
-        """Adds rshares and pending payout from effective_comment_vote, where the nodes serve it."""
-        votes = [e for e in events if isinstance(e, VoteCast)]
-        if not votes:
-            return events
-        begin, end = min(v.block_num for v in votes), max(v.block_num for v in votes) + 1
-        wanted = {(v.block_num, v.voter, v.author, v.permlink) for v in votes}
-        details: dict[tuple[int, str, str, str], tuple[int | None, str | None]] = {}
-        operation_begin = 0
+
+def with_vote_details(events: list[ChainEvent], vote_ops: list[VirtualOp]) -> list[ChainEvent]:
+    """Adds rshares and pending payout from effective_comment_vote to the votes that have one."""
+    votes = {(e.block_num, e.voter, e.author, e.permlink) for e in events if isinstance(e, VoteCast)}
+    if not votes or not vote_ops:
+        return events
+    blocks = {key[0] for key in votes}
+    details: dict[tuple[int, str, str, str], tuple[int | None, str | None]] = {}
+    for vop in vote_ops:
+        if vop.block not in blocks or vop.op.type != "effective_comment_vote_operation":
+            continue  # most votes are on posts we do not keep: their values are never decoded
         try:
-            while begin < end:
-                params = {
-                    "block_range_begin": begin,
-                    "block_range_end": end,
-                    "include_reversible": True,
-                    "filter": EFFECTIVE_COMMENT_VOTE,
-                    "limit": 1000,
-                }
-                if operation_begin:
-                    params["operation_begin"] = operation_begin
-                page: VirtualOpsPage = await self.client.call(
-                    "account_history_api.enum_virtual_ops", params, VirtualOpsPage
-                )
-                for vop in page.ops:
-                    if vop.op.type != "effective_comment_vote_operation":
-                        continue
-                    try:
-                        value = _effective_vote.decode(vop.op.value)
-                    except msgspec.MsgspecError:
-                        continue
-                    key = (vop.block, value.voter, value.author, value.permlink)
-                    if key in wanted:
-                        try:
-                            rshares: int | None = int(value.rshares)
-                        except ValueError:
-                            rshares = None
-                        if rshares is not None and not -(2**63) <= rshares < 2**63:
-                            rshares = None  # SQLite integers are 64-bit; no real vote comes near
-                        details[key] = (rshares, format_asset(value.pending_payout))
-                # Stop when the node says the range is done or makes no progress.
-                if (
-                    not page.ops
-                    or not page.next_operation_begin
-                    or (page.next_block_range_begin <= begin and (page.next_operation_begin <= operation_begin))
-                ):
-                    break
-                begin, operation_begin = page.next_block_range_begin, page.next_operation_begin
-        except RpcError as exc:
-            log.warning("vote details unavailable for blocks %d-%d: %s", begin, end - 1, exc)
-        if not details:
-            return events
-        enriched: list[ChainEvent] = []
-        for event in events:
-            if isinstance(event, VoteCast):
-                found = details.get((event.block_num, event.voter, event.author, event.permlink))
-                if found is not None:
-                    event = replace(event, rshares=found[0], pending_payout=found[1])
-            enriched.append(event)
-        return enriched
+            value = _effective_vote.decode(vop.op.value)
+        except msgspec.MsgspecError:
+            continue
+        key = (vop.block, value.voter, value.author, value.permlink)
+        if key not in votes:
+            continue
+        try:
+            rshares: int | None = int(value.rshares)
+        except ValueError:
+            rshares = None
+        if rshares is not None and not -(2**63) <= rshares < 2**63:
+            rshares = None  # SQLite integers are 64-bit; no real vote comes near
+        details[key] = (rshares, format_asset(value.pending_payout))
+    enriched: list[ChainEvent] = []
+    for event in events:
+        if isinstance(event, VoteCast):
+            found = details.get((event.block_num, event.voter, event.author, event.permlink))
+            if found is not None:
+                event = replace(event, rshares=found[0], pending_payout=found[1])
+        enriched.append(event)
+    return enriched

@@ -23,9 +23,9 @@ CREATE TABLE posts (
     updated_at     TEXT    NOT NULL,
     edits          INTEGER NOT NULL DEFAULT 0,
     deleted        INTEGER NOT NULL DEFAULT 0,
-    deleted_block  INTEGER,
-    vote_count     INTEGER NOT NULL DEFAULT 0,
-    pending_payout TEXT                         -- last known, e.g. "1.234 HBD"
+    deleted_block  INTEGER
+    -- The vote count and pending payout are read from votes: rewriting a post row (body and all)
+    -- on every vote cost more than the rest of a batch together.
 ) STRICT;
 CREATE UNIQUE INDEX posts_live ON posts (author, permlink) WHERE deleted = 0;
 CREATE INDEX posts_series ON posts (series_key);
@@ -38,8 +38,7 @@ CREATE INDEX posts_author ON posts (author);
 CREATE VIRTUAL TABLE posts_fts USING fts5 (
     title, series, tags, body,
     content = 'posts', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
     INSERT INTO posts_fts (rowid, title, series, tags, body)
