@@ -277,3 +277,54 @@ async def test_run_with_a_rejected_token_says_so_in_one_line(world: World) -> No
     assert code == 2
     assert "Traceback" not in bot.log
     assert sum("rejected the token" in line for line in lines) == 1, bot.log
+
+
+async def command(world: World, name: str, options: dict[str, Any], channel: int | None = None) -> str:
+    """Runs a slash command as the admin; returns everything the user was shown, as JSON text."""
+    fake = world.fake
+    handle = await fake.send_interaction(
+        fake.world.guild_id, channel or world.reviews, fake.world.admin_id, name, options
+    )
+    first = await handle.response(timeout=10)
+    if first["type"] == 5:
+        (answer,) = await handle.wait_followups(1, timeout=15)
+        return json.dumps(answer.embeds)
+    return json.dumps(first["data"])
+
+
+async def test_curator_votes_preview_status_remove_and_one_command_sync(world: World) -> None:
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews, votes="curators", curators="miguelreads")
+        world.node.head = SEED_LAST + 5
+        await world.fake.wait_for(
+            lambda: sum("Votes on @" in json.dumps(m.embeds) for m in world.fake.messages(world.reviews)) >= 2,
+            timeout=30,
+        )
+        status = await command(world, "status", {})
+        preview = await command(world, "feed test", {"community": ANIME_REALM, "channel": world.second})
+        nonsense = await command(world, "feed add", {"community": "anime realm please"})
+        removed = await command(world, "feed remove", {"community": ANIME_REALM})
+        listing = await command(world, "feed list", {})
+    finally:
+        assert await bot.stop() == 0
+    # Curators mode: the team's animerealm.cur and the listed miguelreads, one message each; not reader01.
+    votes = [json.dumps(m.embeds) for m in world.fake.messages(world.reviews) if "Votes on @" in json.dumps(m.embeds)]
+    assert len(votes) == 2 and "animerealm.cur" in votes[0] and "miguelreads" in votes[1]
+    assert not any("reader01" in v for v in votes)
+    assert "Chain" in status and "Delivery backlog" in status and "1 feed(s)" in status
+    assert "Preview posted" in preview
+    (shown,) = post_messages(world, world.second)
+    assert shown.embeds[0]["footer"]["text"].startswith("Preview")
+    assert "is not a community id" in nonsense and "hive-158489" in nonsense
+    assert "Removed 1 feed" in removed and "No feeds yet" in listing
+    assert db_rows(world.db, "SELECT count(*) FROM feeds") == [(0,)]
+
+    # A restart with the same commands does not sync them again.
+    syncs = len(world.fake.find_requests("PUT", "/applications/{application_id}/commands"))
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    await bot.stop()
+    assert len(world.fake.find_requests("PUT", "/applications/{application_id}/commands")) == syncs == 1
+    assert not world.fake.violations

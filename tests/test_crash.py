@@ -53,16 +53,18 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiv
         # random number of blocks, a random few milliseconds into the next batch.
         target = before + rng.randint(0, COUNT // (KILLS + 5))
         deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            now = cursor_of(db) if db.exists() else None
-            if now is not None and now >= target:
-                break
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.03))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.communicate(timeout=30)
+        try:
+            while proc.poll() is None and time.monotonic() < deadline:
+                now = cursor_of(db) if db.exists() else None
+                if now is not None and now >= target:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.03))
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=30)
         cursors.append(cursor_of(db) if db.exists() else None)
     # The kills must have caught the ingest part-way, not only before it started or after it ended.
     midway = [c for c in cursors if c is not None and START <= c < last]

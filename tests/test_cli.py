@@ -1,0 +1,76 @@
+"""The command line: check-config names every mistake; progress reads well on a terminal and in logs."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.hive.follower import Progress
+from bot.progress import ProgressReporter
+from tests.helpers import cli_env, hivecord
+
+THREE_MISTAKES = """
+[hive]
+nodes = ["https://api.hive.blog", "ftp://api.deathwing.me"]
+communities = ["hive-158489", "hive-12"]
+batch_sze = 500
+"""
+
+
+def test_check_config_names_all_three_mistakes(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(THREE_MISTAKES)
+    result = hivecord("check-config", "--config", str(config))
+    assert result.returncode != 0
+    assert "hive.nodes[1]" in result.stderr and "ftp://api.deathwing.me" in result.stderr
+    assert "hive.communities[1]" in result.stderr and "hive-12" in result.stderr
+    assert "hive.batch_sze" in result.stderr and "batch_size" in result.stderr
+    assert "3 problem(s)" in result.stderr
+
+
+def test_check_config_accepts_the_example(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    result = hivecord("check-config", "--config", str(example))
+    assert result.returncode == 0, result.stderr
+
+
+def test_config_path_comes_from_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(THREE_MISTAKES)
+    result = hivecord("check-config", env=cli_env(HIVECORD_CONFIG=str(config)))
+    assert result.returncode != 0 and str(config) in result.stderr
+
+
+def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
+    result = hivecord("ingest", "--config", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "no such file" in result.stderr
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    out = FakeTerminal()
+    reporter = ProgressReporter(first_block=1001, stream=out)
+    reporter(Progress(cursor=1500, target=2000, blocks=500, elapsed=0.1))
+    reporter.finish()
+    text = out.getvalue()
+    assert "\r[" in text and "block 1,500 of 2,000" in text and "5,000 blocks/s" in text and "ETA 0:00:00" in text
+    assert text.endswith("\n")
+
+
+def test_progress_lines_in_a_log(caplog: pytest.LogCaptureFixture) -> None:
+    reporter = ProgressReporter(first_block=1, stream=io.StringIO(), log_every=3600)
+    with caplog.at_level(logging.INFO, logger="hivecord.ingest"):
+        reporter(Progress(cursor=100, target=1000, blocks=100, elapsed=1.0))
+        reporter(Progress(cursor=200, target=1000, blocks=200, elapsed=2.0))  # too soon for another line
+        reporter(Progress(cursor=1000, target=1000, blocks=1000, elapsed=3.0))  # the end always logs
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert "block 100 of 1000" in lines[0] and "100 blocks/s" in lines[0]
