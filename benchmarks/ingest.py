@@ -31,7 +31,18 @@ START = 90_000_000
 
 def start_node(blocks: int) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.hive_node", "--generate", str(blocks), "--start-block", str(START)],
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.hive_node",
+            "--generate",
+            str(blocks),
+            "--start-block",
+            str(START),
+            # One block past the last, so the last generated block is irreversible.
+            "--head",
+            str(START + blocks),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -7,6 +7,7 @@ the title are the series; the title supplies the readable spelling ("metallicrou
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -477,3 +478,21 @@ def detect_series(title: str, tags: Sequence[str], community: str | None = None)
         if len(key) >= 3:
             return display_series(tag) or None
     return None
+
+
+def closest_series(known: Sequence[tuple[str, str, int]], typed: str, limit: int = 25) -> list[str]:
+    """Display names of known series (key, name, reviews) nearest to what a user typed, best first.
+
+    Exact and prefix matches of the normalised key come first, then keys containing it, then
+    near spellings ("metalic rouge" -> "Metallic Rouge"); with nothing typed, the most reviewed.
+    """
+    key = series_key(typed)
+    if not key:
+        return [display_series(name) for _, name, _ in known[:limit]]
+    by_key = {k: name for k, name, _ in known}
+    ranked: list[str] = [k for k, _, _ in known if k.startswith(key)]
+    ranked += [k for k, _, _ in known if key in k and k not in ranked]
+    if len(ranked) < limit:
+        near = difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)
+        ranked += [k for k in near if k not in ranked]
+    return [display_series(by_key[k]) for k in ranked[:limit]]

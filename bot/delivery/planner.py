@@ -43,6 +43,35 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
             cursor = rows[-1].id if len(rows) == ROWS_PER_PASS else last_id
             await p.set_feed_cursor(feed.id, cursor)
         added += await _close_due_windows(p, {f.id: f for f in feeds}, window)
+        added += await _plan_alerts(p, last_id)
+    return added
+
+
+async def _plan_alerts(p: Planner, last_id: int) -> int:
+    """One alert per subscriber of a new review's series: a DM lane, or a mention in the server."""
+    cursor = await p.alerts_cursor()
+    if cursor is None:
+        # First run: subscriptions hear of reviews from now on, not of the whole history.
+        await p.set_alerts_cursor(last_id)
+        return 0
+    added = 0
+    reviews = await p.new_reviews_after(cursor, ROWS_PER_PASS)
+    for _outbox_id, post_id, series_key, community in reviews:
+        for sub in await p.subscribers(series_key):
+            detail = {"series": sub.series, "series_key": sub.series_key}
+            lane: int | None
+            if sub.delivery == "dm" and not await p.dm_is_closed(sub.user_id):
+                lane = -sub.user_id  # a DM waits in its member's own lane; the channel opens at send time
+            else:
+                lane = await p.feed_channel(sub.guild_id, community) or sub.channel_id
+            if lane is None:
+                continue
+            await p.add_job(lane, "alert", post_id=post_id, user_id=sub.user_id, detail=detail)
+            added += 1
+    if reviews:
+        await p.set_alerts_cursor(reviews[-1][0] if len(reviews) == ROWS_PER_PASS else last_id)
+    elif cursor < last_id:
+        await p.set_alerts_cursor(last_id)
     return added
 
 

@@ -14,7 +14,8 @@ import discord
 from bot.delivery.planner import plan
 from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.store.delivery import Job
-from bot.store.store import Store
+from bot.store.store import PostRow, Store
+from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 
@@ -52,6 +53,7 @@ class DeliveryWorker:
         store: Store,
         *,
         max_per_second: float = 5.0,
+        dm_per_second: float = 40.0,
         digest_minutes: int = 10,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
@@ -59,6 +61,9 @@ class DeliveryWorker:
         self.client = client
         self.store = store
         self.pace = Pace(max_per_second)
+        # DMs have their own budget: a fan-out to thousands of subscribers runs near Discord's
+        # global limit, while channel posts keep their gentler pace.
+        self.dm_pace = Pace(dm_per_second)
         self.digest_minutes = digest_minutes
         self.stats_refresh = stats_refresh_minutes * 60.0
         self.idle_poll = idle_poll
@@ -105,7 +110,8 @@ class DeliveryWorker:
             if job is None:
                 return
             try:
-                await self.pace.wait()
+                if job.channel_id >= 0:
+                    await self.pace.wait()
                 await self._execute(job)
                 self.sent += 1
             except ChannelBroken as exc:
@@ -193,8 +199,65 @@ class DeliveryWorker:
                 channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
             )
             await delivery.finish_job(job, message.id if message else None)
+        elif job.action == "alert":
+            await self._alert(job, post)
         else:
             await delivery.drop_job(job, f"unknown action {job.action}")
+
+    async def _alert(self, job: Job, post: PostRow | None) -> None:
+        """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
+        delivery = self.store.delivery
+        if post is None or post.deleted or job.user_id is None:
+            await delivery.drop_job(job, "the review was deleted before the alert went out")
+            return
+        series = str((job.detail or {}).get("series") or post.series or "a series you follow")
+        embed = post_embed(post, await delivery.community_title(post.community))
+        if job.channel_id >= 0:
+            content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
+            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
+            channel = self._channel(job.channel_id)
+            message = await self._guarded(
+                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
+            )
+            await delivery.finish_job(job, message.id if message else None)
+            return
+        try:
+            dm = await self._dm_channel(job.user_id)
+            await self.dm_pace.wait()
+            message = await dm.send(
+                content=f"A new review of **{neutralise(series)}** is out:",
+                embed=embed,
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=job.nonce,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._dm_refused(job, exc)
+            return
+        await delivery.finish_job(job, message.id)
+
+    async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
+        """The member's DM channel: opened once, then remembered so an alert costs one request."""
+        known = await self.store.subscriptions.dm_channel(user_id)
+        if known is None:
+            await self.dm_pace.wait()
+            channel = await self.client.create_dm(discord.Object(user_id))
+            known = channel.id
+            await self.store.subscriptions.remember_dm_channel(user_id, known)
+        return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
+
+    async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
+        """DMs closed (50007) or the user gone: one mention in the server they subscribed in instead."""
+        assert job.user_id is not None
+        key = str((job.detail or {}).get("series_key") or "")
+        sub = await self.store.subscriptions.get(job.user_id, key)
+        fallback = None
+        if sub is not None and job.post_id is not None:
+            post = await self.store.post(job.post_id)
+            community = post.community if post else ""
+            fallback = await self.store.delivery.feed_channel_of(sub.guild_id, community) or sub.channel_id
+        log.info("user %d does not take DMs (%s); mentioning them in channel %s", job.user_id, exc.code, fallback)
+        await self.store.delivery.dm_refused(job, fallback, job.user_id)
+        self.wake()
 
     async def _refresh_stale(self) -> None:
         """Edits mirrored embeds whose vote count moved, at most once per refresh interval each."""

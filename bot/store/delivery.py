@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
 
+from bot.store.subscriptions import Subscription, dm_is_closed, subscribers
+
 if TYPE_CHECKING:
     from bot.store.store import Store
 
@@ -61,9 +63,22 @@ class Job:
     action: str
     post_id: int | None
     badge_id: int | None
+    user_id: int | None
     detail: Any
     nonce: str
     attempts: int
+
+
+async def feed_channel(conn: aiosqlite.Connection, guild_id: int | None, community: str) -> int | None:
+    """A guild's healthy feed channel for a community: where a subscriber's mention belongs."""
+    if guild_id is None:
+        return None
+    async with conn.execute(
+        "SELECT channel_id FROM feeds WHERE guild_id = ? AND community = ? AND broken IS NULL ORDER BY id LIMIT 1",
+        (guild_id, community),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
 
 
 class Planner:
@@ -122,12 +137,21 @@ class Planner:
         feed_id: int | None = None,
         post_id: int | None = None,
         badge_id: int | None = None,
+        user_id: int | None = None,
         detail: Any = None,
     ) -> int:
         cur = await self._conn.execute(
-            "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, detail, nonce)"
-            " VALUES (?, ?, ?, ?, ?, ?, '')",
-            (channel_id, feed_id, action, post_id, badge_id, None if detail is None else json.dumps(detail)),
+            "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail, nonce)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+            (
+                channel_id,
+                feed_id,
+                action,
+                post_id,
+                badge_id,
+                user_id,
+                None if detail is None else json.dumps(detail),
+            ),
         )
         job_id = cur.lastrowid
         assert job_id is not None
@@ -164,6 +188,36 @@ class Planner:
             (at,),
         ) as cur:
             return [(r[0], r[1], r[2], json.loads(r[3])) for r in await cur.fetchall()]
+
+    async def alerts_cursor(self) -> int | None:
+        async with self._conn.execute("SELECT value FROM meta WHERE key = 'alerts_cursor'") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+    async def set_alerts_cursor(self, outbox_id: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('alerts_cursor', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(outbox_id),),
+        )
+
+    async def new_reviews_after(self, after: int, limit: int) -> list[tuple[int, int, str, str]]:
+        """(outbox id, post id, series key, community) of new posts with a series, past `after`."""
+        async with self._conn.execute(
+            "SELECT o.id, p.id, p.series_key, p.community FROM outbox o JOIN posts p ON p.id = o.post_id"
+            " WHERE o.id > ? AND o.kind = 'post_created' AND p.series_key IS NOT NULL ORDER BY o.id LIMIT ?",
+            (after, limit),
+        ) as cur:
+            return [(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
+
+    async def subscribers(self, series_key: str) -> list[Subscription]:
+        return await subscribers(self._conn, series_key)
+
+    async def dm_is_closed(self, user_id: int) -> bool:
+        return await dm_is_closed(self._conn, user_id)
+
+    async def feed_channel(self, guild_id: int | None, community: str) -> int | None:
+        return await feed_channel(self._conn, guild_id, community)
 
     async def chain_time(self) -> str:
         async with self._conn.execute("SELECT value FROM meta WHERE key = 'cursor_time'") as cur:
@@ -285,6 +339,9 @@ class DeliveryTables:
         ) as cur:
             return [_feed(r) for r in await cur.fetchall()]
 
+    async def feed_channel_of(self, guild_id: int | None, community: str) -> int | None:
+        return await feed_channel(self._reader, guild_id, community)
+
     async def followed_communities(self) -> set[str]:
         async with self._reader.execute("SELECT DISTINCT community FROM feeds") as cur:
             return {str(r[0]) for r in await cur.fetchall()}
@@ -324,7 +381,7 @@ class DeliveryTables:
 
     async def next_job(self, channel_id: int) -> Job | None:
         async with self._reader.execute(
-            "SELECT id, channel_id, feed_id, action, post_id, badge_id, detail, nonce, attempts FROM jobs"
+            "SELECT id, channel_id, feed_id, action, post_id, badge_id, user_id, detail, nonce, attempts FROM jobs"
             " WHERE channel_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
             (channel_id,),
         ) as cur:
@@ -332,7 +389,7 @@ class DeliveryTables:
         if row is None:
             return None
         r = tuple(row)
-        return Job(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if r[6] else None, r[7], r[8])
+        return Job(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8], r[9])
 
     async def stale_mirrors(self, refreshed_before: float, limit: int = 20) -> list[tuple[int, int, int]]:
         """(channel_id, post_id, message_id) of mirrors whose vote count is stale and due a refresh."""
@@ -373,6 +430,22 @@ class DeliveryTables:
                     "INSERT INTO mirrors (channel_id, post_id, message_id) VALUES (?, ?, ?)"
                     " ON CONFLICT (channel_id, post_id) DO UPDATE SET message_id = excluded.message_id",
                     (job.channel_id, job.post_id, message_id),
+                )
+
+    async def dm_refused(self, job: Job, fallback_channel: int | None, user_id: int) -> None:
+        """DMs closed: this alert becomes one mention in the server instead, and the member is marked."""
+        async with self._store.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'DMs closed (50007)' WHERE id = ?", (job.id,)
+            )
+            await conn.execute(
+                "INSERT INTO dm_closed (user_id, since) VALUES (?, datetime('now')) ON CONFLICT (user_id) DO NOTHING",
+                (user_id,),
+            )
+            if fallback_channel is not None:
+                planner = Planner(conn, await self._nonce_salt(conn))
+                await planner.add_job(
+                    fallback_channel, "alert", post_id=job.post_id, user_id=user_id, detail=job.detail
                 )
 
     async def drop_job(self, job: Job, reason: str) -> None:

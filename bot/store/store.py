@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.store.delivery import DeliveryTables
 from bot.store.migrate import migrate
+from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
 
@@ -288,6 +289,7 @@ class Store:
         self._chain = chain
         self._write_lock = asyncio.Lock()
         self.delivery = DeliveryTables(self)
+        self.subscriptions = SubscriptionTables(self)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -443,6 +445,24 @@ class Store:
         ) as cur:
             row = await cur.fetchone()
         return _post(row) if row else None
+
+    async def series_names(self) -> list[tuple[str, str, int]]:
+        """(series_key, a display name, reviews) of every series seen, most reviewed first."""
+        async with self._reader.execute(
+            "SELECT series_key, max(series), count(*) FROM posts WHERE deleted = 0 AND series_key IS NOT NULL"
+            " GROUP BY series_key ORDER BY count(*) DESC, series_key"
+        ) as cur:
+            return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def authors_starting(self, prefix: str, limit: int = 25) -> list[str]:
+        """Authors of live posts whose name starts with `prefix`, most prolific first."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with self._reader.execute(
+            "SELECT author FROM posts WHERE deleted = 0 AND author LIKE ? ESCAPE '\\'"
+            " GROUP BY author ORDER BY count(*) DESC, author LIMIT ?",
+            (escaped + "%", limit),
+        ) as cur:
+            return [str(r[0]) for r in await cur.fetchall()]
 
     async def dump(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a chain table in id order: what the crash and fault tests compare."""

@@ -25,14 +25,16 @@ CREATE TABLE feeds (
 ) STRICT;
 CREATE INDEX feeds_guild ON feeds (guild_id);
 
--- What is owed to a channel, in the order it must arrive (id order within a channel).
+-- What is owed to a channel, in the order it must arrive (id order within a channel). A direct
+-- message to a user waits in the lane -user_id: its DM channel is opened when it is sent.
 CREATE TABLE jobs (
     id         INTEGER PRIMARY KEY,
     channel_id INTEGER NOT NULL,
     feed_id    INTEGER REFERENCES feeds (id) ON DELETE CASCADE,
-    action     TEXT    NOT NULL CHECK (action IN ('post', 'edit', 'tombstone', 'vote', 'votes', 'badge', 'preview')),
+    action     TEXT    NOT NULL CHECK (action IN ('post', 'edit', 'tombstone', 'vote', 'votes', 'badge', 'preview', 'alert')),
     post_id    INTEGER REFERENCES posts (id),
     badge_id   INTEGER REFERENCES badges (id),
+    user_id    INTEGER,                          -- the subscriber of an alert
     detail     TEXT,                             -- JSON: the voters of a vote message
     nonce      TEXT    NOT NULL UNIQUE,          -- sent with enforce_nonce: a resend after a crash is not a repost
     state      TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dropped')),

@@ -1,0 +1,178 @@
+"""/subscribe, /unsubscribe, /subscriptions: hear of new reviews of a series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.series import closest_series, display_series, series_key
+from bot.store.subscriptions import Delivery, Subscription
+from bot.text import neutralise
+
+if TYPE_CHECKING:
+    from bot.app import Hivecord
+
+MAX_SUBSCRIPTIONS = 50
+WHERE_CHOICES = [
+    app_commands.Choice(name="dm: a direct message with the review", value="dm"),
+    app_commands.Choice(name="here: a mention in this server's feed channel", value="here"),
+]
+
+
+def answer(text: str, colour: discord.Colour | None = None) -> discord.Embed:
+    return discord.Embed(description=text, colour=colour or discord.Colour.blurple())
+
+
+class RemoveButton(discord.ui.Button["SubscriptionList"]):
+    def __init__(self, sub: Subscription, row: int) -> None:
+        super().__init__(
+            label=f"Remove {sub.series}"[:80],
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"unsub:{sub.series_key}"[:100],
+            row=row,
+        )
+        self.sub = sub
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.remove(interaction, self)
+
+
+class SubscriptionList(discord.ui.View):
+    """The member's subscriptions with a remove button each (25 at most on one message)."""
+
+    def __init__(self, cog: Subscriptions, owner: int, subs: list[Subscription]) -> None:
+        super().__init__(timeout=300)
+        self.cog = cog
+        self.owner = owner
+        self.subs = subs
+        for index, sub in enumerate(subs[:25]):
+            self.add_item(RemoveButton(sub, row=index // 5))
+
+    def embed(self) -> discord.Embed:
+        if not self.subs:
+            return answer("You follow no series. `/subscribe` to one to hear of its new reviews.")
+        lines = [
+            f"• **{neutralise(s.series)}** — {'by DM' if s.delivery == 'dm' else 'mention in the server'}"
+            for s in self.subs
+        ]
+        embed = answer("\n".join(lines)[:4000])
+        embed.title = f"Your series ({len(self.subs)} of {MAX_SUBSCRIPTIONS})"
+        return embed
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner:
+            await interaction.response.send_message(
+                embed=answer("These are someone else's subscriptions; `/subscriptions` shows yours."), ephemeral=True
+            )
+            return False
+        return True
+
+    async def remove(self, interaction: discord.Interaction, button: RemoveButton) -> None:
+        await self.cog.bot.store.subscriptions.unsubscribe(self.owner, button.sub.series_key)
+        self.subs = [s for s in self.subs if s.series_key != button.sub.series_key]
+        self.remove_item(button)
+        await interaction.response.edit_message(embed=self.embed(), view=self if self.subs else None)
+
+
+class Subscriptions(commands.Cog):
+    def __init__(self, bot: Hivecord) -> None:
+        self.bot = bot
+
+    async def series_autocomplete(
+        self, _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = closest_series(await self.bot.store.series_names(), current)
+        choices = [app_commands.Choice(name=n[:100], value=n[:100]) for n in names if n]
+        typed = display_series(current)
+        # A series not reviewed yet can be followed too: offer exactly what was typed.
+        if typed and series_key(typed) and all(series_key(c.name) != series_key(typed) for c in choices):
+            choices.insert(0, app_commands.Choice(name=typed[:100], value=typed[:100]))
+        return choices[:25]
+
+    @app_commands.command(name="subscribe", description="Be told when a new review of a series appears")
+    @app_commands.describe(series="The series, e.g. Metallic Rouge", where="By DM (default) or a mention here")
+    @app_commands.choices(where=WHERE_CHOICES)
+    @app_commands.autocomplete(series=series_autocomplete)
+    async def subscribe(self, interaction: discord.Interaction, series: str, where: str = "dm") -> None:
+        name = display_series(series)
+        key = series_key(name)
+        if not key:
+            raise UserError("Type a series name with letters or digits in it, like `Metallic Rouge`.")
+        if where == "here" and interaction.guild_id is None:
+            raise UserError("`where:here` works in a server; in DMs, alerts come by DM.")
+        delivery: Delivery = "here" if where == "here" else "dm"
+        outcome = await self.bot.store.subscriptions.subscribe(
+            user_id=interaction.user.id,
+            series_key=key,
+            series=name,
+            delivery=delivery,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            cap=MAX_SUBSCRIPTIONS,
+        )
+        if outcome == "full":
+            raise UserError(
+                f"You already follow {MAX_SUBSCRIPTIONS} series, the most one member can. "
+                "`/unsubscribe` from one first."
+            )
+        how = "by DM" if delivery == "dm" else "with a mention in this server's feed channel"
+        known = {k for k, _, _ in await self.bot.store.series_names()}
+        note = "" if key in known else " No review of it has appeared yet; you'll hear of the first."
+        verb = "You now follow" if outcome == "added" else "Updated:"
+        await interaction.response.send_message(
+            embed=answer(f"{verb} **{neutralise(name)}**: new reviews reach you {how}.{note}"), ephemeral=True
+        )
+
+    @app_commands.command(name="unsubscribe", description="Stop hearing of new reviews of a series")
+    @app_commands.describe(series="A series you follow")
+    async def unsubscribe(self, interaction: discord.Interaction, series: str) -> None:
+        key = series_key(series)
+        if not key or not await self.bot.store.subscriptions.unsubscribe(interaction.user.id, key):
+            raise UserError("You don't follow that series; `/subscriptions` lists the ones you do.")
+        await interaction.response.send_message(
+            embed=answer(f"You no longer follow **{neutralise(display_series(series))}**."), ephemeral=True
+        )
+
+    @unsubscribe.autocomplete("series")
+    async def own_series(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        subs = await self.bot.store.subscriptions.of_user(interaction.user.id)
+        key = series_key(current)
+        return [app_commands.Choice(name=s.series[:100], value=s.series[:100]) for s in subs if key in s.series_key][
+            :25
+        ]
+
+    @app_commands.command(name="subscriptions", description="The series you follow, with a remove button each")
+    async def subscriptions(self, interaction: discord.Interaction) -> None:
+        subs = await self.bot.store.subscriptions.of_user(interaction.user.id)
+        view = SubscriptionList(self, interaction.user.id, subs)
+        await interaction.response.send_message(
+            embed=view.embed(), view=view if subs else discord.utils.MISSING, ephemeral=True
+        )
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: discord.Interaction, _command: object) -> None:
+        """Tells a member, once, that an alert could not reach their DMs."""
+        subs = self.bot.store.subscriptions
+        if not await subs.untold_closed_dm(interaction.user.id):
+            return
+        text = (
+            "A review alert could not reach your DMs, so you were mentioned in the server instead. "
+            "Allow DMs from this server's members and run `/subscribe` again with `where:dm`, "
+            "or choose `where:here`."
+        )
+        try:
+            await interaction.followup.send(embed=answer(text, discord.Colour.orange()), ephemeral=True)
+        except discord.HTTPException:
+            return
+        await subs.mark_told(interaction.user.id)
+
+
+async def setup(bot: Hivecord) -> None:
+    await bot.add_cog(Subscriptions(bot))
