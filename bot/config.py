@@ -120,7 +120,7 @@ _DEFAULTS: dict[str, dict[str, object]] = {
     "discord": {"api_base": "", "gateway_url": "", "dev_guild_id": 0},
     "delivery": {
         "max_messages_per_second": 5.0,
-        "dm_requests_per_second": 40.0,
+        "dm_requests_per_second": 44.0,
         "vote_digest_minutes": 10,
         "stats_refresh_minutes": 5,
     },

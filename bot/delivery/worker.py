@@ -53,7 +53,7 @@ class DeliveryWorker:
         store: Store,
         *,
         max_per_second: float = 5.0,
-        dm_per_second: float = 40.0,
+        dm_per_second: float = 44.0,
         digest_minutes: int = 10,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
