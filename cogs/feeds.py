@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.backfill import backfill as backfill_feed
 from bot.errors import UserError
 from bot.hive.client import HiveUnavailable, RpcError
 from bot.render import post_embed
@@ -158,7 +159,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             at=now,
         )
         self.bot.follower.follow(name)
-        queued = await delivery.backfill(feed, backfill) if backfill else 0
+        queued = await backfill_feed(self.bot.hive, self.bot.store, self.bot.follower, feed, backfill)
         self.bot.delivery.wake()
         text = describe(feed, target.mention)
         if backfill:

@@ -328,3 +328,40 @@ async def test_curator_votes_preview_status_remove_and_one_command_sync(world: W
     await bot.stop()
     assert len(world.fake.find_requests("PUT", "/applications/{application_id}/commands")) == syncs == 1
     assert not world.fake.violations
+
+
+def bridge_post(author: str, permlink: str, title: str, created: str, pinned: bool = False) -> dict[str, Any]:
+    return {
+        "author": author,
+        "permlink": permlink,
+        "category": ANIME_REALM,
+        "community": ANIME_REALM,
+        "depth": 0,
+        "title": title,
+        "body": f"{title}: a review body.",
+        "json_metadata": {"tags": [ANIME_REALM, "anime"]},
+        "created": created,
+        "stats": {"is_pinned": pinned},
+    }
+
+
+async def test_backfill_posts_recent_posts_from_bridge_oldest_first(world: World) -> None:
+    world.node.ranked_posts = {
+        ANIME_REALM: [
+            bridge_post("rules", "community-rules", "Pinned rules", "2020-01-01T00:00:00", pinned=True),
+            bridge_post("c", "third", "Third review", "2026-11-20T03:00:00"),
+            bridge_post("b", "second", "Second review", "2026-11-20T02:00:00"),
+            bridge_post("a", "first", "First review", "2026-11-20T01:00:00"),
+        ]
+    }
+    bot = BotProcess(world.config, world.fake)
+    await bot.start()
+    try:
+        answer = await add_feed(world, world.reviews, backfill=2)
+        await world.fake.wait_for(lambda: len(post_messages(world, world.reviews)) >= 2, timeout=20)
+        await asyncio.sleep(0.5)
+    finally:
+        await bot.stop()
+    assert "2 recent post(s) queued" in answer["description"]
+    titles = [m.embeds[0]["title"] for m in post_messages(world, world.reviews)]
+    assert titles == ["Second review", "Third review"]

@@ -97,6 +97,12 @@ class Follower:
         if self._decoder is not None:
             self._decoder.communities.add(community)
 
+    def adopt(self, author: str, permlink: str) -> None:
+        """A post stored from elsewhere (a backfill): its later edits, votes and deletes are kept."""
+        if self._decoder is not None:
+            self._decoder.live_posts.add((author, permlink))
+            self._decoder.authors.add(author)
+
     def stop(self) -> None:
         """Ends run() after the batch in hand is committed."""
         self._stopping.set()

@@ -313,7 +313,7 @@ class DeliveryTables:
             async with conn.execute(
                 "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
                 " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
-                " ORDER BY created_block DESC, id DESC LIMIT ?",
+                " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (feed.community, feed.channel_id, count),
             ) as cur:
                 post_ids = [int(r[0]) for r in await cur.fetchall()]

@@ -29,7 +29,7 @@ CREATE TABLE posts (
 ) STRICT;
 CREATE UNIQUE INDEX posts_live ON posts (author, permlink) WHERE deleted = 0;
 CREATE INDEX posts_series ON posts (series_key);
-CREATE INDEX posts_created ON posts (created_block);
+CREATE INDEX posts_created ON posts (created_at);
 CREATE INDEX posts_author ON posts (author);
 
 -- Full-text index over what users search. External content keeps one copy of each body. The

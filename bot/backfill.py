@@ -1,0 +1,85 @@
+"""`/feed add backfill:N`: the community's latest posts, from the store or else from bridge."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.content import describe_post
+from bot.hive.follower import Follower
+from bot.store.delivery import Feed
+from bot.store.store import ChainWriter, Store
+
+log = logging.getLogger("hivecord.backfill")
+
+BRIDGE_DEADLINE = 8.0
+BRIDGE_PAGE = 20  # bridge.get_ranked_posts serves at most 20
+
+
+def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
+    """The newest `count` top-level posts of the community, oldest first; pinned posts are old news."""
+    items = answer if isinstance(answer, list) else []
+    posts = [
+        p
+        for p in items
+        if isinstance(p, dict)
+        and p.get("depth", 0) == 0
+        and p.get("community", p.get("category")) == community
+        and not (p.get("stats") or {}).get("is_pinned")
+        and isinstance(p.get("author"), str)
+        and isinstance(p.get("permlink"), str)
+    ]
+    posts.sort(key=lambda p: str(p.get("created", "")), reverse=True)
+    return list(reversed(posts[:count]))
+
+
+def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str) -> list[tuple[str, str]]:
+    """Stores posts the chain follower has not seen; returns their keys."""
+    added: list[tuple[str, str]] = []
+    for post in posts:
+        author, permlink = post["author"], post["permlink"]
+        if tx.live_post_ref(author, permlink) is not None:
+            continue
+        metadata = post.get("json_metadata")
+        json_metadata = metadata if isinstance(metadata, str) else json.dumps(metadata or {})
+        title, body = str(post.get("title") or ""), str(post.get("body") or "")
+        created = str(post.get("created") or "")
+        facts = describe_post(title, json_metadata, body, community)
+        tx.insert_post(
+            author=author,
+            permlink=permlink,
+            community=community,
+            title=title,
+            body=body,
+            json_metadata=json_metadata,
+            tags=facts.tags,
+            series=facts.series,
+            series_key=facts.series_key,
+            image=facts.image,
+            block_num=0,  # not read from a block: bridge gives no block number
+            at=created,
+        )
+        added.append((author, permlink))
+    return added
+
+
+async def backfill(hive: HiveClient, store: Store, follower: Follower, feed: Feed, count: int) -> int:
+    """Queues the feed's `count` latest posts for delivery; returns how many were queued."""
+    if count <= 0:
+        return 0
+    try:
+        answer = await hive.call(
+            "bridge.get_ranked_posts",
+            {"sort": "created", "tag": feed.community, "limit": BRIDGE_PAGE},
+            deadline=BRIDGE_DEADLINE,
+        )
+    except (RpcError, HiveUnavailable) as exc:
+        log.warning("backfill of %s from bridge failed (%s); using stored posts only", feed.community, exc)
+    else:
+        posts = _recent(answer, feed.community, count)
+        added = await store.chain_batch(lambda tx: _adopt(tx, posts, feed.community))
+        for key in added:
+            follower.adopt(*key)  # its later edits, votes and deletes are followed like any post
+    return await store.delivery.backfill(feed, count)
