@@ -399,13 +399,13 @@ class Store:
         if query is None:
             source = "posts p"
             excerpt = "substr(p.body, 1, 400)"
-            order = "p.created_block DESC, p.id DESC"
+            order = "p.created_at DESC, p.id DESC"
         else:
             source = "posts_fts JOIN posts p ON p.id = posts_fts.rowid"
             where.insert(0, "posts_fts MATCH ?")
             args.insert(0, query)
             excerpt = "snippet(posts_fts, -1, char(2), char(3), '…', 40)"
-            order = "p.created_block DESC, p.id DESC" if newest_first else f"{_BM25}, p.created_block DESC"
+            order = "p.created_at DESC, p.id DESC" if newest_first else f"{_BM25}, p.created_at DESC"
         condition = " AND ".join(where)
         async with self._reader.execute(f"SELECT count(*) FROM {source} WHERE {condition}", args) as cur:
             row = await cur.fetchone()
@@ -440,7 +440,7 @@ class Store:
     async def latest_post(self, community: str) -> PostRow | None:
         async with self._reader.execute(
             f"SELECT {_POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0"
-            " ORDER BY created_block DESC, id DESC LIMIT 1",
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
             (community,),
         ) as cur:
             row = await cur.fetchone()
