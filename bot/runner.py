@@ -37,7 +37,7 @@ async def _main(config: Config, token: str) -> int:
             bot = Hivecord(config, store, hive, communities)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, lambda s=sig: _shutdown(bot, s))
+                loop.add_signal_handler(sig, _shutdown, bot, sig)
             async with bot:
                 await bot.start(token)
     finally:

@@ -96,14 +96,21 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         return title, team
 
     @staticmethod
-    def _check_channel(channel: discord.abc.GuildChannel) -> None:
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
-            raise UserError(f"{channel.mention} is not a text channel; pick one where messages can be posted.")
-        perms = channel.permissions_for(channel.guild.me)
+    def _target(
+        interaction: discord.Interaction, channel: discord.TextChannel | None
+    ) -> discord.TextChannel | discord.Thread:
+        """The channel named, or the current one: a text channel the bot can post embeds in."""
+        target = channel or interaction.channel
+        if target is None or interaction.guild is None:
+            raise UserError("Run this in a server channel, or name the channel.")
+        if not isinstance(target, discord.TextChannel | discord.Thread):
+            raise UserError("That is not a text channel; pick one where messages can be posted.")
+        perms = target.permissions_for(target.guild.me)
         missing = [p for p in NEEDED if not getattr(perms, p)]
         if missing:
             names = ", ".join(p.replace("_", " ").title() for p in missing)
-            raise UserError(f"I can't post in {channel.mention}: I'm missing **{names}** there.")
+            raise UserError(f"I can't post in {target.mention}: I'm missing **{names}** there.")
+        return target
 
     @app_commands.command(name="add", description="Mirror a Hive community into a channel (or update that feed)")
     @app_commands.describe(
@@ -134,10 +141,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         curator_list = parse_curators(curators)
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
-        target = channel or interaction.channel
-        if target is None or interaction.guild is None:
-            raise UserError("Run this in a server channel, or name the channel.")
-        self._check_channel(target)  # type: ignore[arg-type]
+        target = self._target(interaction, channel)
+        assert interaction.guild is not None  # _target checked
         if role is not None and (role.is_default() or role.managed):
             raise UserError("Pick a role members can be given; @everyone and bot roles can't be pinged here.")
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -209,10 +214,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         self, interaction: discord.Interaction, community: str, channel: discord.TextChannel | None = None
     ) -> None:
         name = parse_community(community)
-        target = channel or interaction.channel
-        if target is None:
-            raise UserError("Run this in a server channel, or name the channel.")
-        self._check_channel(target)  # type: ignore[arg-type]
+        target = self._target(interaction, channel)
         post = await self.bot.store.latest_post(name)
         if post is None:
             raise UserError(f"No post of `{name}` is stored yet; a preview needs one. Add a feed and wait for one.")
@@ -220,7 +222,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         title = await self.bot.store.delivery.community_title(name)
         embed = post_embed(post, title, preview=True)
         try:
-            await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())  # type: ignore[union-attr]
+            await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
         except discord.Forbidden:
             raise UserError(f"Discord refused the preview in {target.mention}: check my permissions there.") from None
         await interaction.followup.send(embed=ephemeral(f"Preview posted in {target.mention}."), ephemeral=True)

@@ -129,7 +129,7 @@ class HiveClient:
     def _decoder(self, result_type: Any) -> msgspec.json.Decoder[Any]:
         decoder = self._decoders.get(result_type)
         if decoder is None:
-            decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])  # type: ignore[valid-type]
+            decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])
         return decoder
 
     async def _post(self, node: NodeState, payload: bytes) -> bytes:

@@ -462,4 +462,4 @@ class DeliveryTables:
             "SELECT action, post_id, message_id FROM jobs WHERE channel_id = ? AND state = 'done' ORDER BY id",
             (channel_id,),
         ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+            return [tuple(r) for r in await cur.fetchall()]
