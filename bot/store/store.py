@@ -376,7 +376,7 @@ class Store:
             " WHERE post_id = ? ORDER BY block_num, voter",
             (post_id,),
         ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+            return [tuple(r) for r in await cur.fetchall()]
 
     async def search_posts(
         self,
@@ -423,7 +423,7 @@ class Store:
             "SELECT recipient, badge, image_url, achievement, next_target FROM badges WHERE id = ?", (badge_id,)
         ) as cur:
             row = await cur.fetchone()
-        return tuple(row) if row else None  # type: ignore[return-value]
+        return tuple(row) if row else None
 
     async def get_meta(self, key: str) -> str | None:
         async with self._reader.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
