@@ -56,7 +56,7 @@ class Hivecord(commands.AutoShardedBot):
             self,
             store,
             max_per_second=config.delivery.max_messages_per_second,
-            dm_per_second=config.delivery.dm_requests_per_second,
+            requests_per_second=config.delivery.requests_per_second,
             digest_minutes=config.delivery.vote_digest_minutes,
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
         )

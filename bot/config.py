@@ -72,7 +72,7 @@ class DiscordConfig:
 @dataclass(frozen=True)
 class DeliveryConfig:
     max_messages_per_second: float
-    dm_requests_per_second: float
+    requests_per_second: float
     vote_digest_minutes: int
     stats_refresh_minutes: int
 
@@ -120,7 +120,7 @@ _DEFAULTS: dict[str, dict[str, object]] = {
     "discord": {"api_base": "", "gateway_url": "", "dev_guild_id": 0},
     "delivery": {
         "max_messages_per_second": 5.0,
-        "dm_requests_per_second": 44.0,
+        "requests_per_second": 45.0,
         "vote_digest_minutes": 10,
         "stats_refresh_minutes": 5,
     },
@@ -274,7 +274,7 @@ def _parse_discord(s: _Section) -> DiscordConfig:
 def _parse_delivery(s: _Section) -> DeliveryConfig:
     return DeliveryConfig(
         max_messages_per_second=s.positive_number("max_messages_per_second"),
-        dm_requests_per_second=s.positive_number("dm_requests_per_second"),
+        requests_per_second=s.positive_number("requests_per_second"),
         vote_digest_minutes=s.integer("vote_digest_minutes", 1),
         stats_refresh_minutes=s.integer("stats_refresh_minutes", 1),
     )

@@ -38,7 +38,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     fake = FakeDiscord(token=TOKEN)
     reviews = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
     await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, dm_requests_per_second=400.0)
+    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, requests_per_second=400.0)
     try:
         yield Env(fake, node, config, tmp_path / "hivecord.sqlite3", reviews)
     finally:

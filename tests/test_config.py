@@ -87,7 +87,7 @@ def test_default_values() -> None:
     )
     assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None)
     assert c.delivery == DeliveryConfig(
-        max_messages_per_second=5.0, dm_requests_per_second=44.0, vote_digest_minutes=10, stats_refresh_minutes=5
+        max_messages_per_second=5.0, requests_per_second=45.0, vote_digest_minutes=10, stats_refresh_minutes=5
     )
     assert c.logging == LoggingConfig(level="INFO")
     assert c.source is None

@@ -53,17 +53,17 @@ class DeliveryWorker:
         store: Store,
         *,
         max_per_second: float = 5.0,
-        dm_per_second: float = 44.0,
+        requests_per_second: float = 45.0,
         digest_minutes: int = 10,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
     ) -> None:
         self.client = client
         self.store = store
+        # Channel posts drain at a gentle pace; every request also spends from one budget under
+        # Discord's global limit, so a DM fan-out can use all of it when channels are quiet.
         self.pace = Pace(max_per_second)
-        # DMs have their own budget: a fan-out to thousands of subscribers runs near Discord's
-        # global limit, while channel posts keep their gentler pace.
-        self.dm_pace = Pace(dm_per_second)
+        self.budget = Pace(requests_per_second)
         self.digest_minutes = digest_minutes
         self.stats_refresh = stats_refresh_minutes * 60.0
         self.idle_poll = idle_poll
@@ -112,6 +112,7 @@ class DeliveryWorker:
             try:
                 if job.channel_id >= 0:
                     await self.pace.wait()
+                    await self.budget.wait()
                 await self._execute(job)
                 self.sent += 1
             except ChannelBroken as exc:
@@ -223,7 +224,7 @@ class DeliveryWorker:
             return
         try:
             dm = await self._dm_channel(job.user_id)
-            await self.dm_pace.wait()
+            await self.budget.wait()
             message = await dm.send(
                 content=f"A new review of **{neutralise(series)}** is out:",
                 embed=embed,
@@ -239,7 +240,7 @@ class DeliveryWorker:
         """The member's DM channel: opened once, then remembered so an alert costs one request."""
         known = await self.store.subscriptions.dm_channel(user_id)
         if known is None:
-            await self.dm_pace.wait()
+            await self.budget.wait()
             channel = await self.client.create_dm(discord.Object(user_id))
             known = channel.id
             await self.store.subscriptions.remember_dm_channel(user_id, known)
@@ -270,6 +271,7 @@ class DeliveryWorker:
             embed = post_embed(post, await self.store.delivery.community_title(post.community))
             try:
                 await self.pace.wait()
+                await self.budget.wait()
                 await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
             except ChannelBroken as exc:
                 await self.store.delivery.mark_channel_broken(channel_id, str(exc))
