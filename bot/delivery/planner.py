@@ -56,18 +56,20 @@ async def _plan_alerts(p: Planner, last_id: int) -> int:
         return 0
     added = 0
     reviews = await p.new_reviews_after(cursor, ROWS_PER_PASS)
+    closed = await p.closed_dms() if reviews else set()
     for _outbox_id, post_id, series_key, community in reviews:
+        rows: list[tuple[int, int, int, Any]] = []
         for sub in await p.subscribers(series_key):
             detail = {"series": sub.series, "series_key": sub.series_key}
             lane: int | None
-            if sub.delivery == "dm" and not await p.dm_is_closed(sub.user_id):
+            if sub.delivery == "dm" and sub.user_id not in closed:
                 lane = -sub.user_id  # a DM waits in its member's own lane; the channel opens at send time
             else:
                 lane = await p.feed_channel(sub.guild_id, community) or sub.channel_id
-            if lane is None:
-                continue
-            await p.add_job(lane, "alert", post_id=post_id, user_id=sub.user_id, detail=detail)
-            added += 1
+            if lane is not None:
+                rows.append((lane, post_id, sub.user_id, detail))
+        await p.add_alerts(rows)
+        added += len(rows)
     if reviews:
         await p.set_alerts_cursor(reviews[-1][0] if len(reviews) == ROWS_PER_PASS else last_id)
     elif cursor < last_id:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
 
-from bot.store.subscriptions import Subscription, dm_is_closed, subscribers
+from bot.store.subscriptions import Subscription, subscribers
 
 if TYPE_CHECKING:
     from bot.store.store import Store
@@ -84,9 +84,8 @@ async def feed_channel(conn: aiosqlite.Connection, guild_id: int | None, communi
 class Planner:
     """The statements of one planning pass, inside one transaction (see bot/delivery/planner.py)."""
 
-    def __init__(self, conn: aiosqlite.Connection, nonce_salt: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-        self._salt = nonce_salt
 
     async def feeds(self) -> list[Feed]:
         async with self._conn.execute(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
@@ -141,8 +140,8 @@ class Planner:
         detail: Any = None,
     ) -> int:
         cur = await self._conn.execute(
-            "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail, nonce)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+            "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 channel_id,
                 feed_id,
@@ -155,9 +154,14 @@ class Planner:
         )
         job_id = cur.lastrowid
         assert job_id is not None
-        # Discord keeps a nonce for a few minutes and caps it at 25 characters.
-        await self._conn.execute("UPDATE jobs SET nonce = ? WHERE id = ?", (f"hc{self._salt}{job_id}", job_id))
         return job_id
+
+    async def add_alerts(self, rows: list[tuple[int, int, int, Any]]) -> None:
+        """(lane, post_id, user_id, detail) alert jobs at once: a review can have thousands of subscribers."""
+        await self._conn.executemany(
+            "INSERT INTO jobs (channel_id, action, post_id, user_id, detail) VALUES (?, 'alert', ?, ?, ?)",
+            [(lane, post_id, user_id, json.dumps(detail)) for lane, post_id, user_id, detail in rows],
+        )
 
     async def mark_mirror_stale(self, channel_id: int, post_id: int) -> None:
         """A vote arrived: the mirrored embed's vote count wants a refresh."""
@@ -213,8 +217,9 @@ class Planner:
     async def subscribers(self, series_key: str) -> list[Subscription]:
         return await subscribers(self._conn, series_key)
 
-    async def dm_is_closed(self, user_id: int) -> bool:
-        return await dm_is_closed(self._conn, user_id)
+    async def closed_dms(self) -> set[int]:
+        async with self._conn.execute("SELECT user_id FROM dm_closed") as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
 
     async def feed_channel(self, guild_id: int | None, community: str) -> int | None:
         return await feed_channel(self._conn, guild_id, community)
@@ -230,10 +235,16 @@ class DeliveryTables:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._salt = ""
 
     @property
     def _reader(self) -> aiosqlite.Connection:
         return self._store._reader
+
+    async def _salt_for_nonces(self) -> str:
+        async with self._store.write() as conn:
+            self._salt = await self._nonce_salt(conn)
+        return self._salt
 
     async def _nonce_salt(self, conn: aiosqlite.Connection) -> str:
         # A per-database salt keeps nonces distinct if the database is ever recreated.
@@ -248,7 +259,8 @@ class DeliveryTables:
     @asynccontextmanager
     async def planning(self) -> AsyncIterator[Planner]:
         async with self._store.write() as conn:
-            yield Planner(conn, await self._nonce_salt(conn))
+            await self._nonce_salt(conn)
+            yield Planner(conn)
 
     # Feeds -------------------------------------------------------------------------------------
 
@@ -309,7 +321,6 @@ class DeliveryTables:
     async def backfill(self, feed: Feed, count: int) -> int:
         """Queues the feed's community's latest `count` stored posts, oldest first. Returns how many."""
         async with self._store.write() as conn:
-            salt = await self._nonce_salt(conn)
             async with conn.execute(
                 "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
                 " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
@@ -317,7 +328,7 @@ class DeliveryTables:
                 (feed.community, feed.channel_id, count),
             ) as cur:
                 post_ids = [int(r[0]) for r in await cur.fetchall()]
-            planner = Planner(conn, salt)
+            planner = Planner(conn)
             for post_id in reversed(post_ids):
                 await planner.add_job(feed.channel_id, "post", feed_id=feed.id, post_id=post_id)
         return len(post_ids)
@@ -381,7 +392,7 @@ class DeliveryTables:
 
     async def next_job(self, channel_id: int) -> Job | None:
         async with self._reader.execute(
-            "SELECT id, channel_id, feed_id, action, post_id, badge_id, user_id, detail, nonce, attempts FROM jobs"
+            "SELECT id, channel_id, feed_id, action, post_id, badge_id, user_id, detail, attempts FROM jobs"
             " WHERE channel_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
             (channel_id,),
         ) as cur:
@@ -389,7 +400,10 @@ class DeliveryTables:
         if row is None:
             return None
         r = tuple(row)
-        return Job(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8], r[9])
+        salt = self._salt or await self._salt_for_nonces()
+        # Discord keeps a nonce for a few minutes and caps it at 25 characters.
+        nonce = f"hc{salt}{r[0]}"
+        return Job(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, nonce, r[8])
 
     async def stale_mirrors(self, refreshed_before: float, limit: int = 20) -> list[tuple[int, int, int]]:
         """(channel_id, post_id, message_id) of mirrors whose vote count is stale and due a refresh."""
@@ -443,7 +457,7 @@ class DeliveryTables:
                 (user_id,),
             )
             if fallback_channel is not None:
-                planner = Planner(conn, await self._nonce_salt(conn))
+                planner = Planner(conn)
                 await planner.add_job(
                     fallback_channel, "alert", post_id=job.post_id, user_id=user_id, detail=job.detail
                 )

@@ -59,6 +59,8 @@ class PostRow:
 
 # bm25 column weights: a word in the title counts most, then series, tags, body.
 _BM25 = "bm25(posts_fts, 10.0, 6.0, 3.0, 1.0)"
+# How many of the newest matches a search counts and ranks (see Store.search_window).
+SEARCH_WINDOW = 1000
 
 
 def _post_columns(alias: str) -> str:
@@ -471,3 +473,68 @@ class Store:
             raise ValueError(f"not a chain table: {table}")
         async with self._reader.execute(f"SELECT * FROM {table} ORDER BY {order[table]}") as cur:
             return [tuple(r) for r in await cur.fetchall()]
+
+    async def search_window(
+        self,
+        query: str | None,
+        *,
+        author: str | None = None,
+        series_key: str | None = None,
+        community: str | None = None,
+        newest_first: bool = False,
+        limit: int = 5,
+        offset: int = 0,
+        window: int = SEARCH_WINDOW,
+    ) -> tuple[list[PostRow], int, bool]:
+        """A page of live posts matching an FTS5 expression (None: all), how many matched (counted
+        up to `window`), and whether more than that did.
+
+        The work is bounded whatever is typed: the newest `window` matches are found in index order
+        (FTS5 streams rowids, and post ids grow with the chain), and bm25 (title > series > tags >
+        body) ranks only those, so a common word's 80,000 matches are not all scored to show five.
+        """
+        where = ["p.deleted = 0"]
+        args: list[Any] = []
+        if author:
+            where.append("p.author = ?")
+            args.append(author)
+        if community:
+            where.append("p.community = ?")
+            args.append(community)
+        if series_key:
+            # Through the series index: the column itself sits after the body, in overflow pages.
+            where.append("p.id IN (SELECT id FROM posts WHERE series_key = ?)")
+            args.append(series_key)
+        condition = " AND ".join(where)
+        if query is None:
+            sql = f"SELECT p.id FROM posts p WHERE {condition} ORDER BY p.id DESC LIMIT ?"
+        else:
+            # CROSS JOIN keeps the index as the outer loop: probing FTS5 once per post instead
+            # would expand a prefix term again for every probe.
+            sql = (
+                "SELECT posts_fts.rowid FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid"
+                f" WHERE posts_fts MATCH ? AND {condition} ORDER BY posts_fts.rowid DESC LIMIT ?"
+            )
+            args.insert(0, query)
+        async with self._reader.execute(sql, [*args, window + 1]) as cur:
+            newest = [int(r[0]) for r in await cur.fetchall()]
+        more = len(newest) > window
+        newest = newest[:window]
+        if newest_first or query is None:
+            page = newest[offset : offset + limit]
+        elif offset < len(newest):
+            async with self._reader.execute(
+                f"SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? AND rowid >= ?"
+                f" AND rowid IN (SELECT value FROM json_each(?)) ORDER BY {_BM25}, rowid DESC LIMIT ? OFFSET ?",
+                (query, newest[-1], json.dumps(newest), limit, offset),
+            ) as cur:
+                page = [int(r[0]) for r in await cur.fetchall()]
+        else:
+            page = []
+        if not page:
+            return [], len(newest), more
+        async with self._reader.execute(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(page),)
+        ) as cur:
+            rows = {row[0]: _post(row) for row in await cur.fetchall()}
+        return [rows[i] for i in page if i in rows], len(newest), more

@@ -36,11 +36,6 @@ async def subscribers(conn: aiosqlite.Connection, series_key: str) -> list[Subsc
         return [_subscription(r) for r in await cur.fetchall()]
 
 
-async def dm_is_closed(conn: aiosqlite.Connection, user_id: int) -> bool:
-    async with conn.execute("SELECT 1 FROM dm_closed WHERE user_id = ?", (user_id,)) as cur:
-        return await cur.fetchone() is not None
-
-
 class SubscriptionTables:
     def __init__(self, store: Store) -> None:
         self._store = store

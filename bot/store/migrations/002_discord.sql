@@ -25,7 +25,9 @@ CREATE TABLE feeds (
 ) STRICT;
 CREATE INDEX feeds_guild ON feeds (guild_id);
 
--- What is owed to a channel, in the order it must arrive (id order within a channel). A direct
+-- What is owed to a channel, in the order it must arrive (id order within a channel). Each job is
+-- sent with the nonce "hc" + the database's salt + its id, and enforce_nonce: a resend after a
+-- crash between Discord's answer and its record returns the message already made. A direct
 -- message to a user waits in the lane -user_id: its DM channel is opened when it is sent.
 CREATE TABLE jobs (
     id         INTEGER PRIMARY KEY,
@@ -36,7 +38,6 @@ CREATE TABLE jobs (
     badge_id   INTEGER REFERENCES badges (id),
     user_id    INTEGER,                          -- the subscriber of an alert
     detail     TEXT,                             -- JSON: the voters of a vote message
-    nonce      TEXT    NOT NULL UNIQUE,          -- sent with enforce_nonce: a resend after a crash is not a repost
     state      TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dropped')),
     message_id INTEGER,
     attempts   INTEGER NOT NULL DEFAULT 0,
