@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
-from bot.hive.content import describe_post
 from bot.hive.follower import Follower
+from bot.ledger import post_content
 from bot.store.delivery import Feed
 from bot.store.store import ChainWriter, Store
 
@@ -45,21 +45,13 @@ def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str) -> list
         metadata = post.get("json_metadata")
         json_metadata = metadata if isinstance(metadata, str) else json.dumps(metadata or {})
         title, body = str(post.get("title") or ""), str(post.get("body") or "")
-        created = str(post.get("created") or "")
-        facts = describe_post(title, json_metadata, body, community)
         tx.insert_post(
             author=author,
             permlink=permlink,
             community=community,
-            title=title,
-            body=body,
-            json_metadata=json_metadata,
-            tags=facts.tags,
-            series=facts.series,
-            series_key=facts.series_key,
-            image=facts.image,
+            content=post_content(title, json_metadata, body, community),
             block_num=0,  # not read from a block: bridge gives no block number
-            at=created,
+            at=str(post.get("created") or ""),
         )
         added.append((author, permlink))
     return added

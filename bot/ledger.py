@@ -7,9 +7,14 @@ from collections.abc import Iterable
 
 from bot.hive.content import describe_post, merge_body
 from bot.hive.events import BadgeAwarded, ChainEvent, PostCreated, PostDeleted, PostEdited, VoteCast
-from bot.store.store import ChainWriter
+from bot.store.store import ChainWriter, PostContent
 
 log = logging.getLogger("hivecord.follower")
+
+
+def post_content(title: str, json_metadata: str, body: str, community: str) -> PostContent:
+    facts = describe_post(title, json_metadata, body, community)
+    return PostContent(title, body, json_metadata, facts.tags, facts.series, facts.series_key, facts.image)
 
 
 def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
@@ -17,18 +22,11 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
     applied = 0
     for event in events:
         if isinstance(event, PostCreated):
-            facts = describe_post(event.title, event.json_metadata, event.body, event.community)
             post_id = tx.insert_post(
                 author=event.author,
                 permlink=event.permlink,
                 community=event.community,
-                title=event.title,
-                body=event.body,
-                json_metadata=event.json_metadata,
-                tags=facts.tags,
-                series=facts.series,
-                series_key=facts.series_key,
-                image=facts.image,
+                content=post_content(event.title, event.json_metadata, event.body, event.community),
                 block_num=event.block_num,
                 at=event.timestamp,
             )
@@ -47,19 +45,8 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             title = event.title or post.title
             json_metadata = event.json_metadata or post.json_metadata
             body = merge_body(post.body, event.body)
-            facts = describe_post(title, json_metadata, body, post.community)
-            tx.update_post(
-                post.id,
-                title=title,
-                body=body,
-                json_metadata=json_metadata,
-                tags=facts.tags,
-                series=facts.series,
-                series_key=facts.series_key,
-                image=facts.image,
-                block_num=event.block_num,
-                at=event.timestamp,
-            )
+            content = post_content(title, json_metadata, body, post.community)
+            tx.update_post(post.id, content=content, block_num=event.block_num, at=event.timestamp)
             tx.add_outbox(
                 "post_edited", block_num=event.block_num, at=event.timestamp, community=post.community, post_id=post.id
             )

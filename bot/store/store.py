@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +97,19 @@ def _post(row: aiosqlite.Row | tuple[Any, ...]) -> PostRow:
     return PostRow(*values)
 
 
+@dataclass(frozen=True, slots=True)
+class PostContent:
+    """What a post says, as stored: its fields and what was read from them."""
+
+    title: str
+    body: str
+    json_metadata: str
+    tags: tuple[str, ...]
+    series: str | None
+    series_key: str | None
+    image: str | None
+
+
 class ChainWriter:
     """The statements one batch of blocks runs, inside the transaction that also moves the cursor.
 
@@ -133,65 +146,32 @@ class ChainWriter:
         return ref
 
     def insert_post(
-        self,
-        *,
-        author: str,
-        permlink: str,
-        community: str,
-        title: str,
-        body: str,
-        json_metadata: str,
-        tags: Iterable[str],
-        series: str | None,
-        series_key: str | None,
-        image: str | None,
-        block_num: int,
-        at: str,
+        self, *, author: str, permlink: str, community: str, content: PostContent, block_num: int, at: str
     ) -> int:
+        c = content
         cur = self._conn.execute(
             "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, series,"
             " series_key, image, created_block, created_at, updated_block, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                author,
-                permlink,
-                community,
-                title,
-                body,
-                json_metadata,
-                json.dumps(list(tags)),
-                series,
-                series_key,
-                image,
-                block_num,
-                at,
-                block_num,
-                at,
+                author, permlink, community, c.title, c.body, c.json_metadata, json.dumps(list(c.tags)),
+                c.series, c.series_key, c.image, block_num, at, block_num, at,
             ),
-        )
+        )  # fmt: skip
         assert cur.lastrowid is not None
         self._refs[(author, permlink)] = (cur.lastrowid, community)
         return cur.lastrowid
 
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        title: str,
-        body: str,
-        json_metadata: str,
-        tags: Iterable[str],
-        series: str | None,
-        series_key: str | None,
-        image: str | None,
-        block_num: int,
-        at: str,
-    ) -> None:
+    def update_post(self, post_id: int, *, content: PostContent, block_num: int, at: str) -> None:
+        c = content
         self._conn.execute(
             "UPDATE posts SET title = ?, body = ?, json_metadata = ?, tags = ?, series = ?, series_key = ?,"
             " image = ?, updated_block = ?, updated_at = ?, edits = edits + 1 WHERE id = ?",
-            (title, body, json_metadata, json.dumps(list(tags)), series, series_key, image, block_num, at, post_id),
-        )
+            (
+                c.title, c.body, c.json_metadata, json.dumps(list(c.tags)), c.series, c.series_key, c.image,
+                block_num, at, post_id,
+            ),
+        )  # fmt: skip
 
     def mark_deleted(self, post_id: int, block_num: int, at: str) -> None:
         self._refs = {k: v for k, v in self._refs.items() if v[0] != post_id}
