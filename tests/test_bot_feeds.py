@@ -119,6 +119,8 @@ async def test_feed_mirrors_the_seed_review_edit_votes_and_badge(world: World) -
     )
     assert {"name": "Series", "value": "Metallic Rouge", "inline": True} in review["fields"]
     assert "It is not perfect" in review["description"]
+    votes_field = next(f["value"] for f in review["fields"] if f["name"] == "Votes")
+    assert votes_field.startswith("3 votes"), votes_field  # the embed's count follows the chain
     assert posts[0].history, "the edit must edit the same message, not post another"
 
     others = [json.dumps(m.embeds) for m in messages if m is not posts[0]]
