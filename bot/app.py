@@ -17,11 +17,12 @@ from bot.delivery.worker import DeliveryWorker
 from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
 from bot.hive.follower import Follower, Progress
+from bot.search import SeriesCatalog
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
 
-EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions")
+EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search")
 
 
 def intents() -> discord.Intents:
@@ -60,6 +61,8 @@ class Hivecord(commands.AutoShardedBot):
             digest_minutes=config.delivery.vote_digest_minutes,
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
         )
+        # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
+        self.series = SeriesCatalog(store)
         self._tasks: list[asyncio.Task[None]] = []
 
     def _on_blocks(self, _progress: Progress) -> None:

@@ -1,13 +1,21 @@
-"""Turns whatever a user types into a safe FTS5 query; shared by /search and `hivecord search`."""
+"""What a search means: user text as a safe FTS5 query, the page of hits, and an excerpt of each.
+
+Shared by /search and `hivecord search`, so both find the same reviews in the same order.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.series import series_key
+from bot.series import closest_series, display_series, series_key
 from bot.store.store import PostRow, Store
+from bot.text import plain_excerpt
 
 Sort = Literal["relevance", "newest"]
 
@@ -16,6 +24,39 @@ Sort = Literal["relevance", "newest"]
 _TOKEN = re.compile(r'"(?P<phrase>[^"]*)"?|(?P<word>[^\W_]+)(?P<star>\*)?', re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 16
+# A prefix expands to every indexed word starting with it, and FTS5 merges all their lists: "cha*"
+# reads most of the index (250 ms over 100,000 reviews). Shorter prefixes search the word as typed.
+MIN_PREFIX = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One ANDed part of a query: a word, a phrase (several words in a row) or a word prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+    def fts(self) -> str:
+        # Words are letters and digits only, so quoting them cannot fail or turn into syntax.
+        return '"' + " ".join(self.words) + '"' + ("*" if self.prefix else "")
+
+
+def terms(text: str) -> list[Term]:
+    """The searchable terms of whatever was typed; operators, brackets and SQL are not syntax here."""
+    found: list[Term] = []
+    # NFC first: a decomposed "é" would otherwise split "Pokémon" into two words.
+    for match in _TOKEN.finditer(unicodedata.normalize("NFC", text[:500])):
+        phrase = match.group("phrase")
+        if phrase is not None:
+            words = _WORD.findall(phrase)
+            if words:
+                found.append(Term(tuple(words)))
+        elif match.group("word"):
+            word = match.group("word")
+            found.append(Term((word,), prefix=bool(match.group("star")) and len(word) >= MIN_PREFIX))
+        if len(found) >= MAX_TERMS:
+            break
+    return found
 
 
 def fts_query(text: str) -> str | None:
@@ -24,33 +65,181 @@ def fts_query(text: str) -> str | None:
     Every term is emitted as an FTS5 string, so user text can never be read as an FTS5 operator
     (NEAR, NOT, column filters) or break the syntax.
     """
-    terms: list[str] = []
-    for match in _TOKEN.finditer(text[:500]):
-        phrase = match.group("phrase")
-        if phrase is not None:
-            words = _WORD.findall(phrase)
-            if words:
-                terms.append('"' + " ".join(words) + '"')
-        elif match.group("word"):
-            term = f'"{match.group("word")}"'
-            if match.group("star") and len(match.group("word")) >= 2:
-                term += "*"
-            terms.append(term)
-        if len(terms) >= MAX_TERMS:
-            break
-    return " ".join(terms) if terms else None
+    found = terms(text)
+    return " ".join(term.fts() for term in found) if found else None
+
+
+# --------------------------------------------------------------------------------------------
+# excerpts: the part of a review around what matched
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table folding each character to one lowercase, accentless character.
+
+    One character for one keeps positions in the folded text equal to those in the original, so a
+    match found in the folded text marks the same span of the original. Close to what the index's
+    unicode61 tokenizer (remove_diacritics 2) does, which also folds character by character.
+    """
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        folded = base.lower()[:1] or char
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+EXCERPT_CHARS = 300
+_LEAD = 60  # characters of context kept before the first match
+# Bodies up to this long are cleaned whole; in longer ones only the lines around the first match
+# (Hive allows 64 KB, and cleaning costs ~0.2 ms per KB).
+_WHOLE_BODY = 2000
+_AROUND = 800
+
+
+def fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+def _matcher(found: Sequence[Term]) -> re.Pattern[str] | None:
+    """One regex over folded text for every term: group t<i> is term i, whole words only."""
+    parts = []
+    for i, term in enumerate(found):
+        # Words are letters and digits ([^\W_]); in a phrase anything else may sit between them.
+        body = r"[\W_]+".join(re.escape(fold(word)) for word in term.words)
+        if term.prefix:
+            body += r"[^\W_]*"
+        parts.append(f"(?P<t{i}>{body})")
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])") if parts else None
+
+
+def _plain(body: str, matcher: re.Pattern[str] | None) -> str:
+    if len(body) > _WHOLE_BODY:
+        # Whole lines around the first match, so no markdown or tag is cut in half.
+        hit = matcher.search(fold(body)) if matcher else None
+        at = hit.start() if hit else 0
+        start = body.rfind("\n", 0, max(0, at - _AROUND)) + 1
+        end = body.find("\n", at + _AROUND)
+        body = body[start : end if end >= 0 else len(body)]
+    return " ".join(plain_excerpt(body, 2 * _WHOLE_BODY).split())
+
+
+def excerpt(body: str, found: Sequence[Term], limit: int = EXCERPT_CHARS) -> str:
+    """Plain text of the review around its best match, matches wrapped in \\x02 ... \\x03.
+
+    "Best": the window of `limit` characters holding the most different terms, earliest first. A
+    review matched only by its title, series or tags shows its start.
+    """
+    matcher = _matcher(found)
+    text = _plain(body, matcher)
+    spans: list[tuple[int, int, int]] = []  # (start, end, term index)
+    if matcher is not None:
+        for match in matcher.finditer(fold(text)):
+            spans.append((match.start(), match.end(), int((match.lastgroup or "t0")[1:])))
+    if not spans:
+        return _window(text, 0, limit, [])
+    return _window(text, max(0, _best_start(spans, limit - _LEAD) - _LEAD), limit, spans)
+
+
+def _best_start(spans: Sequence[tuple[int, int, int]], reach: int) -> int:
+    """Start of the first span whose next `reach` characters hold the most different terms."""
+    counts: dict[int, int] = {}
+    best_start, best = spans[0][0], 0
+    right = 0
+    for left, (start, _end, term) in enumerate(spans):
+        right = max(right, left)
+        while right < len(spans) and spans[right][1] <= start + reach:
+            counts[spans[right][2]] = counts.get(spans[right][2], 0) + 1
+            right += 1
+        if len(counts) > best:
+            best_start, best = start, len(counts)
+        if right > left:  # this span was counted: it leaves the window now
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+    return best_start
+
+
+def _window(text: str, start: int, limit: int, spans: Sequence[tuple[int, int, int]]) -> str:
+    """text[start:start+limit] cut on spaces, with "…" where cut, and the spans inside marked."""
+    if start > 0:
+        space = text.find(" ", start, start + _LEAD)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + limit)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + limit // 2 else end
+    out: list[str] = ["…"] if start > 0 else []
+    pos = start
+    for span_start, span_end, _t in sorted(spans):
+        if span_start < pos or span_end > end:
+            continue
+        out += [text[pos:span_start], "\x02", text[span_start:span_end], "\x03"]
+        pos = span_end
+    out.append(text[pos:end])
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# the search
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     post: PostRow
-    excerpt: str  # matched words are wrapped in \x02 ... \x03 for the renderer to emphasise
+    # Plain text (markdown and HTML removed) around the match; matched words are wrapped in
+    # \x02 ... \x03 for the renderer to emphasise.
+    excerpt: str
 
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
     hits: list[SearchHit]
-    total: int
+    total: int  # matches listed (at most the store's window; see `more`)
+    offset: int = 0
+    more: bool = False  # even more matched than `total`
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Every match of one search in order, as ids: paging through it is one small read per page."""
+
+    ids: list[int]
+    more: bool
+    terms: tuple[Term, ...]
+
+
+async def rank(
+    store: Store,
+    text: str,
+    *,
+    author: str | None = None,
+    series: str | None = None,
+    community: str | None = None,
+    sort: Sort = "relevance",
+) -> Ranking:
+    """Every match in order. Text with nothing searchable in it ("*", "-") lists the newest posts."""
+    found = terms(text)
+    query = " ".join(term.fts() for term in found) or None
+    key = series_key(series) if series else None
+    ids, more = await store.search_ids(
+        query,
+        author=account_name(author) if author else None,
+        series_key=key or None,
+        community=community.strip().lower() if community else None,
+        newest_first=sort == "newest" or query is None,
+    )
+    return Ranking(ids, more, tuple(found))
+
+
+async def fetch_page(store: Store, ranking: Ranking, *, offset: int = 0, limit: int = 5) -> SearchPage:
+    offset = max(0, offset)
+    posts = await store.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
+    hits = [SearchHit(post, excerpt(post.body, ranking.terms)) for post in posts]
+    return SearchPage(hits, len(ranking.ids), offset, ranking.more)
 
 
 async def search(
@@ -64,15 +253,90 @@ async def search(
     limit: int = 5,
     offset: int = 0,
 ) -> SearchPage:
-    query = fts_query(text)
-    key = series_key(series) if series else None
-    hits, total = await store.search_posts(
-        query,
-        author=author.strip().lstrip("@").lower() if author else None,
-        series_key=key or None,
-        community=community.strip().lower() if community else None,
-        newest_first=sort == "newest" or query is None,
-        limit=max(1, min(limit, 100)),
-        offset=max(0, offset),
-    )
-    return SearchPage([SearchHit(post, excerpt) for post, excerpt in hits], total)
+    ranking = await rank(store, text, author=author, series=series, community=community, sort=sort)
+    return await fetch_page(store, ranking, offset=offset, limit=limit)
+
+
+# --------------------------------------------------------------------------------------------
+# what /search needs around the query: its request, authors, and series names to offer
+
+PAGE_SIZE = 5
+ACCOUNT = re.compile(r"^[a-z][a-z0-9.-]{2,15}$")
+MAX_CHOICES = 25  # Discord's cap on autocomplete choices
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One /search as typed: kept by the paginator so every page repeats the same search."""
+
+    text: str
+    author: str | None = None
+    series: str | None = None
+    community: str | None = None
+    sort: Sort = "relevance"
+
+
+def account_name(text: str) -> str:
+    """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
+    return text.strip().lstrip("@").strip().lower()
+
+
+def is_account(name: str) -> bool:
+    return bool(ACCOUNT.match(name))
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesName:
+    key: str
+    name: str  # for display: tidy, at most 100 chars
+    reviews: int
+
+
+class SeriesIndex:
+    """The stored series, for autocomplete, for checking a series filter and for "did you mean"."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        # Most reviewed first, so every ranking below favours the series people write about.
+        self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
+        self._by_key = {key: SeriesName(key, display_series(name) or key, reviews) for key, name, reviews in self.rows}
+        self._keys = [key for key, _, _ in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def get(self, key: str) -> SeriesName | None:
+        return self._by_key.get(key)
+
+    def choices(self, typed: str, limit: int = MAX_CHOICES) -> list[str]:
+        """Display names for what has been typed so far: key prefix, key contains, near spellings."""
+        return [name for name in closest_series(self.rows, typed, limit) if name]
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Display names of the series closest to `text` ("metalic rouge" -> "Metallic Rouge").
+
+        Stricter than autocomplete: a suggestion under "no results" must be worth reading.
+        """
+        key = series_key(text)
+        if len(key) < 3:
+            return []
+        # A fragment of a name ("rouge") is too short for a spelling match but clear enough.
+        found = [k for k in self._keys if key in k][:limit] if len(key) >= 4 else []
+        found += [k for k in difflib.get_close_matches(key, self._keys, n=limit, cutoff=0.6) if k not in found]
+        return [self._by_key[k].name for k in found[:limit]]
+
+
+class SeriesCatalog:
+    """Caches the store's series names: autocomplete asks on every keystroke, the names move slowly."""
+
+    def __init__(self, store: Store, max_age: float = 60.0) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._index: SeriesIndex | None = None
+        self._loaded = 0.0
+
+    async def index(self, max_age: float | None = None) -> SeriesIndex:
+        age = time.monotonic() - self._loaded
+        if self._index is None or age > (self._max_age if max_age is None else max_age):
+            self._index = SeriesIndex(await self._store.series_names())
+            self._loaded = time.monotonic()
+        return self._index

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.series import closest_series, display_series, series_key
+from bot.series import display_series, series_key
 from bot.store.subscriptions import Delivery, Subscription
 from bot.text import neutralise
 
@@ -87,7 +87,7 @@ class Subscriptions(commands.Cog):
     async def series_autocomplete(
         self, _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        names = closest_series(await self.bot.store.series_names(), current)
+        names = (await self.bot.series.index()).choices(current)
         choices = [app_commands.Choice(name=n[:100], value=n[:100]) for n in names if n]
         typed = display_series(current)
         # A series not reviewed yet can be followed too: offer exactly what was typed.
@@ -123,8 +123,8 @@ class Subscriptions(commands.Cog):
                 "`/unsubscribe` from one first."
             )
         how = "by DM" if delivery == "dm" else "with a mention in this server's feed channel"
-        known = {k for k, _, _ in await self.bot.store.series_names()}
-        note = "" if key in known else " No review of it has appeared yet; you'll hear of the first."
+        known = (await self.bot.series.index()).get(key) is not None
+        note = "" if known else " No review of it has appeared yet; you'll hear of the first."
         verb = "You now follow" if outcome == "added" else "Updated:"
         await interaction.response.send_message(
             embed=answer(f"{verb} **{neutralise(name)}**: new reviews reach you {how}.{note}"), ephemeral=True

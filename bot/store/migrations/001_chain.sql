@@ -28,7 +28,9 @@ CREATE TABLE posts (
     -- on every vote cost more than the rest of a batch together.
 ) STRICT;
 CREATE UNIQUE INDEX posts_live ON posts (author, permlink) WHERE deleted = 0;
-CREATE INDEX posts_series ON posts (series_key);
+-- Covering, so the list of series (autocomplete, suggestions) never reads the post rows.
+CREATE INDEX posts_series ON posts (series_key, series);
+CREATE INDEX posts_community ON posts (community);
 CREATE INDEX posts_created ON posts (created_at);
 CREATE INDEX posts_author ON posts (author);
 

@@ -1,0 +1,351 @@
+"""Search speed: the /search path over a store of 100,000 generated reviews.
+
+Builds (once; cached in the temp dir, --rebuild to redo) a store written through the Store's own
+chain writer and ledger, as the follower writes it: 50 series, ~2,000 authors, English and Spanish
+reviews with markdown bodies of 1-4 KB drawn from a Zipf-distributed vocabulary (~300 common words,
+then 20,000 made-up ones for names and rare words), a few votes each.
+Then times what the cog does for one /search page: bot.search.search, the series suggestions when
+nothing matched, and the page embed. 1,000 varied queries: words (common and rare), prefixes,
+phrases, series names, series and author filters, a community filter, newest-first sorting, later
+pages and hostile text. Prints p50/p95/p99/max in ms, the store's size on disk and the peak RSS;
+asserts nothing.
+
+    python benchmarks/search.py [--reviews 100000] [--queries 1000] [--rebuild] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
+from bot.ledger import apply_events  # noqa: E402
+from bot.render import search_page_embed  # noqa: E402
+from bot.search import PAGE_SIZE, SearchRequest, SeriesIndex, Sort, search  # noqa: E402
+from bot.store.store import Store  # noqa: E402
+
+COMMUNITY = "hive-158489"
+OTHER_COMMUNITY = "hive-120078"
+FIRST_BLOCK = 80_000_000
+SEED = 20240611
+BATCH = 4000
+# Bumped whenever the generated data changes, so a stale cached store is not reused silently.
+DATA_VERSION = 2
+
+SERIES: tuple[tuple[str, str], ...] = (
+    ("Frieren: Beyond Journey's End", "frieren"), ("Pokémon", "pokemon"),
+    ("Re:Zero − Starting Life in Another World", "rezero"), ("Metallic Rouge", "metallicrouge"),
+    ("Spy × Family", "spyxfamily"), ("Jujutsu Kaisen", "jujutsukaisen"), ("One Piece", "onepiece"),
+    ("Attack on Titan", "attackontitan"), ("Chainsaw Man", "chainsawman"),
+    ("Demon Slayer: Kimetsu no Yaiba", "demonslayer"), ("Fullmetal Alchemist: Brotherhood", "fullmetalalchemist"),
+    ("Neon Genesis Evangelion", "evangelion"), ("Cowboy Bebop", "cowboybebop"), ("Steins;Gate", "steinsgate"),
+    ("Mob Psycho 100", "mobpsycho100"), ("Oshi no Ko", "oshinoko"), ("Bocchi the Rock!", "bocchitherock"),
+    ("Dr. Stone", "drstone"), ("Made in Abyss", "madeinabyss"), ("Vinland Saga", "vinlandsaga"),
+    ("Violet Evergarden", "violetevergarden"), ("K-On!", "kon"), ("Haikyu!!", "haikyu"),
+    ("Kaguya-sama: Love Is War", "kaguyasama"), ("Mushoku Tensei: Jobless Reincarnation", "mushokutensei"),
+    ("The Apothecary Diaries", "apothecarydiaries"), ("Delicious in Dungeon", "dungeonmeshi"),
+    ("Solo Leveling", "sololeveling"), ("Blue Lock", "bluelock"), ("Berserk", "berserk"),
+    ("Naruto Shippūden", "naruto"), ("Bleach: Thousand-Year Blood War", "bleach"),
+    ("Hunter × Hunter", "hunterxhunter"), ("JoJo's Bizarre Adventure", "jojo"), ("Sailor Moon", "sailormoon"),
+    ("Dragon Ball Z", "dragonballz"), ("Tokyo Ghoul:re", "tokyoghoul"), ("Puella Magi Madoka★Magica", "madokamagica"),
+    ("Gintama°", "gintama"), ("86 EIGHTY-SIX", "eightysix"), ("Cyberpunk: Edgerunners", "edgerunners"),
+    ("Lycoris Recoil", "lycorisrecoil"), ("Mononoke", "mononoke"), ("Akira", "akira"),
+    ("Ghost in the Shell", "ghostintheshell"), ("Perfect Blue", "perfectblue"), ("Paprika", "paprika"),
+    ("Dandadan", "dandadan"), ("Sakamoto Days", "sakamotodays"), ("Kaiju No. 8", "kaijuno8"),
+)  # fmt: skip
+
+SUBTITLES = (
+    "Mars, Machines, and Meaning", "a slow burn that pays off", "why the quiet episodes matter", "¿vale la pena?",
+    "the best arc so far", "first impressions ✨", "animation, music & pacing", "a spoiler-free look",
+    "what the adaptation changed", "my verdict after the finale", "grief, time and friendship", "hype vs. reality",
+    "una historia sobre el duelo", "mi opinión sincera", "análisis sin spoilers", "la animación lo es todo",
+)  # fmt: skip
+
+ENGLISH = (
+    "the story animation character arc episode season studio pacing soundtrack opening ending villain hero "
+    "friendship journey world magic battle scene moment plot twist finale adaptation manga chapter panel art "
+    "style direction voice acting cast theme emotion memory time quiet loud fast slow beautiful strange honest "
+    "brilliant messy clever gentle brutal warm cold bright dark simple complex really almost never always often "
+    "sometimes maybe clearly quietly and but because while although when after before during with without about "
+    "through between every each this that these those my your their our I you we they it is was feels felt seems "
+    "seemed works worked lands landed builds built shows showed hides revealed carries carried keeps kept drops "
+    "dropped deserves deserved a an of to in on for from by as at than more less most least very quite rather "
+    "pretty truly grief loss war machine robot android city mars planet colony rebellion sister brother mother "
+    "father teacher student school club festival summer winter rain snow ocean forest dungeon dragon demon sword "
+    "spell curse ghost spirit detective mystery crime heist idol band guitar concert stage tournament match team "
+    "rival coach training victory defeat comeback sacrifice betrayal promise secret letter dream nightmare future "
+    "past present cyberpunk neon rooftop train station ramen kitchen recipe monster hunter guild quest reincarnation"
+)
+SPANISH = (
+    "la el los las una un de del que y en por para con sin sobre historia animación personaje personajes "
+    "temporada episodio capítulo final música banda sonora dirección guion ritmo reseña análisis opinión "
+    "película serie mundo batalla amistad duelo recuerdo tiempo corazón hermosa extraña sincera brillante "
+    "oscura sencilla compleja siempre nunca quizá también porque aunque cuando después antes durante muy "
+    "bastante realmente tranquila rápida lenta protagonista villano héroe viaje magia escena momento giro"
+)
+
+
+def pseudo_words(rng: random.Random, count: int) -> list[str]:
+    """Made-up words for the long tail of the vocabulary: names, places, rare words."""
+    onsets = ("k", "s", "t", "n", "h", "m", "y", "r", "w", "g", "z", "d", "b", "p", "sh", "ch", "ts", "ry")
+    vowels = ("a", "i", "u", "e", "o", "ai", "ou", "ei")
+    words: set[str] = set()
+    while len(words) < count:
+        words.add("".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+class Generator:
+    def __init__(self, seed: int) -> None:
+        self.rng = rng = random.Random(seed)
+        english = ENGLISH.split()
+        spanish = SPANISH.split()
+        tail = pseudo_words(rng, 20_000)
+        # Zipf-like: the common words first, then the long tail; weight 1/rank (cumulative, for choices).
+        self.en_words = english + tail
+        self.en_weights = list(itertools.accumulate(1.0 / (i + 1) for i in range(len(self.en_words))))
+        self.es_words = spanish + tail[:2000]
+        self.es_weights = list(itertools.accumulate(1.0 / (i + 1) for i in range(len(self.es_words))))
+        self.authors = sorted(
+            {
+                f"{rng.choice(('reader', 'otaku', 'anime', 'manga', 'kira', 'neko'))}"
+                f"{rng.choice(('', '.', '-'))}{rng.randint(1, 9999)}"
+                for _ in range(2200)
+            }
+        )[:2000]
+        self.author_weights = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(self.authors))))
+        rng.shuffle(self.authors)
+        self.voters = [f"voter{n}" for n in range(300)]
+        self.images = [f"https://files.peakd.com/file/peakd-hive/img{n}/cover.jpg" for n in range(50)]
+
+    def sentence(self, spanish: bool) -> str:
+        words, weights = (self.es_words, self.es_weights) if spanish else (self.en_words, self.en_weights)
+        picked = self.rng.choices(words, cum_weights=weights, k=self.rng.randint(6, 22))
+        return " ".join(picked).capitalize() + self.rng.choice((".", ".", ".", "!", "?", "…"))
+
+    def paragraph(self, spanish: bool) -> str:
+        return " ".join(self.sentence(spanish) for _ in range(self.rng.randint(2, 6)))
+
+    def review(self, number: int) -> tuple[str, str, str, str, str]:
+        """(author, permlink, title, body, json_metadata) of review `number`."""
+        rng = self.rng
+        series, tag = rng.choice(SERIES)
+        spanish = rng.random() < 0.3
+        author = rng.choices(self.authors, cum_weights=self.author_weights)[0]
+        form = rng.randrange(6)
+        subtitle = rng.choice(SUBTITLES)
+        if form == 0:
+            title = f"Review: {series} — {subtitle}"
+        elif form == 1:
+            title = f"{series} Episode {rng.randint(1, 24)} thoughts"
+        elif form == 2:
+            title = f"Reseña {series} {rng.choice(('🤖', '✨', '🔥', ''))}{subtitle}".strip()
+        elif form == 3:
+            title = f"{series} Vol. {rng.randint(1, 30)} – manga review"
+        elif form == 4:
+            title = f"First impressions: {series}"
+        else:
+            title = f"{series} | {subtitle}"
+        others = [s for s, _ in rng.sample(SERIES, 4) if s != series]
+        target = rng.randint(1000, 4000)
+        image = rng.choice(self.images)
+        parts = [
+            f"![cover]({image})",
+            f"# {title}",
+            self.paragraph(spanish),
+            f"If you came here from {others[0]} or {others[1]}, expect something different.",
+            "## Story" if not spanish else "## Historia",
+            self.paragraph(spanish),
+        ]
+        size = sum(len(p) + 2 for p in parts)
+        while size < target - 120:
+            heading = rng.choice(("## Animation", "## Music", "## Pacing", "### Spoilers ⚠️", "", ""))
+            paragraph = self.paragraph(spanish)
+            if rng.random() < 0.1:
+                paragraph = f"**{paragraph}**"
+            parts += [heading, paragraph] if heading else [paragraph]
+            size += len(heading) + len(paragraph) + 4
+        parts.append(f"**Rating: {rng.randint(4, 10)}/10**. Thanks for reading! @{rng.choice(self.voters)}")
+        body = "\n\n".join(parts)[: max(target, 1000)]
+        kind = rng.choice(("anime", "manga"))
+        extra = rng.sample(("review", "animereview", "otaku", "spanish", "neoxian", "ocd", "art"), 2)
+        meta = {"app": "peakd/2024.5.2", "format": "markdown", "tags": [COMMUNITY, kind, tag, *extra],
+                "image": [image]}  # fmt: skip
+        permlink = f"review-{tag}-{number}"
+        return author, permlink, title, body, json.dumps(meta, ensure_ascii=False)
+
+    def events(self, start: int, count: int) -> list[ChainEvent]:
+        out: list[ChainEvent] = []
+        for number in range(start, start + count):
+            block = FIRST_BLOCK + number * 20
+            at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_700_000_000 + number * 60))
+            author, permlink, title, body, meta = self.review(number)
+            community = OTHER_COMMUNITY if number % 10 == 0 else COMMUNITY
+            out.append(PostCreated(block, at, author, permlink, community, title, body, meta))
+            for voter in self.rng.sample(self.voters, self.rng.randint(0, 6)):
+                out.append(VoteCast(block + 1, at, voter, author, permlink, self.rng.choice((10000, 5000, 2500))))
+        return out
+
+
+async def build(path: Path, reviews: int) -> None:
+    store = await Store.open(path)
+    gen = Generator(SEED)
+    began = time.perf_counter()
+    try:
+        for start in range(0, reviews, BATCH):
+            events = gen.events(start, min(BATCH, reviews - start))
+            await store.chain_batch(lambda tx, events=events: apply_events(tx, events))  # type: ignore[misc]
+            done = min(start + BATCH, reviews)
+            print(f"\rbuilding: {done:,}/{reviews:,} reviews ({time.perf_counter() - began:.0f} s)", end="", flush=True)
+        await store.set_meta("bench_data", f"{DATA_VERSION}:{reviews}")
+    finally:
+        await store.close()
+    print()
+
+
+def settle(path: Path) -> None:
+    """Merges the full-text index's segments and folds the WAL in: the state of a store at rest."""
+    # Raw SQL here is the benchmark tidying its own file, not a query the bot makes.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('optimize')")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+async def cached(path: Path, reviews: int) -> bool:
+    store = await Store.open(path)
+    try:
+        return await store.get_meta("bench_data") == f"{DATA_VERSION}:{reviews}"
+    finally:
+        await store.close()
+
+
+def queries(count: int, authors: list[str]) -> Iterator[tuple[SearchRequest, int]]:
+    rng = random.Random(7)
+    words = ENGLISH.split() + SPANISH.split()
+    tail = pseudo_words(random.Random(SEED), 20_000)
+    hostile = ('"unbalanced', "NEAR(", "*", "'; DROP TABLE posts; --", "title:mars", "a AND OR NOT", "^foo {x}",
+               "\x00\x01", "🤖🤖🤖", "-", '"', "((((", "x" * 300, "SELECT * FROM posts", "metal* OR *")  # fmt: skip
+    for _ in range(count):
+        kind = rng.random()
+        text = ""
+        series = author = community = None
+        sort: Sort = "relevance"
+        page = 0
+        if kind < 0.25:
+            text = " ".join(rng.sample(words, rng.randint(1, 3)))
+        elif kind < 0.35:
+            text = rng.choice(tail)
+        elif kind < 0.45:
+            word = rng.choice(words + tail[:3000])  # the stem of a word people use, as in "metal*"
+            text = word[: rng.randint(3, max(3, len(word) - 1))] + "*"
+        elif kind < 0.55:
+            text = f'"{" ".join(rng.sample(words, 2))}"' if rng.random() < 0.5 else '"mars machines"'
+        elif kind < 0.65:
+            text = rng.choice(SERIES)[0]
+        elif kind < 0.72:
+            text = rng.choice(words)
+            series = rng.choice(SERIES)[0]
+        elif kind < 0.79:
+            text = rng.choice([*words, ""])
+            author = rng.choice(authors)
+        elif kind < 0.87:
+            text = rng.choice(words + tail)
+            sort = "newest"
+        elif kind < 0.92:
+            text = rng.choice(hostile)
+        elif kind < 0.96:
+            text = "metalic rouge" if rng.random() < 0.5 else rng.choice(tail) + " " + rng.choice(tail)
+        else:
+            text = rng.choice(words)
+            community = OTHER_COMMUNITY
+        if rng.random() < 0.15:
+            page = rng.randint(1, 5)
+        yield SearchRequest(text, author=author, series=series, community=community, sort=sort), page
+
+
+async def measure(path: Path, count: int) -> list[float]:
+    store = await Store.open(path)
+    try:
+        index = SeriesIndex(await store.series_names())
+        authors = sorted({a for a in Generator(SEED).authors})[:400]
+        requests = list(queries(count, authors))
+        # Warm the page cache and the statement cache, as a running bot would be.
+        for request, _ in requests[:50]:
+            await search(store, request.text, limit=PAGE_SIZE)
+        timings: list[float] = []
+        for request, page in requests:
+            began = time.perf_counter()
+            result = await search(
+                store,
+                request.text,
+                author=request.author,
+                series=request.series,
+                community=request.community,
+                sort=request.sort,
+                limit=PAGE_SIZE,
+                offset=page * PAGE_SIZE,
+            )
+            suggestions = index.suggest(request.text) if not result.hits else []
+            search_page_embed(request, result, suggestions=suggestions)
+            timings.append((time.perf_counter() - began) * 1000)
+        return timings
+    finally:
+        await store.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reviews", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--rebuild", action="store_true", help="build the store again even if cached")
+    parser.add_argument("--db", type=Path, default=None, help="where the store is cached")
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.gettempdir()) / f"hivecord-search-bench-{args.reviews}.sqlite3"
+    if args.rebuild or not path.exists() or not asyncio.run(cached(path, args.reviews)):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        began = time.perf_counter()
+        asyncio.run(build(path, args.reviews))
+        settle(path)
+        print(f"built {args.reviews:,} reviews in {time.perf_counter() - began:.1f} s -> {path}")
+    else:
+        print(f"reusing {path} (--rebuild to build it again)")
+    gc.collect()
+    timings = asyncio.run(measure(path, args.queries))
+    size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
+    # ru_maxrss is in KiB on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"reviews: {args.reviews:,}  queries: {len(timings):,}")
+    print(
+        f"search + page embed: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
+        f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
+    )
+    print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

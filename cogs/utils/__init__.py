@@ -1,0 +1,1 @@
+"""What several cogs share: the paginator view."""
