@@ -81,6 +81,20 @@ class BotProcess:
         return self.stderr.decode(errors="replace")
 
 
+def comment_block(author: str, permlink: str, title: str, body: str, json_metadata: str) -> dict[str, Any]:
+    """A block holding one new top-level post in Anime Realm (the node fills in the rest)."""
+    op = {
+        "parent_author": "",
+        "parent_permlink": ANIME_REALM,
+        "author": author,
+        "permlink": permlink,
+        "title": title,
+        "body": body,
+        "json_metadata": json_metadata,
+    }
+    return {"transactions": [{"operations": [{"type": "comment_operation", "value": op}]}]}
+
+
 def db_rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, args).fetchall()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
+from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
@@ -143,19 +143,6 @@ async def test_members_without_manage_server_are_refused(world: World) -> None:
         await bot.stop()
     assert "Manage Server" in answer["description"]
     assert db_rows(world.db, "SELECT * FROM feeds") == []
-
-
-def comment_block(author: str, permlink: str, title: str, body: str, json_metadata: str) -> dict[str, Any]:
-    op = {
-        "parent_author": "",
-        "parent_permlink": ANIME_REALM,
-        "author": author,
-        "permlink": permlink,
-        "title": title,
-        "body": body,
-        "json_metadata": json_metadata,
-    }
-    return {"transactions": [{"operations": [{"type": "comment_operation", "value": op}]}]}
 
 
 async def test_hostile_posts_ping_no_one_and_fit_discord(world: World) -> None:

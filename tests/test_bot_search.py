@@ -19,7 +19,7 @@ import pytest_asyncio
 from bot.hive.events import ChainEvent, PostCreated, PostDeleted
 from bot.ledger import apply_events
 from bot.store.store import Store
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
+from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
 from tests.fakes.chain_gen import SERIES, build_vote_vops
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage
 from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
@@ -41,19 +41,6 @@ class World:
     bot: BotProcess
     db: Path
     channel: int
-
-
-def comment_block(author: str, permlink: str, title: str, body: str, json_metadata: str) -> dict[str, Any]:
-    op = {
-        "parent_author": "",
-        "parent_permlink": ANIME_REALM,
-        "author": author,
-        "permlink": permlink,
-        "title": title,
-        "body": body,
-        "json_metadata": json_metadata,
-    }
-    return {"transactions": [{"operations": [{"type": "comment_operation", "value": op}]}]}
 
 
 def generated_reviews() -> dict[int, dict[str, Any]]:
