@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from bot.hive.names import is_community
+
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_NAME",
@@ -129,7 +131,6 @@ _DEFAULTS: dict[str, dict[str, object]] = {
 
 # block_api.get_block_range refuses more than 1000 blocks per call.
 _MAX_BATCH_SIZE = 1000
-_COMMUNITY_RE = re.compile(r"hive-[0-9]{5,7}")
 # Three dot-separated base64url parts: the shape of a bot token, redacted wherever a value is shown.
 _TOKEN_SHAPE_RE = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}")
 _TOKEN_HINT = (
@@ -208,8 +209,8 @@ def _parse_hive(s: _Section) -> HiveConfig:
     communities = s.strings("communities")
     seen_communities: dict[str, str] = {}
     for path, name in communities:
-        if not _COMMUNITY_RE.fullmatch(name):
-            if _COMMUNITY_RE.fullmatch(name.strip().lower()):
+        if not is_community(name):
+            if is_community(name.strip().lower()):
                 hint = f"community ids are lowercase with no spaces: {_quote(name.strip().lower())}"
             else:
                 hint = 'expected "hive-" followed by 5 to 7 digits'

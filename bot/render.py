@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 
+from bot.hive.names import is_account
 from bot.search import SearchHit, SearchPage, SearchRequest, terms
 from bot.store.store import PostRow
 from bot.text import neutralise, plain_excerpt, safe_url, truncate
@@ -26,7 +27,6 @@ CONTENT_MAX = 2000
 EXCERPT_CHARS = 400
 TAGS_SHOWN = 8
 HIVE_RED = discord.Colour(0xE31337)
-_ACCOUNT = re.compile(r"^[a-z][a-z0-9.-]{2,15}$")
 
 
 def chain_time(text: str) -> datetime | None:
@@ -37,11 +37,11 @@ def chain_time(text: str) -> datetime | None:
 
 
 def account_url(account: str) -> str | None:
-    return f"https://hive.blog/@{account}" if _ACCOUNT.match(account) else None
+    return f"https://hive.blog/@{account}" if is_account(account) else None
 
 
 def avatar_url(account: str) -> str | None:
-    return f"https://images.hive.blog/u/{account}/avatar" if _ACCOUNT.match(account) else None
+    return f"https://images.hive.blog/u/{account}/avatar" if is_account(account) else None
 
 
 def _safe_title(text: str) -> str:
@@ -145,7 +145,7 @@ def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]]) -> discord.Emb
 def badge_embed(recipient: str, badge: str, image_url: str, achievement: str, next_target: str | None) -> discord.Embed:
     embed = discord.Embed(
         title=truncate(f"New HiveBuzz badge for @{recipient}", TITLE_MAX),
-        url=f"https://hivebuzz.me/@{recipient}" if _ACCOUNT.match(recipient) else None,
+        url=f"https://hivebuzz.me/@{recipient}" if is_account(recipient) else None,
         description=neutralise(achievement) or None,
         colour=discord.Colour.gold(),
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.hive.names import account_name
 from bot.series import closest_series, display_series, series_key
 from bot.store.store import PostRow, Store
 from bot.text import plain_excerpt
@@ -261,7 +262,6 @@ async def search(
 # what /search needs around the query: its request, authors, and series names to offer
 
 PAGE_SIZE = 5
-ACCOUNT = re.compile(r"^[a-z][a-z0-9.-]{2,15}$")
 MAX_CHOICES = 25  # Discord's cap on autocomplete choices
 
 
@@ -274,15 +274,6 @@ class SearchRequest:
     series: str | None = None
     community: str | None = None
     sort: Sort = "relevance"
-
-
-def account_name(text: str) -> str:
-    """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
-    return text.strip().lstrip("@").strip().lower()
-
-
-def is_account(name: str) -> bool:
-    return bool(ACCOUNT.match(name))
 
 
 @dataclass(frozen=True, slots=True)

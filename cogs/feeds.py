@@ -13,14 +13,13 @@ from discord.ext import commands
 from bot.backfill import backfill as backfill_feed
 from bot.errors import UserError
 from bot.hive.client import HiveUnavailable, RpcError
+from bot.hive.names import is_account, is_community
 from bot.render import post_embed
 from bot.store.delivery import Feed, VoteMode
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
-COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
-ACCOUNT = re.compile(r"^[a-z][a-z0-9.-]{2,15}$")
 HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
 NEEDED = ("view_channel", "send_messages", "embed_links")
 MAX_CURATORS = 50
@@ -34,7 +33,7 @@ VOTE_CHOICES = [
 
 def parse_community(text: str) -> str:
     name = text.strip().lower()
-    if not COMMUNITY_ID.match(name):
+    if not is_community(name):
         raise UserError(
             f"`{discord.utils.escape_markdown(text[:40])}` is not a community id. "
             "Type it as it appears in the community's address, like `hive-158489`."
@@ -46,7 +45,7 @@ def parse_curators(text: str | None) -> list[str]:
     if not text:
         return []
     names = [n.strip().lstrip("@").lower() for n in re.split(r"[,\s]+", text) if n.strip()]
-    bad = [n for n in names if not ACCOUNT.match(n)]
+    bad = [n for n in names if not is_account(n)]
     if bad:
         raise UserError(
             f"`{discord.utils.escape_markdown(bad[0][:40])}` is not a Hive account name. "

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.hive.names import account_name, is_account, is_community
 from bot.render import post_embed, search_page_embed
 from bot.search import (
     PAGE_SIZE,
@@ -18,9 +19,7 @@ from bot.search import (
     SearchRequest,
     SeriesName,
     Sort,
-    account_name,
     fetch_page,
-    is_account,
     rank,
 )
 from bot.series import series_key
@@ -30,7 +29,6 @@ from cogs.utils.paginator import Paginator
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
-COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
 SORT_CHOICES = [
     app_commands.Choice(name="relevance: best match first", value="relevance"),
     app_commands.Choice(name="newest first", value="newest"),
@@ -182,7 +180,7 @@ class Search(commands.Cog):
         picked = await self._series(series) if series else None
         who = await self._author(author) if author else None
         where = community.strip().lower() if community else None
-        if where is not None and not COMMUNITY_ID.match(where):
+        if where is not None and not is_community(where):
             raise UserError(
                 f"`{discord.utils.escape_markdown(community[:40] if community else '')}` is not a community id. "
                 "Type it as it appears in the community's address, like `hive-158489`."

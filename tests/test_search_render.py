@@ -12,6 +12,7 @@ from typing import Any, cast
 import discord
 import pytest
 
+from bot.hive.names import account_name, is_account
 from bot.render import highlight, search_page_embed
 from bot.search import (
     SearchHit,
@@ -19,10 +20,8 @@ from bot.search import (
     SearchRequest,
     SeriesIndex,
     Term,
-    account_name,
     excerpt,
     fts_query,
-    is_account,
     terms,
 )
 from cogs.utils.paginator import Paginator

@@ -24,6 +24,7 @@ CHANNEL_GONE = {10003: "the channel no longer exists", 50001: "the bot cannot se
 MISSING_PERMISSIONS = 50013
 UNKNOWN_MESSAGE = 10008
 RETRY_MAX = 300.0
+PLAN_AT_LEAST_EVERY = 30.0
 
 
 class Pace:
@@ -77,12 +78,18 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
+        planned_at = -PLAN_AT_LEAST_EVERY
         while not self._stopping:
+            woken = self._wake.is_set()
             self._wake.clear()
             try:
-                planned = await plan(self.store, digest_minutes=self.digest_minutes)
-                if planned:
-                    log.debug("planned %d job(s)", planned)
+                # Planning takes the write lock: only when the follower or a command said there is
+                # something new, and now and then in case a writer outside this process did.
+                if woken or time.monotonic() - planned_at >= PLAN_AT_LEAST_EVERY:
+                    planned_at = time.monotonic()
+                    planned = await plan(self.store, digest_minutes=self.digest_minutes)
+                    if planned:
+                        log.debug("planned %d job(s)", planned)
                 for channel_id in await self.store.delivery.channels_with_work():
                     task = self._senders.get(channel_id)
                     if task is None or task.done():

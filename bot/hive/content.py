@@ -9,12 +9,12 @@ from typing import Any
 import msgspec
 from diff_match_patch import diff_match_patch
 
+from bot.hive.names import is_community
 from bot.series import detect_series, series_key
 from bot.text import safe_url
 
 MAX_TAGS = 25
 MAX_TAG_LEN = 64
-_COMMUNITY_ID = re.compile(r"^hive-\d{5,7}$")
 # Markdown images, HTML <img src>, and bare https links (kept only when they name an image), in body
 # order. Bounded quantifiers over classes that stop at the next "[", "<" or URL delimiter: a crafted
 # body ("![" or "<img " or "https://" repeated) must not make the search quadratic.
@@ -76,7 +76,7 @@ def read_tags(metadata: dict[str, Any]) -> tuple[str, ...]:
         if not isinstance(tag, str):
             continue
         tag = tag.strip().lower()[:MAX_TAG_LEN]
-        if tag and not _COMMUNITY_ID.match(tag) and tag not in tags:
+        if tag and not is_community(tag) and tag not in tags:
             tags.append(tag)
         if len(tags) >= MAX_TAGS:
             break

@@ -469,11 +469,3 @@ class DeliveryTables:
     async def retry_later(self, job: Job, reason: str) -> None:
         async with self._store.write() as conn:
             await conn.execute("UPDATE jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?", (reason, job.id))
-
-    async def delivered(self, channel_id: int) -> list[tuple[str, int | None, int | None]]:
-        """(action, post_id, message_id) of the jobs done in a channel, in order: for /feed list and tests."""
-        async with self._reader.execute(
-            "SELECT action, post_id, message_id FROM jobs WHERE channel_id = ? AND state = 'done' ORDER BY id",
-            (channel_id,),
-        ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]

@@ -78,7 +78,6 @@ def _post_columns(alias: str) -> str:
 
 
 _POST_COLUMNS = _post_columns("posts")
-_P_COLUMNS = _post_columns("p")
 
 
 # Anything but word characters, white space and combining accents: symbols, punctuation, emoji.
@@ -354,15 +353,6 @@ class Store:
             row = await cur.fetchone()
         return _post(row) if row else None
 
-    async def votes(self, post_id: int) -> list[tuple[str, int, int | None, str | None, int]]:
-        """(voter, weight, rshares, pending_payout, block_num) of each current vote on the post."""
-        async with self._reader.execute(
-            "SELECT voter, weight, rshares, pending_payout, block_num FROM votes"
-            " WHERE post_id = ? ORDER BY block_num, voter",
-            (post_id,),
-        ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
-
     async def badge(self, badge_id: int) -> tuple[str, str, str, str, str | None] | None:
         """(recipient, badge, image_url, achievement, next_target)."""
         async with self._reader.execute(
@@ -409,14 +399,6 @@ class Store:
             (escaped + "%", limit),
         ) as cur:
             return [str(r[0]) for r in await cur.fetchall()]
-
-    async def dump(self, table: str) -> list[tuple[Any, ...]]:
-        """Every row of a chain table in id order: what the crash and fault tests compare."""
-        order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id"}
-        if table not in order:
-            raise ValueError(f"not a chain table: {table}")
-        async with self._reader.execute(f"SELECT * FROM {table} ORDER BY {order[table]}") as cur:
-            return [tuple(r) for r in await cur.fetchall()]
 
     async def search_ids(
         self,

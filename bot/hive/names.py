@@ -1,0 +1,23 @@
+"""How Hive spells accounts and community ids: one rule for every module that checks them."""
+
+from __future__ import annotations
+
+import re
+
+# Hive account names: 3 to 16 characters, lowercase letters, digits, dots and dashes.
+_ACCOUNT = re.compile(r"[a-z][a-z0-9.-]{2,15}")
+# A community is an account named hive- followed by 5 to 7 digits (hive-158489 is Anime Realm).
+_COMMUNITY = re.compile(r"hive-[0-9]{5,7}")
+
+
+def is_account(name: str) -> bool:
+    return bool(_ACCOUNT.fullmatch(name))
+
+
+def is_community(name: str) -> bool:
+    return bool(_COMMUNITY.fullmatch(name))
+
+
+def account_name(text: str) -> str:
+    """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
+    return text.strip().lstrip("@").strip().lower()
