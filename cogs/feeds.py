@@ -16,6 +16,9 @@ from bot.hive.client import HiveUnavailable, RpcError
 from bot.hive.names import is_account, is_community
 from bot.render import post_embed
 from bot.store.delivery import Feed, VoteMode
+from bot.text import truncate
+from cogs.utils import permits
+from cogs.utils.paginator import Paginator
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -23,6 +26,11 @@ if TYPE_CHECKING:
 HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
 NEEDED = ("view_channel", "send_messages", "embed_links")
 MAX_CURATORS = 50
+# /feed list: Discord takes 6000 characters over a message's embeds and 25 fields; pages stay well inside.
+LIST_CURATORS = 5
+FIELDS_PER_PAGE = 10
+PAGE_CHARS = 5000
+FOOTER_ROOM = 60
 
 VOTE_CHOICES = [
     app_commands.Choice(name="off: no vote messages", value="off"),
@@ -56,13 +64,16 @@ def parse_curators(text: str | None) -> list[str]:
     return sorted(set(names))
 
 
-def describe(feed: Feed, channel_mention: str) -> str:
+def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = None) -> str:
+    """One feed's settings and health; `curators_shown` cuts a long curator list to "+N more"."""
     parts = [
         f"**{feed.community}** → {channel_mention}",
         f"posts {'on' if feed.posts else 'off'} · votes {feed.votes} · badges {'on' if feed.badges else 'off'}",
     ]
     if feed.curators:
-        parts.append("curators: " + ", ".join(feed.curators))
+        shown = feed.curators if curators_shown is None else feed.curators[:curators_shown]
+        more = len(feed.curators) - len(shown)
+        parts.append("curators: " + ", ".join(shown) + (f" +{more} more" if more else ""))
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
@@ -71,6 +82,43 @@ def describe(feed: Feed, channel_mention: str) -> str:
 
 def ephemeral(text: str, *, title: str | None = None, colour: discord.Colour | None = None) -> discord.Embed:
     return discord.Embed(title=title, description=text, colour=colour or discord.Colour.blurple())
+
+
+class FeedPages:
+    """/feed list as pages: one field per feed, as many per page as fit well inside Discord's limits."""
+
+    def __init__(self, title: str, feeds: list[Feed]) -> None:
+        self.title = truncate(title, 256)
+        self.total = len(feeds)
+        fields = [
+            (
+                truncate(feed.community, 256),
+                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), 1024),
+            )
+            for feed in feeds
+        ]
+        self.pages: list[list[tuple[str, str]]] = [[]]
+        used = len(self.title) + FOOTER_ROOM
+        for name, value in fields:
+            size = len(name) + len(value)
+            page = self.pages[-1]
+            if page and (len(page) >= FIELDS_PER_PAGE or used + size > PAGE_CHARS):
+                self.pages.append([])
+                used = len(self.title) + FOOTER_ROOM
+            self.pages[-1].append((name, value))
+            used += size
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    async def page(self, index: int) -> discord.Embed:
+        embed = discord.Embed(title=self.title, colour=discord.Colour.blurple())
+        for name, value in self.pages[index]:
+            embed.add_field(name=name, value=value, inline=False)
+        if self.page_count > 1:
+            embed.set_footer(text=f"{self.total} feeds · page {index + 1} of {self.page_count}")
+        return embed
 
 
 @app_commands.guild_only()
@@ -104,6 +152,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             raise UserError("Run this in a server channel, or name the channel.")
         if not isinstance(target, discord.TextChannel | discord.Thread):
             raise UserError("That is not a text channel; pick one where messages can be posted.")
+        # The admin's own permissions there, as Discord resolved them: the bot posts nowhere they couldn't.
+        theirs, thread = permits.channel_permissions(interaction, "channel" if channel else None)
+        permits.require_member_can_send(theirs, f"You can't have me post in {target.mention}", thread=thread)
         perms = target.permissions_for(target.guild.me)
         missing = [p for p in NEEDED if not getattr(perms, p)]
         if missing:
@@ -144,6 +195,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         assert interaction.guild is not None  # _target checked
         if role is not None and (role.is_default() or role.managed):
             raise UserError("Pick a role members can be given; @everyone and bot roles can't be pinged here.")
+        if role is not None:
+            theirs, _thread = permits.channel_permissions(interaction, "channel" if channel else None)
+            permits.require_can_ping(role, theirs, target.mention)
         await interaction.response.defer(ephemeral=True, thinking=True)
         title, team = await self._community(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -199,12 +253,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             text = "No feeds yet. Add one with `/feed add community:hive-158489`."
             await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
             return
-        embed = discord.Embed(title=f"Feeds of {interaction.guild.name}"[:256], colour=discord.Colour.blurple())
-        for feed in feeds[:25]:
-            embed.add_field(name=feed.community, value=describe(feed, f"<#{feed.channel_id}>")[:1024], inline=False)
-        if len(feeds) > 25:
-            embed.set_footer(text=f"and {len(feeds) - 25} more")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        pages = FeedPages(f"Feeds of {interaction.guild.name}", feeds)
+        view = Paginator(pages, owner_id=interaction.user.id, not_yours="This list is not yours; run /feed list.")
+        await view.start(interaction, await pages.page(0))
 
     @app_commands.command(name="test", description="Post the latest post of a community as a preview")
     @app_commands.describe(community="Community id, like hive-158489", channel="Where (default: this channel)")

@@ -24,6 +24,7 @@ from bot.search import (
 )
 from bot.series import series_key
 from bot.text import neutralise, truncate
+from cogs.utils import permits
 from cogs.utils.paginator import Paginator
 
 if TYPE_CHECKING:
@@ -101,8 +102,14 @@ class SearchView(Paginator):
         channel = interaction.channel
         if channel is None or not hasattr(channel, "send"):
             raise UserError("I can't post in this channel.")
+        # The member first: sharing is their act, so only where they could post the embed themselves.
+        # A component interaction carries the member's permissions in this channel, resolved by Discord.
+        thread = isinstance(channel, discord.Thread)
+        permits.require_member_can_send(
+            interaction.permissions, "You can't share a review here", thread=thread, embeds=True
+        )
         perms = interaction.app_permissions
-        can_send = perms.send_messages_in_threads if isinstance(channel, discord.Thread) else perms.send_messages
+        can_send = perms.send_messages_in_threads if thread else perms.send_messages
         missing = [name for name, ok in (("Send Messages", can_send), ("Embed Links", perms.embed_links)) if not ok]
         if missing:
             raise UserError(f"I can't post here: I'm missing **{', '.join(missing)}** in this channel.")

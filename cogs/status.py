@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
@@ -12,6 +13,33 @@ if TYPE_CHECKING:
     from bot.app import Hivecord
 
 BLOCK_SECONDS = 3
+DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_NODES_SHOWN = 10
+
+
+def node_label(url: str) -> str:
+    """A node URL as scheme://host[:port]: never its userinfo, path, query or fragment (keys live there)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "(a node URL that does not parse)"
+    if not host:
+        return "(a node URL without a host)"
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    scheme = parts.scheme.lower()
+    shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown_port}"
+
+
+def nodes_text(urls: list[str], current: str) -> str:
+    """Each configured node by scheme and host, the one in use first and marked."""
+    ordered = [current, *(u for u in urls if u != current)]
+    lines = [f"{node_label(u)}{' (in use)' if u == current else ''}" for u in ordered[:MAX_NODES_SHOWN]]
+    if len(ordered) > MAX_NODES_SHOWN:
+        lines.append(f"+{len(ordered) - MAX_NODES_SHOWN} more")
+    return "\n".join(lines)
 
 
 def duration(seconds: float) -> str:
@@ -41,7 +69,10 @@ class Status(commands.Cog):
             )
         else:
             embed.add_field(name="Chain", value="starting up")
-        embed.add_field(name="Hive node", value=self.bot.hive.current_node, inline=False)
+        hive = self.bot.hive
+        embed.add_field(
+            name="Hive nodes", value=nodes_text([n.url for n in hive.nodes], hive.current_node), inline=False
+        )
         if interaction.guild_id is not None:
             feeds = await self.bot.store.delivery.feeds_of_guild(interaction.guild_id)
             broken = sum(1 for f in feeds if f.broken)

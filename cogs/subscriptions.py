@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.series import display_series, series_key
 from bot.store.subscriptions import Delivery, Subscription
 from bot.text import neutralise
+from cogs.utils import permits
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -104,8 +105,12 @@ class Subscriptions(commands.Cog):
         key = series_key(name)
         if not key:
             raise UserError("Type a series name with letters or digits in it, like `Metallic Rouge`.")
-        if where == "here" and interaction.guild_id is None:
-            raise UserError("`where:here` works in a server; in DMs, alerts come by DM.")
+        if where == "here":
+            if interaction.guild_id is None:
+                raise UserError("`where:here` works in a server; in DMs, alerts come by DM.")
+            # Alerts mention the member in the server: only if they may read and write where they ask.
+            perms, thread = permits.channel_permissions(interaction)
+            permits.require_member_can_send(perms, "`where:here` is for a channel you can write in", thread=thread)
         delivery: Delivery = "here" if where == "here" else "dm"
         outcome = await self.bot.store.subscriptions.subscribe(
             user_id=interaction.user.id,

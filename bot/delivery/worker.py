@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 import aiohttp
 import discord
 
+from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
 from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.store.delivery import Job
@@ -221,6 +222,11 @@ class DeliveryWorker:
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
         embed = post_embed(post, await delivery.community_title(post.community))
         if job.channel_id >= 0:
+            refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
+            if refusal is not None:
+                log.info("alert job %d not sent: %s", job.id, refusal)
+                await delivery.drop_job(job, refusal)
+                return
             content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
             mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
             channel = self._channel(job.channel_id)

@@ -916,7 +916,7 @@ class FakeHiveNode:
             raise RuntimeError("already started")
         self._stopping = asyncio.Event()
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/", self._handle)
+        app.router.add_post("/{path:.*}", self._handle)  # any path: a node URL may carry one (and a query)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         want = port if port is not None else (self.port or 0)

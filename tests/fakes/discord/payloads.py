@@ -44,7 +44,7 @@ def role(r: Role) -> dict[str, Any]:
         "position": r.position,
         "permissions": str(r.permissions),
         "managed": r.managed,
-        "mentionable": False,
+        "mentionable": r.mentionable,
         "flags": 0,
     }
     if r.bot_id is not None:

@@ -13,6 +13,7 @@ from .snowflake import SnowflakeGenerator, snowflake_time
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
 CATEGORY_CHANNEL = 4
+THREAD_TYPES = (10, 11, 12)  # announcement, public and private threads
 
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
@@ -35,6 +36,7 @@ class Role:
     position: int = 0
     managed: bool = False
     bot_id: int | None = None
+    mentionable: bool = False
 
 
 @dataclass
@@ -188,7 +190,9 @@ class FakeDiscordState:
         self.add_member(guild.id, owner_id)
         return guild
 
-    def add_role(self, guild_id: int, name: str, permissions: int, *, managed_by: int | None = None) -> Role:
+    def add_role(
+        self, guild_id: int, name: str, permissions: int, *, managed_by: int | None = None, mentionable: bool = False
+    ) -> Role:
         guild = self.guilds[guild_id]
         role = Role(
             id=self.ids.next(),
@@ -198,6 +202,7 @@ class FakeDiscordState:
             position=len(guild.role_ids),
             managed=managed_by is not None,
             bot_id=managed_by,
+            mentionable=mentionable,
         )
         self.roles[role.id] = role
         guild.role_ids.append(role.id)
@@ -313,12 +318,16 @@ class FakeDiscordState:
         if (channel.guild_id, user_id) not in self.members:
             return 0
         member = self.members[(channel.guild_id, user_id)]
+        # A thread has no overwrites of its own: Discord applies its parent channel's.
+        source = channel
+        if channel.type in THREAD_TYPES and channel.parent_id in self.channels:
+            source = self.channels[channel.parent_id]
         return perms.channel_permissions(
             self.guild_permissions(channel.guild_id, user_id),
             guild_id=channel.guild_id,
             member_id=user_id,
             member_role_ids=member.role_ids,
-            overwrites=channel.overwrites,
+            overwrites=source.overwrites,
         )
 
     # -- channels and messages ----------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""What the member behind an interaction may do in a channel, from the permissions Discord resolved.
+
+Discord computes these per interaction (base roles, then channel overwrites, Administrator = all):
+`interaction.permissions` for the channel the interaction came from, and, for a channel option,
+the resolved channel's `permissions` (the invoking member's, not the bot's). The bot acts with its
+own permissions, so without these checks a member could make it post where they may not.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError
+
+ChannelOption = app_commands.AppCommandChannel | app_commands.AppCommandThread
+
+
+def channel_permissions(
+    interaction: discord.Interaction, option: str | None = None
+) -> tuple[discord.Permissions, bool]:
+    """(the member's permissions, whether it is a thread) in channel option `option`, else where they ran it."""
+    picked = getattr(interaction.namespace, option, None) if option else None
+    if isinstance(picked, ChannelOption):
+        return picked.permissions, isinstance(picked, app_commands.AppCommandThread)
+    return interaction.permissions, isinstance(interaction.channel, discord.Thread)
+
+
+def missing(perms: discord.Permissions, *, thread: bool = False, embeds: bool = False) -> list[str]:
+    """The names of what is missing to read a channel and send in it (and to embed links, if asked)."""
+    send = ("send_messages_in_threads", "Send Messages in Threads") if thread else ("send_messages", "Send Messages")
+    needs = [("view_channel", "View Channel"), send]
+    if embeds:
+        needs.append(("embed_links", "Embed Links"))
+    return [label for attr, label in needs if not getattr(perms, attr)]
+
+
+def require_member_can_send(
+    perms: discord.Permissions, refusal: str, *, thread: bool = False, embeds: bool = False
+) -> None:
+    """Raises a UserError: `refusal` (like "You can't post in #x"), then what the member lacks there."""
+    lacking = missing(perms, thread=thread, embeds=embeds)
+    if lacking:
+        raise UserError(f"{refusal}: you are missing **{', '.join(lacking)}** there.")
+
+
+def require_can_ping(role: discord.Role, perms: discord.Permissions, where: str) -> None:
+    """A role the member could not ping themselves is not one the bot pings for them."""
+    if not role.mentionable and not perms.mention_everyone:
+        raise UserError(
+            f"You can't ping {role.mention} yourself in {where}: the role is not mentionable and you are missing "
+            "**Mention @everyone, @here and All Roles** there. Make the role mentionable, or pick another."
+        )
