@@ -27,12 +27,17 @@ def channel_permissions(
 
 
 def missing(perms: discord.Permissions, *, thread: bool = False, embeds: bool = False) -> list[str]:
-    """The names of what is missing to read a channel and send in it (and to embed links, if asked)."""
-    send = ("send_messages_in_threads", "Send Messages in Threads") if thread else ("send_messages", "Send Messages")
-    needs = [("view_channel", "View Channel"), send]
-    if embeds:
-        needs.append(("embed_links", "Embed Links"))
-    return [label for attr, label in needs if not getattr(perms, attr)]
+    """What is missing to read a channel and send in it (and to embed links, if asked), root cause only.
+
+    Discord resolves a member without View Channel to no permissions at all, and one without Send
+    Messages to no Embed Links: naming those consequences too would only send the admin hunting.
+    """
+    if not perms.view_channel:
+        return ["View Channel"]
+    can_send = perms.send_messages_in_threads if thread else perms.send_messages
+    if not can_send:
+        return ["Send Messages in Threads" if thread else "Send Messages"]
+    return ["Embed Links"] if embeds and not perms.embed_links else []
 
 
 def require_member_can_send(
