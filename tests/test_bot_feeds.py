@@ -146,7 +146,8 @@ async def test_members_without_manage_server_are_refused(world: World) -> None:
 
 
 async def test_hostile_posts_ping_no_one_and_fit_discord(world: World) -> None:
-    role = world.fake.state.add_role(world.fake.world.guild_id, "reviews-fans", permissions=0).id
+    # Mentionable: /feed add takes only a role the admin could ping themselves.
+    role = world.fake.state.add_role(world.fake.world.guild_id, "reviews-fans", permissions=0, mentionable=True).id
     hostile_title = "@everyone free tokens <@&123> [x](javascript:alert(1))"
     tags = json.dumps({"tags": [f"tag{i}" for i in range(40)], "image": ["javascript:alert(1)"]})
     blocks = {
