@@ -9,6 +9,7 @@ arrives.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,10 @@ import pytest_asyncio
 
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
 from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage
+from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage, payloads
 from tests.fakes.discord import permissions as perms
 from tests.fakes.discord.permissions import Overwrite
+from tests.fakes.discord.state import FakeDiscordState
 from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
 
@@ -54,7 +56,7 @@ class World:
 def post_count(db: Path) -> int:
     try:
         return int(db_rows(db, "SELECT count(*) FROM posts")[0][0])
-    except Exception:
+    except sqlite3.OperationalError:
         return 0  # the schema is not there yet
 
 
@@ -135,6 +137,32 @@ def assert_clean(world: World) -> None:
 
 def feeds_in(world: World, channel: int) -> list[tuple[Any, ...]]:
     return db_rows(world.db, "SELECT community, role_id FROM feeds WHERE channel_id = ?", channel)
+
+
+# -- the fake resolves permissions as Discord does -------------------------------------------------
+
+
+async def test_the_fake_resolves_a_members_permissions_per_channel() -> None:
+    state = FakeDiscordState()
+    w = state.seed_default_world()
+    muted = state.add_text_channel(
+        w.guild_id, "muted", overwrites=[Overwrite(w.member_id, 1, deny=perms.SEND_MESSAGES)]
+    )
+    thread = state.add_text_channel(w.guild_id, "a thread", parent_id=muted.id, type=11)
+    boss = state.add_role(w.guild_id, "Boss", perms.ADMINISTRATOR).id
+    state.add_member(w.guild_id, w.admin_id, [w.admin_role_id, boss])
+    member_there = state.permissions_in(muted.id, w.member_id)
+    assert member_there & perms.VIEW_CHANNEL and not member_there & (perms.SEND_MESSAGES | perms.EMBED_LINKS)
+    assert state.permissions_in(thread.id, w.member_id) == member_there  # a thread takes its parent's overwrites
+    assert state.permissions_in(w.general_id, w.member_id) & perms.SEND_MESSAGES
+    assert not state.permissions_in(w.general_id, w.member_id) & perms.MENTION_EVERYONE
+    hidden = state.add_text_channel(
+        w.guild_id, "hidden", overwrites=[Overwrite(w.guild_id, 0, deny=perms.VIEW_CHANNEL)]
+    )
+    assert state.permissions_in(hidden.id, w.member_id) == 0
+    assert state.permissions_in(hidden.id, w.admin_id) == perms.ALL  # Administrator overrides every overwrite
+    assert state.permissions_in(hidden.id, w.owner_id) == perms.ALL
+    assert payloads.role(state.roles[state.add_role(w.guild_id, "Fans", 0, mentionable=True).id])["mentionable"]
 
 
 # -- item 8: Post here ----------------------------------------------------------------------------
