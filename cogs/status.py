@@ -9,6 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.text import truncate
+
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
@@ -36,10 +38,11 @@ def node_label(url: str) -> str:
 def nodes_text(urls: list[str], current: str) -> str:
     """Each configured node by scheme and host, the one in use first and marked."""
     ordered = [current, *(u for u in urls if u != current)]
-    lines = [f"{node_label(u)}{' (in use)' if u == current else ''}" for u in ordered[:MAX_NODES_SHOWN]]
+    shown = ordered[:MAX_NODES_SHOWN]
+    lines = [discord.utils.escape_markdown(node_label(u)) + (" (in use)" if u == current else "") for u in shown]
     if len(ordered) > MAX_NODES_SHOWN:
         lines.append(f"+{len(ordered) - MAX_NODES_SHOWN} more")
-    return "\n".join(lines)
+    return truncate("\n".join(lines), 1024)  # a field value's limit, whatever the hostnames
 
 
 def duration(seconds: float) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
+from cogs.status import node_label
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage, payloads
@@ -271,6 +272,20 @@ async def test_status_shows_the_node_by_scheme_and_host_only(world: World) -> No
     for secret in SECRETS:
         assert secret not in shown.replace(world.node_origin, ""), secret
     assert_clean(world)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:secret@node.example:8443/rpc?key=abc#frag", "https://node.example:8443"),
+        ("https://API.hive.blog:443/", "https://api.hive.blog"),
+        ("http://[::1]:8090/?apikey=1", "http://[::1]:8090"),
+        ("http://user@host", "http://host"),
+        ("http://host:99999/x?key=1", "(a node URL that does not parse)"),
+    ],
+)
+async def test_node_label_keeps_only_scheme_host_and_a_non_default_port(url: str, shown: str) -> None:
+    assert node_label(url) == shown
 
 
 # -- item 12: /feed list --------------------------------------------------------------------------
