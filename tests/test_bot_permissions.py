@@ -46,6 +46,7 @@ class World:
     reviews: int
     member_muted: int  # the plain member may not send here (the bot may)
     member_no_embed: int  # the plain member may not embed links here
+    member_thread: int  # a thread whose parent denies the plain member Send Messages in Threads
     admin_hidden: int  # the admin may not view this channel
     admin_muted: int  # the admin's role may not send here
     listed: list[int]  # channels for the many feeds of /feed list
@@ -81,6 +82,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     reviews = channel("reviews")
     member_muted = channel("member-muted", Overwrite(w.member_id, 1, deny=perms.SEND_MESSAGES))
     member_no_embed = channel("member-no-embed", Overwrite(w.member_id, 1, deny=perms.EMBED_LINKS))
+    parent = channel("threads", Overwrite(w.member_id, 1, deny=perms.SEND_MESSAGES_IN_THREADS))
+    member_thread = state.add_text_channel(guild, "a thread", parent_id=parent, type=11).id
     admin_hidden = channel("admin-hidden", Overwrite(w.admin_id, 1, deny=perms.VIEW_CHANNEL))
     admin_muted = channel("admin-muted", Overwrite(w.admin_role_id, 0, deny=perms.SEND_MESSAGES))
     listed = [channel(f"feed-{i:02d}") for i in range(LISTED_FEEDS)]
@@ -104,6 +107,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             reviews,
             member_muted,
             member_no_embed,
+            member_thread,
             admin_hidden,
             admin_muted,
             listed,
@@ -193,7 +197,10 @@ async def test_post_here_only_where_the_member_may_send_embeds(world: World) -> 
     no_embed = await post_here(world, world.member_no_embed)
     assert "You can't share a review here" in muted and "missing **Send Messages**" in muted
     assert "You can't share a review here" in no_embed and "**Embed Links**" in no_embed
-    assert world.fake.messages(world.member_muted) == [] and world.fake.messages(world.member_no_embed) == []
+    in_thread = await post_here(world, world.member_thread)
+    assert "missing **Send Messages in Threads**" in in_thread
+    for channel in (world.member_muted, world.member_no_embed, world.member_thread):
+        assert world.fake.messages(channel) == []
     # Where the member may, it posts (the same path, so the refusals above are about permissions).
     shared = await post_here(world, world.reviews)
     assert "Posted" in shared
@@ -209,6 +216,10 @@ async def test_subscribe_here_only_where_the_member_may_send(world: World) -> No
     member = fake.world.member_id
     muted, _ = await run(world, member, "subscribe", {"series": "Metallic Rouge", "where": "here"}, world.member_muted)
     assert "`where:here` is for a channel you can write in" in muted and "**Send Messages**" in muted
+    thread, _ = await run(
+        world, member, "subscribe", {"series": "Metallic Rouge", "where": "here"}, world.member_thread
+    )
+    assert "missing **Send Messages in Threads**" in thread
     dm = fake.state.dm_channel_for(member).id
     handle = await fake.send_interaction(None, dm, member, "subscribe", {"series": "Metallic Rouge", "where": "here"})
     in_dm = json.dumps((await handle.response(timeout=10))["data"])

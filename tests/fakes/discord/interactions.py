@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import payloads
-from .state import DM_CHANNEL, FakeDiscordState, InteractionRecord, StoredMessage
+from .state import DM_CHANNEL, THREAD_TYPES, FakeDiscordState, InteractionRecord, StoredMessage
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -195,6 +195,8 @@ class _Resolver:
             "parent_id": None if channel.parent_id is None else str(channel.parent_id),
             "guild_id": None if channel.guild_id is None else str(channel.guild_id),
         }
+        if channel.type in THREAD_TYPES:
+            data["thread_metadata"] = payloads.thread_metadata(channel)  # discord.py's AppCommandThread needs it
         self.data.setdefault("channels", {})[str(channel_id)] = data
         return channel.type
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .snowflake import iso_time, snowflake_time
-from .state import DM_CHANNEL, Channel, FakeDiscordState, Guild, Member, Role, StoredMessage, User
+from .state import DM_CHANNEL, THREAD_TYPES, Channel, FakeDiscordState, Guild, Member, Role, StoredMessage, User
 
 
 def user(u: User) -> dict[str, Any]:
@@ -75,6 +75,18 @@ def overwrites(c: Channel) -> list[dict[str, Any]]:
     return [{"id": str(o.target_id), "type": o.kind, "allow": str(o.allow), "deny": str(o.deny)} for o in c.overwrites]
 
 
+def thread_metadata(c: Channel) -> dict[str, Any]:
+    """What Discord sends with every thread channel (discord.py's Thread requires it)."""
+    created = iso_time(snowflake_time(c.id))
+    return {
+        "archived": False,
+        "auto_archive_duration": 1440,
+        "archive_timestamp": created,
+        "locked": False,
+        "create_timestamp": created,
+    }
+
+
 def channel(state: FakeDiscordState, c: Channel) -> dict[str, Any]:
     last = None if c.last_message_id is None else str(c.last_message_id)
     if c.type == DM_CHANNEL:
@@ -86,7 +98,7 @@ def channel(state: FakeDiscordState, c: Channel) -> dict[str, Any]:
             "flags": 0,
             "recipients": [user(state.users[c.recipient_id])],
         }
-    return {
+    data: dict[str, Any] = {
         "id": str(c.id),
         "type": c.type,
         "guild_id": str(c.guild_id),
@@ -101,6 +113,17 @@ def channel(state: FakeDiscordState, c: Channel) -> dict[str, Any]:
         "flags": 0,
         "default_auto_archive_duration": 1440,
     }
+    if c.type in THREAD_TYPES:
+        assert c.guild_id is not None
+        data.update(
+            owner_id=str(state.guilds[c.guild_id].owner_id),  # the fake does not track who started a thread
+            message_count=len(state.channel_messages.get(c.id, [])),
+            member_count=1,
+            total_message_sent=len(state.channel_messages.get(c.id, [])),
+            thread_metadata=thread_metadata(c),
+        )
+        del data["permission_overwrites"]  # a thread has none: its parent's apply
+    return data
 
 
 def guild(state: FakeDiscordState, g: Guild) -> dict[str, Any]:
@@ -151,8 +174,10 @@ def guild_create(state: FakeDiscordState, g: Guild) -> dict[str, Any]:
         "unavailable": False,
         "member_count": len(g.member_ids),
         "members": [member(state, state.members[(g.id, u)]) for u in g.member_ids],
-        "channels": [channel(state, state.channels[c]) for c in g.channel_ids],
-        "threads": [],
+        "channels": [
+            channel(state, state.channels[c]) for c in g.channel_ids if state.channels[c].type not in THREAD_TYPES
+        ],
+        "threads": [channel(state, state.channels[c]) for c in g.channel_ids if state.channels[c].type in THREAD_TYPES],
         "voice_states": [],
         "presences": [],
         "stage_instances": [],
