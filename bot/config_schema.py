@@ -200,7 +200,7 @@ def urls(schemes: tuple[str, ...], *, at_least_one: str = "") -> Check:
         seen: dict[str, int] = {}
         for i, url in strings(values, field):
             if not is_url(url, schemes):
-                field.problem(f"{quote(url)} is not an {_scheme_names(schemes)} URL", i)
+                field.problem(f"{quote(url)} is not {_scheme_names(schemes)} URL", i)
             elif (norm := url.rstrip("/")) in seen:
                 field.problem(f"{quote(url)} is listed twice (first at {field.item(seen[norm])})", i)
             else:
@@ -243,7 +243,7 @@ def optional_url(schemes: tuple[str, ...]) -> Check:
     def check(value: str, field: Field) -> str | None:
         value = value.strip()
         if value and not is_url(value, schemes):
-            field.problem(f'{quote(value)} is not an {_scheme_names(schemes)} URL (leave it "" for Discord\'s own)')
+            field.problem(f'{quote(value)} is not {_scheme_names(schemes)} URL (leave it "" for Discord\'s own)')
         return value or None
 
     return check
@@ -268,7 +268,10 @@ def file_path(value: str, field: Field) -> Path:
 
 
 def _scheme_names(schemes: tuple[str, ...]) -> str:
-    return "http(s)" if set(schemes) == {"http", "https"} else " or ".join(f"{s}://" for s in schemes)
+    """ "an http(s)", "a ws:// or wss://": the words before "URL" in a message."""
+    if set(schemes) == {"http", "https"}:
+        return "an http(s)"
+    return "a " + " or ".join(f"{s}://" for s in schemes)
 
 
 def is_url(value: str, schemes: tuple[str, ...]) -> bool:
