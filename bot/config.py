@@ -10,11 +10,10 @@ token is deliberately not a setting: it comes only from ``$DISCORD_TOKEN``, so c
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,11 +33,14 @@ from bot.config_schema import (
     community_ids,
     describe,
     file_path,
+    is_token_key,
     one_of,
     optional_url,
     positive,
     setting,
     settings_of,
+    suggest,
+    token_keys,
     urls,
     word_or_integer,
 )
@@ -315,7 +317,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     Relative paths are taken from ``source``'s folder (the cwd without one, and for variables).
     """
     problems: list[str] = []
-    problems.extend(f"{p}: {_TOKEN_HINT}" for p in _token_keys(data, ""))
+    problems.extend(f"{p}: {_TOKEN_HINT}" for p in token_keys(data, ""))
     tables = _sections(data, problems)
     overrides = _env_overrides(env or {}, problems)
     base = source.parent if source is not None else Path.cwd()
@@ -323,8 +325,8 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     for name, table in tables.items():
         for key in table:
-            if key not in {s.key for s in SETTINGS if s.section == name} and not _is_token_key(key):
-                problems.append(f"{name}.{key}: unknown key" + _suggest(key, _keys_of(name), f"{name}."))
+            if key not in {s.key for s in SETTINGS if s.section == name} and not is_token_key(key):
+                problems.append(f"{name}.{key}: unknown key" + suggest(key, _keys_of(name), f"{name}."))
     for s in SETTINGS:
         # A relative path from a variable is taken from the cwd: variables are not in the file.
         env_name = s.env if s.env in overrides else ""
@@ -362,10 +364,10 @@ def _env_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, str
             continue
         if upper in _BY_ENV:
             found[upper] = text
-        elif _is_token_key(upper.removeprefix(ENV_PREFIX).rpartition(ENV_DELIMITER)[2]):
+        elif is_token_key(upper.removeprefix(ENV_PREFIX).rpartition(ENV_DELIMITER)[2]):
             problems.append(f"{name}: {_TOKEN_ENV_HINT}")
         else:
-            problems.append(f"{name}: unknown setting" + _suggest(upper, _BY_ENV, ""))
+            problems.append(f"{name}: unknown setting" + suggest(upper, _BY_ENV, ""))
     return found
 
 
@@ -377,35 +379,6 @@ def _sections(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, 
                 tables[name] = value
             else:
                 problems.append(f"{name}: expected a table ([{name}]), found {describe(value)}")
-        elif not _is_token_key(name):
-            problems.append(f"{name}: unknown section" + _suggest(name, SECTIONS, ""))
+        elif not is_token_key(name):
+            problems.append(f"{name}: unknown section" + suggest(name, SECTIONS, ""))
     return tables
-
-
-def _suggest(key: str, known: Iterable[str], prefix: str) -> str:
-    choices = list(known)
-    match = difflib.get_close_matches(key.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
-    if not match:
-        return ""
-    original = next(c for c in choices if c.lower() == match[0])
-    return f" (did you mean {prefix}{original}?)"
-
-
-def _is_token_key(key: str) -> bool:
-    # Near misses such as "tokn" count too: the answer for any of them is $DISCORD_TOKEN.
-    lowered = key.lower()
-    return "token" in lowered or bool(difflib.get_close_matches(lowered, ["token"], n=1, cutoff=0.75))
-
-
-def _token_keys(value: object, prefix: str) -> Iterator[str]:
-    """Dotted paths of every token-like key, at any depth, so none slips through as "unknown"."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            dotted = f"{prefix}.{key}" if prefix else str(key)
-            if _is_token_key(str(key)):
-                yield dotted
-            else:
-                yield from _token_keys(item, dotted)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _token_keys(item, f"{prefix}[{i}]")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,3 +334,35 @@ def quote(text: str, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return json.dumps(text, ensure_ascii=False)
+
+
+# --- names: near misses and keys that look like a token ------------------------------------------------
+
+
+def suggest(key: str, known: Iterable[str], prefix: str) -> str:
+    choices = list(known)
+    match = difflib.get_close_matches(key.lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    if not match:
+        return ""
+    original = next(c for c in choices if c.lower() == match[0])
+    return f" (did you mean {prefix}{original}?)"
+
+
+def is_token_key(key: str) -> bool:
+    # Near misses such as "tokn" count too: the answer for any of them is $DISCORD_TOKEN.
+    lowered = key.lower()
+    return "token" in lowered or bool(difflib.get_close_matches(lowered, ["token"], n=1, cutoff=0.75))
+
+
+def token_keys(value: object, prefix: str) -> Iterator[str]:
+    """Dotted paths of every token-like key, at any depth, so none slips through as "unknown"."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            if is_token_key(str(key)):
+                yield dotted
+            else:
+                yield from token_keys(item, dotted)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from token_keys(item, f"{prefix}[{i}]")
