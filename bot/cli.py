@@ -55,7 +55,9 @@ def _load(args: argparse.Namespace, code: int = 2) -> Config:
 
 
 def _log_config(config: Config) -> None:
-    log.info("config: %s", _where(config.source))
+    # Said only when it may surprise: no file was found, or variables override the file.
+    if config.source is None:
+        log.info("config: %s", NO_FILE)
     if config.from_env:
         log.info("config: set by the environment: %s", ", ".join(config.from_env))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from bot.config_schema import (
     positive,
     setting,
     settings_of,
+    show,
     suggest,
     token_keys,
     urls,
@@ -188,8 +189,9 @@ class DeliveryConfig:
         45.0,
         """The most requests per second hivecord makes to Discord in all: channel posts, edits and series
         alerts by DM (opening a DM costs one request, each alert one more). Discord allows 50 a second
-        for the whole bot, so more than 50 is refused; the rest is headroom. Greater than 0.""",
-        positive(DISCORD_GLOBAL_RATE, " (Discord's global limit for a bot is 50 requests a second)"),
+        for the whole bot, so more than 50 is refused while discord.api_base is Discord's own; the rest
+        is headroom. Greater than 0.""",
+        positive(),
     )
     vote_digest_minutes: int = setting(
         INTEGER,
@@ -323,6 +325,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     base = source.parent if source is not None else Path.cwd()
 
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    fields: dict[str, Field] = {}
     for name, table in tables.items():
         for key in table:
             if key not in {s.key for s in SETTINGS if s.section == name} and not is_token_key(key):
@@ -340,6 +343,9 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
             field.problem(str(exc))
             continue
         values[s.section][s.key] = s.spec.check(value, field)
+        fields[s.path] = field
+    for rule in _RULES:
+        rule(values, fields)
 
     if problems:
         # Report in the file's own order of sections, so the list reads top to bottom.
@@ -349,6 +355,23 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     sections = {name: cls(**values[name]) for name, cls in SECTIONS.items()}
     used = tuple(s.env for s in SETTINGS if s.env in overrides)
     return Config(**sections, source=source, from_env=used)
+
+
+def _discord_rate(values: dict[str, dict[str, Any]], fields: dict[str, Field]) -> None:
+    """Above 50 requests a second Discord answers 429s, and 10,000 of those in 10 minutes get the IP
+    banned. Another server (a proxy, a test server) named in discord.api_base has its own limits."""
+    rate = values["delivery"].get("requests_per_second")
+    if rate is None or "api_base" not in values["discord"] or values["discord"]["api_base"] is not None:
+        return
+    if rate > DISCORD_GLOBAL_RATE:
+        fields["delivery.requests_per_second"].problem(
+            f"must be at most {DISCORD_GLOBAL_RATE} (Discord's global limit for a bot is {DISCORD_GLOBAL_RATE} "
+            f"requests a second), found {show(rate)}"
+        )
+
+
+# Checks that need more than one setting: each gets every parsed value and the field to blame.
+_RULES: tuple[Callable[[dict[str, dict[str, Any]], dict[str, Field]], None], ...] = (_discord_rate,)
 
 
 def _keys_of(section: str) -> list[str]:

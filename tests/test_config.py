@@ -529,3 +529,15 @@ def test_config_error_from_one_string() -> None:
     error = ConfigError("x: broken")
     assert error.problems == ["x: broken"]
     assert str(error) == "x: broken"
+
+
+def test_more_than_discords_50_a_second_only_against_another_server() -> None:
+    """The 50 is Discord's: a proxy or test server named in discord.api_base sets its own limits."""
+    elsewhere = {"api_base": "http://127.0.0.1:8080/api/v10"}
+    config = parse_config({"discord": elsewhere, "delivery": {"requests_per_second": 400}})
+    assert config.delivery.requests_per_second == 400.0
+    env = {"HIVECORD_DISCORD__API_BASE": elsewhere["api_base"], "HIVECORD_DELIVERY__REQUESTS_PER_SECOND": "400"}
+    assert parse_config({}, env=env).delivery.requests_per_second == 400.0
+    assert parse_config({"delivery": {"requests_per_second": 50}}).delivery.requests_per_second == 50.0
+    (problem,) = problems_of({"discord": {"api_base": ""}, "delivery": {"requests_per_second": 50.5}})
+    assert problem.startswith("delivery.requests_per_second: must be at most 50"), problem
