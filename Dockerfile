@@ -1,11 +1,14 @@
 # hivecord: runs `hivecord run` as a non-root user; all state lives in the /data volume.
 #
 #   docker build -t hivecord .
-#   docker run -d -e DISCORD_TOKEN=... -v hivecord-data:/data hivecord
+#   docker run -d -e DISCORD_TOKEN=... -e HIVECORD_HIVE__COMMUNITIES=hive-158489 \
+#       -v hivecord-data:/data hivecord
 #
-# /data/config.toml is the config (copy config.example.toml there); the SQLite database sits next
-# to it. The example is also in the image: docker run --rm --entrypoint cat hivecord
-# /opt/hivecord/config.example.toml
+# A first start on an empty /data works: with no /data/config.toml, hivecord runs on its built-in
+# defaults (the values config.example.toml shows) and any HIVECORD_SECTION__KEY variables, and
+# creates /data/hivecord.sqlite3. To use a file instead, put config.toml in /data (a copy of the
+# example, which is also in the image: docker run --rm --entrypoint cat hivecord
+# /opt/hivecord/config.example.toml); variables still win over it. See docs/operators.md.
 
 # Builder: the project and its dependencies installed into a self-contained venv.
 FROM python:3.11-slim-bookworm AS builder
@@ -27,8 +30,7 @@ FROM python:3.11-slim-bookworm AS runtime
 
 ENV PATH=/opt/hivecord/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    HIVECORD_CONFIG=/data/config.toml
+    PYTHONUNBUFFERED=1
 
 # A fixed uid/gid, so a bind-mounted /data can be chowned to match on the host.
 RUN groupadd --system --gid 10001 hivecord \
@@ -40,10 +42,15 @@ RUN groupadd --system --gid 10001 hivecord \
 COPY --from=builder /opt/hivecord/venv /opt/hivecord/venv
 COPY config.example.toml /opt/hivecord/config.example.toml
 
+# The working directory is where hivecord looks for config.toml, and where a relative database
+# path (the default, hivecord.sqlite3) lands when there is no config file.
 WORKDIR /data
 # Declared after the chown: changes to a volume path after VOLUME would be discarded.
 VOLUME /data
 USER 10001:10001
+
+# Cheap, no network: the config is valid and the database opens read-only with a chain cursor.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 CMD ["hivecord", "healthcheck"]
 
 # Exec form below, so SIGTERM goes straight to hivecord (PID 1), which shuts down cleanly.
 STOPSIGNAL SIGTERM

@@ -1,18 +1,22 @@
-"""`hivecord run | ingest | search | check-config`: the command line."""
+"""`hivecord run | ingest | search | check-config | healthcheck`: the command line."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
+import importlib.metadata
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from bot.config import Config, ConfigError, load_config, resolve_config_path
+from bot.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
 
 log = logging.getLogger("hivecord")
 
@@ -25,14 +29,88 @@ def _setup_logging(level: str) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> Config:
-    path = resolve_config_path(args.config)
+NO_FILE = f"no config file (no --config, no ${CONFIG_ENV}, no ./{DEFAULT_CONFIG_NAME}): built-in defaults"
+
+
+def version() -> str:
     try:
-        return load_config(path)
+        return importlib.metadata.version("hivecord")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _where(path: Path | None) -> str:
+    return str(path) if path is not None else NO_FILE
+
+
+def _load(args: argparse.Namespace, code: int = 2) -> Config:
+    path = find_config(args.config)
+    try:
+        config = load_config(path)
     except ConfigError as exc:
         for line in exc.problems:
             print(f"config: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(code) from None
+    return config
+
+
+def _log_config(config: Config) -> None:
+    # Said only when it may surprise: no file was found, or variables override the file.
+    if config.source is None:
+        log.info("config: %s", NO_FILE)
+    if config.from_env:
+        log.info("config: set by the environment: %s", ", ".join(config.from_env))
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    path = find_config(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print(f"{_where(path)}: {len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"{_where(path)}: OK")
+    if config.from_env:
+        print(f"set by the environment (wins over the file): {', '.join(config.from_env)}")
+    print(f"database: {config.database.path}")
+    return 0
+
+
+def _healthcheck(args: argparse.Namespace) -> int:
+    """0 when the config is valid and the database opens read-only with a cursor (and, with --max-age,
+    its last block is recent); else 1 with one line saying why. Cheap: no network, no writes."""
+    from bot.store.health import stored_chain
+
+    config = _load(args, code=1)
+    db = config.database.path
+    if not db.is_file():
+        print(f"unhealthy: no database at {db} yet", file=sys.stderr)
+        return 1
+    try:
+        chain = stored_chain(db)
+    except sqlite3.Error as exc:
+        print(f"unhealthy: {db} cannot be read as a hivecord database ({exc})", file=sys.stderr)
+        return 1
+    if chain.cursor is None:
+        print(f"unhealthy: {db} holds no chain cursor yet", file=sys.stderr)
+        return 1
+    if args.max_age is not None:
+        if not chain.cursor_time:
+            print(f"unhealthy: no block stored yet (cursor at {chain.cursor})", file=sys.stderr)
+            return 1
+        at = dt.datetime.fromisoformat(chain.cursor_time).replace(tzinfo=dt.UTC)
+        age = (dt.datetime.now(dt.UTC) - at).total_seconds()
+        if age > args.max_age:
+            print(
+                f"unhealthy: the last stored block {chain.cursor} is from {chain.cursor_time} UTC, {age:.0f} s ago "
+                f"(more than --max-age {args.max_age})",
+                file=sys.stderr,
+            )
+            return 1
+    print(f"healthy: {db} holds blocks up to {chain.cursor} {chain.cursor_time}".rstrip())
+    return 0
 
 
 STOP_GRACE = 5.0
@@ -65,8 +143,24 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
     try:
         cursor = await store.cursor()
         if cursor is not None and from_block is not None and from_block != cursor + 1:
+            # --from-block only places a new database's cursor; an existing one always wins.
+            log.warning(
+                "%s already holds blocks up to %d: resuming at block %d, not at --from-block %d. "
+                "To start over at block %d, use a new database (set database.path or HIVECORD_DATABASE__PATH "
+                "to a new file) or delete %s first (with its -wal and -shm files, while nothing runs on it).",
+                config.database.path,
+                cursor,
+                cursor + 1,
+                from_block,
+                from_block,
+                config.database.path,
+            )
+        if cursor is not None and to_block is not None and cursor >= to_block:
             log.info(
-                "the store already holds blocks up to %d: resuming there, not at --from-block %d", cursor, from_block
+                "%s already holds blocks up to %d: nothing to do for --to-block %d",
+                config.database.path,
+                cursor,
+                to_block,
             )
         start: int | str = from_block if from_block is not None else config.hive.start_block
         first = (cursor + 1) if cursor is not None else (from_block or 0)
@@ -150,8 +244,14 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hivecord", description="Hive communities, mirrored into Discord.")
+    parser.add_argument("--version", action="version", version=f"hivecord {version()}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (default: $HIVECORD_CONFIG, else ./config.toml)")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $HIVECORD_CONFIG, else ./config.toml if present, else built-in defaults; "
+        "HIVECORD_SECTION__KEY variables win over it)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="run the bot (token from $DISCORD_TOKEN)")
     ingest = sub.add_parser("ingest", parents=[common], help="follow the chain into the database, no Discord")
@@ -161,25 +261,28 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--limit", type=_positive, default=10, metavar="N")
     search.add_argument("--json", action="store_true", help="print a JSON list")
-    sub.add_parser("check-config", parents=[common], help="validate the config file and exit")
+    sub.add_parser("check-config", parents=[common], help="validate the config (file and environment) and exit")
+    health = sub.add_parser(
+        "healthcheck", parents=[common], help="exit 0 if the config is valid and the database readable, else 1"
+    )
+    health.add_argument(
+        "--max-age",
+        type=_positive,
+        metavar="SECONDS",
+        help="also unhealthy when the last stored block is older than this (the follower is stuck)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
-        path = resolve_config_path(args.config)
-        try:
-            load_config(path)
-        except ConfigError as exc:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            print(f"{path}: {len(exc.problems)} problem(s) found", file=sys.stderr)
-            return 1
-        print(f"{path}: OK")
-        return 0
+        return _check_config(args)
+    if args.command == "healthcheck":
+        return _healthcheck(args)
     config = _load(args)
     _setup_logging(config.logging.level)
+    _log_config(config)
     if args.command == "ingest":
         if args.from_block and args.to_block and args.to_block < args.from_block:
             print("--to-block must not be below --from-block", file=sys.stderr)

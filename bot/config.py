@@ -1,31 +1,58 @@
-"""Typed settings, read from one TOML file.
+"""Typed settings: declared once each, read from an optional TOML file and the environment.
 
-Every problem in the file is collected and reported together, one line each naming its key, so a
-user fixes the whole file in one pass instead of meeting one error per start. The Discord token is
-deliberately not a setting: it comes only from ``$DISCORD_TOKEN``, so config files can be shared.
+Each setting is one ``setting(type, default, doc, check)`` on its section's dataclass below;
+the defaults, the file's parsing, the ``HIVECORD_SECTION__KEY`` environment overrides and every
+problem ``check-config`` lists follow from those declarations, and a test proves
+config.example.toml says the same. Every problem is collected and reported together, one line
+each naming its key (or variable), so a user fixes the whole config in one pass. The Discord
+token is deliberately not a setting: it comes only from ``$DISCORD_TOKEN``, so configs can be shared.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
-import json
-import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
-from bot.hive.names import is_community
+from bot.config_schema import (
+    ENV_DELIMITER,
+    ENV_PREFIX,
+    INTEGER,
+    NUMBER,
+    STRING,
+    STRINGS,
+    Field,
+    Setting,
+    WrongType,
+    at_least,
+    between,
+    community_ids,
+    describe,
+    file_path,
+    is_token_key,
+    one_of,
+    optional_url,
+    positive,
+    setting,
+    settings_of,
+    show,
+    suggest,
+    token_keys,
+    urls,
+    word_or_integer,
+)
 
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_NAME",
+    "DISCORD_GLOBAL_RATE",
     "LOG_LEVELS",
+    "SECTIONS",
+    "SETTINGS",
     "TOKEN_ENV",
     "Config",
     "ConfigError",
@@ -35,53 +62,179 @@ __all__ = [
     "HiveConfig",
     "LoggingConfig",
     "default_config",
+    "find_config",
     "load_config",
     "parse_config",
-    "resolve_config_path",
 ]
 
 CONFIG_ENV = "HIVECORD_CONFIG"
 TOKEN_ENV = "DISCORD_TOKEN"
 DEFAULT_CONFIG_NAME = "config.toml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.
+DISCORD_GLOBAL_RATE = 50
+# block_api.get_block_range refuses more than 1000 blocks per call.
+_MAX_BATCH_SIZE = 1000
+
+
+def _start_block(value: str | int, field: Field) -> int | Literal["head"]:
+    if isinstance(value, str) and value.strip().lower() == "head":
+        return "head"
+    if isinstance(value, int) and value >= 1:
+        return value
+    field.problem(f'expected "head" or a positive block number, found {describe(value)}')
+    return "head"
+
+
+def _guild_id(value: int, field: Field) -> int | None:
+    # A snowflake is an unsigned 64-bit integer; 0 means "sync commands globally".
+    return between(0, 2**64 - 1, "0 or a guild id")(value, field) or None
 
 
 @dataclass(frozen=True)
 class HiveConfig:
-    nodes: tuple[str, ...]
-    communities: tuple[str, ...]
-    start_block: int | Literal["head"]
-    request_timeout: float
-    batch_size: int
-    poll_interval: float
-    max_head_lag: int
+    nodes: tuple[str, ...] = setting(
+        STRINGS,
+        ["https://api.hive.blog", "https://api.deathwing.me", "https://api.openhive.network"],
+        """Hive API nodes (JSON-RPC over http or https), tried in this order; on a failure or a node
+        that lags behind, the next one is used. At least one.""",
+        urls(("http", "https"), at_least_one="must list at least one node URL"),
+    )
+    communities: tuple[str, ...] = setting(
+        STRINGS,
+        ["hive-158489"],
+        """Communities to follow even before any Discord server has a feed for them: their posts are
+        indexed for /search and /subscribe from the start. Ids are "hive-" and 5 to 7 digits,
+        lowercase, each listed once. hive-158489 is Anime Realm. May be empty ([]).""",
+        community_ids,
+    )
+    start_block: int | Literal["head"] = setting(
+        word_or_integer('"head" or a positive block number'),
+        "head",
+        """Where to start on the very first run, when the database has no cursor yet: "head" (the
+        newest block) or a block number to catch up from. Ignored once the database has a cursor.""",
+        _start_block,
+    )
+    request_timeout: float = setting(
+        NUMBER, 10.0, "Seconds to wait for one node request before trying the next node. Greater than 0.", positive()
+    )
+    batch_size: int = setting(
+        INTEGER,
+        1000,
+        "Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000.",
+        between(1, _MAX_BATCH_SIZE),
+    )
+    poll_interval: float = setting(
+        NUMBER, 1.0, "Seconds between polls for a new head block once caught up. Greater than 0.", positive()
+    )
+    max_head_lag: int = setting(
+        INTEGER,
+        20,
+        """A node whose head block trails the best head seen by more than this many blocks is skipped
+        as stale. At least 1.""",
+        at_least(1),
+    )
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    path: Path
+    # setting() returns a dataclasses.field (no default), which RUF009 cannot see.
+    path: Path = setting(  # noqa: RUF009
+        STRING,
+        "hivecord.sqlite3",
+        """The SQLite file holding all state. A relative path is relative to this config file's folder
+        (to the working directory when there is no config file, or when it comes from the
+        environment).""",
+        file_path,
+    )
 
 
 @dataclass(frozen=True)
 class DiscordConfig:
     # None means "Discord's own"; set only to point the bot at a proxy or a test server.
-    api_base: str | None
-    gateway_url: str | None
+    api_base: str | None = setting(
+        STRING,
+        "",
+        """Base URL of Discord's REST API. Empty means Discord's own; set an http(s) URL only to use a
+        REST proxy or a test server, e.g. "http://127.0.0.1:8080/api/v10".""",
+        optional_url(("http", "https")),
+    )
+    gateway_url: str | None = setting(
+        STRING,
+        "",
+        "Gateway (websocket) URL. Empty means Discord's own; otherwise a ws:// or wss:// URL.",
+        optional_url(("ws", "wss")),
+    )
     # None means slash commands are synced globally.
-    dev_guild_id: int | None
+    dev_guild_id: int | None = setting(
+        INTEGER,
+        0,
+        """0 syncs slash commands globally (they can take a while to appear). A guild id (snowflake)
+        syncs them to that one server instantly, which is handy while developing.""",
+        _guild_id,
+    )
 
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    max_messages_per_second: float
-    requests_per_second: float
-    vote_digest_minutes: int
-    stats_refresh_minutes: int
+    max_messages_per_second: float = setting(
+        NUMBER,
+        5.0,
+        """The most messages sent to Discord per second; a backlog after downtime drains at this pace.
+        Greater than 0.""",
+        positive(),
+    )
+    requests_per_second: float = setting(
+        NUMBER,
+        45.0,
+        """The most requests per second hivecord makes to Discord in all: channel posts, edits and series
+        alerts by DM (opening a DM costs one request, each alert one more). Discord allows 50 a second
+        for the whole bot, so more than 50 is refused while discord.api_base is Discord's own; the rest
+        is headroom. Greater than 0.""",
+        positive(),
+    )
+    vote_digest_minutes: int = setting(
+        INTEGER,
+        10,
+        """In "all" vote mode, votes on one post are gathered into at most one message per this many
+        minutes. At least 1.""",
+        at_least(1),
+    )
+    stats_refresh_minutes: int = setting(
+        INTEGER,
+        5,
+        """How often, at most, a mirrored post's embed is edited to refresh its vote count and payout, in
+        minutes. At least 1.""",
+        at_least(1),
+    )
+    retention_days: int = setting(
+        INTEGER,
+        14,
+        """Finished delivery jobs and delivered outbox rows older than this many days are pruned, so the
+        database does not grow without bound. At least 1.""",
+        at_least(1),
+    )
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    level: str
+    level: str = setting(
+        STRING,
+        "INFO",
+        "DEBUG, INFO, WARNING or ERROR (any case). Logs go to standard error.",
+        one_of(LOG_LEVELS, "a log level"),
+    )
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "hive": HiveConfig,
+    "database": DatabaseConfig,
+    "discord": DiscordConfig,
+    "delivery": DeliveryConfig,
+    "logging": LoggingConfig,
+}
+SETTINGS: tuple[Setting, ...] = tuple(s for name, cls in SECTIONS.items() for s in settings_of(name, cls))
+_BY_ENV = {s.env: s for s in SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -91,8 +244,10 @@ class Config:
     discord: DiscordConfig
     delivery: DeliveryConfig
     logging: LoggingConfig
-    # The file the settings came from; None for defaults or a dict parsed in memory.
+    # The file the settings came from; None for built-in defaults or a dict parsed in memory.
     source: Path | None = None
+    # The environment variables that set a value, in declaration order.
+    from_env: tuple[str, ...] = ()
 
 
 class ConfigError(Exception):
@@ -106,51 +261,34 @@ class ConfigError(Exception):
         return "\n".join(self.problems)
 
 
-# The values a missing key takes, written as they would be in the TOML file. They are parsed by
-# the same code as the file, so the defaults can never be something the file itself could not say.
-_DEFAULTS: dict[str, dict[str, object]] = {
-    "hive": {
-        "nodes": ["https://api.hive.blog", "https://api.deathwing.me", "https://api.openhive.network"],
-        "communities": ["hive-158489"],
-        "start_block": "head",
-        "request_timeout": 10.0,
-        "batch_size": 1000,
-        "poll_interval": 1.0,
-        "max_head_lag": 20,
-    },
-    "database": {"path": "hivecord.sqlite3"},
-    "discord": {"api_base": "", "gateway_url": "", "dev_guild_id": 0},
-    "delivery": {
-        "max_messages_per_second": 5.0,
-        "requests_per_second": 45.0,
-        "vote_digest_minutes": 10,
-        "stats_refresh_minutes": 5,
-    },
-    "logging": {"level": "INFO"},
-}
-
-# block_api.get_block_range refuses more than 1000 blocks per call.
-_MAX_BATCH_SIZE = 1000
-# Three dot-separated base64url parts: the shape of a bot token, redacted wherever a value is shown.
-_TOKEN_SHAPE_RE = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}")
 _TOKEN_HINT = (
     f"the Discord token is not read from the config file; remove this key and set the {TOKEN_ENV} "
     "environment variable instead"
 )
+_TOKEN_ENV_HINT = f"the Discord token is read only from {TOKEN_ENV}; unset this variable and set {TOKEN_ENV} instead"
 
 
-def resolve_config_path(arg: str | None) -> Path:
-    """``--config`` if given, else ``$HIVECORD_CONFIG``, else ``./config.toml``."""
+def find_config(arg: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """``--config`` if given, else ``$HIVECORD_CONFIG``, else ``./config.toml`` if it exists, else None.
+
+    None means no file: the built-in defaults and the environment, so a first start on an empty
+    volume works. A file named by --config or $HIVECORD_CONFIG must exist.
+    """
     if arg:
         return Path(arg).expanduser()
-    env = os.environ.get(CONFIG_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(DEFAULT_CONFIG_NAME)
+    named = (os.environ if environ is None else environ).get(CONFIG_ENV, "").strip()
+    if named:
+        return Path(named).expanduser()
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else None
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate ``path``; raises ConfigError listing every problem found."""
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    """Reads ``path`` (None: no file) with ``HIVECORD_*`` overrides from ``environ`` (default: the
+    process environment); raises ConfigError listing every problem found."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        return parse_config({}, env=env)
     try:
         with path.open("rb") as fp:
             data = tomllib.load(fp)
@@ -167,298 +305,103 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already says "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, source=path.absolute())
+    return parse_config(data, source=path.absolute(), env=env)
 
 
 def default_config() -> Config:
-    """The settings used when a config file sets nothing; the database lands in the cwd."""
+    """The settings used when nothing is set; the database lands in the cwd."""
     return parse_config({})
 
 
-def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
-    """Validate a parsed TOML document. Relative paths are taken from ``source``'s folder."""
-    problems: list[str] = []
-    problems.extend(f"{path}: {_TOKEN_HINT}" for path in _token_keys(data, ""))
-    tables = _sections(data, problems)
+def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Validates a parsed TOML document, then applies ``HIVECORD_*`` variables from ``env`` (which win).
 
-    hive = _parse_hive(_Section("hive", tables, problems))
-    database = _parse_database(_Section("database", tables, problems), source)
-    discord = _parse_discord(_Section("discord", tables, problems))
-    delivery = _parse_delivery(_Section("delivery", tables, problems))
-    logging = _parse_logging(_Section("logging", tables, problems))
+    Relative paths are taken from ``source``'s folder (the cwd without one, and for variables).
+    """
+    problems: list[str] = []
+    problems.extend(f"{p}: {_TOKEN_HINT}" for p in token_keys(data, ""))
+    tables = _sections(data, problems)
+    overrides = _env_overrides(env or {}, problems)
+    base = source.parent if source is not None else Path.cwd()
+
+    values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    fields: dict[str, Field] = {}
+    for name, table in tables.items():
+        for key in table:
+            if key not in {s.key for s in SETTINGS if s.section == name} and not is_token_key(key):
+                problems.append(f"{name}.{key}: unknown key" + suggest(key, _keys_of(name), f"{name}."))
+    for s in SETTINGS:
+        # A relative path from a variable is taken from the cwd: variables are not in the file.
+        env_name = s.env if s.env in overrides else ""
+        field = Field(s.path, problems, Path.cwd() if env_name else base, env=env_name)
+        try:
+            if env_name:
+                value = s.spec.kind.from_env(overrides[s.env])
+            else:
+                value = s.spec.kind.from_toml(tables.get(s.section, {}).get(s.key, s.spec.default))
+        except WrongType as exc:
+            field.problem(str(exc))
+            continue
+        values[s.section][s.key] = s.spec.check(value, field)
+        fields[s.path] = field
+    for rule in _RULES:
+        rule(values, fields)
 
     if problems:
         # Report in the file's own order of sections, so the list reads top to bottom.
         order = {name: i for i, name in enumerate(data)}
         problems.sort(key=lambda line: order.get(re.split(r"[.\[:]", line, maxsplit=1)[0], len(order)))
         raise ConfigError(problems)
-    return Config(hive, database, discord, delivery, logging, source)
+    sections = {name: cls(**values[name]) for name, cls in SECTIONS.items()}
+    used = tuple(s.env for s in SETTINGS if s.env in overrides)
+    return Config(**sections, source=source, from_env=used)
 
 
-def _parse_hive(s: _Section) -> HiveConfig:
-    nodes = s.strings("nodes", non_empty="must list at least one node URL")
-    seen_nodes: dict[str, str] = {}
-    for path, url in nodes:
-        if not _is_url(url, ("http", "https")):
-            s.problem(path, f"{_quote(url)} is not an http(s) URL")
-        elif (norm := url.rstrip("/")) in seen_nodes:
-            s.problem(path, f"{_quote(url)} is listed twice (first at {seen_nodes[norm]})")
-        else:
-            seen_nodes[norm] = path
-
-    communities = s.strings("communities")
-    seen_communities: dict[str, str] = {}
-    for path, name in communities:
-        if not is_community(name):
-            if is_community(name.strip().lower()):
-                hint = f"community ids are lowercase with no spaces: {_quote(name.strip().lower())}"
-            else:
-                hint = 'expected "hive-" followed by 5 to 7 digits'
-            s.problem(path, f"{_quote(name)} is not a community id ({hint})")
-        elif name in seen_communities:
-            s.problem(path, f"{_quote(name)} is listed twice (first at {seen_communities[name]})")
-        else:
-            seen_communities[name] = path
-
-    return HiveConfig(
-        nodes=tuple(url for _, url in nodes),
-        communities=tuple(name for _, name in communities),
-        start_block=_start_block(s),
-        request_timeout=s.positive_number("request_timeout"),
-        batch_size=s.integer("batch_size", 1, _MAX_BATCH_SIZE),
-        poll_interval=s.positive_number("poll_interval"),
-        max_head_lag=s.integer("max_head_lag", 1),
-    )
-
-
-def _start_block(s: _Section) -> int | Literal["head"]:
-    value = s.get("start_block")
-    if isinstance(value, str) and value.strip().lower() == "head":
-        return "head"
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    s.problem(s.key("start_block"), f'expected "head" or a positive block number, found {_describe(value)}')
-    return "head"
-
-
-def _parse_database(s: _Section, source: Path | None) -> DatabaseConfig:
-    raw = s.string("path")
-    if not raw.strip():
-        s.problem(s.key("path"), "must not be empty")
-        raw = str(_DEFAULTS["database"]["path"])
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        # Relative to the config file, so the bot finds its database whatever the cwd at start.
-        path = (source.parent if source is not None else Path.cwd()) / path
-    return DatabaseConfig(path=path)
-
-
-def _parse_discord(s: _Section) -> DiscordConfig:
-    api_base = s.string("api_base").strip()
-    if api_base and not _is_url(api_base, ("http", "https")):
-        s.problem(s.key("api_base"), f'{_quote(api_base)} is not an http(s) URL (leave it "" for Discord\'s own)')
-    gateway_url = s.string("gateway_url").strip()
-    if gateway_url and not _is_url(gateway_url, ("ws", "wss")):
-        s.problem(
-            s.key("gateway_url"),
-            f'{_quote(gateway_url)} is not a ws:// or wss:// URL (leave it "" for Discord\'s own)',
+def _discord_rate(values: dict[str, dict[str, Any]], fields: dict[str, Field]) -> None:
+    """Above 50 requests a second Discord answers 429s, and 10,000 of those in 10 minutes get the IP
+    banned. Another server (a proxy, a test server) named in discord.api_base has its own limits."""
+    rate = values["delivery"].get("requests_per_second")
+    if rate is None or "api_base" not in values["discord"] or values["discord"]["api_base"] is not None:
+        return
+    if rate > DISCORD_GLOBAL_RATE:
+        fields["delivery.requests_per_second"].problem(
+            f"must be at most {DISCORD_GLOBAL_RATE} (Discord's global limit for a bot is {DISCORD_GLOBAL_RATE} "
+            f"requests a second), found {show(rate)}"
         )
-    # A snowflake is an unsigned 64-bit integer; 0 means "sync commands globally".
-    dev_guild_id = s.integer("dev_guild_id", 0, 2**64 - 1, what="0 or a guild id")
-    return DiscordConfig(
-        api_base=api_base or None,
-        gateway_url=gateway_url or None,
-        dev_guild_id=dev_guild_id or None,
-    )
 
 
-def _parse_delivery(s: _Section) -> DeliveryConfig:
-    return DeliveryConfig(
-        max_messages_per_second=s.positive_number("max_messages_per_second"),
-        requests_per_second=s.positive_number("requests_per_second"),
-        vote_digest_minutes=s.integer("vote_digest_minutes", 1),
-        stats_refresh_minutes=s.integer("stats_refresh_minutes", 1),
-    )
+# Checks that need more than one setting: each gets every parsed value and the field to blame.
+_RULES: tuple[Callable[[dict[str, dict[str, Any]], dict[str, Field]], None], ...] = (_discord_rate,)
 
 
-def _parse_logging(s: _Section) -> LoggingConfig:
-    raw = s.string("level")
-    level = raw.strip().upper()
-    if level not in LOG_LEVELS:
-        s.problem(s.key("level"), f"{_quote(raw)} is not a log level (expected one of {', '.join(LOG_LEVELS)})")
-        level = str(_DEFAULTS["logging"]["level"])
-    return LoggingConfig(level=level)
+def _keys_of(section: str) -> list[str]:
+    return [s.key for s in SETTINGS if s.section == section]
 
 
-class _Section:
-    """One [section]'s values, falling back to defaults; type problems go to the shared list."""
-
-    def __init__(self, name: str, tables: dict[str, dict[str, object]], problems: list[str]) -> None:
-        self.name = name
-        self.table = tables.get(name, {})
-        self.problems = problems
-        known = _DEFAULTS[name]
-        for key in self.table:
-            if key in known or _is_token_key(key):  # token keys were reported already
-                continue
-            self.problem(self.key(key), "unknown key" + _suggest(key, known, f"{name}."))
-
-    def key(self, key: str) -> str:
-        return f"{self.name}.{key}"
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def get(self, key: str) -> object:
-        return self.table.get(key, _DEFAULTS[self.name][key])
-
-    def default(self, key: str) -> Any:
-        return _DEFAULTS[self.name][key]
-
-    def wrong_type(self, key: str, expected: str, value: object) -> Any:
-        self.problem(self.key(key), f"expected {expected}, found {_describe(value)}")
-        return self.default(key)
-
-    def string(self, key: str) -> str:
-        value = self.get(key)
-        if isinstance(value, str):
-            return value
-        return str(self.wrong_type(key, "a string", value))
-
-    def strings(self, key: str, non_empty: str | None = None) -> list[tuple[str, str]]:
-        """The list's strings, each with its own path (``hive.nodes[2]``) for precise messages."""
-        value = self.get(key)
-        if not isinstance(value, list):
-            self.wrong_type(key, "an array of strings", value)
-            return []
-        if not value and non_empty:
-            self.problem(self.key(key), non_empty)
-        out: list[tuple[str, str]] = []
-        for i, item in enumerate(value):
-            path = f"{self.key(key)}[{i}]"
-            if isinstance(item, str):
-                out.append((path, item))
-            else:
-                self.problem(path, f"expected a string, found {_describe(item)}")
-        return out
-
-    def integer(self, key: str, minimum: int, maximum: int | None = None, what: str = "") -> int:
-        value = self.get(key)
-        # bool is an int subclass in Python, but `batch_size = true` is a mistake, not a 1.
-        if not isinstance(value, int) or isinstance(value, bool):
-            return int(self.wrong_type(key, "an integer", value))
-        if value < minimum or (maximum is not None and value > maximum):
-            if what:
-                bounds = what
-            elif maximum is None:
-                bounds = f"at least {minimum}"
-            else:
-                bounds = f"between {minimum} and {maximum}"
-            self.problem(self.key(key), f"must be {bounds}, found {value}")
-            return int(self.default(key))
-        return value
-
-    def positive_number(self, key: str) -> float:
-        value = self.get(key)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return float(self.wrong_type(key, "a number", value))
-        if not math.isfinite(value) or value <= 0:
-            self.problem(self.key(key), f"must be a number greater than 0, found {_show(value)}")
-            return float(self.default(key))
-        return float(value)
+def _env_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
+    """The ``HIVECORD_SECTION__KEY`` variables that name a setting; any other HIVECORD_ name is a problem."""
+    found: dict[str, str] = {}
+    for name, text in env.items():
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV:
+            continue
+        if upper in _BY_ENV:
+            found[upper] = text
+        elif is_token_key(upper.removeprefix(ENV_PREFIX).rpartition(ENV_DELIMITER)[2]):
+            problems.append(f"{name}: {_TOKEN_ENV_HINT}")
+        else:
+            problems.append(f"{name}: unknown setting" + suggest(upper, _BY_ENV, ""))
+    return found
 
 
 def _sections(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, object]]:
     tables: dict[str, dict[str, object]] = {}
     for name, value in data.items():
-        if name in _DEFAULTS:
+        if name in SECTIONS:
             if isinstance(value, dict):
                 tables[name] = value
             else:
-                problems.append(f"{name}: expected a table ([{name}]), found {_describe(value)}")
-        elif not _is_token_key(name):
-            problems.append(f"{name}: unknown section" + _suggest(name, _DEFAULTS, ""))
+                problems.append(f"{name}: expected a table ([{name}]), found {describe(value)}")
+        elif not is_token_key(name):
+            problems.append(f"{name}: unknown section" + suggest(name, SECTIONS, ""))
     return tables
-
-
-def _suggest(key: str, known: Iterable[str], prefix: str) -> str:
-    match = difflib.get_close_matches(key.lower(), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {prefix}{match[0]}?)" if match else ""
-
-
-def _is_token_key(key: str) -> bool:
-    # Near misses such as "tokn" count too: the answer for any of them is $DISCORD_TOKEN.
-    lowered = key.lower()
-    return "token" in lowered or bool(difflib.get_close_matches(lowered, ["token"], n=1, cutoff=0.75))
-
-
-def _token_keys(value: object, prefix: str) -> Iterator[str]:
-    """Dotted paths of every token-like key, at any depth, so none slips through as "unknown"."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if _is_token_key(str(key)):
-                yield path
-            else:
-                yield from _token_keys(item, path)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _token_keys(item, f"{prefix}[{i}]")
-
-
-def _is_url(value: str, schemes: tuple[str, ...]) -> bool:
-    if not value or any(c.isspace() for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises ValueError on a malformed port
-    except ValueError:
-        return False
-    return parts.scheme.lower() in schemes and bool(parts.hostname)
-
-
-def _type_name(value: object) -> str:
-    # Named as TOML names them, since that is the language the user wrote in.
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "table"
-    if isinstance(value, dt.datetime):
-        return "datetime"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, dt.time):
-        return "time"
-    return type(value).__name__
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return _quote(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return repr(value)
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool | int | float | str):
-        return f"{_type_name(value)} {_show(value)}"
-    return _type_name(value)
-
-
-def _quote(text: str, limit: int = 60) -> str:
-    # A token pasted into the wrong key must not end up in logs via an error message.
-    text = _TOKEN_SHAPE_RE.sub("<redacted token>", text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return json.dumps(text, ensure_ascii=False)

@@ -39,7 +39,8 @@ def write_config(
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("HIVECORD_CONFIG", "DISCORD_TOKEN")}
+    # Every HIVECORD_ variable is a setting (or the config path): none may leak in from the shell.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVECORD_") and k != "DISCORD_TOKEN"}
     env["PYTHONPATH"] = str(ROOT.parent) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env

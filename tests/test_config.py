@@ -1,4 +1,5 @@
-"""Settings: the example file, defaults, and that every mistake is reported by its key."""
+"""Settings: the declarations agree with the example file; defaults, environment overrides, the
+lookup with no file, and that every mistake is reported by its key or variable."""
 
 from __future__ import annotations
 
@@ -11,28 +12,23 @@ import pytest
 
 from bot.config import (
     CONFIG_ENV,
+    SECTIONS,
+    SETTINGS,
     Config,
     ConfigError,
-    DatabaseConfig,
     DeliveryConfig,
     DiscordConfig,
     HiveConfig,
     LoggingConfig,
     default_config,
+    find_config,
     load_config,
     parse_config,
-    resolve_config_path,
 )
+from bot.config_schema import BOOLEAN, STRINGS, WrongType
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"
-SECTIONS: dict[str, type[Any]] = {
-    "hive": HiveConfig,
-    "database": DatabaseConfig,
-    "discord": DiscordConfig,
-    "delivery": DeliveryConfig,
-    "logging": LoggingConfig,
-}
 # Shaped like a real bot token, but made up.
 FAKE_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
 
@@ -62,16 +58,42 @@ def test_example_loads_and_equals_defaults() -> None:
     assert dataclasses.replace(loaded, source=None, database=defaults.database) == defaults
 
 
-def test_example_sets_and_documents_every_key() -> None:
+def example_entries() -> dict[str, tuple[str, object]]:
+    """Each key of the example as "section.key" -> (the comment block above it, its value)."""
     text = EXAMPLE.read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    assert set(data) == set(SECTIONS) == {f.name for f in dataclasses.fields(Config)} - {"source"}
-    lines = text.splitlines()
-    for section, cls in SECTIONS.items():
-        assert set(data[section]) == {f.name for f in dataclasses.fields(cls)}, section
-        for key in data[section]:
-            at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
-            assert lines[at - 1].startswith("#"), f"{section}.{key} has no comment above it"
+    entries: dict[str, tuple[str, object]] = {}
+    section = ""
+    comment: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("["):
+            section, comment = line.strip("[]"), []
+        elif line.startswith("#"):
+            comment.append(line.lstrip("#").strip())
+        elif "=" in line and section:
+            key = line.split("=", 1)[0].strip()
+            entries[f"{section}.{key}"] = (" ".join(" ".join(comment).split()), data[section][key])
+            comment = []
+        elif not line.strip():
+            comment = []
+    return entries
+
+
+def test_declarations_and_example_agree() -> None:
+    """config.example.toml is the documented source of truth: every declared setting is in it, with
+    its declared default as the value and its declared doc as the comment above it, and nothing else."""
+    entries = example_entries()
+    assert set(entries) == {s.path for s in SETTINGS}
+    for s in SETTINGS:
+        doc, value = entries[s.path]
+        assert value == s.spec.default, f"{s.path}: example says {value!r}, declared {s.spec.default!r}"
+        assert doc == s.spec.doc, f"{s.path}: the example's comment differs from the declared doc"
+
+
+def test_every_section_field_is_declared() -> None:
+    assert list(SECTIONS) == [f.name for f in dataclasses.fields(Config)][: len(SECTIONS)]
+    for name, cls in SECTIONS.items():
+        assert [s.key for s in SETTINGS if s.section == name] == [f.name for f in dataclasses.fields(cls)]
 
 
 def test_default_values() -> None:
@@ -87,7 +109,11 @@ def test_default_values() -> None:
     )
     assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None)
     assert c.delivery == DeliveryConfig(
-        max_messages_per_second=5.0, requests_per_second=45.0, vote_digest_minutes=10, stats_refresh_minutes=5
+        max_messages_per_second=5.0,
+        requests_per_second=45.0,
+        vote_digest_minutes=10,
+        stats_refresh_minutes=5,
+        retention_days=14,
     )
     assert c.logging == LoggingConfig(level="INFO")
     assert c.source is None
@@ -152,9 +178,8 @@ batch_sze = 100
     problems = info.value.problems
     assert len(problems) == 3, problems
     assert "hive.batch_sze: unknown key (did you mean hive.batch_size?)" in problems
-    assert (
-        'hive.communities[1]: "hive-12" is not a community id (expected "hive-" followed by 5 to 7 digits)'
-        in (problems)
+    assert 'hive.communities[1]: "hive-12" is not a community id (expected "hive-" followed by 5 to 7 digits)' in (
+        problems
     )
     assert 'hive.nodes[1]: "ftp://x" is not an http(s) URL' in problems
     # str() is the same list, one per line, ready for check-config to print.
@@ -162,14 +187,9 @@ batch_sze = 100
 
 
 def test_unknown_section_and_keys() -> None:
-    problems = problems_of(
-        {"hve": {}, "delivery": {"max_message_per_second": 3}, "logging": {"colour": True}}
-    )
+    problems = problems_of({"hve": {}, "delivery": {"max_message_per_second": 3}, "logging": {"colour": True}})
     assert "hve: unknown section (did you mean hive?)" in problems
-    assert (
-        "delivery.max_message_per_second: unknown key (did you mean delivery.max_messages_per_second?)"
-        in (problems)
-    )
+    assert "delivery.max_message_per_second: unknown key (did you mean delivery.max_messages_per_second?)" in (problems)
     assert "logging.colour: unknown key" in problems
 
 
@@ -263,6 +283,12 @@ def test_type_errors_name_key_expected_and_found(data: dict[str, Any], expected:
             {"delivery": {"stats_refresh_minutes": 0}},
             "delivery.stats_refresh_minutes: must be at least 1, found 0",
         ),
+        ({"delivery": {"retention_days": 0}}, "delivery.retention_days: must be at least 1, found 0"),
+        (
+            {"delivery": {"requests_per_second": 51}},
+            "delivery.requests_per_second: must be at most 50 (Discord's global limit for a bot is 50 requests a"
+            " second), found 51",
+        ),
         ({"logging": {"level": "verbose"}}, 'logging.level: "verbose" is not a log level'),
     ],
 )
@@ -311,9 +337,7 @@ def test_token_pasted_into_another_key_is_not_echoed() -> None:
 # --- paths ----------------------------------------------------------------------------------------
 
 
-def test_relative_db_path_is_relative_to_config_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_relative_db_path_is_relative_to_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     conf_dir = tmp_path / "etc"
     conf_dir.mkdir()
     elsewhere = tmp_path / "elsewhere"
@@ -338,23 +362,132 @@ def test_db_path_without_source_is_relative_to_cwd(tmp_path: Path, monkeypatch: 
     assert default_config().database.path == tmp_path / "hivecord.sqlite3"
 
 
-def test_resolve_config_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(CONFIG_ENV, raising=False)
-    assert resolve_config_path(None) == Path("config.toml")
+    # Nothing anywhere: no file, the built-in defaults (and the environment).
+    assert find_config(None) is None
+    (tmp_path / "config.toml").write_text("")
+    assert find_config(None) == Path("config.toml")
     monkeypatch.setenv(CONFIG_ENV, "/data/config.toml")
-    assert resolve_config_path(None) == Path("/data/config.toml")
+    assert find_config(None) == Path("/data/config.toml")
     # --config wins over the environment.
-    assert resolve_config_path("other.toml") == Path("other.toml")
+    assert find_config("other.toml") == Path("other.toml")
     monkeypatch.setenv(CONFIG_ENV, "")
-    assert resolve_config_path(None) == Path("config.toml")
+    assert find_config(None) == Path("config.toml")
 
 
 def test_env_config_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "[hive]\nbatch_size = 50\n", name="from-env.toml")
     monkeypatch.setenv(CONFIG_ENV, str(path))
-    config = load_config(resolve_config_path(None))
+    config = load_config(find_config(None), environ={})
     assert config.hive.batch_size == 50
     assert config.source == path
+
+
+# --- settings from the environment -----------------------------------------------------------------
+
+
+def test_no_file_means_defaults_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, environ={})
+    assert dataclasses.replace(config, database=default_config().database) == default_config()
+    assert config.source is None and config.database.path == tmp_path / "hivecord.sqlite3"
+
+
+def test_environment_sets_typed_values_and_wins_over_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[hive]\ncommunities = []\nbatch_size = 10\n[delivery]\nrequests_per_second = 20\n")
+    env = {
+        "HIVECORD_HIVE__COMMUNITIES": "hive-158489, hive-123456",
+        "HIVECORD_HIVE__NODES": "http://127.0.0.1:8090",
+        "HIVECORD_HIVE__START_BLOCK": "90000000",
+        "HIVECORD_DATABASE__PATH": str(tmp_path / "data" / "hivecord.sqlite3"),
+        "HIVECORD_DELIVERY__REQUESTS_PER_SECOND": "40",
+        "HIVECORD_DELIVERY__RETENTION_DAYS": "30",
+        "HIVECORD_DISCORD__DEV_GUILD_ID": "1234567890123456789",
+        "HIVECORD_LOGGING__LEVEL": "debug",
+        "HIVECORD_CONFIG": str(path),  # the file's own variable, not a setting
+        "PATH": "/usr/bin",  # not ours
+    }
+    config = load_config(path, environ=env)
+    assert config.hive.communities == ("hive-158489", "hive-123456")
+    assert config.hive.nodes == ("http://127.0.0.1:8090",)
+    assert config.hive.start_block == 90_000_000
+    assert config.hive.batch_size == 10  # from the file: no variable for it
+    assert config.database.path == tmp_path / "data" / "hivecord.sqlite3"
+    assert config.delivery.requests_per_second == 40.0
+    assert config.delivery.retention_days == 30
+    assert config.discord.dev_guild_id == 1234567890123456789
+    assert config.logging.level == "DEBUG"
+    assert "HIVECORD_DELIVERY__REQUESTS_PER_SECOND" in config.from_env
+    assert "HIVECORD_CONFIG" not in config.from_env
+    assert parse_config({}, env={"HIVECORD_HIVE__COMMUNITIES": ""}).hive.communities == ()
+    assert parse_config({}, env={"HIVECORD_HIVE__START_BLOCK": "head"}).hive.start_block == "head"
+
+
+def test_relative_path_from_the_environment_is_from_the_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf_dir = tmp_path / "etc"
+    conf_dir.mkdir()
+    monkeypatch.chdir(tmp_path)
+    config = load_config(write(conf_dir, ""), environ={"HIVECORD_DATABASE__PATH": "state/x.sqlite3"})
+    assert config.database.path == tmp_path / "state" / "x.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"HIVECORD_DELIVERY__REQUESTS_PER_SECOND": "fast"},
+            'HIVECORD_DELIVERY__REQUESTS_PER_SECOND (delivery.requests_per_second): expected a number, found "fast"',
+        ),
+        (
+            {"HIVECORD_DELIVERY__REQUESTS_PER_SECOND": "60"},
+            "HIVECORD_DELIVERY__REQUESTS_PER_SECOND (delivery.requests_per_second): must be at most 50",
+        ),
+        (
+            {"HIVECORD_HIVE__BATCH_SIZE": "1.5"},
+            'HIVECORD_HIVE__BATCH_SIZE (hive.batch_size): expected an integer, found "1.5"',
+        ),
+        (
+            {"HIVECORD_HIVE__COMMUNITIES": "hive-158489,hive-12"},
+            'HIVECORD_HIVE__COMMUNITIES (hive.communities[1]): "hive-12" is not a community id',
+        ),
+        (
+            {"HIVECORD_HIVE__NODES": ""},
+            "HIVECORD_HIVE__NODES (hive.nodes): must list at least one node URL",
+        ),
+        (
+            {"HIVECORD_HIVE__START_BLOCK": "tail"},
+            'HIVECORD_HIVE__START_BLOCK (hive.start_block): expected "head" or a positive block number',
+        ),
+        (
+            {"HIVECORD_DELIVERY__RETENTION_DAYS": "0"},
+            "HIVECORD_DELIVERY__RETENTION_DAYS (delivery.retention_days): must be at least 1, found 0",
+        ),
+        (
+            {"HIVECORD_HIVE__BATCH_SZE": "10"},
+            "HIVECORD_HIVE__BATCH_SZE: unknown setting (did you mean HIVECORD_HIVE__BATCH_SIZE?)",
+        ),
+        ({"HIVECORD_HIVE_COMMUNITIES": "hive-158489"}, "HIVECORD_HIVE_COMMUNITIES: unknown setting (did you mean"),
+        ({"HIVECORD_DISCORD__TOKEN": FAKE_TOKEN}, "HIVECORD_DISCORD__TOKEN: the Discord token is read only from"),
+    ],
+)
+def test_bad_environment_values_name_the_variable(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({}, env=env)
+    problems = info.value.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(expected), problems
+    assert FAKE_TOKEN not in problems[0]
+
+
+def test_environment_text_is_typed_by_the_declaration() -> None:
+    assert STRINGS.from_env(" a, b,,c ") == ["a", "b", "c"]
+    assert STRINGS.from_env("") == []
+    for text, value in (("true", True), ("0", False), ("Yes", True), ("off", False)):
+        assert BOOLEAN.from_env(text) is value
+    with pytest.raises(WrongType, match='expected a boolean, found "maybe"'):
+        BOOLEAN.from_env("maybe")
 
 
 # --- files that cannot be read ---------------------------------------------------------------------
@@ -396,3 +529,15 @@ def test_config_error_from_one_string() -> None:
     error = ConfigError("x: broken")
     assert error.problems == ["x: broken"]
     assert str(error) == "x: broken"
+
+
+def test_more_than_discords_50_a_second_only_against_another_server() -> None:
+    """The 50 is Discord's: a proxy or test server named in discord.api_base sets its own limits."""
+    elsewhere = {"api_base": "http://127.0.0.1:8080/api/v10"}
+    config = parse_config({"discord": elsewhere, "delivery": {"requests_per_second": 400}})
+    assert config.delivery.requests_per_second == 400.0
+    env = {"HIVECORD_DISCORD__API_BASE": elsewhere["api_base"], "HIVECORD_DELIVERY__REQUESTS_PER_SECOND": "400"}
+    assert parse_config({}, env=env).delivery.requests_per_second == 400.0
+    assert parse_config({"delivery": {"requests_per_second": 50}}).delivery.requests_per_second == 50.0
+    (problem,) = problems_of({"discord": {"api_base": ""}, "delivery": {"requests_per_second": 50.5}})
+    assert problem.startswith("delivery.requests_per_second: must be at most 50"), problem

@@ -1,4 +1,5 @@
-"""The Dockerfile, checked without a Docker engine: hadolint, plus the facts the image promises."""
+"""The Dockerfile, checked without a Docker engine (none here): hadolint, the facts the image
+promises, and its first start on an empty /data replayed with the image's own environment."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import cli_command, cli_env
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "Dockerfile"
@@ -157,8 +160,59 @@ def test_final_stage_volume_workdir_and_env(stages: list[Stage]) -> None:
     volumes = final.args("VOLUME")
     assert any(v == "/data" or (v.startswith("[") and "/data" in exec_form(v)) for v in volumes)
     assert final.args("WORKDIR")[-1] == "/data"
-    assert env_of(final).get("HIVECORD_CONFIG") == "/data/config.toml"
     assert final.args("STOPSIGNAL") == ["SIGTERM"]
+
+
+def test_image_ships_the_example_and_needs_no_config_file(stages: list[Stage]) -> None:
+    final = stages[-1]
+    copies = [shlex.split(a) for a in final.args("COPY") if not a.startswith("--from=")]
+    assert ["config.example.toml", "/opt/hivecord/config.example.toml"] in copies
+    # $HIVECORD_CONFIG names a file that must exist: the image must not point it at an empty volume.
+    assert "HIVECORD_CONFIG" not in env_of(final)
+
+
+def first_start_env(stage: Stage, volume: Path) -> dict[str, str]:
+    """The final stage's environment with /data mapped to ``volume`` (PATH stays this machine's)."""
+    env = {k: v.replace("/data", str(volume)) for k, v in env_of(stage).items() if k != "PATH"}
+    return cli_env(**env)
+
+
+def test_first_start_on_an_empty_volume(stages: list[Stage], tmp_path: Path) -> None:
+    """What `docker run` does on an empty volume, minus Docker: the image's ENV, cwd = WORKDIR
+    (here an empty folder standing for /data), the CMD's config lookup. It must find a usable
+    config (defaults + variables) and put the database in the volume."""
+    final = stages[-1]
+    volume = tmp_path / "data"
+    volume.mkdir()
+    assert final.args("WORKDIR")[-1] == "/data"
+    env = first_start_env(final, volume)
+    env["HIVECORD_HIVE__COMMUNITIES"] = "hive-158489,hive-123456"
+    result = subprocess.run(
+        cli_command("check-config"), cwd=volume, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"database: {volume / 'hivecord.sqlite3'}" in result.stdout
+    assert list(volume.iterdir()) == []  # checking writes nothing
+
+
+def test_healthcheck_runs_hivecord_healthcheck(stages: list[Stage], tmp_path: Path) -> None:
+    final = stages[-1]
+    (check,) = final.args("HEALTHCHECK")
+    options, _, command = check.partition("CMD ")
+    assert "--start-period=" in options, "the bot needs a moment to create its database"
+    argv = exec_form(command)
+    assert argv[:2] == ["hivecord", "healthcheck"]
+    # The subcommand exists and, on an empty volume before the first start, says unhealthy (1).
+    result = subprocess.run(
+        cli_command(*argv[1:]),
+        cwd=tmp_path,
+        env=first_start_env(final, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and "no database" in result.stderr, result.stderr
 
 
 def test_entrypoint_is_exec_form_running_hivecord(stages: list[Stage]) -> None:
@@ -210,13 +264,9 @@ def test_dockerignore_keeps_secrets_out_and_sources_in() -> None:
 
 
 def test_pip_install_pattern() -> None:
-    text = (
-        'Run `python3 -m pip install .` or\n    python3 -m venv .venv && python3 -m pip install ".[test]"\n'
-    )
+    text = 'Run `python3 -m pip install .` or\n    python3 -m venv .venv && python3 -m pip install ".[test]"\n'
     assert pip_installs(text) == [
         ["python3", "-m", "pip", "install", "."],
         ["python3", "-m", "pip", "install", ".[test]"],
     ]
-    assert pip_installs("RUN python3 -m pip install --no-cache-dir .") == [
-        ["python3", "-m", "pip", "install", "."]
-    ]
+    assert pip_installs("RUN python3 -m pip install --no-cache-dir .") == [["python3", "-m", "pip", "install", "."]]

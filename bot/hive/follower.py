@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -90,6 +91,7 @@ class Follower:
         self._decoder: EventDecoder | None = None
         self._started = 0.0
         self._blocks = 0
+        self._told_waiting = -math.inf  # when "waiting for block N" was last logged
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -137,6 +139,14 @@ class Follower:
             # Idle: every node is asked for its head now and then, so a node stuck behind is left.
             # An ingest waiting for a --to-block the current node has not reached asks sooner.
             every = self.reprobe_every if self.stop_at is None or self.stop_at <= target else 2.0
+            if self.stop_at is not None and self.stop_at > target and time.monotonic() - self._told_waiting > 60:
+                log.info(
+                    "waiting for block %d to become irreversible (last irreversible block %d, head %d)",
+                    self.stop_at,
+                    self.irreversible,
+                    self.head,
+                )
+                self._told_waiting = time.monotonic()
             if time.monotonic() - last_probe > every:
                 await self.client.probe()
                 last_probe = time.monotonic()
