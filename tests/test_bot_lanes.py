@@ -320,3 +320,46 @@ async def test_a_permission_update_gives_a_refused_channel_one_more_try(world: W
     finally:
         assert await bot.stop() == 0, bot.log
     assert "0 refused" in status, status
+
+
+async def test_old_finished_jobs_and_delivered_outbox_rows_are_pruned_and_edits_still_find_their_message(
+    world: World,
+) -> None:
+    fake = world.fake
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews)
+        world.node.head = SEED_LAST + 5
+        await fake.wait_for(lambda: titles(world, world.reviews), timeout=30)
+        await fake.wait_for(lambda: db_rows(world.db, "SELECT count(*) FROM jobs WHERE state = 'pending'") == [(0,)])
+    finally:
+        assert await bot.stop() == 0, bot.log
+    # Everything finished and delivered is made older than the retention (14 days).
+    with sqlite3.connect(world.db) as conn:
+        conn.execute("UPDATE jobs SET finished_at = finished_at - 15 * 86400")
+        conn.execute("UPDATE outbox SET at = '2020-01-01T00:00:00'")
+        (outbox_before,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
+    assert outbox_before > 1
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        await fake.wait_for(lambda: db_rows(world.db, "SELECT count(*) FROM jobs") == [(0,)], timeout=30)
+        # The newest row stays, so SQLite never hands out a planned id again.
+        assert db_rows(world.db, "SELECT count(*) FROM outbox") == [(1,)]
+        assert db_rows(world.db, "SELECT count(*) FROM mirrors") == [(1,)]
+        (review,) = [m for m in fake.messages(world.reviews) if "Metallic Rouge" in m.embeds[0]["title"]]
+        edits = len(review.history)
+        # The author edits the review: its job is gone, its mirror is not, so the message is edited.
+        num = world.next_block
+        world.next_block += 2
+        world.node.add_blocks(
+            {num: comment_block("alienpunklord", REVIEW, "Metallic Rouge, revisited", "A new body.", "{}")}
+        )
+        world.node.head = num + 1
+        await fake.wait_for(lambda: len(fake.message_by_id(review.id).history) > edits, timeout=30)
+        await new_post(world, "After the pruning", seen_in=world.reviews)
+    finally:
+        assert await bot.stop() == 0, bot.log
+    assert "Metallic Rouge, revisited" in fake.message_by_id(review.id).embeds[0]["title"]
+    assert titles(world, world.reviews).count("After the pruning") == 1
