@@ -9,6 +9,12 @@ tests' fake Discord, with four lanes refused at once:
               the fallback mention in the DM channel they subscribed from;
 - refresh:    a feed's channel takes posts but answers the vote-count PATCH 404 (10003).
 
+And two lanes that are not refused, for comparison:
+
+- unreadable: a feed's channel takes its first post, then answers every PATCH and POST 200 with a
+              body discord.py raises on (as another Discord-compatible server did): retried with backoff;
+- rejected:   a feed's channel answers every post 400 (50035): each recorded, the feed broken at 3.
+
 While the minute runs, a new post and a new vote on the review arrive every 2 s, so the bot
 plans and passes over the lanes again and again. Prints, per lane, the requests that refused it
 and the requests sent there in the following 60 s (wall clock).
@@ -40,6 +46,12 @@ from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture  # noqa: E402
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST  # noqa: E402
 
 REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")
+BAD_BODY = {"id": "not a snowflake", "embeds": "none"}
+
+
+class Unreadable(Fault):
+    def body(self) -> dict[str, Any]:
+        return dict(BAD_BODY)
 
 
 async def feed_add(fake: FakeDiscord, channel: int) -> None:
@@ -72,6 +84,8 @@ async def measure(seconds: float, folder: Path) -> None:
     feed_post = state.add_text_channel(guild, "feed-post").id
     alert_here = state.add_text_channel(guild, "alert-here").id
     refresh = state.add_text_channel(guild, "refresh").id
+    unreadable = state.add_text_channel(guild, "unreadable").id
+    rejected = state.add_text_channel(guild, "rejected").id
     here_member, dm_member = state.add_user("here-member").id, state.add_user("dm-member").id
     for user in (here_member, dm_member):
         state.add_member(guild, user)
@@ -87,12 +101,16 @@ async def measure(seconds: float, folder: Path) -> None:
             or (r.path == "/users/@me/channels" and str((r.json or {}).get("recipient_id")) == str(dm_member))
         ),
         "refresh PATCH 404 (10003)": lambda r: r.method == "PATCH" and r.path.startswith(f"/channels/{refresh}/"),
+        "unreadable 200 answers (backoff)": lambda r: (
+            r.method != "GET" and r.path.startswith(f"/channels/{unreadable}/") and r.answer == BAD_BODY
+        ),
+        "rejected 400 (50035)": lambda r: r.path.startswith(f"/channels/{rejected}/"),
     }
     try:
         config = bot_config(folder, hive_url, fake, start_block=SEED_FIRST)
         bot = BotProcess(config, fake)
         await bot.start()
-        for channel in (healthy, feed_post, refresh):
+        for channel in (healthy, feed_post, refresh, unreadable, rejected):
             await feed_add(fake, channel)
         await bot.stop()
         with sqlite3.connect(folder / "hivecord.sqlite3") as conn:
@@ -103,10 +121,15 @@ async def measure(seconds: float, folder: Path) -> None:
         fake.fail_channel(feed_post, 403, 50013)
         fake.fail_channel(alert_here, 403, 50001)
         fake.faults.add(Fault(404, 10003, lambda f: f.method == "PATCH" and f.params.get("channel_id") == str(refresh)))
+        fake.faults.add(Fault(400, 50035, lambda f: f.params.get("channel_id") == str(rejected)))
         bot = BotProcess(config, fake)
         await bot.start()
         node.head = SEED_LAST + 5
         await fake.wait_for(lambda: any(lanes["feed post channel 403 (50013)"](r) for r in fake.requests), 60)
+        await fake.wait_for(lambda: fake.messages(unreadable), 60)
+        fake.faults.add(
+            Unreadable(200, None, lambda f: f.method != "GET" and f.params.get("channel_id") == str(unreadable))
+        )
         next_block = SEED_LAST + 10
         first_seen: dict[str, tuple[float, int]] = {}  # when a lane's first request was seen, and the count
         window: dict[str, list[RecordedRequest]] = {}
@@ -134,7 +157,7 @@ async def measure(seconds: float, folder: Path) -> None:
     finally:
         await fake.stop()
         node.stop_thread()
-    print(f"requests the bot sent to each refused lane from its first request to {seconds:.0f} s later:")
+    print(f"requests the bot sent to each lane from its first request to {seconds:.0f} s later:")
     for name in lanes:
         sent = window.get(name, [])
         kinds: dict[str, int] = {}

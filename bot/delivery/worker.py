@@ -29,6 +29,7 @@ REFUSALS = {
     50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
 }
 UNKNOWN_MESSAGE = 10008
+NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
 RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
@@ -173,6 +174,9 @@ class DeliveryWorker:
         while not self._stopping:
             job: Job | None = None
             try:
+                # A send racing this sender (a vote-count refresh) may have refused the lane.
+                if not await delivery.lane_may_send(lane, time.time()):
+                    return
                 job = await delivery.next_job(lane)
                 if job is None:
                     return
@@ -227,8 +231,8 @@ class DeliveryWorker:
         """Awaits a send or edit; None when the message itself is gone (the lane is fine)."""
         try:
             return await call
-        except discord.NotFound as exc:
-            if exc.code == UNKNOWN_MESSAGE:
+        except (discord.NotFound, discord.Forbidden) as exc:
+            if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
                 return None
             raise
 

@@ -467,7 +467,7 @@ class DeliveryTables:
                 "UPDATE mirrors SET stale = 0, refreshed_at = ? WHERE channel_id = ? AND post_id = ?",
                 (at, channel_id, post_id),
             )
-            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (channel_id,))
+            await self._lane_answered(conn, channel_id)
 
     async def pending_count(self) -> int:
         async with self._reader.execute("SELECT count(*) FROM jobs WHERE state = 'pending'") as cur:
@@ -495,7 +495,7 @@ class DeliveryTables:
                     " ON CONFLICT (channel_id, post_id) DO UPDATE SET message_id = excluded.message_id",
                     (job.channel_id, job.post_id, message_id),
                 )
-            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (job.channel_id,))
+            await self._lane_answered(conn, job.channel_id)
             if job.feed_id is not None:
                 await conn.execute(
                     "UPDATE feeds SET error_streak = 0 WHERE id = ? AND error_streak > 0", (job.feed_id,)
@@ -539,7 +539,7 @@ class DeliveryTables:
                 (error, status, code, time.time(), job.id),
             )
             # Discord answered: the lane itself is fine.
-            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (job.channel_id,))
+            await self._lane_answered(conn, job.channel_id)
             if job.feed_id is None:
                 return None
             async with conn.execute("SELECT error_code, error_streak FROM feeds WHERE id = ?", (job.feed_id,)) as cur:
@@ -557,6 +557,18 @@ class DeliveryTables:
         return broken
 
     # Lanes -------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _lane_answered(conn: aiosqlite.Connection, lane: int) -> None:
+        """Discord answered a send in the lane: it is healthy again, unless a send racing this one
+        was refused (the refusal stands until something changes)."""
+        await conn.execute("DELETE FROM lanes WHERE lane_id = ? AND state != 'refused'", (lane,))
+
+    async def lane_may_send(self, lane: int, now: float) -> bool:
+        async with self._reader.execute(
+            "SELECT 1 FROM lanes WHERE lane_id = ? AND (state = 'refused' OR retry_at > ?)", (lane, now)
+        ) as cur:
+            return await cur.fetchone() is None
 
     async def lane_failed(
         self, lane: int, reason: str, *, base: float, cap: float, now: float, job: Job | None = None
