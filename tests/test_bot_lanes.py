@@ -363,3 +363,37 @@ async def test_old_finished_jobs_and_delivered_outbox_rows_are_pruned_and_edits_
         assert await bot.stop() == 0, bot.log
     assert "Metallic Rouge, revisited" in fake.message_by_id(review.id).embeds[0]["title"]
     assert titles(world, world.reviews).count("After the pruning") == 1
+
+
+async def test_a_backoff_survives_a_restart(world: World) -> None:
+    """A lane backing off when the bot stops is still backing off when it starts: a restart (or a
+    crash loop) never turns it into a burst of retries."""
+    fake = world.fake
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews)
+        await add_feed(world, world.second)
+    finally:
+        assert await bot.stop() == 0, bot.log
+    with sqlite3.connect(world.db) as conn:  # as a run that met 5 failures in a row left it
+        conn.execute(
+            "INSERT INTO lanes (lane_id, state, failures, retry_at, reason) VALUES (?, 'backoff', 5, ?, 'x')",
+            (world.reviews, time.time() + 3600),
+        )
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        world.node.head = SEED_LAST + 5
+        await fake.wait_for(lambda: titles(world, world.second), timeout=30)
+        for i in range(2):
+            await new_post(world, f"During the backoff {i}", seen_in=world.second)
+        status = await command(world, "status", {})
+    finally:
+        assert await bot.stop() == 0, bot.log
+    assert to_channel(world, world.reviews) == []
+    assert "1 backing off" in status, status
+    assert (
+        db_rows(world.db, "SELECT count(*) FROM jobs WHERE channel_id = ? AND state = 'pending'", world.reviews)[0][0]
+        >= 3
+    )

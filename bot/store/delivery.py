@@ -308,8 +308,8 @@ class DeliveryTables:
                 existing = await cur.fetchone()
             if existing:
                 await conn.execute(
-                    "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, broken = NULL"
-                    " WHERE id = ?",
+                    "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, broken = NULL,"
+                    " error_streak = 0 WHERE id = ?",
                     (int(posts), votes, json.dumps(list(curators)), int(badges), role_id, existing[0]),
                 )
                 feed_id = int(existing[0])
