@@ -17,7 +17,7 @@ import pytest
 
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
 from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, payloads
 from tests.fakes.discord.faults import Fault
 from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
@@ -312,9 +312,12 @@ async def test_a_permission_update_gives_a_refused_channel_one_more_try(world: W
         )
         await new_post(world, "Still refused", seen_in=world.second)
         assert len(to_channel(world, world.reviews)) == 2
-        # One that does: the probe goes through and the lane drains.
+        # A role update in the server (the admin gave the bot's role what it lacked): the probe goes
+        # through and the lane drains.
         fake.clear_faults()
-        await fake.set_overwrite(world.reviews, fake.world.guild_id, allow=0, deny=0)
+        guild = fake.world.guild_id
+        everyone = payloads.role(fake.state.roles[guild])
+        await fake.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild), "role": everyone}, guild_id=guild)
         await fake.wait_for(lambda: titles(world, world.reviews) == titles(world, world.second), timeout=30)
         status = await command(world, "status", {})
     finally:
