@@ -22,7 +22,7 @@ from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
 
-EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search")
+EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes")
 
 
 def intents() -> discord.Intents:

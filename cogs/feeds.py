@@ -77,7 +77,15 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
+    parts += last_error_line(feed)
     return "\n".join(parts)
+
+
+def last_error_line(feed: Feed) -> list[str]:
+    """The last send Discord rejected for this feed, as Discord put it (a dropped message)."""
+    if not feed.last_error or (feed.broken and feed.last_error in feed.broken):
+        return []
+    return [f"last error: {discord.utils.escape_markdown(feed.last_error[:200])}"]
 
 
 def ephemeral(text: str, *, title: str | None = None, colour: discord.Colour | None = None) -> discord.Embed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -83,8 +84,16 @@ class Status(commands.Cog):
             embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
         backlog = await self.bot.store.delivery.pending_count()
         embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting")
+        await self._lanes_field(embed)
         embed.add_field(name="Uptime", value=duration(self.bot.uptime))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def _lanes_field(self, embed: discord.Embed) -> None:
+        """Delivery lanes (channels and DM lanes) by state, and the sends Discord rejected lately."""
+        now = time.time()
+        c = await self.bot.store.delivery.lane_counts(now, now - 86400)
+        text = f"{c.ok} ok · {c.backoff} backing off · {c.refused} refused; {c.rejected} rejected (400) in 24 h"
+        embed.add_field(name="Delivery lanes", value=text, inline=False)
 
 
 async def setup(bot: Hivecord) -> None:

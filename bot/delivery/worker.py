@@ -7,6 +7,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Literal
 
 import aiohttp
 import discord
@@ -20,12 +22,42 @@ from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 
-# Discord error codes that mean the channel itself is out of reach, not this one message.
-CHANNEL_GONE = {10003: "the channel no longer exists", 50001: "the bot cannot see the channel"}
-MISSING_PERMISSIONS = 50013
+# What a 403/404 on a lane means, by Discord's code; any other code there is a refusal too.
+REFUSALS = {
+    10003: "the channel no longer exists",
+    50001: "the bot cannot see the channel",
+    50007: "the member does not take DMs",
+    50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
+}
 UNKNOWN_MESSAGE = 10008
-RETRY_MAX = 300.0
+NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
+RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
+RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
+PRUNE_EVERY = 3600.0
+DAY = 86400.0
+
+Outcome = Literal["refused", "rejected", "retry"]
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str]:
+    """What a failed send means for its lane.
+
+    refused: Discord will not take anything there (403/404) until something changes.
+    rejected: this one message is wrong (400 and its kin); the lane goes on.
+    retry: anything else (5xx, 429, network, a response discord.py could not read, a bug): the
+    lane backs off and tries again.
+    """
+    if isinstance(exc, discord.HTTPException):
+        status, code = exc.status, exc.code
+        if status in (403, 404):
+            return "refused", REFUSALS.get(code, f"Discord refused access ({status} {code})")
+        if 400 <= status < 500 and status not in (401, 408, 429):
+            return "rejected", f"{status} {code}: {exc.text}"
+        return "retry", f"Discord answered {status} {code}"
+    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+        return "retry", f"network: {exc or type(exc).__name__}"
+    return "retry", f"unexpected {type(exc).__name__}: {exc}"
 
 
 class Pace:
@@ -44,10 +76,6 @@ class Pace:
             self._next = max(now, self._next) + self.interval
 
 
-class ChannelBroken(Exception):
-    pass
-
-
 class DeliveryWorker:
     def __init__(
         self,
@@ -59,6 +87,9 @@ class DeliveryWorker:
         digest_minutes: int = 10,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
+        retry_base: float = RETRY_BASE,
+        retry_cap: float = RETRY_CAP,
+        retention_days: float = 14,
     ) -> None:
         self.client = client
         self.store = store
@@ -69,8 +100,15 @@ class DeliveryWorker:
         self.digest_minutes = digest_minutes
         self.stats_refresh = stats_refresh_minutes * 60.0
         self.idle_poll = idle_poll
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self.retention = retention_days * DAY
         self._wake = asyncio.Event()
+        # One sender per lane with work; each removes itself when done.
         self._senders: dict[int, asyncio.Task[None]] = {}
+        # Lanes held in memory when even recording their failure failed (monotonic deadline).
+        self._held: dict[int, float] = {}
+        self._prune_at = 0.0
         self._stopping = False
         self.sent = 0
 
@@ -91,11 +129,12 @@ class DeliveryWorker:
                     planned = await plan(self.store, digest_minutes=self.digest_minutes)
                     if planned:
                         log.debug("planned %d job(s)", planned)
-                for channel_id in await self.store.delivery.channels_with_work():
-                    task = self._senders.get(channel_id)
-                    if task is None or task.done():
-                        self._senders[channel_id] = asyncio.create_task(self._drain(channel_id))
+                # Refused lanes and lanes backing off are not listed: no sender, no request.
+                for lane in await self.store.delivery.channels_with_work(time.time()):
+                    if lane not in self._senders and not self._is_held(lane):
+                        self._start_sender(lane)
                 await self._refresh_stale()
+                await self._prune()
             except Exception:
                 log.exception("delivery pass failed; trying again shortly")
             with contextlib.suppress(TimeoutError):
@@ -111,53 +150,92 @@ class DeliveryWorker:
             for task in pending:
                 task.cancel()
 
-    async def _drain(self, channel_id: int) -> None:
+    def _start_sender(self, lane: int) -> None:
+        task = asyncio.create_task(self._drain(lane))
+        self._senders[lane] = task
+
+        def release(done: asyncio.Task[None]) -> None:
+            if self._senders.get(lane) is done:
+                del self._senders[lane]
+
+        task.add_done_callback(release)
+
+    def _is_held(self, lane: int) -> bool:
+        until = self._held.get(lane)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self._held[lane]
+        return False
+
+    async def _drain(self, lane: int) -> None:
+        """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
         delivery = self.store.delivery
         while not self._stopping:
-            job = await delivery.next_job(channel_id)
-            if job is None:
-                return
+            job: Job | None = None
             try:
+                # A send racing this sender (a vote-count refresh) may have refused the lane.
+                if not await delivery.lane_may_send(lane, time.time()):
+                    return
+                job = await delivery.next_job(lane)
+                if job is None:
+                    return
                 if job.channel_id >= 0:
                     await self.pace.wait()
                     await self.budget.wait()
                 await self._execute(job)
                 self.sent += 1
-            except ChannelBroken as exc:
-                log.warning("channel %d: %s; its feeds are marked broken until re-added", channel_id, exc)
-                await delivery.mark_channel_broken(channel_id, str(exc))
-                return
-            except discord.HTTPException as exc:
-                if exc.status >= 500 or exc.status == 429:
-                    await self._retry(job, f"Discord answered {exc.status}")
-                else:
-                    # A 400 means this one message is wrong; holding the channel for it helps no one.
-                    log.error("channel %d: dropping job %d (%s): %s", channel_id, job.id, job.action, exc)
-                    await delivery.drop_job(job, f"{exc.status} {exc.code}: {exc.text}"[:500])
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                await self._retry(job, f"network: {exc or type(exc).__name__}")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure is recorded on the lane: the sender never dies
+                if not await self._failed(lane, job, exc):
+                    return
 
-    async def _retry(self, job: Job, reason: str) -> None:
-        delay = min(RETRY_MAX, 2.0 ** min(job.attempts, 10))
-        log.warning("channel %d: job %d failed (%s); retrying in %.0f s", job.channel_id, job.id, reason, delay)
-        await self.store.delivery.retry_later(job, reason)
-        await asyncio.sleep(delay)
+    async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
+        """Records a failed send on its job and lane; returns whether the lane may go on."""
+        delivery = self.store.delivery
+        outcome, reason = classify(exc)
+        try:
+            if outcome == "rejected" and job is not None and isinstance(exc, discord.HTTPException):
+                log.error("lane %d: Discord rejected job %d (%s): %s", lane, job.id, job.action, reason)
+                broken = await delivery.reject_job(job, exc.status, exc.code, exc.text)
+                if broken:
+                    log.warning("lane %d: feed %s marked broken: %s", lane, job.feed_id, broken)
+                return True
+            if outcome == "refused":
+                log.warning("lane %d refused: %s; nothing is sent there until something changes", lane, reason)
+                await delivery.lane_refused(lane, reason, time.time())
+                return False
+            delay = await delivery.lane_failed(
+                lane, reason, base=self.retry_base, cap=self.retry_cap, now=time.time(), job=job
+            )
+            unexpected = not isinstance(exc, discord.HTTPException | aiohttp.ClientError | TimeoutError | OSError)
+            log.warning(
+                "lane %d: %s failed (%s); trying again in %.0f s",
+                lane,
+                f"job {job.id}" if job else "a send",
+                reason,
+                delay,
+                exc_info=exc if unexpected else None,
+            )
+        except Exception:
+            # Not even the failure could be recorded (the database?): hold the lane here instead.
+            log.exception("lane %d: could not record a failed send; holding the lane for %.0f s", lane, self.retry_cap)
+            self._held[lane] = time.monotonic() + self.retry_cap
+        return False
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(channel_id)
 
     async def _guarded(self, call: Awaitable[discord.Message | None]) -> discord.Message | None:
-        """Awaits a send or edit, turning channel-wide refusals into ChannelBroken."""
+        """Awaits a send or edit; None when the message itself is gone (the lane is fine)."""
         try:
             return await call
-        except discord.Forbidden as exc:
-            if exc.code == MISSING_PERMISSIONS:
-                raise ChannelBroken("missing permissions (the bot needs View, Send Messages, Embed Links)") from exc
-            raise ChannelBroken(CHANNEL_GONE.get(exc.code, f"Discord refused access ({exc.code})")) from exc
-        except discord.NotFound as exc:
-            if exc.code == UNKNOWN_MESSAGE:
+        except (discord.NotFound, discord.Forbidden) as exc:
+            if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
                 return None
-            raise ChannelBroken(CHANNEL_GONE.get(exc.code, "the channel was not found")) from exc
+            raise
 
     async def _execute(self, job: Job) -> None:
         delivery = self.store.delivery
@@ -260,35 +338,69 @@ class DeliveryWorker:
         return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
 
     async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
-        """DMs closed (50007) or the user gone: one mention in the server they subscribed in instead."""
+        """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
+        becomes one mention in the server they subscribed in instead."""
         assert job.user_id is not None
-        key = str((job.detail or {}).get("series_key") or "")
-        sub = await self.store.subscriptions.get(job.user_id, key)
-        fallback = None
-        if sub is not None and job.post_id is not None:
-            post = await self.store.post(job.post_id)
-            community = post.community if post else ""
-            fallback = await self.store.delivery.feed_channel_of(sub.guild_id, community) or sub.channel_id
-        log.info("user %d does not take DMs (%s); mentioning them in channel %s", job.user_id, exc.code, fallback)
-        await self.store.delivery.dm_refused(job, fallback, job.user_id)
+        delivery = self.store.delivery
+        lane = job.channel_id
+        await delivery.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
+        for waiting in await delivery.pending_jobs(lane):
+            if waiting.user_id is None:
+                continue
+            key = str((waiting.detail or {}).get("series_key") or "")
+            sub = await self.store.subscriptions.get(waiting.user_id, key)
+            fallback = None
+            if sub is not None and waiting.post_id is not None:
+                post = await self.store.post(waiting.post_id)
+                community = post.community if post else ""
+                fallback = await delivery.feed_channel_of(sub.guild_id, community) or sub.channel_id
+            log.info(
+                "user %d does not take DMs (%s); mentioning them in channel %s", waiting.user_id, exc.code, fallback
+            )
+            await delivery.dm_refused(waiting, fallback, waiting.user_id)
         self.wake()
 
     async def _refresh_stale(self) -> None:
-        """Edits mirrored embeds whose vote count moved, at most once per refresh interval each."""
+        """Edits mirrored embeds whose vote count moved, at most once per refresh interval each.
+
+        A refresh is a send in its channel's lane: a failure backs the lane off or refuses it.
+        """
+        delivery = self.store.delivery
         now = time.time()
-        for channel_id, post_id, message_id in await self.store.delivery.stale_mirrors(now - self.stats_refresh):
-            post = await self.store.post(post_id)
-            if post is None or post.deleted:
-                await self.store.delivery.mirror_refreshed(channel_id, post_id, now)
+        failed: set[int] = set()
+        for channel_id, post_id, message_id in await delivery.stale_mirrors(now - self.stats_refresh, now):
+            if channel_id in failed or self._is_held(channel_id):
                 continue
-            embed = post_embed(post, await self.store.delivery.community_title(post.community))
             try:
+                post = await self.store.post(post_id)
+                if post is None or post.deleted:
+                    await delivery.mirror_refreshed(channel_id, post_id, now)
+                    continue
+                embed = post_embed(post, await delivery.community_title(post.community))
                 await self.pace.wait()
                 await self.budget.wait()
                 await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
-            except ChannelBroken as exc:
-                await self.store.delivery.mark_channel_broken(channel_id, str(exc))
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-                log.info("channel %d: vote count refresh failed (%s); later", channel_id, exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome, reason = classify(exc)
+                if outcome == "rejected":
+                    # This embed is wrong, not the lane: skip this refresh rather than repeat it.
+                    log.error("channel %d: vote count refresh rejected (%s)", channel_id, reason)
+                    await delivery.mirror_refreshed(channel_id, post_id, now)
+                    continue
+                failed.add(channel_id)
+                await self._failed(channel_id, None, exc)
                 continue
-            await self.store.delivery.mirror_refreshed(channel_id, post_id, now)
+            await delivery.mirror_refreshed(channel_id, post_id, now)
+
+    async def _prune(self) -> None:
+        """Now and then: finished jobs and delivered outbox rows older than the retention go."""
+        if time.monotonic() < self._prune_at:
+            return
+        self._prune_at = time.monotonic() + PRUNE_EVERY
+        cutoff = time.time() - self.retention
+        chain_cutoff = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        jobs, outbox = await self.store.delivery.prune(cutoff, chain_cutoff)
+        if jobs or outbox:
+            log.info("pruned %d finished job(s) and %d delivered outbox row(s)", jobs, outbox)

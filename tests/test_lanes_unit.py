@@ -1,0 +1,46 @@
+"""The pure edge of delivery lanes: what a failure means, and senders released when idle."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+import discord
+
+from bot.delivery.worker import DeliveryWorker, classify
+from bot.store.store import Store
+
+
+def http_error(status: int, code: int) -> discord.HTTPException:
+    response = SimpleNamespace(status=status, reason="x")
+    return discord.HTTPException(response, {"code": code, "message": "nope"})  # type: ignore[arg-type]
+
+
+def test_403_and_404_refuse_the_lane_400_rejects_the_message_everything_else_retries() -> None:
+    assert classify(http_error(403, 50013))[0] == "refused"
+    assert classify(http_error(403, 50007)) == ("refused", "the member does not take DMs")
+    assert classify(http_error(404, 10003))[0] == "refused"
+    assert classify(http_error(403, 12345))[0] == "refused"  # an unknown refusal is still a refusal
+    assert classify(http_error(400, 50035)) == ("rejected", "400 50035: nope")
+    for status in (401, 429, 500, 502):
+        assert classify(http_error(status, 0))[0] == "retry"
+    assert classify(aiohttp.ClientConnectionError())[0] == "retry"
+    assert classify(TypeError("'str' object is not a mapping")) == (
+        "retry",
+        "unexpected TypeError: 'str' object is not a mapping",
+    )
+
+
+async def test_a_lane_sender_is_released_when_its_lane_is_idle(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "lanes.sqlite3")
+    try:
+        worker = DeliveryWorker(discord.Client(intents=discord.Intents.none()), store)
+        for lane in range(50):
+            worker._start_sender(lane)
+        await asyncio.gather(*worker._senders.values())
+        await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+        assert worker._senders == {}
+    finally:
+        await store.close()
