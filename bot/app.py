@@ -60,6 +60,7 @@ class Hivecord(commands.AutoShardedBot):
             requests_per_second=config.delivery.requests_per_second,
             digest_minutes=config.delivery.vote_digest_minutes,
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
+            retention_days=config.delivery.retention_days,
         )
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series = SeriesCatalog(store)
