@@ -23,7 +23,7 @@ from bot.search import (
     rank,
 )
 from bot.series import series_key
-from bot.text import neutralise, truncate
+from bot.text import neutralise, plain_text, truncate
 from cogs.utils.paginator import Paginator
 
 if TYPE_CHECKING:
@@ -66,8 +66,10 @@ class PostHere(discord.ui.Select["SearchView"]):
     def refresh(self, page: SearchPage) -> None:
         self.options = [
             discord.SelectOption(
-                label=truncate(f"{page.offset + i + 1}. {' '.join(hit.post.title.split()) or '(untitled)'}", 100),
-                description=truncate(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series])), 100),
+                label=truncate(f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", 100),
+                description=truncate(
+                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), 100
+                ),
                 value=str(hit.post.id),
             )
             for i, hit in enumerate(page.hits)
