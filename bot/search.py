@@ -5,18 +5,25 @@ Shared by /search and `hivecord search`, so both find the same reviews in the sa
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import difflib
+import heapq
+import logging
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.hive.names import account_name
-from bot.series import closest_series, display_series, series_key
+from bot.series import display_series, series_key
 from bot.store.store import PostRow, Store
 from bot.text import plain_excerpt
+
+log = logging.getLogger("hivecord.search")
 
 Sort = Literal["relevance", "newest"]
 
@@ -283,24 +290,67 @@ class SeriesName:
     reviews: int
 
 
+# Work per keystroke stays bounded whatever the catalogue holds: each tier looks at no more than
+# this many candidates (most reviewed first), and spelling is compared for a few dozen names only.
+MAX_SCAN = 5000
+FUZZY_CANDIDATES = 40
+FUZZY_CUTOFF = 0.6
+# Posting lists read for one spelling match, shortest (most telling) first.
+FUZZY_BUDGET = 10_000
+_END = "\0"  # pads a key so its first and last letters make trigrams of their own
+
+
+def _words(name: str) -> list[str]:
+    """The words of a name as keys: "Frieren: Beyond Journey's End" -> frieren, beyond, journey, s, end."""
+    return [k for k in (series_key(w) for w in _WORD.findall(name)) if k]
+
+
+def _trigrams(key: str) -> set[str]:
+    padded = _END + key + _END
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
 class SeriesIndex:
-    """The stored series, for autocomplete, for checking a series filter and for "did you mean"."""
+    """The stored series, for autocomplete, for checking a series filter and for "did you mean".
+
+    Built once per catalogue refresh (off the event loop); each lookup then costs a few bisects and a
+    bounded scan, never a pass over every name. Ranked: the exact name, names starting with what was
+    typed, names with words starting with each typed word, names containing it, then near spellings
+    (trigram candidates, compared with difflib); within a tier, most reviewed first.
+    """
 
     def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
-        # Most reviewed first, so every ranking below favours the series people write about.
+        # Most reviewed first: a series' rank is its position, so smaller ranks are better.
         self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
-        self._by_key = {key: SeriesName(key, display_series(name) or key, reviews) for key, name, reviews in self.rows}
+        self._names = [SeriesName(key, display_series(name) or key, reviews) for key, name, reviews in self.rows]
         self._keys = [key for key, _, _ in self.rows]
+        self._rank = {key: rank for rank, key in enumerate(self._keys)}
+        by_key = sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        self._sorted_keys = [self._keys[r] for r in by_key]
+        self._key_ranks = by_key
+        self._name_words = [tuple(_words(series.name)) for series in self._names]
+        words = sorted((word, rank) for rank, found in enumerate(self._name_words) for word in set(found))
+        self._sorted_words = [word for word, _ in words]
+        self._word_ranks = [rank for _, rank in words]
+        # Trigram -> ranks holding it, in rank order (built in that order).
+        self._trigrams: dict[str, list[int]] = {}
+        for rank, key in enumerate(self._keys):
+            for gram in _trigrams(key):
+                self._trigrams.setdefault(gram, []).append(rank)
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def get(self, key: str) -> SeriesName | None:
-        return self._by_key.get(key)
+        rank = self._rank.get(key)
+        return None if rank is None else self._names[rank]
 
     def choices(self, typed: str, limit: int = MAX_CHOICES) -> list[str]:
-        """Display names for what has been typed so far: key prefix, key contains, near spellings."""
-        return [name for name in closest_series(self.rows, typed, limit) if name]
+        """Display names for what has been typed so far, best first (most reviewed when nothing is)."""
+        key = series_key(typed)
+        if not key:
+            return [series.name for series in self._names[:limit]]
+        return [self._names[rank].name for rank in self._ranked(typed, key, limit, loose=True)]
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Display names of the series closest to `text` ("metalic rouge" -> "Metallic Rouge").
@@ -311,23 +361,143 @@ class SeriesIndex:
         if len(key) < 3:
             return []
         # A fragment of a name ("rouge") is too short for a spelling match but clear enough.
-        found = [k for k in self._keys if key in k][:limit] if len(key) >= 4 else []
-        found += [k for k in difflib.get_close_matches(key, self._keys, n=limit, cutoff=0.6) if k not in found]
-        return [self._by_key[k].name for k in found[:limit]]
+        return [self._names[rank].name for rank in self._ranked(text, key, limit, loose=len(key) >= 4)]
+
+    def _ranked(self, typed: str, key: str, limit: int, *, loose: bool) -> list[int]:
+        found: list[int] = []
+        seen: set[int] = set()
+
+        def add(ranks: Iterable[int]) -> bool:
+            for rank in ranks:
+                if rank not in seen:
+                    seen.add(rank)
+                    found.append(rank)
+                    if len(found) >= limit:
+                        return True
+            return False
+
+        exact = self._rank.get(key)
+        if add([] if exact is None else [exact]):
+            return found
+        if loose and (
+            add(self._starting(key, limit + len(seen)))
+            or add(self._word_starting(_words(typed), seen, limit))
+            or (len(key) >= 3 and add(self._containing(key, seen, limit)))
+        ):
+            return found
+        if len(key) >= 3:
+            add(self._near(key, seen, limit))
+        return found
+
+    def _starting(self, key: str, count: int) -> list[int]:
+        """The `count` most reviewed series whose key starts with `key` (a bisect over sorted keys)."""
+        lo = bisect.bisect_left(self._sorted_keys, key)
+        hi = bisect.bisect_left(self._sorted_keys, key + "\U0010ffff", lo)
+        ranks = self._key_ranks[lo:hi]
+        return heapq.nsmallest(count, ranks) if len(ranks) > count else sorted(ranks)
+
+    def _word_range(self, word: str) -> tuple[int, int]:
+        lo = bisect.bisect_left(self._sorted_words, word)
+        return lo, bisect.bisect_left(self._sorted_words, word + "\U0010ffff", lo)
+
+    def _word_starting(self, typed: Sequence[str], seen: set[int], limit: int) -> list[int]:
+        """Series with a word starting with each typed word ("spy fam" -> "Spy × Family")."""
+        if not typed:
+            return []
+        ranges = sorted((self._word_range(word), word) for word in typed)
+        (lo, hi), first = min(ranges, key=lambda item: item[0][1] - item[0][0])
+        others = [word for _, word in ranges if word != first]
+        out: list[int] = []
+        for rank in sorted(set(self._word_ranks[lo:hi]))[:MAX_SCAN]:
+            if rank in seen:
+                continue
+            words = self._name_words[rank]
+            if all(any(w.startswith(o) for w in words) for o in others):
+                out.append(rank)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _containing(self, key: str, seen: set[int], limit: int) -> list[int]:
+        """Series whose key holds `key` anywhere, read off its rarest trigram's list."""
+        inner = [key[i : i + 3] for i in range(len(key) - 2)]
+        postings = [self._trigrams.get(gram, []) for gram in inner]
+        out: list[int] = []
+        for rank in min(postings, key=len)[:MAX_SCAN]:
+            if rank not in seen and key in self._keys[rank]:
+                out.append(rank)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _near(self, key: str, seen: set[int], limit: int) -> list[int]:
+        """Near spellings: the names sharing most trigrams with `key`, then difflib on those few."""
+        postings = sorted((self._trigrams.get(gram, []) for gram in _trigrams(key)), key=len)
+        shared: Counter[int] = Counter()
+        budget = FUZZY_BUDGET
+        for posting in postings:
+            if budget <= 0:
+                break
+            shared.update(posting[:budget])
+            budget -= len(posting)
+        size = len(key)
+        candidates = heapq.nsmallest(
+            FUZZY_CANDIDATES,
+            (rank for rank in shared if rank not in seen),
+            key=lambda rank: (-shared[rank], abs(len(self._keys[rank]) - size), rank),
+        )
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(key)
+        scored: list[tuple[float, int]] = []
+        for rank in candidates:
+            matcher.set_seq1(self._keys[rank])
+            if (
+                matcher.real_quick_ratio() >= FUZZY_CUTOFF
+                and matcher.quick_ratio() >= FUZZY_CUTOFF
+                and (ratio := matcher.ratio()) >= FUZZY_CUTOFF
+            ):
+                scored.append((-ratio, rank))
+        return [rank for _, rank in sorted(scored)[:limit]]
 
 
 class SeriesCatalog:
-    """Caches the store's series names: autocomplete asks on every keystroke, the names move slowly."""
+    """Caches the store's series index: autocomplete asks on every keystroke, the names move slowly.
+
+    The index is built in a worker thread, so a refresh never holds the event loop for the whole
+    build; a stale index keeps answering while its successor is built. Only the very first call, and
+    a caller asking for a fresher index than the cached one, waits for a build.
+    """
 
     def __init__(self, store: Store, max_age: float = 60.0) -> None:
         self._store = store
         self._max_age = max_age
         self._index: SeriesIndex | None = None
         self._loaded = 0.0
+        self._refresh: asyncio.Task[SeriesIndex] | None = None
 
     async def index(self, max_age: float | None = None) -> SeriesIndex:
-        age = time.monotonic() - self._loaded
-        if self._index is None or age > (self._max_age if max_age is None else max_age):
-            self._index = SeriesIndex(await self._store.series_names())
-            self._loaded = time.monotonic()
-        return self._index
+        limit = self._max_age if max_age is None else max_age
+        if self._index is not None and time.monotonic() - self._loaded <= limit:
+            return self._index
+        refresh = self._refresh
+        if refresh is None:
+            refresh = self._refresh = asyncio.create_task(self._load())
+            refresh.add_done_callback(_log_failure)
+        if self._index is not None and max_age is None:
+            return self._index
+        return await asyncio.shield(refresh)
+
+    async def _load(self) -> SeriesIndex:
+        try:
+            began = time.monotonic()
+            index = await asyncio.to_thread(SeriesIndex, await self._store.series_names())
+            self._index, self._loaded = index, began
+            return index
+        finally:
+            self._refresh = None
+
+
+def _log_failure(task: asyncio.Task[SeriesIndex]) -> None:
+    # A background refresh has nobody awaiting it: say why it failed (the old index stays in use).
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("series index refresh failed: %r", task.exception())
