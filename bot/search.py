@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from bot.hive.names import account_name
 from bot.series import display_series, series_key
@@ -297,6 +297,8 @@ FUZZY_CANDIDATES = 40
 FUZZY_CUTOFF = 0.6
 # Posting lists read for one spelling match, shortest (most telling) first.
 FUZZY_BUDGET = 10_000
+MAX_TYPED = 200  # longer than any series name; more typed text is not looked at
+ALL_AUTHORS = 10_000_000  # "every author" for the store's authors_starting
 _END = "\0"  # pads a key so its first and last letters make trigrams of their own
 
 
@@ -347,6 +349,7 @@ class SeriesIndex:
 
     def choices(self, typed: str, limit: int = MAX_CHOICES) -> list[str]:
         """Display names for what has been typed so far, best first (most reviewed when nothing is)."""
+        typed = typed[:MAX_TYPED]
         key = series_key(typed)
         if not key:
             return [series.name for series in self._names[:limit]]
@@ -357,6 +360,7 @@ class SeriesIndex:
 
         Stricter than autocomplete: a suggestion under "no results" must be worth reading.
         """
+        text = text[:MAX_TYPED]
         key = series_key(text)
         if len(key) < 3:
             return []
@@ -460,8 +464,34 @@ class SeriesIndex:
         return [rank for _, rank in sorted(scored)[:limit]]
 
 
-class SeriesCatalog:
-    """Caches the store's series index: autocomplete asks on every keystroke, the names move slowly.
+class AuthorIndex:
+    """The stored authors, most prolific first, for autocomplete: a bisect over the sorted names."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = list(dict.fromkeys(names))  # most prolific first: rank = position
+        order = sorted(range(len(self.names)), key=self.names.__getitem__)
+        self._sorted = [self.names[r] for r in order]
+        self._ranks = order
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def starting(self, prefix: str, limit: int = MAX_CHOICES) -> list[str]:
+        """The `limit` most prolific authors whose name starts with `prefix`."""
+        if not prefix:
+            return self.names[:limit]
+        lo = bisect.bisect_left(self._sorted, prefix)
+        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
+        ranks = self._ranks[lo:hi]
+        return [self.names[r] for r in (heapq.nsmallest(limit, ranks) if len(ranks) > limit else sorted(ranks))]
+
+
+Rows = TypeVar("Rows")
+Index = TypeVar("Index")
+
+
+class _Catalog(Generic[Rows, Index]):
+    """Caches an index built from the store: autocomplete asks on every keystroke, the names move slowly.
 
     The index is built in a worker thread, so a refresh never holds the event loop for the whole
     build; a stale index keeps answering while its successor is built. Only the very first call, and
@@ -471,11 +501,17 @@ class SeriesCatalog:
     def __init__(self, store: Store, max_age: float = 60.0) -> None:
         self._store = store
         self._max_age = max_age
-        self._index: SeriesIndex | None = None
+        self._index: Index | None = None
         self._loaded = 0.0
-        self._refresh: asyncio.Task[SeriesIndex] | None = None
+        self._refresh: asyncio.Task[Index] | None = None
 
-    async def index(self, max_age: float | None = None) -> SeriesIndex:
+    async def _read(self) -> Rows:
+        raise NotImplementedError
+
+    def _build(self, rows: Rows) -> Index:
+        raise NotImplementedError
+
+    async def index(self, max_age: float | None = None) -> Index:
         limit = self._max_age if max_age is None else max_age
         if self._index is not None and time.monotonic() - self._loaded <= limit:
             return self._index
@@ -487,17 +523,37 @@ class SeriesCatalog:
             return self._index
         return await asyncio.shield(refresh)
 
-    async def _load(self) -> SeriesIndex:
+    async def _load(self) -> Index:
         try:
             began = time.monotonic()
-            index = await asyncio.to_thread(SeriesIndex, await self._store.series_names())
+            index = await asyncio.to_thread(self._build, await self._read())
             self._index, self._loaded = index, began
             return index
         finally:
             self._refresh = None
 
 
-def _log_failure(task: asyncio.Task[SeriesIndex]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     # A background refresh has nobody awaiting it: say why it failed (the old index stays in use).
     if not task.cancelled() and task.exception() is not None:
-        log.warning("series index refresh failed: %r", task.exception())
+        log.warning("autocomplete index refresh failed: %r", task.exception())
+
+
+class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
+    """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
+
+    async def _read(self) -> list[tuple[str, str, int]]:
+        return await self._store.series_names()
+
+    def _build(self, rows: list[tuple[str, str, int]]) -> SeriesIndex:
+        return SeriesIndex(rows)
+
+
+class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
+    """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
+
+    async def _read(self) -> list[str]:
+        return await self._store.authors_starting("", ALL_AUTHORS)
+
+    def _build(self, rows: list[str]) -> AuthorIndex:
+        return AuthorIndex(rows)

@@ -14,6 +14,7 @@ from bot.hive.names import account_name, is_account, is_community
 from bot.render import post_embed, search_page_embed
 from bot.search import (
     PAGE_SIZE,
+    AuthorCatalog,
     Ranking,
     SearchPage,
     SearchRequest,
@@ -127,6 +128,7 @@ class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
         self.series = bot.series
+        self.authors = AuthorCatalog(bot.store)
 
     async def _series(self, typed: str) -> SeriesName:
         key = series_key(typed)
@@ -206,7 +208,7 @@ class Search(commands.Cog):
         prefix = account_name(current)
         if len(prefix) > 16 or not re.fullmatch(r"[a-z0-9.-]*", prefix):
             return []
-        names = await self.bot.store.authors_starting(prefix, 25)
+        names = (await self.authors.index()).starting(prefix, 25)
         return [app_commands.Choice(name=f"@{name}", value=name) for name in names[:25]]
 
     @search.autocomplete("series")

@@ -15,6 +15,7 @@ import pytest
 from bot.hive.names import account_name, is_account
 from bot.render import highlight, search_page_embed
 from bot.search import (
+    AuthorIndex,
     SearchHit,
     SearchPage,
     SearchRequest,
@@ -326,3 +327,13 @@ def test_the_footer_shows_filters_as_typed() -> None:
     request = SearchRequest("rouge", series="Kaguya_sama *Love* \u3164\u202e")
     footer = search_page_embed(request, SearchPage([SearchHit(BASE, "")], 1)).to_dict()["footer"]["text"]
     assert footer.endswith(" · series Kaguya_sama *Love*") and "\\" not in footer
+
+
+def test_author_index_offers_the_most_prolific_starting_with_the_prefix() -> None:
+    # Most prolific first, as the store lists them.
+    index = AuthorIndex(["reader10", "zed", "reader02", "reader1", "anna", "reader02"])
+    assert len(index) == 5
+    assert index.starting("reader", 2) == ["reader10", "reader02"]
+    assert index.starting("reader1") == ["reader10", "reader1"]
+    assert index.starting("") == ["reader10", "zed", "reader02", "reader1", "anna"]
+    assert index.starting("nobody") == []
