@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -299,6 +300,7 @@ FUZZY_CUTOFF = 0.6
 FUZZY_BUDGET = 10_000
 MAX_TYPED = 200  # longer than any series name; more typed text is not looked at
 ALL_AUTHORS = 10_000_000  # "every author" for the store's authors_starting
+_NONE: array[int] = array("i")
 _END = "\0"  # pads a key so its first and last letters make trigrams of their own
 
 
@@ -310,6 +312,19 @@ def _words(name: str) -> list[str]:
 def _trigrams(key: str) -> set[str]:
     padded = _END + key + _END
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _sorted_in_steps(items: list[str], step: int = 2048) -> list[str]:
+    """sorted(items), as short sorts merged in Python: one long sort would hold the interpreter lock."""
+    runs = [sorted(items[i : i + step]) for i in range(0, len(items), step)]
+    return list(heapq.merge(*runs))
+
+
+def _posting(index: dict[str, array[int]], term: str) -> array[int]:
+    found = index.get(term)
+    if found is None:
+        found = index[term] = array("i")
+    return found
 
 
 class SeriesIndex:
@@ -324,36 +339,43 @@ class SeriesIndex:
     def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
         # Most reviewed first: a series' rank is its position, so smaller ranks are better.
         self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
-        self._names = [SeriesName(key, display_series(name) or key, reviews) for key, name, reviews in self.rows]
+        # Built in a worker thread while the event loop runs, so: strings and int arrays, which the
+        # garbage collector does not track (a build leaving many tracked objects brings on a full
+        # collection, holding the interpreter lock for as long as it walks the heap), and no sort of
+        # more than one item per series (a sort holds the lock throughout too).
+        self._shown = [display_series(name) or key for key, name, _ in self.rows]
         self._keys = [key for key, _, _ in self.rows]
         self._rank = {key: rank for rank, key in enumerate(self._keys)}
-        by_key = sorted(range(len(self._keys)), key=self._keys.__getitem__)
-        self._sorted_keys = [self._keys[r] for r in by_key]
-        self._key_ranks = by_key
-        self._name_words = [tuple(_words(series.name)) for series in self._names]
-        words = sorted((word, rank) for rank, found in enumerate(self._name_words) for word in set(found))
-        self._sorted_words = [word for word, _ in words]
-        self._word_ranks = [rank for _, rank in words]
-        # Trigram -> ranks holding it, in rank order (built in that order).
-        self._trigrams: dict[str, list[int]] = {}
-        for rank, key in enumerate(self._keys):
+        self._sorted_keys = _sorted_in_steps(self._keys)
+        self._key_ranks = array("i", [self._rank[key] for key in self._sorted_keys])
+        # " word word ...": "does a word start with w" is a substring test for " " + w.
+        self._name_words: list[str] = []
+        # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
+        self._word_ranks: dict[str, array[int]] = {}
+        self._trigrams: dict[str, array[int]] = {}
+        for rank, (key, shown) in enumerate(zip(self._keys, self._shown, strict=True)):
+            words = _words(shown)
+            self._name_words.append(" " + " ".join(words))
+            for word in set(words):
+                _posting(self._word_ranks, word).append(rank)
             for gram in _trigrams(key):
-                self._trigrams.setdefault(gram, []).append(rank)
+                _posting(self._trigrams, gram).append(rank)
+        self._sorted_words = _sorted_in_steps(list(self._word_ranks))
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def get(self, key: str) -> SeriesName | None:
         rank = self._rank.get(key)
-        return None if rank is None else self._names[rank]
+        return None if rank is None else SeriesName(self._keys[rank], self._shown[rank], self.rows[rank][2])
 
     def choices(self, typed: str, limit: int = MAX_CHOICES) -> list[str]:
         """Display names for what has been typed so far, best first (most reviewed when nothing is)."""
         typed = typed[:MAX_TYPED]
         key = series_key(typed)
         if not key:
-            return [series.name for series in self._names[:limit]]
-        return [self._names[rank].name for rank in self._ranked(typed, key, limit, loose=True)]
+            return self._shown[:limit]
+        return [self._shown[rank] for rank in self._ranked(typed, key, limit, loose=True)]
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Display names of the series closest to `text` ("metalic rouge" -> "Metallic Rouge").
@@ -365,7 +387,7 @@ class SeriesIndex:
         if len(key) < 3:
             return []
         # A fragment of a name ("rouge") is too short for a spelling match but clear enough.
-        return [self._names[rank].name for rank in self._ranked(text, key, limit, loose=len(key) >= 4)]
+        return [self._shown[rank] for rank in self._ranked(text, key, limit, loose=len(key) >= 4)]
 
     def _ranked(self, typed: str, key: str, limit: int, *, loose: bool) -> list[int]:
         found: list[int] = []
@@ -408,15 +430,17 @@ class SeriesIndex:
         """Series with a word starting with each typed word ("spy fam" -> "Spy × Family")."""
         if not typed:
             return []
-        ranges = sorted((self._word_range(word), word) for word in typed)
+        ranges = [(self._word_range(word), word) for word in typed]
         (lo, hi), first = min(ranges, key=lambda item: item[0][1] - item[0][0])
-        others = [word for _, word in ranges if word != first]
+        others = [" " + word for _, word in ranges if word != first]
+        postings = [self._word_ranks[word] for word in self._sorted_words[lo:hi]]
+        ranks = postings[0] if len(postings) == 1 else sorted({rank for posting in postings for rank in posting})
         out: list[int] = []
-        for rank in sorted(set(self._word_ranks[lo:hi]))[:MAX_SCAN]:
+        for rank in ranks[:MAX_SCAN]:
             if rank in seen:
                 continue
-            words = self._name_words[rank]
-            if all(any(w.startswith(o) for w in words) for o in others):
+            name_words = self._name_words[rank]
+            if all(o in name_words for o in others):
                 out.append(rank)
                 if len(out) >= limit:
                     break
@@ -425,7 +449,7 @@ class SeriesIndex:
     def _containing(self, key: str, seen: set[int], limit: int) -> list[int]:
         """Series whose key holds `key` anywhere, read off its rarest trigram's list."""
         inner = [key[i : i + 3] for i in range(len(key) - 2)]
-        postings = [self._trigrams.get(gram, []) for gram in inner]
+        postings = [self._trigrams.get(gram, _NONE) for gram in inner]
         out: list[int] = []
         for rank in min(postings, key=len)[:MAX_SCAN]:
             if rank not in seen and key in self._keys[rank]:
@@ -436,7 +460,7 @@ class SeriesIndex:
 
     def _near(self, key: str, seen: set[int], limit: int) -> list[int]:
         """Near spellings: the names sharing most trigrams with `key`, then difflib on those few."""
-        postings = sorted((self._trigrams.get(gram, []) for gram in _trigrams(key)), key=len)
+        postings = sorted((self._trigrams.get(gram, _NONE) for gram in _trigrams(key)), key=len)
         shared: Counter[int] = Counter()
         budget = FUZZY_BUDGET
         for posting in postings:
