@@ -334,11 +334,23 @@ async def measure(path: Path, count: int) -> list[float]:
 
 
 class Ticker:
-    """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls."""
+    """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls.
+
+    Also records the longest garbage collection meanwhile: a full collection stops every thread for
+    as long as it walks the heap, whatever code happened to trigger it.
+    """
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.longest_gc = 0.0
+        self._gc_began = 0.0
         self._task: asyncio.Task[None] | None = None
+
+    def _gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        else:
+            self.longest_gc = max(self.longest_gc, (time.perf_counter() - self._gc_began) * 1000)
 
     async def _run(self) -> None:
         while True:
@@ -347,13 +359,18 @@ class Ticker:
             self.longest = max(self.longest, (time.perf_counter() - began - 0.001) * 1000)
 
     def __enter__(self) -> Ticker:
-        self.longest = 0.0
+        self.longest = self.longest_gc = 0.0
+        gc.callbacks.append(self._gc)
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
     def __exit__(self, *_: object) -> None:
         assert self._task is not None
         self._task.cancel()
+        gc.callbacks.remove(self._gc)
+
+    def __str__(self) -> str:
+        return f"loop's longest stall {self.longest:.1f} ms (longest garbage collection {self.longest_gc:.1f} ms)"
 
 
 def series_catalogue(count: int) -> list[tuple[str, str, int]]:
@@ -388,20 +405,20 @@ def keystrokes(rows: list[tuple[str, str, int]], count: int) -> list[str]:
 
 
 class _Names:
-    """The store's series plus the generated ones, as the catalogue reads them."""
+    """The store's series plus the generated ones, as the catalogue reads them (the store's order)."""
 
-    def __init__(self, store: Store, extra: list[tuple[str, str, int]]) -> None:
-        self._store, self._extra = store, extra
+    def __init__(self, rows: list[tuple[str, str, int]]) -> None:
+        self._rows = rows
 
     async def series_names(self) -> list[tuple[str, str, int]]:
-        # In the store's order: most reviewed first.
-        return sorted(await self._store.series_names() + self._extra, key=lambda row: (-row[2], row[0]))
+        await asyncio.sleep(0)
+        return list(self._rows)
 
 
-def _summary(label: str, timings: list[float], stall: float) -> str:
+def _summary(label: str, timings: list[float], stall: object) -> str:
     return (
         f"{label}: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
-        f"  max {max(timings):.2f} ms  ({len(timings):,} calls)  loop's longest stall {stall:.1f} ms"
+        f"  max {max(timings):.2f} ms  ({len(timings):,} calls)  {stall}"
     )
 
 
@@ -412,17 +429,15 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
         # The noise floor: how late the ticker wakes with nothing else running (a busy machine).
         with Ticker() as ticker:
             await asyncio.sleep(2.0)
-        lines.append(f"idle loop's longest stall over 2 s (noise floor): {ticker.longest:.1f} ms")
-        extra = series_catalogue(names)
-        catalog = SeriesCatalog(_Names(store, extra))  # type: ignore[arg-type]
+        lines.append(f"idle for 2 s (the machine's noise floor): {ticker}")
+        # Most reviewed first, as the store lists them.
+        every = sorted(await store.series_names() + series_catalogue(names), key=lambda row: (-row[2], row[0]))
+        catalog = SeriesCatalog(_Names(every))  # type: ignore[arg-type]
         with Ticker() as ticker:
             began = time.perf_counter()
             index = await catalog.index()
             built = (time.perf_counter() - began) * 1000
-        lines.append(
-            f"series index of {len(index):,} names built in {built:.0f} ms (in a thread);"
-            f" loop's longest stall meanwhile {ticker.longest:.1f} ms"
-        )
+        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms (in a thread); meanwhile {ticker}")
         typed = keystrokes(index.rows, strokes)
         with Ticker() as ticker:
             timings = []
@@ -431,7 +446,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
                 (await catalog.index()).choices(text[:200])
                 timings.append((time.perf_counter() - began) * 1000)
                 await asyncio.sleep(0)  # the next keystroke is another interaction
-        lines.append(_summary("series autocomplete per keystroke", timings, ticker.longest))
+        lines.append(_summary("series autocomplete per keystroke", timings, ticker))
         queries_typed = [text for text in typed if len(text) >= 3][: strokes // 4]
         with Ticker() as ticker:
             timings = []
@@ -440,14 +455,14 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
                 index.suggest(text)
                 timings.append((time.perf_counter() - began) * 1000)
                 await asyncio.sleep(0)
-        lines.append(_summary("series suggestions (no results)", timings, ticker.longest))
+        lines.append(_summary("series suggestions (no results)", timings, ticker))
         # The scan the index replaced, on a few keystrokes only (it is slow).
         timings = []
         for text in typed[:: max(1, len(typed) // 20)][:20]:
             began = time.perf_counter()
             closest_series(index.rows, text, 25)
             timings.append((time.perf_counter() - began) * 1000)
-        lines.append(_summary("before: difflib scan per keystroke", timings, max(timings)))
+        lines.append(_summary("before: difflib scan per keystroke", timings, "(all on the loop)"))
         authors = sorted(Generator(SEED).authors)
         rng = random.Random(9)
         author_typed = [""] + [a[:n] for a in rng.sample(authors, 60) for n in range(1, len(a) + 1)]
@@ -456,10 +471,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
             began = time.perf_counter()
             known = await people.index()
             built = (time.perf_counter() - began) * 1000
-        lines.append(
-            f"author index of {len(known):,} authors read and built in {built:.0f} ms;"
-            f" loop's longest stall meanwhile {ticker.longest:.1f} ms"
-        )
+        lines.append(f"author index of {len(known):,} authors read and built in {built:.0f} ms; meanwhile {ticker}")
         with Ticker() as ticker:
             timings = []
             for text in author_typed:
@@ -467,13 +479,13 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
                 (await people.index()).starting(text, 25)
                 timings.append((time.perf_counter() - began) * 1000)
                 await asyncio.sleep(0)
-        lines.append(_summary("author autocomplete per keystroke", timings, ticker.longest))
+        lines.append(_summary("author autocomplete per keystroke", timings, ticker))
         timings = []
         for text in author_typed[::4]:
             began = time.perf_counter()
             await store.authors_starting(text, 25)
             timings.append((time.perf_counter() - began) * 1000)
-        lines.append(_summary("before: author GROUP BY per keystroke", timings, 0.0))
+        lines.append(_summary("before: author GROUP BY per keystroke", timings, "(in the store's thread)"))
     finally:
         await store.close()
     return lines

@@ -468,10 +468,13 @@ class SeriesIndex:
                 break
             shared.update(posting[:budget])
             budget -= len(posting)
+        for rank in seen:
+            shared.pop(rank, None)
+        # The most shared trigrams first (a cheap cut of thousands), then the closest in length.
         size = len(key)
         candidates = heapq.nsmallest(
             FUZZY_CANDIDATES,
-            (rank for rank in shared if rank not in seen),
+            (rank for rank, _ in shared.most_common(4 * FUZZY_CANDIDATES)),
             key=lambda rank: (-shared[rank], abs(len(self._keys[rank]) - size), rank),
         )
         matcher = difflib.SequenceMatcher()
