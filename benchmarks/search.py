@@ -10,7 +10,15 @@ phrases, series names, series and author filters, a community filter, newest-fir
 pages and hostile text. Prints p50/p95/p99/max in ms, the store's size on disk and the peak RSS;
 asserts nothing.
 
-    python benchmarks/search.py [--reviews 100000] [--queries 1000] [--rebuild] [--db PATH]
+Autocomplete: the store's series plus 50,000 generated names (--series-names) in the bot's
+SeriesCatalog, then every keystroke of typing names (whole, a word of them, with a typo) through
+`choices()` as the cog calls it, "did you mean" suggestions, and author autocomplete against the
+store. A ticker task sleeping 1 ms on the same event loop records the loop's longest stall in each
+phase, including while the catalogue builds its index; the old full difflib scan is timed on a
+few keystrokes for comparison.
+
+    python benchmarks/search.py [--reviews 100000] [--queries 1000] [--series-names 50000]
+                                [--rebuild] [--db PATH]
 """
 
 from __future__ import annotations
@@ -37,7 +45,16 @@ sys.path.insert(0, str(ROOT))
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
 from bot.ledger import apply_events  # noqa: E402
 from bot.render import search_page_embed  # noqa: E402
-from bot.search import PAGE_SIZE, SearchRequest, SeriesIndex, Sort, search  # noqa: E402
+from bot.search import (  # noqa: E402
+    PAGE_SIZE,
+    AuthorCatalog,
+    SearchRequest,
+    SeriesCatalog,
+    SeriesIndex,
+    Sort,
+    search,
+)
+from bot.series import closest_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 
 COMMUNITY = "hive-158489"
@@ -312,6 +329,168 @@ async def measure(path: Path, count: int) -> list[float]:
         await store.close()
 
 
+# --------------------------------------------------------------------------------------------
+# autocomplete
+
+
+class Ticker:
+    """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls.
+
+    Also records the longest garbage collection meanwhile: a full collection stops every thread for
+    as long as it walks the heap, whatever code happened to trigger it.
+    """
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.longest_gc = 0.0
+        self._gc_began = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        else:
+            self.longest_gc = max(self.longest_gc, (time.perf_counter() - self._gc_began) * 1000)
+
+    async def _run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.longest = max(self.longest, (time.perf_counter() - began - 0.001) * 1000)
+
+    def __enter__(self) -> Ticker:
+        self.longest = self.longest_gc = 0.0
+        gc.callbacks.append(self._gc)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        gc.callbacks.remove(self._gc)
+
+    def __str__(self) -> str:
+        return f"loop's longest stall {self.longest:.1f} ms (longest garbage collection {self.longest_gc:.1f} ms)"
+
+
+def series_catalogue(count: int) -> list[tuple[str, str, int]]:
+    """`count` made-up series names (1-4 words, a fifth with a subtitle), Zipf-like review counts."""
+    rng = random.Random(SEED + 1)
+    vocabulary = pseudo_words(rng, 8000) + ENGLISH.split()
+    rows: dict[str, tuple[str, str, int]] = {}
+    while len(rows) < count:
+        words = [w.capitalize() for w in rng.sample(vocabulary, rng.randint(1, 4))]
+        name = " ".join(words) + (f": {rng.choice(vocabulary)} {rng.choice(vocabulary)}" if rng.random() < 0.2 else "")
+        key = series_key(name)
+        rows.setdefault(key, (key, name, max(1, int(3000 / rng.randint(1, 3000)))))
+    return list(rows.values())
+
+
+def keystrokes(rows: list[tuple[str, str, int]], count: int) -> list[str]:
+    """What autocomplete receives while names are typed one character at a time."""
+    rng = random.Random(3)
+    out: list[str] = []
+    while len(out) < count:
+        name = rng.choice(rows)[1]
+        form = rng.random()
+        if form < 0.5:
+            text = name
+        elif form < 0.75:
+            text = rng.choice(name.split())  # a word from the middle of the name
+        else:
+            cut = rng.randrange(len(name))
+            text = name[:cut] + name[cut + 1 :]  # a letter missed
+        out += [text[:n] for n in range(0, min(len(text), 24) + 1)]
+    return out[:count]
+
+
+class _Names:
+    """The store's series plus the generated ones, as the catalogue reads them (the store's order)."""
+
+    def __init__(self, rows: list[tuple[str, str, int]]) -> None:
+        self._rows = rows
+
+    async def series_names(self) -> list[tuple[str, str, int]]:
+        await asyncio.sleep(0)
+        return list(self._rows)
+
+
+def _summary(label: str, timings: list[float], stall: object) -> str:
+    return (
+        f"{label}: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
+        f"  max {max(timings):.2f} ms  ({len(timings):,} calls)  {stall}"
+    )
+
+
+async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str]:
+    store = await Store.open(path)
+    lines: list[str] = []
+    try:
+        # The noise floor: how late the ticker wakes with nothing else running (a busy machine).
+        with Ticker() as ticker:
+            await asyncio.sleep(2.0)
+        lines.append(f"idle for 2 s (the machine's noise floor): {ticker}")
+        # Most reviewed first, as the store lists them.
+        every = sorted(await store.series_names() + series_catalogue(names), key=lambda row: (-row[2], row[0]))
+        catalog = SeriesCatalog(_Names(every))  # type: ignore[arg-type]
+        with Ticker() as ticker:
+            began = time.perf_counter()
+            index = await catalog.index()
+            built = (time.perf_counter() - began) * 1000
+        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms (in a thread); meanwhile {ticker}")
+        typed = keystrokes(index.rows, strokes)
+        with Ticker() as ticker:
+            timings = []
+            for text in typed:
+                began = time.perf_counter()
+                (await catalog.index()).choices(text[:200])
+                timings.append((time.perf_counter() - began) * 1000)
+                await asyncio.sleep(0)  # the next keystroke is another interaction
+        lines.append(_summary("series autocomplete per keystroke", timings, ticker))
+        queries_typed = [text for text in typed if len(text) >= 3][: strokes // 4]
+        with Ticker() as ticker:
+            timings = []
+            for text in queries_typed:
+                began = time.perf_counter()
+                index.suggest(text)
+                timings.append((time.perf_counter() - began) * 1000)
+                await asyncio.sleep(0)
+        lines.append(_summary("series suggestions (no results)", timings, ticker))
+        # The scan the index replaced, on a few keystrokes only (it is slow).
+        timings = []
+        for text in typed[:: max(1, len(typed) // 20)][:20]:
+            began = time.perf_counter()
+            closest_series(index.rows, text, 25)
+            timings.append((time.perf_counter() - began) * 1000)
+        lines.append(_summary("before: difflib scan per keystroke", timings, "(all on the loop)"))
+        authors = sorted(Generator(SEED).authors)
+        rng = random.Random(9)
+        author_typed = [""] + [a[:n] for a in rng.sample(authors, 60) for n in range(1, len(a) + 1)]
+        people = AuthorCatalog(store)
+        with Ticker() as ticker:
+            began = time.perf_counter()
+            known = await people.index()
+            built = (time.perf_counter() - began) * 1000
+        lines.append(f"author index of {len(known):,} authors read and built in {built:.0f} ms; meanwhile {ticker}")
+        with Ticker() as ticker:
+            timings = []
+            for text in author_typed:
+                began = time.perf_counter()
+                (await people.index()).starting(text, 25)
+                timings.append((time.perf_counter() - began) * 1000)
+                await asyncio.sleep(0)
+        lines.append(_summary("author autocomplete per keystroke", timings, ticker))
+        timings = []
+        for text in author_typed[::4]:
+            began = time.perf_counter()
+            await store.authors_starting(text, 25)
+            timings.append((time.perf_counter() - began) * 1000)
+        lines.append(_summary("before: author GROUP BY per keystroke", timings, "(in the store's thread)"))
+    finally:
+        await store.close()
+    return lines
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -321,6 +500,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--series-names", type=int, default=50_000, help="generated names for autocomplete")
+    parser.add_argument("--keystrokes", type=int, default=2000)
     parser.add_argument("--rebuild", action="store_true", help="build the store again even if cached")
     parser.add_argument("--db", type=Path, default=None, help="where the store is cached")
     args = parser.parse_args()
@@ -345,6 +526,8 @@ def main() -> None:
         f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
     )
     print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
+    for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
+        print(line)
 
 
 if __name__ == "__main__":

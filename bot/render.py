@@ -11,7 +11,7 @@ import discord
 from bot.hive.names import is_account
 from bot.search import SearchHit, SearchPage, SearchRequest, terms
 from bot.store.store import PostRow
-from bot.text import neutralise, plain_excerpt, safe_url, truncate
+from bot.text import neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 # Discord's limits (it answers 400 past them; discord.py does not check).
 TITLE_MAX = 256
@@ -45,8 +45,9 @@ def avatar_url(account: str) -> str | None:
 
 
 def _safe_title(text: str) -> str:
-    # Titles render markdown in embeds; neutralise before cutting so the escapes count too.
-    return truncate(neutralise(" ".join(text.split())) or "(untitled)", TITLE_MAX)
+    # Titles render markdown in embeds but make no links, so a URL in one is escaped like the rest
+    # (the backslashes do not show); neutralise before cutting so the escapes count too.
+    return truncate(neutralise(" ".join(text.split()), urls=False) or "(untitled)", TITLE_MAX)
 
 
 def embed_length(embed: discord.Embed) -> int:
@@ -95,7 +96,7 @@ def post_embed(post: PostRow, community_title: str | None = None, *, preview: bo
         colour=HIVE_RED,
         timestamp=chain_time(post.created_at),
     )
-    embed.set_author(name=f"@{neutralise(post.author)}", url=account_url(post.author), icon_url=avatar_url(post.author))
+    embed.set_author(name=f"@{plain_text(post.author)}", url=account_url(post.author), icon_url=avatar_url(post.author))
     image = safe_url(post.image)
     if image and image.startswith("https://"):
         embed.set_image(url=image)
@@ -109,7 +110,8 @@ def post_embed(post: PostRow, community_title: str | None = None, *, preview: bo
     if post.pending_payout:
         votes += f" · {neutralise(post.pending_payout)} pending"
     embed.add_field(name="Votes", value=votes, inline=True)
-    footer = neutralise(community_title or post.community)
+    # Footers and author names show text as typed (no markdown): plain, never escaped.
+    footer = plain_text(community_title or post.community)
     if post.edits:
         footer += " · edited"
     if preview:
@@ -138,7 +140,7 @@ def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]]) -> discord.Emb
     else:
         description = f"{len(voters)} upvotes on **{_safe_title(post.title)}**: {names}"
     embed = discord.Embed(description=description, colour=discord.Colour.green(), url=safe_url(post.url))
-    embed.set_author(name=f"Votes on @{post.author}'s post", url=safe_url(post.url))
+    embed.set_author(name=f"Votes on @{plain_text(post.author)}'s post", url=safe_url(post.url))
     return fit(embed)
 
 
@@ -154,7 +156,7 @@ def badge_embed(recipient: str, badge: str, image_url: str, achievement: str, ne
         embed.set_thumbnail(url=image)
     if next_target:
         embed.add_field(name="Next target", value=neutralise(next_target), inline=False)
-    embed.set_footer(text=f"badge: {neutralise(badge)}")
+    embed.set_footer(text=f"badge: {plain_text(badge)}")
     return fit(embed)
 
 
@@ -177,6 +179,8 @@ _MARK_CLOSE = "\ue011"
 _MARKS = str.maketrans("", "", _MARK_OPEN + _MARK_CLOSE)
 _SORT_WORDS = {"relevance": "best match first", "newest": "newest first"}
 _BRACKETS = str.maketrans("[]", "()")
+# A bare URL as neutralise() leaves it, match marks included.
+_URL_IN_MARKED = re.compile(r"https?://[^\s<]+")
 _LINK_BREAKERS = re.compile(r"[()<>\s]")  # characters that would end a markdown link's target early
 
 
@@ -213,6 +217,8 @@ def highlight(excerpt: str, limit: int = RESULT_EXCERPT_CHARS) -> str:
     if not isinstance(excerpt, str):
         return ""
     text = excerpt.translate(_MARKS).replace("\x02", _MARK_OPEN).replace("\x03", _MARK_CLOSE)
+    # A match inside a bare URL is not emphasised: "**" in it would break the link.
+    text = _URL_IN_MARKED.sub(lambda m: m.group(0).translate(_MARKS), text)
     text = truncate(" ".join(_balanced_marks(text).split()), limit)
     text = _balanced_marks(neutralise(text))
     return text.replace(_MARK_OPEN, "**").replace(_MARK_CLOSE, "**")
@@ -220,9 +226,11 @@ def highlight(excerpt: str, limit: int = RESULT_EXCERPT_CHARS) -> str:
 
 def _result_block(number: int, hit: SearchHit, excerpt_chars: int) -> str:
     post = hit.post
-    # Brackets would end the link text early; they are decoration in a title anyway.
-    label = neutralise(truncate(" ".join(post.title.split()), RESULT_TITLE_CHARS).translate(_BRACKETS))
-    label = label.replace("://", ":\u200b//") or "(untitled)"  # a link's text must not pose as a URL
+    # Brackets would end the link text early; they are decoration in a title anyway. A URL in the
+    # title is escaped whole like the rest (link text makes no links of its own, and the escapes do
+    # not show), and its "://" broken: a link's text must not pose as a URL.
+    label = neutralise(truncate(" ".join(post.title.split()), RESULT_TITLE_CHARS).translate(_BRACKETS), urls=False)
+    label = label.replace("://", ":\u200b//") or "(untitled)"
     url = safe_url(post.url)
     heading = f"**{number}. [{label}]({url})**" if url and not _LINK_BREAKERS.search(url) else f"**{number}. {label}**"
     facts = [f"@{neutralise(post.author)}"]
@@ -269,7 +277,7 @@ def search_page_embed(
         counted = f"over {page.total:,} reviews; the newest {page.total:,} shown"
     # Footers show no markdown, so the filters go in as typed (and cannot ping from there either).
     footer = " · ".join([f"Page {number} of {pages}", counted, _SORT_WORDS[request.sort] if query else "newest first"])
-    footer += "".join(f" · {part}" for part in search_filters(request))
+    footer += "".join(f" · {plain_text(part)}" for part in search_filters(request))
     embed.set_footer(text=truncate(footer, FOOTER_MAX))
     budget = DESCRIPTION_MAX
     excerpt_chars = RESULT_EXCERPT_CHARS

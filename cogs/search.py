@@ -14,6 +14,7 @@ from bot.hive.names import account_name, is_account, is_community
 from bot.render import post_embed, search_page_embed
 from bot.search import (
     PAGE_SIZE,
+    AuthorCatalog,
     Ranking,
     SearchPage,
     SearchRequest,
@@ -23,7 +24,7 @@ from bot.search import (
     rank,
 )
 from bot.series import series_key
-from bot.text import neutralise, truncate
+from bot.text import neutralise, plain_text, truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
 
@@ -67,8 +68,10 @@ class PostHere(discord.ui.Select["SearchView"]):
     def refresh(self, page: SearchPage) -> None:
         self.options = [
             discord.SelectOption(
-                label=truncate(f"{page.offset + i + 1}. {' '.join(hit.post.title.split()) or '(untitled)'}", 100),
-                description=truncate(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series])), 100),
+                label=truncate(f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", 100),
+                description=truncate(
+                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), 100
+                ),
                 value=str(hit.post.id),
             )
             for i, hit in enumerate(page.hits)
@@ -132,6 +135,7 @@ class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
         self.series = bot.series
+        self.authors = AuthorCatalog(bot.store)
 
     async def _series(self, typed: str) -> SeriesName:
         key = series_key(typed)
@@ -211,7 +215,7 @@ class Search(commands.Cog):
         prefix = account_name(current)
         if len(prefix) > 16 or not re.fullmatch(r"[a-z0-9.-]*", prefix):
             return []
-        names = await self.bot.store.authors_starting(prefix, 25)
+        names = (await self.authors.index()).starting(prefix, 25)
         return [app_commands.Choice(name=f"@{name}", value=name) for name in names[:25]]
 
     @search.autocomplete("series")

@@ -345,3 +345,37 @@ def test_role_ping_allows_only_that_role() -> None:
     assert "users" not in data
     assert allowed.everyone is False
     assert allowed.users is False
+
+
+# --------------------------------------------------------------------------------------------
+# footers and author names: Discord shows them as typed, so no markdown escapes
+
+PLAIN_HOSTILE = "Anime_Realm *Club* ~~x~~ `y` #1 \u202e\u061c\u3164\u2800\U000e0041 @everyone <@&42> [c](javascript:x)"
+
+
+def _plain_places(data: dict[str, Any]) -> list[str]:
+    return [data.get("footer", {}).get("text", ""), data.get("author", {}).get("name", "")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        as_dict(post_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), PLAIN_HOSTILE)),
+        as_dict(post_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), PLAIN_HOSTILE, preview=True)),
+        as_dict(votes_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), [("animerealm.cur", 10000)])),
+        as_dict(badge_embed("alienpunklord", PLAIN_HOSTILE, "", "did it", None)),
+    ],
+    ids=["post", "preview", "votes", "badge"],
+)
+def test_footers_and_author_names_are_plain_text(data: dict[str, Any]) -> None:
+    assert_inert(data)
+    for text in filter(None, _plain_places(data)):
+        assert "\\" not in text, text
+        assert not re.search("[\u202e\u061c\u3164\u2800\U000e0000-\U000e007f]", text), text
+    footer, author = _plain_places(data)
+    if "Anime" in footer:
+        assert footer.replace("\u200b", "").endswith(
+            "Anime_Realm *Club* ~~x~~ `y` #1 @everyone <@&42> [c](javascript:x)"
+        )
+    if author:
+        assert "ali_en*punk" in author

@@ -15,6 +15,7 @@ import pytest
 from bot.hive.names import account_name, is_account
 from bot.render import highlight, search_page_embed
 from bot.search import (
+    AuthorIndex,
     SearchHit,
     SearchPage,
     SearchRequest,
@@ -279,3 +280,60 @@ async def test_paginator_buttons_follow_the_page_and_go_on_timeout() -> None:
 
 async def test_a_single_page_shows_no_buttons() -> None:
     assert Paginator(Pages(1), owner_id=1).children == []
+
+
+# -- untrusted text in result pages ---------------------------------------------------------------
+
+_MARKDOWN = re.compile(r"[*_~|`\\]")
+
+
+def _unescaped(text: str) -> str:
+    """What Discord shows for text with markdown escapes: backslashes and zero-width spaces gone."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u200b", "")
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Read https://example.com/a_b_c first",
+        "https://example.com/~user/*draft* and _more_",
+        "see https://x.example/a|b`c~d",
+    ],
+)
+def test_a_url_in_a_title_is_escaped_whole_in_results(title: str) -> None:
+    post = replace(BASE, title=title)
+    data = search_page_embed(SearchRequest("rouge"), SearchPage([SearchHit(post, "")], 1)).to_dict()
+    heading = data["description"].split("\n")[0]
+    label = heading.removeprefix("**1. [").rsplit("](", 1)[0]
+    # Every markdown character of the label is escaped (none half), and it reads as the title did.
+    assert not _MARKDOWN.search(re.sub(r"\\.", "", label)), label
+    assert _unescaped(label) == title
+    assert heading.count("](") == 1 and "://" not in label  # one link: ours, to the post
+
+
+def test_a_masked_link_in_a_title_or_excerpt_is_no_link() -> None:
+    post = replace(BASE, title="[x](https://evil.example) [y](<https://evil.example>)")
+    hit = SearchHit(post, "[z](https://evil.example) and \x02rouge\x03")
+    description = search_page_embed(SearchRequest("rouge"), SearchPage([hit], 1)).to_dict()["description"]
+    assert description.count("](") == 1
+
+
+def test_a_match_inside_a_url_is_not_bolded() -> None:
+    text = highlight("go to https://\x02rouge\x03.example/a_b and \x02rouge\x03 here")
+    assert text == "go to https://rouge.example/a_b and **rouge** here"
+
+
+def test_the_footer_shows_filters_as_typed() -> None:
+    request = SearchRequest("rouge", series="Kaguya_sama *Love* \u3164\u202e")
+    footer = search_page_embed(request, SearchPage([SearchHit(BASE, "")], 1)).to_dict()["footer"]["text"]
+    assert footer.endswith(" · series Kaguya_sama *Love*") and "\\" not in footer
+
+
+def test_author_index_offers_the_most_prolific_starting_with_the_prefix() -> None:
+    # Most prolific first, as the store lists them.
+    index = AuthorIndex(["reader10", "zed", "reader02", "reader1", "anna", "reader02"])
+    assert len(index) == 5
+    assert index.starting("reader", 2) == ["reader10", "reader02"]
+    assert index.starting("reader1") == ["reader10", "reader1"]
+    assert index.starting("") == ["reader10", "zed", "reader02", "reader1", "anna"]
+    assert index.starting("nobody") == []

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from bot.search import SeriesCatalog, SeriesIndex, SeriesName
 from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
+from bot.store.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hive"
 
@@ -267,3 +270,136 @@ def test_fuzz_never_raises_and_stays_bounded() -> None:
 def test_key_of_non_strings_is_empty(value: Any) -> None:
     assert series_key(value) == ""
     assert display_series(value) == ""
+
+
+# --------------------------------------------------------------------------------------------
+# the series index (bot/search.py): right answers over a catalogue of 50,000 names
+
+KNOWN = [
+    ("metallicrouge", "Metallic Rouge", 12),
+    ("frierenbeyondjourneysend", "Frieren: Beyond Journey's End", 30),
+    ("spyxfamily", "Spy × Family", 8),
+    ("onepiece", "One Piece", 50),
+]
+
+
+def _catalogue(count: int) -> list[tuple[str, str, int]]:
+    """`count` made-up series names of one to four words (some with a subtitle), Zipf-like review counts."""
+    rng = random.Random(19)
+    syllables = [o + v for o in ("k", "s", "t", "n", "m", "r", "sh", "ch", "b", "d", "") for v in "aeiou"]
+    vocabulary = sorted({"".join(rng.choices(syllables, k=rng.randint(1, 4))) for _ in range(6000)})
+    rows = {key: (key, name, n) for key, name, n in KNOWN}
+    while len(rows) < count:
+        words = [w.capitalize() for w in rng.sample(vocabulary, rng.randint(1, 4))]
+        name = " ".join(words) + (f": {rng.choice(vocabulary)} {rng.choice(vocabulary)}" if rng.random() < 0.2 else "")
+        key = series_key(name)
+        rows.setdefault(key, (key, name, max(1, int(2000 / rng.randint(1, 2000)))))
+    return list(rows.values())
+
+
+Big = tuple[SeriesIndex, list[tuple[str, str, int]], list[tuple[str, str, str]]]
+
+
+def _words(name: str) -> list[str]:
+    return [series_key(w) for w in re.findall(r"[^\W_]+", name)]
+
+
+@pytest.fixture(scope="module")
+def big() -> Big:
+    rows = _catalogue(50_000)
+    index = SeriesIndex(rows)
+    # (key, display name, " word word") most reviewed first: what the brute-force reference scans.
+    table = []
+    for k, _, _ in index.rows:
+        shown = cast(SeriesName, index.get(k)).name
+        table.append((k, shown, " " + " ".join(_words(shown))))
+    return index, rows, table
+
+
+def _reference(table: list[tuple[str, str, str]], typed: str, limit: int = 25) -> list[str]:
+    """The exact, prefix, word-prefix and substring tiers by brute force, most reviewed first in each."""
+    key = series_key(typed)
+    typed_words = _words(typed)
+    tiers = [
+        [name for k, name, _ in table if k == key],
+        [name for k, name, _ in table if k.startswith(key)],
+        [name for _, name, ws in table if typed_words and all(" " + t in ws for t in typed_words)],
+        [name for k, name, _ in table if len(key) >= 3 and key in k],
+    ]
+    out: list[str] = []
+    for tier in tiers:
+        out += [name for name in tier[: 2 * limit] if name not in out]
+    return out[:limit]
+
+
+def test_index_over_50000_names_answers_like_a_full_scan(big: Big) -> None:
+    index, rows, table = big
+    assert len(index) == 50_000
+    rng = random.Random(5)
+    typed_samples = ["m", "me", "metal", "Metallic R", "rouge", "spy fam", "fam", "one p", "piece", "FRIEREN"]
+    for _, name, _ in rng.sample(rows, 12):
+        words = name.split()
+        typed_samples.append(name[: rng.randint(1, len(name))])  # the start of a name, as typed so far
+        typed_samples.append(rng.choice(words)[: rng.randint(1, 4)])  # the start of one of its words
+        typed_samples.append(" ".join(w[:3] for w in words[-2:]))  # starts of its last two words
+    for typed in typed_samples:
+        expected = _reference(table, typed)
+        got = index.choices(typed)
+        assert got[: len(expected)] == expected, typed
+        assert len(got) <= 25 and all(1 <= len(n) <= 100 for n in got)
+
+
+def test_index_ranks_tiers_then_reviews(big: Big) -> None:
+    index, _, _ = big
+    assert index.choices("Metallic-Rouge")[0] == "Metallic Rouge"  # exact
+    assert index.choices("metalic roug")[0] == "Metallic Rouge"  # near spelling
+    assert index.choices("spy family")[0] == "Spy × Family"  # every typed word starts a word of it
+    assert index.choices("freiren beyond")[0] == "Frieren: Beyond Journey's End"
+    assert index.choices("")[: len(KNOWN)] == [display_series(r[1]) for r in index.rows[: len(KNOWN)]]
+    # Within the prefix tier, most reviewed first.
+    got = [name for name in index.choices("ka") if series_key(name) != "ka"]
+    reviews = {display_series(name): n for _, name, n in index.rows}
+    assert [reviews[n] for n in got] == sorted((reviews[n] for n in got), reverse=True)
+    assert index.suggest("metalic rouge") == ["Metallic Rouge"]
+    assert index.suggest("rouge")[0] == "Metallic Rouge"  # a word of it, before near spellings
+    assert index.suggest("zz") == []
+
+
+def test_near_spellings_of_generated_names_are_found(big: Big) -> None:
+    index, rows, _ = big
+    rng = random.Random(11)
+    found = 0
+    samples = [row for row in rng.sample(rows, 60) if len(row[0]) >= 8]
+    for key, name, _ in samples:
+        cut = rng.randrange(1, len(key) - 1)
+        typo = key[:cut] + key[cut + 1 :]  # one letter dropped
+        if display_series(name) in index.choices(typo)[:5]:
+            found += 1
+    assert found >= 0.9 * len(samples), (found, len(samples))
+
+
+async def test_catalog_serves_the_old_index_while_it_builds_the_next() -> None:
+    class Names:
+        def __init__(self) -> None:
+            self.rows = [("onepiece", "One Piece", 5)]
+            self.reads = 0
+
+        async def series_names(self) -> list[tuple[str, str, int]]:
+            self.reads += 1
+            return list(self.rows)
+
+    store = Names()
+    catalog = SeriesCatalog(cast(Store, store), max_age=0.0)
+    first = await catalog.index()
+    assert first.choices("one") == ["One Piece"] and store.reads == 1
+    store.rows.append(("metallicrouge", "Metallic Rouge", 9))
+    # Stale: answered at once from the old index, the new one built in the background.
+    assert await catalog.index() is first
+    building = catalog._refresh
+    assert building is not None
+    await building
+    fresh = await catalog.index(max_age=3600)
+    assert fresh is not first and fresh.choices("metal") == ["Metallic Rouge"] and store.reads == 2
+    # Asking for a fresher index than the cached one waits for it.
+    store.rows.append(("spyxfamily", "Spy × Family", 1))
+    assert (await catalog.index(max_age=0.0)).get("spyxfamily") is not None

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, safe_url, truncate
+from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, strip_invisible, truncate
 
 SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
@@ -114,6 +114,114 @@ def test_neutralise_fuzz() -> None:
               "\u200b", "\u2060", "x", " ", "\n", "https://", "javascript:", "1", "!"]  # fmt: skip
     for _ in range(3000):
         _assert_inert(neutralise("".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))))
+
+
+# --------------------------------------------------------------------------------------------
+# invisible characters
+
+# Every character the issue names, written out: direction marks and isolates, the Arabic letter mark,
+# the deprecated format characters, the tag block, the Hangul fillers and their kin, lone selectors.
+LISTED_INVISIBLE = [
+    "\u061c", *map(chr, range(0x206A, 0x2070)), *map(chr, range(0xE0000, 0xE0080)),
+    "\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\u180e", *map(chr, range(0x200B, 0x2010)),
+    *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2060, 0x206A)), "\ufeff", "\u00ad", "\u034f",
+    "\ufe0f", "\ufe00", "\U000e0100", "\u180b",
+]  # fmt: skip
+# Cf characters that are visible signs (Unicode's Prepended_Concatenation_Mark), written out here.
+VISIBLE_FORMAT = {*range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x110BD, 0x110CD}
+
+
+@pytest.mark.parametrize("ch", LISTED_INVISIBLE, ids=lambda ch: f"U+{ord(ch):04X}")
+def test_every_listed_invisible_character_is_stripped(ch: str) -> None:
+    # Between spaces and between letters: where a filler hides a gap, and where it splits a word.
+    for text in (f"a{ch}b", f"a {ch} b", f"{ch}{ch}start", f"end{ch}"):
+        expected = text.replace(ch, "")
+        assert strip_invisible(text) == expected, text
+        assert ch not in neutralise(text), text
+        assert ch not in plain_text(text), text
+        assert ch not in plain_excerpt(text, 100), text
+
+
+def test_every_invisible_format_character_is_stripped() -> None:
+    # The class, not a list: every Cf code point Python knows of, in every plane.
+    fmt = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and c not in VISIBLE_FORMAT]
+    assert len(fmt) >= 150
+    text = "x".join(fmt)
+    assert strip_invisible(text) == "x" * (len(fmt) - 1)
+    assert neutralise(text) == "x" * (len(fmt) - 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "👩\u200d💻 at work",  # emoji ZWJ sequence
+        "🏳\ufe0f\u200d🌈 flag",  # selector, then joiner
+        "❤\ufe0f and 1\ufe0f\u20e3",  # a selector styles the character before it
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Scotland",  # tag-sequence flag
+        "می\u200cخواهم",  # Persian needs the non-joiner
+        "क्\u200dष",  # Devanagari half form
+        "\u0600\u0661\u0662",  # Arabic number sign: a visible format character
+    ],
+)
+def test_sequences_that_show_something_are_kept(text: str) -> None:
+    assert strip_invisible(text) == text
+    assert plain_text(text) == text
+
+
+def test_joiners_and_selectors_doing_no_visible_job_are_stripped() -> None:
+    assert strip_invisible("pay\u200cpal and ad\u200dmin") == "paypal and admin"  # Latin never joins
+    assert strip_invisible("\u200d👩 a\u200d b \ufe0f \ufe0f\ufe0f x\ufe0f ✌\ufe0f\ufe0f") == "👩 a b   x ✌\ufe0f"
+    assert strip_invisible("\U000e0041\U000e0042 hidden tags \U000e007f") == " hidden tags "
+    assert strip_invisible("🏴\U000e0041") == "🏴"  # no cancel tag: not a flag
+
+
+def test_bidi_cannot_disguise_a_ping() -> None:
+    for text in ("@\u202eeveryone", "@\u2066here\u2069", "<\u061c@123>", "@ever\u3164yone"):
+        _assert_inert(neutralise(text))
+        _assert_inert(plain_text(text))
+
+
+# --------------------------------------------------------------------------------------------
+# URLs and plain text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a_b_c",
+        "https://example.com/~user/*draft*/x",
+        "https://example.com/a|b`c",
+        "https://example.com/wiki/Foo_(bar)",
+    ],
+)
+def test_a_bare_url_is_left_whole_never_half_escaped(url: str) -> None:
+    assert neutralise(f"Read {url} now") == f"Read {url} now"
+    # Discord's url rule ends a link before trailing punctuation, and so does the part left whole.
+    assert neutralise(f"{url}.") == f"{url}."
+
+
+def test_markdown_right_after_a_url_is_still_escaped() -> None:
+    assert neutralise("https://example.com/x. *bold*") == "https://example.com/x. \\*bold\\*"
+
+
+def test_without_urls_a_url_is_escaped_whole() -> None:
+    out = neutralise("see https://example.com/a_b_c *x*", urls=False)
+    assert out == "see https://example.com/a\\_b\\_c \\*x\\*"
+
+
+def test_a_masked_link_never_becomes_a_link() -> None:
+    for text in ("[x](https://evil.example)", "[x](https://evil.example/[y](https://z.example))"):
+        for out in (neutralise(text), neutralise(text, urls=False), plain_text(text)):
+            _assert_inert(out)
+
+
+def test_plain_text_adds_no_backslashes() -> None:
+    text = "Anime_Realm *Club* ~~x~~ `y` | #1 > [z] \\ @everyone <@&1>\nsecond\u200b line\u3164"
+    out = plain_text(text)
+    assert "\\\\" not in out and out.count("\\") == 1  # only the one that was typed
+    assert out.replace(ZWSP, "") == "Anime_Realm *Club* ~~x~~ `y` | #1 > [z] \\ @everyone <@&1> second line"
+    _assert_inert(out)
+    assert plain_text(None) == ""  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
