@@ -388,8 +388,12 @@ class FakeHiveNode:
                 self._prev[num] = prev
             else:
                 self._prev.pop(num, None)
+            epoch = None
             if ts:
-                self._epochs[num] = _parse_time(ts)
+                with contextlib.suppress(ValueError):  # a garbled time, served on purpose
+                    epoch = _parse_time(ts)
+            if epoch is not None:
+                self._epochs[num] = epoch
             else:
                 self._epochs.pop(num, None)
         self._anchors = sorted(self._epochs)
