@@ -117,10 +117,12 @@ def make_garbage(chain: GeneratedChain, *, garbage_pages: bool = True) -> Garbag
         lambda op: op["op"]["value"]["pending_payout"].update(nai=13, precision="3"),
         lambda op: op["op"]["value"].update(rshares="--5"),
         lambda op: op["op"]["value"].update(rshares={"amount": 1}, pending_payout=[1, 2]),
-        lambda op: op.update(block="abc"),
     ]
     assert len(set(detail_votes)) >= len(mutations), "the chain needs more votes on reviews"
     garbled = dict(zip(dict.fromkeys(detail_votes), mutations, strict=False))
+    # An op whose block is not a number, in a later range (it spoils the typed reading of its page).
+    later = next(key for n, key in detail_blocks if n >= GARBLED_FROM + BATCH and key not in garbled)
+    garbled[later] = lambda op: op.update(block="abc")
     last_vote: dict[tuple[str, str, str], int] = {}  # the stored vote is the last one
     for n in range(START, LAST + 1):
         for v in _vote_ops(chain.blocks[n]):
