@@ -118,44 +118,37 @@ class VirtualOpsPage(msgspec.Struct):
     next_operation_begin: int | str = 0
 
 
-class _LooseVirtualOpsPage(msgspec.Struct):
-    ops: list[msgspec.Raw] = []
-    next_block_range_begin: Any = 0
-    next_operation_begin: Any = 0
-
-
 class _LooseVirtualOp(msgspec.Struct):
     block: Any
     op: VirtualOpValue
 
 
-_loose_page = msgspec.json.Decoder(_LooseVirtualOpsPage)
 _loose_vop = msgspec.json.Decoder(_LooseVirtualOp)
 
 
-def loose_vops_page(raw: msgspec.Raw | bytes) -> tuple[_LooseVirtualOpsPage, list[VirtualOp], int]:
-    """An enum_virtual_ops page with a wrong type somewhere: (the page, its readable ops, how many were not).
+class LooseVirtualOpsPage(msgspec.Struct):
+    """An enum_virtual_ops page read loosely, when a wrong type somewhere spoils the exact reading."""
 
-    A page that is not one at all raises MalformedAnswer (a bad answer: the next node is asked).
-    """
-    try:
-        page = _loose_page.decode(raw)
-    except (msgspec.MsgspecError, RecursionError) as exc:
-        raise MalformedAnswer(f"not a page of virtual ops: {exc}") from None
-    ops: list[VirtualOp] = []
-    skipped = 0
-    for raw_op in page.ops:
-        try:
-            loose = _loose_vop.decode(raw_op)
-        except (msgspec.MsgspecError, RecursionError):
-            skipped += 1
-            continue
-        block = read_int(loose.block, (0, 2**32 - 1))
-        if block is None:
-            skipped += 1
-            continue
-        ops.append(VirtualOp(block, loose.op))
-    return page, ops, skipped
+    ops: list[msgspec.Raw] = []
+    next_block_range_begin: Any = 0
+    next_operation_begin: Any = 0
+
+    def readable_ops(self) -> tuple[list[VirtualOp], int]:
+        """The ops that can be read, and how many could not."""
+        ops: list[VirtualOp] = []
+        skipped = 0
+        for raw_op in self.ops:
+            try:
+                loose = _loose_vop.decode(raw_op)
+            except (msgspec.MsgspecError, RecursionError):
+                skipped += 1
+                continue
+            block = read_int(loose.block, (0, 2**32 - 1))
+            if block is None:
+                skipped += 1
+                continue
+            ops.append(VirtualOp(block, loose.op))
+        return ops, skipped
 
 
 class GlobalProperties(msgspec.Struct):

@@ -48,19 +48,6 @@ class BadAnswer(Exception):
     """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
 
 
-class RawEnvelope(msgspec.Struct):
-    """An envelope whose result is left undecoded, for a caller that reads it with its own care."""
-
-    result: msgspec.Raw = msgspec.Raw()
-    error: RpcErrorBody | None = None
-
-
-def _no_result(result: Any) -> bool:
-    if isinstance(result, msgspec.Raw):  # len first: a page of ops is megabytes, never copied
-        return len(result) <= 4 and bytes(result) in (b"", b"null")
-    return result is None
-
-
 class BatchItem(msgspec.Struct):
     """One answer of a JSON-RPC batch; answers may come in any order, so the id matters."""
 
@@ -150,8 +137,7 @@ class HiveClient:
     def _decoder(self, result_type: Any) -> msgspec.json.Decoder[Any]:
         decoder = self._decoders.get(result_type)
         if decoder is None:
-            envelope = RawEnvelope if result_type is msgspec.Raw else Envelope[result_type]
-            decoder = self._decoders[result_type] = msgspec.json.Decoder(envelope)
+            decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])
         return decoder
 
     async def _post(self, node: NodeState, payload: bytes) -> bytes:
@@ -206,6 +192,7 @@ class HiveClient:
         deadline: float | None = None,
         min_head: int | None = None,
         bad_answer_limit: int | None = None,
+        fallback_type: Any = None,
     ) -> Any:
         """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds.
 
@@ -214,12 +201,15 @@ class HiveClient:
         asked: an answer about blocks a node does not have yet would be silently incomplete.
         With bad_answer_limit, that many malformed or wrong answers (not transport faults) raise
         BadAnswer, so a caller can skip what every node garbles instead of asking forever.
+        An answer that does not fit `result_type` is decoded as `fallback_type` (a looser reading)
+        when one is given, and the check gets that instead.
         """
         if deadline is not None:
             return await self._call_with_deadline(
                 method, params, result_type, check, deadline, min_head, bad_answer_limit
             )
         decoder = self._decoder(result_type)
+        fallback = self._decoder(fallback_type) if fallback_type is not None else None
         state = _Call()
         bad_answers = 0
         while True:
@@ -232,7 +222,12 @@ class HiveClient:
             payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
                 raw = await self._post(node, payload)
-                envelope = decoder.decode(raw)
+                try:
+                    envelope = decoder.decode(raw)
+                except msgspec.ValidationError:
+                    if fallback is None:
+                        raise
+                    envelope = fallback.decode(raw)  # the cheap exact reading first; this only on garbage
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._fail(node, f"{method}: {_describe(exc)}")
                 continue
@@ -248,7 +243,7 @@ class HiveClient:
                     raise RpcError(method, envelope.error.code, envelope.error.message)
                 self._fail(node, f"{method}: RPC error {envelope.error.code}: {envelope.error.message[:200]}")
                 continue
-            if _no_result(envelope.result):
+            if envelope.result is None:
                 self._fail(node, f"{method}: answer has neither result nor error")
                 continue
             try:

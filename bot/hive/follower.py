@@ -19,13 +19,13 @@ from bot.hive.blocks import (
     Block,
     BlockRange,
     EffectiveVote,
+    LooseVirtualOpsPage,
     MalformedBlock,
     VirtualOp,
     VirtualOpsPage,
     decode_block,
     format_asset,
     gc_paused,
-    loose_vops_page,
     need_int,
     read_int,
     salvage_block,
@@ -43,7 +43,6 @@ EFFECTIVE_COMMENT_VOTE = 0x400000
 # HAfAH serves up to 150,000 ops a page; 10,000 keeps a page near the size of a block range.
 VOPS_PAGE = 10_000
 _effective_vote = msgspec.json.Decoder(EffectiveVote)
-_vops_page = msgspec.json.Decoder(VirtualOpsPage)
 # Used only when a block is unusable everywhere and no neighbour's time is known.
 _NO_TIME = "1970-01-01T00:00:00"
 
@@ -250,20 +249,18 @@ class Follower:
         first = begin
         page: list[tuple[list[VirtualOp], int, int]] = []
 
-        def check(raw: msgspec.Raw) -> None:
+        def check(answer: VirtualOpsPage | LooseVirtualOpsPage) -> None:
             page.clear()
-            try:
-                typed = _vops_page.decode(raw)
-                ops, raw_next = typed.ops, (typed.next_block_range_begin, typed.next_operation_begin)
-            except msgspec.ValidationError:
+            if isinstance(answer, VirtualOpsPage):
+                ops = answer.ops
+            else:
                 # A wrong type somewhere: the ops that can be read are kept, one by one.
-                loose, ops, skipped = loose_vops_page(raw)
-                raw_next = (loose.next_block_range_begin, loose.next_operation_begin)
+                ops, skipped = answer.readable_ops()
                 if skipped:
                     log.warning("vote details of blocks %d-%d: skipped %d malformed op(s)", first, end - 1, skipped)
             # hived writes 64-bit values above 2**32 as strings.
-            next_block = need_int(raw_next[0], "next_block_range_begin", UINT64)
-            next_op = need_int(raw_next[1], "next_operation_begin", UINT64)
+            next_block = need_int(answer.next_block_range_begin, "next_block_range_begin", UINT64)
+            next_op = need_int(answer.next_operation_begin, "next_operation_begin", UINT64)
             page.append((ops, next_block, next_op))
 
         try:
@@ -281,8 +278,9 @@ class Follower:
                 await self.client.call(
                     "account_history_api.enum_virtual_ops",
                     params,
-                    msgspec.Raw,
+                    VirtualOpsPage,
                     check=check,
+                    fallback_type=LooseVirtualOpsPage,
                     min_head=end - 1,
                     bad_answer_limit=self._bad_answer_limit,
                 )
