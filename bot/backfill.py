@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.follower import Follower
 from bot.ledger import post_content
@@ -30,6 +31,7 @@ def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
         and not (p.get("stats") or {}).get("is_pinned")
         and isinstance(p.get("author"), str)
         and isinstance(p.get("permlink"), str)
+        and valid_time(p.get("created"))  # stored as the post's time, read back by the planner
     ]
     posts.sort(key=lambda p: str(p.get("created", "")), reverse=True)
     return list(reversed(posts[:count]))
@@ -51,7 +53,7 @@ def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str) -> list
             community=community,
             content=post_content(title, json_metadata, body, community),
             block_num=0,  # not read from a block: bridge gives no block number
-            at=str(post.get("created") or ""),
+            at=post["created"],
         )
         added.append((author, permlink))
     return added

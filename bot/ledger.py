@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from bot.hive.content import describe_post, merge_body
-from bot.hive.events import BadgeAwarded, ChainEvent, PostCreated, PostDeleted, PostEdited, VoteCast
+from bot.hive.events import BadgeAwarded, ChainEvent, PostAdopted, PostCreated, PostDeleted, PostEdited, VoteCast
 from bot.store.store import ChainWriter, PostContent
 
 log = logging.getLogger("hivecord.follower")
@@ -36,6 +36,16 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 at=event.timestamp,
                 community=event.community,
                 post_id=post_id,
+            )
+        elif isinstance(event, PostAdopted):
+            # An old post first seen by an edit: searchable from now on, but it is not news.
+            tx.insert_post(
+                author=event.author,
+                permlink=event.permlink,
+                community=event.community,
+                content=post_content(event.title, event.json_metadata, event.body, event.community),
+                block_num=event.block_num,
+                at=event.created,
             )
         elif isinstance(event, PostEdited):
             post = tx.live_post(event.author, event.permlink)

@@ -33,6 +33,7 @@ from tests.fakes.hive_node import (
     FIXTURES,
     FakeHiveNode,
     build_vote_vops,
+    hived_numbers,
     load_mock_blocks,
     load_mock_vops,
     load_seed_fixture,
@@ -203,8 +204,10 @@ async def test_behind_head_changes_and_added_blocks(chain: GeneratedChain) -> No
 async def test_enum_virtual_ops_filter_paging_and_reversibility(chain: GeneratedChain) -> None:
     node = FakeHiveNode(chain.blocks, vops=chain.vops)
     begin, end = START, START + 60
-    expected = [v for n in range(begin, end) for v in chain.vops.get(n, [])]
+    # As hived writes them: 64-bit values beyond 32 bits (operation ids, rshares) are strings.
+    expected = [hived_numbers(v) for n in range(begin, end) for v in chain.vops.get(n, [])]
     assert len(expected) > 100
+    assert all(isinstance(v["operation_id"], str) for v in expected)
     async with node, aiohttp.ClientSession() as s:
         got: list[dict[str, Any]] = []
         params: dict[str, Any] = {"block_range_begin": begin, "block_range_end": end, "filter": 0x400000,
@@ -217,6 +220,7 @@ async def test_enum_virtual_ops_filter_paging_and_reversibility(chain: Generated
             if page["next_operation_begin"] == 0:
                 assert page["next_block_range_begin"] == end
                 break
+            assert isinstance(page["next_operation_begin"], str) and int(page["next_operation_begin"]) > 2**32
             params |= {"block_range_begin": page["next_block_range_begin"],
                        "operation_begin": page["next_operation_begin"]}
         assert pages > 1 and got == expected

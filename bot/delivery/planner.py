@@ -13,7 +13,11 @@ ROWS_PER_PASS = 2000
 
 
 def _chain_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.removesuffix("Z"))
+    try:
+        return datetime.fromisoformat(text.removesuffix("Z"))
+    except (ValueError, AttributeError):
+        # The follower stores only valid times; an unreadable one must not stop planning forever.
+        return datetime(1970, 1, 1)
 
 
 def is_curator(voter: str, feed: Feed, team: Iterable[str]) -> bool:

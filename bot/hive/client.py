@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 import aiohttp
 import msgspec
 
-from bot.hive.blocks import GlobalProperties
+from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
 
 log = logging.getLogger("hivecord.hive")
 
@@ -46,6 +46,14 @@ class HiveUnavailable(Exception):
 
 class BadAnswer(Exception):
     """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
+
+
+class BatchItem(msgspec.Struct):
+    """One answer of a JSON-RPC batch; answers may come in any order, so the id matters."""
+
+    id: Any = None
+    result: Any = None
+    error: RpcErrorBody | None = None
 
 
 @dataclass
@@ -183,17 +191,27 @@ class HiveClient:
         check: Callable[[Any], None] | None = None,
         deadline: float | None = None,
         min_head: int | None = None,
+        bad_answer_limit: int | None = None,
+        fallback_type: Any = None,
     ) -> Any:
         """One JSON-RPC call, decoded straight into `result_type`; retried across nodes until it succeeds.
 
         With a deadline (seconds), a caller that cannot wait forever (a slash command) gets
         HiveUnavailable instead. With min_head, only a node whose head has reached that block is
         asked: an answer about blocks a node does not have yet would be silently incomplete.
+        With bad_answer_limit, that many malformed or wrong answers (not transport faults) raise
+        BadAnswer, so a caller can skip what every node garbles instead of asking forever.
+        An answer that does not fit `result_type` is decoded as `fallback_type` (a looser reading)
+        when one is given, and the check gets that instead.
         """
         if deadline is not None:
-            return await self._call_with_deadline(method, params, result_type, check, deadline, min_head)
+            return await self._call_with_deadline(
+                method, params, result_type, check, deadline, min_head, bad_answer_limit
+            )
         decoder = self._decoder(result_type)
+        fallback = self._decoder(fallback_type) if fallback_type is not None else None
         state = _Call()
+        bad_answers = 0
         while True:
             node = await self._next_node()
             if min_head is not None and (node.head is None or node.head < min_head):
@@ -204,12 +222,20 @@ class HiveClient:
             payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
                 raw = await self._post(node, payload)
-                envelope = decoder.decode(raw)
+                try:
+                    envelope = decoder.decode(raw)
+                except msgspec.ValidationError:
+                    if fallback is None:
+                        raise
+                    envelope = fallback.decode(raw)  # the cheap exact reading first; this only on garbage
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._fail(node, f"{method}: {_describe(exc)}")
                 continue
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
                 self._fail(node, f"{method}: malformed answer ({exc or 'nested too deep'})")
+                bad_answers += 1
+                if bad_answer_limit is not None and bad_answers >= bad_answer_limit:
+                    raise BadAnswer(f"{method}: {bad_answers} malformed answers ({exc or 'nested too deep'})") from None
                 continue
             if envelope.error is not None:
                 state.rpc_errors[node.url] = envelope.error
@@ -223,8 +249,12 @@ class HiveClient:
             try:
                 if check is not None:
                     check(envelope.result)
-            except BadAnswer as exc:
-                self._fail(node, f"{method}: {exc}")
+            except (BadAnswer, MalformedAnswer, msgspec.MsgspecError, RecursionError) as exc:
+                # A value the check cannot read is a bad answer like any other, never a crash.
+                self._fail(node, f"{method}: {exc or type(exc).__name__}")
+                bad_answers += 1
+                if bad_answer_limit is not None and bad_answers >= bad_answer_limit:
+                    raise BadAnswer(f"{method}: {bad_answers} bad answers, the last: {exc}") from None
                 continue
             node.failures = 0
             return envelope.result
@@ -237,28 +267,75 @@ class HiveClient:
         check: Callable[[Any], None] | None,
         deadline: float,
         min_head: int | None,
+        bad_answer_limit: int | None,
     ) -> Any:
         try:
-            call = self.call(method, params, result_type, check=check, min_head=min_head)
+            call = self.call(
+                method, params, result_type, check=check, min_head=min_head, bad_answer_limit=bad_answer_limit
+            )
             return await asyncio.wait_for(call, deadline)
         except TimeoutError:
             reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
             raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
 
-    async def properties(self) -> GlobalProperties:
+    async def properties(self) -> ChainHead:
         """Dynamic global properties from a node whose head keeps up with the best head seen."""
+        read: list[ChainHead] = []
 
         def keeps_up(props: GlobalProperties) -> None:
+            read.clear()
+            head = read_properties(props)  # MalformedAnswer: a bad answer, the next node is asked
             node = self.nodes[self._current]
-            node.head = props.head_block_number
-            best = self.best_head or props.head_block_number
-            if best - props.head_block_number > self.max_head_lag:
-                raise BadAnswer(f"head {props.head_block_number} lags the best head {best}")
+            node.head = head.head_block_number
+            best = self.best_head or head.head_block_number
+            if best - head.head_block_number > self.max_head_lag:
+                raise BadAnswer(f"head {head.head_block_number} lags the best head {best}")
+            read.append(head)
 
-        props: GlobalProperties = await self.call(
-            "database_api.get_dynamic_global_properties", {}, GlobalProperties, check=keeps_up
-        )
-        return props
+        await self.call("database_api.get_dynamic_global_properties", {}, GlobalProperties, check=keeps_up)
+        return read[0]
+
+    async def call_batch(self, method: str, params: Sequence[Any], *, deadline: float) -> list[Any | None]:
+        """Many calls of one method in one JSON-RPC batch (one request, however many calls).
+
+        Each item is the call's result, or None where the node refused it (an RPC error, such as a
+        post bridge does not know). No node answering within `deadline` raises HiveUnavailable.
+        """
+        if not params:
+            return []
+        decoder = self._decoder_for_batch()
+
+        async def attempt() -> list[Any | None]:
+            while True:
+                node = await self._next_node()
+                calls = [{"jsonrpc": "2.0", "id": i, "method": method, "params": p} for i, p in enumerate(params)]
+                try:
+                    answers = decoder.decode(await self._post(node, msgspec.json.encode(calls)))
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    self._fail(node, f"{method} batch: {_describe(exc)}")
+                    continue
+                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                    # Also a node that refuses batches: it answers one error object, not a list.
+                    self._fail(node, f"{method} batch: malformed answer ({exc or 'nested too deep'})")
+                    continue
+                results: list[Any | None] = [None] * len(params)
+                for answer in answers:
+                    if type(answer.id) is int and 0 <= answer.id < len(params) and answer.error is None:
+                        results[answer.id] = answer.result
+                node.failures = 0
+                return results
+
+        try:
+            return await asyncio.wait_for(attempt(), deadline)
+        except TimeoutError:
+            reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
+            raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
+
+    def _decoder_for_batch(self) -> msgspec.json.Decoder[list[BatchItem]]:
+        decoder = self._decoders.get("batch")
+        if decoder is None:
+            decoder = self._decoders["batch"] = msgspec.json.Decoder(list[BatchItem])
+        return decoder
 
     async def _refresh_head(self, node: NodeState, attempts: int = 1) -> None:
         payload = msgspec.json.encode(
@@ -268,11 +345,15 @@ class HiveClient:
             try:
                 raw = await self._post(node, payload)
                 envelope = self._decoder(GlobalProperties).decode(raw)
-            except (aiohttp.ClientError, TimeoutError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except (aiohttp.ClientError, TimeoutError, msgspec.MsgspecError, RecursionError) as exc:
                 node.last_error = _describe(exc)
                 continue
             if envelope.result is not None:
-                node.head = envelope.result.head_block_number
+                try:
+                    node.head = read_properties(envelope.result).head_block_number
+                except MalformedAnswer as exc:
+                    node.last_error = str(exc)
+                    continue
                 return
 
     async def probe(self) -> None:

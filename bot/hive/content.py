@@ -46,6 +46,16 @@ def merge_body(stored: str, incoming: str) -> str:
     return incoming
 
 
+def is_patch(body: str) -> bool:
+    """Whether a comment body is a diff-match-patch patch (an edit), by the same rule as merge_body."""
+    if not body.startswith("@@ "):
+        return False
+    try:
+        return bool(_dmp.patch_fromText(body))
+    except Exception:  # ValueError, and worse on hostile input: then it is text
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class PostFacts:
     tags: tuple[str, ...]

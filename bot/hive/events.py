@@ -24,6 +24,21 @@ class PostCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class PostAdopted:
+    """A post first seen by a later edit or re-send: stored as bridge shows it now, never announced."""
+
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+    community: str
+    title: str
+    body: str
+    json_metadata: str
+    created: str  # when bridge says it was created
+
+
+@dataclass(frozen=True, slots=True)
 class PostEdited:
     block_num: int
     timestamp: str
@@ -62,7 +77,7 @@ class BadgeAwarded:
     badge: Badge
 
 
-ChainEvent = PostCreated | PostEdited | PostDeleted | VoteCast | BadgeAwarded
+ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded
 
 _comment_head = msgspec.json.Decoder(CommentHead)
 _comment = msgspec.json.Decoder(CommentOp)

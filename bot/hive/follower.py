@@ -15,18 +15,25 @@ from typing import Literal
 import msgspec
 
 from bot.hive.blocks import (
+    INT64,
+    UINT64,
     Block,
     BlockRange,
     EffectiveVote,
+    LooseVirtualOpsPage,
     MalformedBlock,
     VirtualOp,
     VirtualOpsPage,
     decode_block,
     format_asset,
     gc_paused,
+    need_int,
+    read_int,
+    salvage_block,
 )
-from bot.hive.client import BadAnswer, HiveClient, RpcError
-from bot.hive.events import ChainEvent, EventDecoder, VoteCast
+from bot.hive.client import BadAnswer, HiveClient, HiveUnavailable, RpcError
+from bot.hive.events import ChainEvent, EventDecoder, PostCreated, VoteCast
+from bot.hive.newposts import judge_new_post
 from bot.ledger import apply_events
 from bot.store.store import ChainWriter, Store
 
@@ -37,6 +44,8 @@ EFFECTIVE_COMMENT_VOTE = 0x400000
 # HAfAH serves up to 150,000 ops a page; 10,000 keeps a page near the size of a block range.
 VOPS_PAGE = 10_000
 _effective_vote = msgspec.json.Decoder(EffectiveVote)
+# Used only when a block is unusable everywhere and no neighbour's time is known.
+_NO_TIME = "1970-01-01T00:00:00"
 
 
 @dataclass
@@ -72,6 +81,7 @@ class Follower:
         stop_at: int | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         reprobe_every: float = 30.0,
+        bridge_deadline: float = 10.0,
     ) -> None:
         self.client = client
         self.store = store
@@ -82,6 +92,7 @@ class Follower:
         self.stop_at = stop_at
         self.on_progress = on_progress
         self.reprobe_every = reprobe_every
+        self.bridge_deadline = bridge_deadline
         self.cursor: int | None = None
         self.head: int | None = None
         self.irreversible: int | None = None
@@ -92,6 +103,7 @@ class Follower:
         self._started = 0.0
         self._blocks = 0
         self._told_waiting = -math.inf  # when "waiting for block N" was last logged
+        self._last_time = ""  # the time of the last block stored, for a block whose own is unusable
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -192,6 +204,11 @@ class Follower:
         )
         return Fetched(blocks, vote_ops)
 
+    @property
+    def _bad_answer_limit(self) -> int:
+        # Enough for every node to be asked twice before a block every node garbles is salvaged.
+        return max(3, 2 * len(self.client.nodes))
+
     async def _fetch_blocks(self, start: int, count: int, target: int) -> list[Block]:
         decoded: list[Block] = []
 
@@ -203,17 +220,36 @@ class Follower:
                 for offset, raw in enumerate(answer.blocks[:count]):
                     try:
                         block, dropped = decode_block(raw)
+                        if block.number != start + offset:
+                            raise MalformedBlock(f"expected block {start + offset}, got {block.number}")
                     except MalformedBlock as exc:
-                        raise BadAnswer(f"block {start + offset} is malformed: {exc}") from None
-                    if block.number != start + offset:
-                        raise BadAnswer(f"expected block {start + offset}, got {block.number}")
+                        if offset:
+                            # The good blocks before it are kept; the next range starts at this one.
+                            log.warning("block %d is malformed (%s); asking again", start + offset, exc)
+                            return
+                        raise BadAnswer(f"block {start} is malformed: {exc}") from None
                     if dropped:
                         log.warning("block %d: skipped %d malformed op(s) or transaction(s)", block.number, dropped)
                     decoded.append(block)
 
-        await self.client.call(
-            "block_api.get_block_range", {"starting_block_num": start, "count": count}, BlockRange, check=check
-        )
+        def salvage(answer: BlockRange) -> None:
+            # Every node garbled block `start`: keep what can be read of it, so the chain goes on.
+            decoded.clear()
+            if not answer.blocks:
+                raise BadAnswer(f"no block {start} yet although the chain is past {target}")
+            block, problem = salvage_block(answer.blocks[0], start, self._last_time or self.head_time or _NO_TIME)
+            if problem:
+                log.error("block %d: every answer was malformed; kept what could be read (%s)", start, problem)
+            decoded.append(block)
+
+        params = {"starting_block_num": start, "count": count}
+        try:
+            await self.client.call(
+                "block_api.get_block_range", params, BlockRange, check=check, bad_answer_limit=self._bad_answer_limit
+            )
+        except BadAnswer as exc:
+            log.error("blocks from %d: %s", start, exc)
+            await self.client.call("block_api.get_block_range", {**params, "count": 1}, BlockRange, check=salvage)
         return list(decoded)
 
     async def _fetch_vote_ops(self, begin: int, end: int) -> list[VirtualOp]:
@@ -221,6 +257,22 @@ class Follower:
         found: list[VirtualOp] = []
         operation_begin = 0
         first = begin
+        page: list[tuple[list[VirtualOp], int, int]] = []
+
+        def check(answer: VirtualOpsPage | LooseVirtualOpsPage) -> None:
+            page.clear()
+            if isinstance(answer, VirtualOpsPage):
+                ops = answer.ops
+            else:
+                # A wrong type somewhere: the ops that can be read are kept, one by one.
+                ops, skipped = answer.readable_ops()
+                if skipped:
+                    log.warning("vote details of blocks %d-%d: skipped %d malformed op(s)", first, end - 1, skipped)
+            # hived writes 64-bit values above 2**32 as strings.
+            next_block = need_int(answer.next_block_range_begin, "next_block_range_begin", UINT64)
+            next_op = need_int(answer.next_operation_begin, "next_operation_begin", UINT64)
+            page.append((ops, next_block, next_op))
+
         try:
             while begin < end:
                 params: dict[str, int | bool] = {
@@ -233,13 +285,20 @@ class Follower:
                 if operation_begin:
                     params["operation_begin"] = operation_begin
                 # Only a node that has the whole range may answer: a lagging one would leave gaps.
-                page: VirtualOpsPage = await self.client.call(
-                    "account_history_api.enum_virtual_ops", params, VirtualOpsPage, min_head=end - 1
+                await self.client.call(
+                    "account_history_api.enum_virtual_ops",
+                    params,
+                    VirtualOpsPage,
+                    check=check,
+                    fallback_type=LooseVirtualOpsPage,
+                    min_head=end - 1,
+                    bad_answer_limit=self._bad_answer_limit,
                 )
-                found.extend(page.ops)
+                ops, next_block, next_op = page[0]
+                found.extend(ops)
                 # Done when the node says so, or when it makes no progress.
-                position = (page.next_block_range_begin, page.next_operation_begin)
-                if not page.ops or not page.next_operation_begin or page.next_block_range_begin >= end:
+                position = (next_block, next_op)
+                if not ops or not next_op or next_block >= end:
                     break
                 if position <= (begin, operation_begin):
                     break
@@ -247,7 +306,35 @@ class Follower:
         except RpcError as exc:
             log.warning("vote details unavailable for blocks %d-%d: %s", first, end - 1, exc)
             return []
+        except BadAnswer as exc:
+            # Every node garbles them: the votes are still stored, without rshares and payout.
+            log.error("vote details of blocks %d-%d skipped: %s", begin, end - 1, exc)
         return found
+
+    async def _judge_new_posts(self, events: list[ChainEvent]) -> list[ChainEvent]:
+        """A post first seen here may be an old one edited or re-sent: bridge says which (see newposts)."""
+        created = [e for e in events if isinstance(e, PostCreated)]
+        if not created:
+            return events
+        keys = [{"author": e.author, "permlink": e.permlink} for e in created]
+        try:
+            answers = await self.client.call_batch("bridge.get_post", keys, deadline=self.bridge_deadline)
+        except HiveUnavailable as exc:
+            log.warning("bridge.get_post unanswered (%s): posts first seen as edits are skipped", exc)
+            answers = [None] * len(created)
+        verdicts = {id(e): judge_new_post(e, answer) for e, answer in zip(created, answers, strict=True)}
+        judged: list[ChainEvent] = []
+        for event in events:
+            if isinstance(event, PostCreated):
+                verdict = verdicts[id(event)]
+                if verdict is None:
+                    log.info("skipped %s/%s: an edit of a post bridge cannot show", event.author, event.permlink)
+                    assert self._decoder is not None
+                    self._decoder.live_posts.discard((event.author, event.permlink))
+                    continue
+                event = verdict
+            judged.append(event)
+        return judged
 
     async def _store_batch(self, fetched: Fetched) -> None:
         assert self._decoder is not None
@@ -261,7 +348,7 @@ class Follower:
                 blocks[-1].number,
             )
             self._decoder.skipped_ops = 0
-        events = with_vote_details(events, fetched.vote_ops)
+        events = await self._judge_new_posts(with_vote_details(events, fetched.vote_ops))
         last = blocks[-1].number
         at = blocks[-1].timestamp
 
@@ -272,6 +359,7 @@ class Follower:
 
         self.events_written += await self.store.chain_batch(write)
         self.cursor = last
+        self._last_time = at
         self._blocks += len(blocks)
         if self.on_progress is not None:
             target = self.stop_at or self.irreversible or last
@@ -290,18 +378,14 @@ def with_vote_details(events: list[ChainEvent], vote_ops: list[VirtualOp]) -> li
             continue  # most votes are on posts we do not keep: their values are never decoded
         try:
             value = _effective_vote.decode(vop.op.value)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):
             continue
         key = (vop.block, value.voter, value.author, value.permlink)
         if key not in votes:
             continue
-        try:
-            rshares: int | None = int(value.rshares)
-        except ValueError:
-            rshares = None
-        if rshares is not None and not -(2**63) <= rshares < 2**63:
-            rshares = None  # SQLite integers are 64-bit; no real vote comes near
-        details[key] = (rshares, format_asset(value.pending_payout))
+        # An int, or a string above 2**32; a garbled one loses that field only. SQLite integers are
+        # 64-bit and no real vote comes near.
+        details[key] = (read_int(value.rshares, INT64), format_asset(value.pending_payout))
     enriched: list[ChainEvent] = []
     for event in events:
         if isinstance(event, VoteCast):

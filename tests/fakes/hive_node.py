@@ -58,6 +58,7 @@ __all__ = [
     "RpcError",
     "build_vote_vops",
     "condenser_block",
+    "hived_numbers",
     "load_mock_blocks",
     "load_mock_vops",
     "load_seed_fixture",
@@ -265,6 +266,9 @@ class FakeHiveNode:
         vops: Mapping[int, list[dict[str, Any]]] | None = None,
         communities: Mapping[str, dict[str, Any]] | None = None,
         ranked_posts: Mapping[str, list[dict[str, Any]]] | None = None,
+        posts: Iterable[dict[str, Any]] = (),
+        vops_page_cap: int | None = None,
+        tamper: Mapping[str, Any] | None = None,
         fault_rate: float = 0.0,
         hang_seconds: float = 30.0,
         behind: int = 0,
@@ -287,6 +291,15 @@ class FakeHiveNode:
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
         self.ranked_posts: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (ranked_posts or {}).items()}
+        # bridge.get_post answers: the ranked posts, and posts given on their own (old posts, say).
+        self.posts: dict[tuple[str, str], dict[str, Any]] = {
+            (p["author"], p["permlink"]): p for ps in self.ranked_posts.values() for p in ps
+        }
+        self.posts.update(((p["author"], p["permlink"]), p) for p in posts)
+        # A node may serve fewer virtual ops a page than asked for, so the client must page.
+        self.vops_page_cap = vops_page_cap
+        # method -> fn(result) -> result: a node answering garbage in the fields a test chooses.
+        self.tamper: dict[str, Any] = dict(tamper or {})
         self._rng = random.Random(seed)
         self._raw: dict[int, bytes] = {}
         self._ids: dict[int, str] = {}
@@ -375,8 +388,12 @@ class FakeHiveNode:
                 self._prev[num] = prev
             else:
                 self._prev.pop(num, None)
+            epoch = None
             if ts:
-                self._epochs[num] = _parse_time(ts)
+                with contextlib.suppress(ValueError):  # a garbled time, served on purpose
+                    epoch = _parse_time(ts)
+            if epoch is not None:
+                self._epochs[num] = epoch
             else:
                 self._epochs.pop(num, None)
         self._anchors = sorted(self._epochs)
@@ -485,7 +502,7 @@ class FakeHiveNode:
                 if all(k in entry for k in _VOP_KEYS) and entry["block"] == num:
                     # Already complete (build_vote_vops, the generator): serialise as given.
                     stored.append((OP_TYPE_IDS.get(entry["op"]["type"], -1), int(entry["operation_id"]),
-                                   dump_json(entry)))
+                                   dump_json(hived_numbers(entry))))
                     continue
                 e: dict[str, Any] = dict(entry) if "op" in entry else {"op": dict(entry)}
                 type_id = OP_TYPE_IDS.get(e["op"]["type"], -1)
@@ -498,7 +515,7 @@ class FakeHiveNode:
                     e["timestamp"] = format_time(self._epoch_of(num))
                 e.setdefault("operation_id", (num << 32) | ((0x800000 + i) << 8) | max(type_id, 0))
                 ordered = {k: e[k] for k in _VOP_KEYS}
-                stored.append((type_id, int(e["operation_id"]), dump_json(ordered)))
+                stored.append((type_id, int(e["operation_id"]), dump_json(hived_numbers(ordered))))
             stored.sort(key=lambda t: t[1])
             self._vops[num] = stored
         self._vop_nums = sorted(self._vops)
@@ -555,6 +572,9 @@ class FakeHiveNode:
                     msg = f"Assert Exception:method_itr != api_itr->second.end(): Could not find method {method}"
                 raise RpcError(-32601, msg)
             result = handler(self, params if params is not None else {})
+            if method in self.tamper:
+                whole = b"".join(result) if isinstance(result, list) else result
+                result = dump_json(self.tamper[method](json.loads(whole)))
         except RpcError as e:
             return [_error_bytes(rid, e)]
         except (KeyError, TypeError, ValueError, IndexError) as e:
@@ -794,6 +814,8 @@ class FakeHiveNode:
         limit = int(_arg(params, "limit", MAX_VOPS_LIMIT))
         if not 0 < limit <= MAX_VOPS_LIMIT:
             raise _assert_error(f"args.limit > 0 && args.limit <= {MAX_VOPS_LIMIT}: limit out of range")
+        if self.vops_page_cap is not None:
+            limit = min(limit, self.vops_page_cap)
         op_begin = int(_arg(params, "operation_begin", 0) or 0)
         flt = _arg(params, "filter", None)
         mask = int(flt) if flt else 0
@@ -818,7 +840,8 @@ class FakeHiveNode:
                 picked.append(raw)
             i += 1
         return (b'{"ops":[' + b",".join(picked) + b'],"ops_by_block":[],"next_block_range_begin":'
-                + str(next_block).encode() + b',"next_operation_begin":' + str(next_op).encode() + b"}")
+                + str(next_block).encode() + b',"next_operation_begin":' + dump_json(hived_numbers(next_op))
+                + b"}")
 
     # bridge ---------------------------------------------------------------------------------------
 
@@ -852,11 +875,11 @@ class FakeHiveNode:
 
     def _bridge_get_post(self, params: Any) -> bytes:
         author, permlink = _arg(params, "author", ""), _arg(params, "permlink", "")
-        for posts in self.ranked_posts.values():
-            for p in posts:
-                if p.get("author") == author and p.get("permlink") == permlink:
-                    return dump_json(p)
-        raise _bridge_error(f"Post {author}/{permlink} does not exist")
+        post = self.posts.get((author, permlink))
+        if post is None:
+            # hivemind: {"code": -32602, "message": "Invalid parameters", "data": "Post a/p does not exist"}
+            raise _bridge_error(f"Post {author}/{permlink} does not exist")
+        return dump_json(post)
 
     # -- HTTP --------------------------------------------------------------------------------------
 
@@ -989,6 +1012,21 @@ class FakeHiveNode:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop_thread()
+
+
+_HIVED_INT_MAX = 0xFFFFFFFF
+
+
+def hived_numbers(value: Any) -> Any:
+    """Integers as hived's JSON writes them: beyond 32 bits (either sign) a 64-bit value is a string
+    (``operation_id``, ``next_operation_begin``, ``rshares``, ``weight``, ``total_vote_weight``...)."""
+    if type(value) is int:
+        return str(value) if not -_HIVED_INT_MAX <= value <= _HIVED_INT_MAX else value
+    if isinstance(value, dict):
+        return {k: hived_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hived_numbers(v) for v in value]
+    return value
 
 
 def _arg(params: Any, key: str, default: Any, index: int = 0) -> Any:
