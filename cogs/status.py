@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.hive.names import node_label
 from bot.text import truncate
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
 BLOCK_SECONDS = 3
-DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_NODES_SHOWN = 10
-
-
-def node_label(url: str) -> str:
-    """A node URL as scheme://host[:port]: never its userinfo, path, query or fragment (keys live there)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return "(a node URL that does not parse)"
-    if not host:
-        return "(a node URL without a host)"
-    if ":" in host:
-        host = f"[{host}]"  # IPv6
-    scheme = parts.scheme.lower()
-    shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
-    return f"{scheme}://{host}{shown_port}"
 
 
 def nodes_text(urls: list[str], current: str) -> str:

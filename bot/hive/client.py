@@ -13,6 +13,7 @@ import aiohttp
 import msgspec
 
 from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
+from bot.hive.names import node_label
 
 log = logging.getLogger("hivecord.hive")
 
@@ -161,13 +162,13 @@ class HiveClient:
                 for index, node in enumerate(self.nodes):
                     if node.retry_at <= now and (allow_lagging or not self.lagging(node)):
                         if index != self._current:
-                            log.info("using Hive node %s", node.url)
+                            log.info("using Hive node %s", node_label(node.url))
                         self._current = index
                         return node
             wait = min(n.retry_at for n in self.nodes) - now
             log.warning(
                 "every Hive node is failing (%s); retrying in %.1f s",
-                "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes),
+                "; ".join(f"{node_label(n.url)}: {n.last_error}" for n in self.nodes),
                 wait,
             )
             await asyncio.sleep(wait)
@@ -179,7 +180,8 @@ class HiveClient:
         node.retry_at = asyncio.get_running_loop().time() + delay
         others = [n for n in self.nodes if n is not node]
         nxt = min(others, key=lambda n: n.retry_at).url if others else node.url
-        log.warning("Hive node %s failed: %s; backing off %.1f s, trying %s", node.url, reason, delay, nxt)
+        nxt = node_label(nxt)
+        log.warning("Hive node %s failed: %s; backing off %.1f s, trying %s", node_label(node.url), reason, delay, nxt)
         self._current = (self.nodes.index(node) + 1) % len(self.nodes)
 
     async def call(
@@ -275,7 +277,7 @@ class HiveClient:
             )
             return await asyncio.wait_for(call, deadline)
         except TimeoutError:
-            reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
+            reasons = "; ".join(f"{node_label(n.url)}: {n.last_error}" for n in self.nodes if n.last_error)
             raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
 
     async def properties(self) -> ChainHead:
@@ -328,7 +330,7 @@ class HiveClient:
         try:
             return await asyncio.wait_for(attempt(), deadline)
         except TimeoutError:
-            reasons = "; ".join(f"{n.url}: {n.last_error}" for n in self.nodes if n.last_error)
+            reasons = "; ".join(f"{node_label(n.url)}: {n.last_error}" for n in self.nodes if n.last_error)
             raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
 
     def _decoder_for_batch(self) -> msgspec.json.Decoder[list[BatchItem]]:
@@ -365,7 +367,8 @@ class HiveClient:
             return
         for node in self.nodes:
             if node.head is not None and best - node.head > self.max_head_lag:
-                log.warning("Hive node %s is %d blocks behind the best head; skipping it", node.url, best - node.head)
+                lag = best - node.head
+                log.warning("Hive node %s is %d blocks behind the best head; skipping it", node_label(node.url), lag)
                 self._fail(node, f"head {node.head} lags the best head {best}")
         # Start on the first healthy node in the configured order.
         loop_now = asyncio.get_running_loop().time()

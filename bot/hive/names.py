@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Hive account names: 3 to 16 characters, lowercase letters, digits, dots and dashes.
 _ACCOUNT = re.compile(r"[a-z][a-z0-9.-]{2,15}")
@@ -21,3 +22,21 @@ def is_community(name: str) -> bool:
 def account_name(text: str) -> str:
     """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
     return text.strip().lstrip("@").strip().lower()
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def node_label(url: str) -> str:
+    """A node URL as scheme://host[:port]: never its userinfo, path, query or fragment (keys live there)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "(a node URL that does not parse)"
+    if not host:
+        return "(a node URL without a host)"
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    scheme = parts.scheme.lower()
+    shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown_port}"
