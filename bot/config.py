@@ -69,6 +69,8 @@ class DiscordConfig:
     gateway_url: str | None
     # None means slash commands are synced globally.
     dev_guild_id: int | None
+    # Longest wait between attempts to reach Discord at start, and between command-sync retries.
+    retry_max_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ _DEFAULTS: dict[str, dict[str, object]] = {
         "max_head_lag": 20,
     },
     "database": {"path": "hivecord.sqlite3"},
-    "discord": {"api_base": "", "gateway_url": "", "dev_guild_id": 0},
+    "discord": {"api_base": "", "gateway_url": "", "dev_guild_id": 0, "retry_max_seconds": 300.0},
     "delivery": {
         "max_messages_per_second": 5.0,
         "requests_per_second": 45.0,
@@ -269,6 +271,7 @@ def _parse_discord(s: _Section) -> DiscordConfig:
         api_base=api_base or None,
         gateway_url=gateway_url or None,
         dev_guild_id=dev_guild_id or None,
+        retry_max_seconds=s.positive_number("retry_max_seconds"),
     )
 
 

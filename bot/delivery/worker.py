@@ -58,6 +58,7 @@ class DeliveryWorker:
         digest_minutes: int = 10,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
+        stop_grace: float = 3.0,
     ) -> None:
         self.client = client
         self.store = store
@@ -71,6 +72,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._senders: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        self._stopped = asyncio.Event()  # ends retry waits at once on stop
+        self.stop_grace = stop_grace
         self.sent = 0
 
     def wake(self) -> None:
@@ -103,10 +106,13 @@ class DeliveryWorker:
     async def stop(self) -> None:
         """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         senders = [t for t in self._senders.values() if not t.done()]
         if senders:
-            _, pending = await asyncio.wait(senders, timeout=10)
+            _, pending = await asyncio.wait(senders, timeout=self.stop_grace)
+            if pending:
+                log.warning("%d send(s) still in hand after %g s; cancelling them", len(pending), self.stop_grace)
             for task in pending:
                 task.cancel()
 
@@ -140,7 +146,8 @@ class DeliveryWorker:
         delay = min(RETRY_MAX, 2.0 ** min(job.attempts, 10))
         log.warning("channel %d: job %d failed (%s); retrying in %.0f s", job.channel_id, job.id, reason, delay)
         await self.store.delivery.retry_later(job, reason)
-        await asyncio.sleep(delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), delay)
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(channel_id)
