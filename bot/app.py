@@ -78,6 +78,7 @@ class Hivecord(commands.AutoShardedBot):
         self._stop = asyncio.Event()
         self._closer: asyncio.Future[None] | None = None
         self._setup_started = False
+        self._next_sync = 0.0
 
     def _on_blocks(self, _progress: Progress) -> None:
         self.delivery.wake()
@@ -87,12 +88,16 @@ class Hivecord(commands.AutoShardedBot):
         self.tree.on_error = on_tree_error  # type: ignore[method-assign]
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        # The sync runs beside mirroring: a server that refuses it must not keep feeds from flowing.
+        # Commands are in place before the gateway connects; a server that refuses them must not
+        # keep feeds from flowing, so a refusal is retried beside mirroring.
+        backoff = Backoff(self.retry_max)
+        synced = await self._try_sync(backoff)
         self._tasks = {
             "follower": asyncio.create_task(self._supervise("follower", self.follower.run)),
             "delivery": asyncio.create_task(self._supervise("delivery", self.delivery.run)),
-            "command sync": asyncio.create_task(self._sync_until_done()),
         }
+        if not synced:
+            self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
 
     async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
         """Keeps a background loop alive: a bug in one pass is logged, and the loop starts again."""
@@ -198,23 +203,27 @@ class Hivecord(commands.AutoShardedBot):
         for shard_id in shard_ids:
             await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
 
-    async def _sync_until_done(self) -> None:
-        """Syncs slash commands; a refusal is one line and a later retry, never the end of the bot."""
-        backoff = Backoff(self.retry_max)
-        while not self._stop.is_set():
-            try:
-                await self.sync_commands()
-                return
-            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                reason = describe(exc)
-            except Exception as exc:  # an answer discord.py could not read, say: still not fatal
-                log.exception("slash-command sync failed")
-                reason = type(exc).__name__
-            delay = backoff.next()
-            log.warning(
-                "slash-command sync failed: %s; feeds keep mirroring; trying the sync again in %g s", reason, delay
-            )
-            if await self._pause(delay):
+    async def _try_sync(self, backoff: Backoff) -> bool:
+        """One sync attempt; a refusal is one line saying why and when the next attempt comes."""
+        try:
+            await self.sync_commands()
+            return True
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            reason = describe(exc)
+        except Exception as exc:  # an answer discord.py could not read, say: still not fatal
+            log.exception("slash-command sync failed")
+            reason = type(exc).__name__
+        self._next_sync = backoff.next()
+        log.warning(
+            "slash-command sync failed: %s; feeds keep mirroring; trying the sync again in %g s",
+            reason,
+            self._next_sync,
+        )
+        return False
+
+    async def _sync_until_done(self, backoff: Backoff) -> None:
+        while not await self._pause(self._next_sync):
+            if await self._try_sync(backoff):
                 return
 
     async def sync_commands(self) -> None:
