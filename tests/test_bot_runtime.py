@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,19 @@ from pathlib import Path
 import pytest
 
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, comment_block, db_rows
+from tests.fakes.chain_gen import generate_chain
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST, cursor_of, write_config
+from tests.helpers import (
+    ANIME_REALM,
+    SEED,
+    SEED_FIRST,
+    SEED_LAST,
+    cursor_of,
+    dump_chain_tables,
+    hivecord,
+    write_config,
+)
 
 COMMANDS = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
@@ -299,3 +310,81 @@ async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:
     assert_stopped_promptly(code, bot.log)
     # The refused job is still owed, not lost by the stop.
     assert db_rows(world.db, "SELECT COUNT(*) FROM jobs WHERE state != 'done'")[0][0] >= 1
+
+
+# -- a stop during a batch's write -------------------------------------------------------------
+
+
+async def test_a_caller_cancelled_during_a_batch_write_leaves_the_whole_batch(tmp_path: Path) -> None:
+    """A stop cancels the follower at any await; a batch being written still commits whole, and
+    closing the store waits for it rather than closing the connection under it."""
+    from bot.store.store import ChainWriter, Store
+
+    store = await Store.open(tmp_path / "store.sqlite3")
+    writing = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def work(tx: ChainWriter) -> None:
+        tx.set_cursor(41)
+        loop.call_soon_threadsafe(writing.set)
+        time.sleep(0.3)  # the thread is mid-transaction when the caller is cancelled
+        tx.set_cursor(42, "2026-01-01T00:00:00")
+
+    caller = asyncio.create_task(store.chain_batch(work))
+    await writing.wait()
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await store.close()  # waits for the transaction in its thread
+    with sqlite3.connect(tmp_path / "store.sqlite3") as conn:
+        rows = dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'cursor%'").fetchall())
+    assert rows == {"cursor": "42", "cursor_time": "2026-01-01T00:00:00"}
+
+
+async def test_sigterm_during_catch_up_stops_promptly_and_loses_or_repeats_nothing(tmp_path: Path) -> None:
+    start, count = 70_000_000, 3_000
+    last = start + count - 1
+    chain = generate_chain(start, count, review_every=10, seed=11)
+    node = FakeHiveNode(chain.blocks, head=start + count, vops=chain.vops)
+    url = node.start_in_thread()
+    fake = FakeDiscord(token=TOKEN)
+    await fake.start()
+    try:
+        ref_dir, run_dir = tmp_path / "ref", tmp_path / "run"
+        ref_dir.mkdir()
+        run_dir.mkdir()
+        ref_config = write_config(ref_dir, [url], batch_size=100)
+        result = await asyncio.to_thread(
+            hivecord, "ingest", "--from-block", str(start), "--to-block", str(last), "--config", str(ref_config)
+        )
+        assert result.returncode == 0, result.stderr
+        reference = dump_chain_tables(ref_dir / "hivecord.sqlite3")
+        extra = "\n".join(
+            [
+                "[discord]",
+                f"api_base = {json.dumps(fake.url + '/api/v10')}",
+                f"gateway_url = {json.dumps(fake.gateway_url)}",
+            ]
+        )
+        config = write_config(run_dir, [url], batch_size=100, start_block=start, extra=extra)
+        db = run_dir / "hivecord.sqlite3"
+        stops = []
+        for _ in range(3):
+            before = cursor_of(db) or start - 1
+            bot = BotProcess(config, fake)
+            await bot.start()
+            # SIGTERM once this life has stored a few batches: mid catch-up, not before or after it.
+            goal = min(before + 300, last)
+            await fake.wait_for(lambda: (cursor_of(db) or 0) >= goal, timeout=60)  # noqa: B023
+            code = await bot.stop()
+            assert_stopped_promptly(code, bot.log)
+            stops.append(cursor_of(db))
+        assert any(c is not None and c < last for c in stops), stops
+        bot = BotProcess(config, fake)
+        await bot.start()
+        await fake.wait_for(lambda: cursor_of(db) == last, timeout=120)
+        assert_stopped_promptly(await bot.stop(), bot.log)
+    finally:
+        await fake.stop()
+        node.stop_thread()
+    assert dump_chain_tables(db) == reference
