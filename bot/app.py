@@ -8,8 +8,12 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import aiohttp
 import discord
+import yarl
 from discord.ext import commands
 
 from bot.config import Config
@@ -17,10 +21,13 @@ from bot.delivery.worker import DeliveryWorker
 from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
 from bot.hive.follower import Follower, Progress
+from bot.retry import Backoff, describe, unreachable
 from bot.search import SeriesCatalog
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
+
+T = TypeVar("T")
 
 EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes")
 
@@ -33,7 +40,9 @@ def intents() -> discord.Intents:
 
 
 class Hivecord(commands.AutoShardedBot):
-    def __init__(self, config: Config, store: Store, hive: HiveClient, communities: set[str]) -> None:
+    def __init__(
+        self, config: Config, store: Store, hive: HiveClient, communities: set[str], *, stop_grace: float = 3.0
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -64,25 +73,36 @@ class Hivecord(commands.AutoShardedBot):
         )
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series = SeriesCatalog(store)
-        self._tasks: list[asyncio.Task[None]] = []
+        self.retry_max = config.discord.retry_max_seconds
+        self.stop_grace = stop_grace
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stop = asyncio.Event()
+        self._closer: asyncio.Future[None] | None = None
+        self._setup_started = False
+        self._next_sync = 0.0
 
     def _on_blocks(self, _progress: Progress) -> None:
         self.delivery.wake()
 
     async def setup_hook(self) -> None:
+        self._setup_started = True
         self.tree.on_error = on_tree_error  # type: ignore[method-assign]
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        await self.sync_commands()
-        self._tasks = [
-            asyncio.create_task(self._supervise("follower", self.follower.run)),
-            asyncio.create_task(self._supervise("delivery", self.delivery.run)),
-        ]
+        # Commands are in place before the gateway connects; a server that refuses them must not
+        # keep feeds from flowing, so a refusal is retried beside mirroring.
+        backoff = Backoff(self.retry_max)
+        synced = await self._try_sync(backoff)
+        self._tasks = {
+            "follower": asyncio.create_task(self._supervise("follower", self.follower.run)),
+            "delivery": asyncio.create_task(self._supervise("delivery", self.delivery.run)),
+        }
+        if not synced:
+            self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
 
-    async def _supervise(self, name: str, run: object) -> None:
+    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
         """Keeps a background loop alive: a bug in one pass is logged, and the loop starts again."""
-        assert callable(run)
-        while not self.is_closed():
+        while not self._stop.is_set():
             try:
                 await run()
                 return
@@ -90,14 +110,122 @@ class Hivecord(commands.AutoShardedBot):
                 raise
             except Exception:
                 log.exception("the %s stopped on an error; restarting it in 5 s", name)
-                await asyncio.sleep(5)
+                await self._pause(5)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleeps, or less if a stop is requested meanwhile; True when stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        return self._stop.is_set()
+
+    async def _reach(
+        self,
+        what: str,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        may_retry: Callable[[BaseException], bool] = unreachable,
+        after_failure: Callable[[], Awaitable[None]] | None = None,
+    ) -> T | None:
+        """Runs `attempt` until it succeeds, waiting out an unreachable Discord with capped backoff.
+
+        One warning line per failed attempt says what could not be reached and why. None when a
+        stop is requested first: a hanging attempt is abandoned then, not waited for.
+        """
+        backoff = Backoff(self.retry_max)
+        while not self._stop.is_set():
+            task = asyncio.ensure_future(attempt())
+            stopping = asyncio.ensure_future(self._stop.wait())
+            try:
+                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            if task.cancelled():
+                return None
+            exc = task.exception()
+            if exc is None:
+                return task.result()
+            if not may_retry(exc):
+                raise exc
+            delay = backoff.next()
+            log.warning("cannot %s: %s; trying again in %g s", what, describe(exc), delay)
+            if after_failure is not None:
+                await after_failure()
+            if await self._pause(delay):
+                return None
+        return None
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        await self.login(token)
+        if not self._stop.is_set():
+            await self.connect(reconnect=reconnect)
+
+    async def login(self, token: str) -> None:
+        """Logs in; a network blip or a Discord outage at boot is waited out, a rejected token is not."""
+        login = super().login
+
+        def may_retry(exc: BaseException) -> bool:
+            # Once setup_hook runs, a failure is ours, not the network's: retrying would repeat it.
+            return not self._setup_started and unreachable(exc)
+
+        where = discord.http.Route.BASE
+        await self._reach(
+            f"reach Discord at {where} to log in",
+            lambda: login(token),
+            may_retry=may_retry,
+            after_failure=self._fresh_http,
+        )
+
+    async def _fresh_http(self) -> None:
+        """Drops the HTTP session a failed login opened, so the next attempt starts clean (and none leaks)."""
+        await self.http.close()
+        self.http.connector = discord.utils.MISSING
+        self.http.clear()
 
     async def launch_shards(self) -> None:
-        # AutoShardedBot takes the gateway URL from GET /gateway/bot unless the shard count is known;
-        # with a configured gateway (a proxy), learn the count and let DEFAULT_GATEWAY stand.
-        if self.config.discord.gateway_url and self.shard_count is None:
-            self.shard_count, _, _ = await self.http.get_bot_gateway()
-        await super().launch_shards()
+        # As AutoShardedBot.launch_shards, but an unreachable GET /gateway/bot is waited out. With a
+        # configured gateway (a proxy), only the shard count is taken from it.
+        if self.is_closed() or self._stop.is_set():
+            return
+        gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        if self.shard_count is None:
+            found = await self._reach("reach Discord to find the gateway", self.http.get_bot_gateway)
+            if found is None:
+                return
+            self.shard_count, url, _ = found
+            if not self.config.discord.gateway_url:
+                gateway = yarl.URL(url)
+        self._connection.shard_count = self.shard_count
+        shard_ids = self.shard_ids or range(self.shard_count)
+        self._connection.shard_ids = shard_ids
+        for shard_id in shard_ids:
+            await self.launch_shard(gateway, shard_id, initial=shard_id == shard_ids[0])
+
+    async def _try_sync(self, backoff: Backoff) -> bool:
+        """One sync attempt; a refusal is one line saying why and when the next attempt comes."""
+        try:
+            await self.sync_commands()
+            return True
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            reason = describe(exc)
+        except Exception as exc:  # an answer discord.py could not read, say: still not fatal
+            log.exception("slash-command sync failed")
+            reason = type(exc).__name__
+        self._next_sync = backoff.next()
+        log.warning(
+            "slash-command sync failed: %s; feeds keep mirroring; trying the sync again in %g s",
+            reason,
+            self._next_sync,
+        )
+        return False
+
+    async def _sync_until_done(self, backoff: Backoff) -> None:
+        while not await self._pause(self._next_sync):
+            if await self._try_sync(backoff):
+                return
 
     async def sync_commands(self) -> None:
         """Syncs slash commands to the dev guild or globally, and only when the set has changed."""
@@ -116,14 +244,30 @@ class Hivecord(commands.AutoShardedBot):
         log.info("synced %d slash command(s) %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
-        """Stops the chain after the batch in hand and delivery after the send in hand, then Discord."""
+        """Stops everything promptly; safe to call more than once (a signal, then `async with`)."""
+        if self._closer is None:
+            self._closer = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closer)
+
+    async def _close(self) -> None:
+        # Every wait of the background loops ends at once. The follower and the command sync may
+        # be cancelled at any await: a batch already being written runs to its end under the
+        # store's lock (Store.chain_batch), so a stop never leaves half a batch. Delivery finishes
+        # the send in hand, so Discord's answer to it is recorded.
+        self._stop.set()
         self.follower.stop()
+        for name in ("follower", "command sync"):
+            if name in self._tasks:
+                self._tasks[name].cancel()
         await self.delivery.stop()
         if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=10)
-            for task in pending:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+            _, pending = await asyncio.wait(self._tasks.values(), timeout=self.stop_grace)
+            for name, task in self._tasks.items():
+                if task in pending:
+                    log.warning("the %s did not stop within %g s; cancelling it", name, self.stop_grace)
+                    task.cancel()
+            for task in self._tasks.values():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await super().close()
 

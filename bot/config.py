@@ -173,6 +173,13 @@ class DiscordConfig:
         syncs them to that one server instantly, which is handy while developing.""",
         _guild_id,
     )
+    retry_max_seconds: float = setting(
+        NUMBER,
+        300.0,
+        """The longest wait, in seconds, between attempts to reach Discord when it cannot be reached at
+        start, and between retries of a refused slash-command sync (waits double up to this). Greater than 0.""",
+        positive(),
+    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import discord
 from discord import app_commands
+
+from bot.retry import describe
 
 log = logging.getLogger("hivecord.commands")
 
@@ -38,16 +41,28 @@ def explain(error: app_commands.AppCommandError) -> str | None:
 
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    command = interaction.command.qualified_name if interaction.command else "?"
     text = explain(error)
     if text is None:
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error(
-            "command /%s failed for user %s in guild %s",
-            command,
-            interaction.user.id,
-            interaction.guild_id,
-            exc_info=getattr(error, "original", error),
-        )
+        original = getattr(error, "original", error)
+        if isinstance(original, discord.HTTPException):
+            # Discord refused a request the command made: its status and code say why (a missing
+            # permission, an interaction answered too late); a traceback would add nothing.
+            log.warning(
+                "command /%s for user %s in guild %s: Discord refused a request: %s",
+                command,
+                interaction.user.id,
+                interaction.guild_id,
+                describe(original),
+            )
+        else:
+            log.error(
+                "command /%s failed for user %s in guild %s",
+                command,
+                interaction.user.id,
+                interaction.guild_id,
+                exc_info=original,
+            )
         text = "Something went wrong on my side; it has been logged. Please try again in a moment."
     embed = discord.Embed(description=text, colour=discord.Colour.red())
     try:
@@ -55,5 +70,5 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
             await interaction.followup.send(embed=embed, ephemeral=True)
         else:
             await interaction.response.send_message(embed=embed, ephemeral=True)
-    except discord.HTTPException:
-        log.info("could not tell user %s about an error (interaction expired)", interaction.user.id)
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.warning("could not tell user %s about the error in /%s: %s", interaction.user.id, command, describe(exc))

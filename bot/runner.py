@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 import discord
 import yarl
@@ -29,6 +30,7 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
 
 async def _main(config: Config, token: str) -> int:
     store = await Store.open(config.database.path)
+    stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.delivery.followed_communities()
         async with HiveClient(
@@ -37,17 +39,30 @@ async def _main(config: Config, token: str) -> int:
             bot = Hivecord(config, store, hive, communities)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, _shutdown, bot, sig)
+                loop.add_signal_handler(sig, _shutdown, bot, sig, stopping)
             async with bot:
                 await bot.start(token)
     finally:
+        # Waits for a batch of blocks still being written, so the file holds whole batches only.
         await store.close()
+    if stopping:
+        log.info("stopped %.1f s after the signal", time.monotonic() - stopping[0])
+    else:
+        log.info("stopped")
     return 0
 
 
-def _shutdown(bot: Hivecord, sig: signal.Signals) -> None:
+def _shutdown(bot: Hivecord, sig: signal.Signals, stopping: list[float]) -> None:
+    if not stopping:
+        stopping.append(time.monotonic())
     log.info("%s received: shutting down", sig.name)
-    asyncio.get_running_loop().create_task(bot.close())
+    task = asyncio.get_running_loop().create_task(bot.close())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+# Tasks started from signal handlers, kept referenced until they end (the loop holds only weak ones).
+_background: set[asyncio.Task[None]] = set()
 
 
 def run_bot(config: Config) -> int:

@@ -107,7 +107,7 @@ def test_default_values() -> None:
         poll_interval=1.0,
         max_head_lag=20,
     )
-    assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None)
+    assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0)
     assert c.delivery == DeliveryConfig(
         max_messages_per_second=5.0,
         requests_per_second=45.0,

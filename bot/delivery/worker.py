@@ -90,6 +90,7 @@ class DeliveryWorker:
         retry_base: float = RETRY_BASE,
         retry_cap: float = RETRY_CAP,
         retention_days: float = 14,
+        stop_grace: float = 3.0,
     ) -> None:
         self.client = client
         self.store = store
@@ -110,6 +111,8 @@ class DeliveryWorker:
         self._held: dict[int, float] = {}
         self._prune_at = 0.0
         self._stopping = False
+        self._stopped = asyncio.Event()  # ends retry waits at once on stop
+        self.stop_grace = stop_grace
         self.sent = 0
 
     def wake(self) -> None:
@@ -143,10 +146,13 @@ class DeliveryWorker:
     async def stop(self) -> None:
         """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         senders = [t for t in self._senders.values() if not t.done()]
         if senders:
-            _, pending = await asyncio.wait(senders, timeout=10)
+            _, pending = await asyncio.wait(senders, timeout=self.stop_grace)
+            if pending:
+                log.warning("%d send(s) still in hand after %g s; cancelling them", len(pending), self.stop_grace)
             for task in pending:
                 task.cancel()
 

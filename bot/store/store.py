@@ -319,7 +319,13 @@ class Store:
 
     async def chain_batch(self, work: Callable[[ChainWriter], T]) -> T:
         """Runs `work` in one transaction in a worker thread: all a batch of blocks produced, and the
-        cursor, or none of it. Holds the write lock, so delivery's writes wait their turn."""
+        cursor, or none of it. Holds the write lock, so delivery's writes wait their turn.
+
+        A caller cancelled meanwhile (a stop) leaves the transaction to finish in its thread, still
+        holding the lock, so close() waits for it instead of closing the connection under it."""
+        return await asyncio.shield(self._chain_batch(work))
+
+    async def _chain_batch(self, work: Callable[[ChainWriter], T]) -> T:
         async with self._write_lock:
             return await asyncio.to_thread(self._in_transaction, work)
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -69,6 +70,7 @@ class FakeDiscord:
         self._notifier: Notifier | None = None
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+        self._reserved: socket.socket | None = None
         self.gateway = Gateway(
             state,
             tokens=self.tokens,
@@ -79,8 +81,22 @@ class FakeDiscord:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def reserve(self) -> str:
+        """Take a port now but do not listen yet: connections are refused until start().
+
+        A bot can be pointed at the URL (returned) before Discord is "up", as after a network
+        blip at boot; no other process can take the port meanwhile.
+        """
+        if self._url is not None:
+            raise RuntimeError("FakeDiscord already has its address")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._reserved = sock
+        self._url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        return self._url
+
     async def start(self) -> str:
-        """Listen on 127.0.0.1 (random port); returns the base URL, e.g. http://127.0.0.1:41234."""
+        """Listen on 127.0.0.1 (random port, or the reserved one); returns the base URL, e.g. http://127.0.0.1:41234."""
         self._notifier = Notifier()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", pipeline.API_PREFIX + "/{tail:.*}", self._rest)
@@ -88,13 +104,20 @@ class FakeDiscord:
         app.router.add_get("/resume", self.gateway.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site: web.BaseSite
+        if self._reserved is not None:
+            site, self._reserved = web.SockSite(self._runner, self._reserved), None
+        else:
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self._url = f"http://127.0.0.1:{port}"
         return self._url
 
     async def stop(self) -> None:
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
         if self._runner is None:
             return
         await self.gateway.close()
