@@ -7,9 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures"
@@ -80,3 +82,38 @@ def cursor_of(db: Path) -> int | None:
     except sqlite3.OperationalError:
         return None
     return int(row[0]) if row else None
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.005) -> None:
+    """Polls `predicate` until it is truthy; a generous `timeout` is a ceiling that fails the test,
+    never what a test waits for."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class LineReader:
+    """Reads a child's pipe on a thread, so a test can wait for a line while the child runs."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            with self._lock:
+                self.lines.append(line)
+
+    def count(self, needle: str) -> int:
+        with self._lock:
+            return sum(needle in line for line in self.lines)
+
+    def text(self, timeout: float = 30) -> str:
+        """Everything read; waits (up to `timeout`) for the pipe to close when the child has exited."""
+        self._thread.join(timeout)
+        with self._lock:
+            return "".join(self.lines)
