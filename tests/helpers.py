@@ -42,7 +42,8 @@ def write_config(
 
 def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("HIVECORD_CONFIG", "DISCORD_TOKEN")}
-    env["PYTHONPATH"] = str(ROOT.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    # The repository, and loopback_only's sitecustomize: the child reaches nothing outside 127.0.0.1.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "loopback_only"), str(ROOT.parent), env.get("PYTHONPATH", "")])
     env.update(extra)
     return env
 
