@@ -249,7 +249,7 @@ async def test_a_forbidden_channel_breaks_only_its_feed_and_429s_lose_nothing(wo
         world.node.head = SEED_LAST + 5
         await world.fake.wait_for(lambda: len(post_messages(world, world.second)) >= 1, timeout=30)
         await world.fake.wait_for(
-            lambda: db_rows(world.db, "SELECT broken FROM feeds WHERE channel_id = ?", world.reviews)[0][0], timeout=10
+            lambda: db_rows(world.db, "SELECT broken FROM feeds WHERE channel_id = ?", world.reviews)[0][0], timeout=60
         )
         handle = await world.fake.send_interaction(
             world.fake.world.guild_id, world.second, world.fake.world.admin_id, "feed list", {}

@@ -332,12 +332,12 @@ def test_thread_mode_and_sync_context_manager() -> None:
                       "id": 1}).encode()
     with FakeHiveNode(blocks) as node:
         post = urllib.request.Request(node.url, data=req, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(post, timeout=5) as resp:
+        with urllib.request.urlopen(post, timeout=30) as resp:
             assert json.loads(resp.read())["result"]["block"] == blocks[min(blocks)]
         port = node.port
     node.start_in_thread(port=port)  # and again, on the same port
     try:
-        with urllib.request.urlopen(post, timeout=5) as resp:
+        with urllib.request.urlopen(post, timeout=30) as resp:
             assert resp.status == 200
     finally:
         node.stop_thread()
