@@ -73,6 +73,8 @@ class BotProcess:
             self.proc.send_signal(sig)
         code = await asyncio.wait_for(self.proc.wait(), 30)
         await self._reader
+        # Captured by pytest and shown only when the test fails: what the bot said is the first clue.
+        print(f"--- hivecord run (pid {self.proc.pid}) exited {code}; its log:\n{self.log}")
         return code
 
     async def kill(self) -> None:

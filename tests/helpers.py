@@ -30,8 +30,12 @@ def write_config(
     extra: str = "",
     **hive: Any,
 ) -> Path:
-    """A config.toml for the tests: short timeouts, fast polling, the given nodes."""
-    settings = {"request_timeout": 2.0, "poll_interval": 0.05, **hive}
+    """A config.toml for the tests: fast polling, the given nodes.
+
+    The request timeout stays the bot's own default unless a test sets one: on a loaded machine the
+    loopback node may take seconds to answer, and each timeout is a failure that backs the node off.
+    """
+    settings = {"poll_interval": 0.05, **hive}
     lines = ["[hive]", f"nodes = {json.dumps(list(nodes))}", f"communities = {json.dumps(list(communities))}"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     lines += ["", "[database]", f"path = {json.dumps(db)}", "", "[logging]", 'level = "INFO"', "", extra]
