@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.hive.follower import Progress
@@ -19,12 +20,21 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressReporter:
-    def __init__(self, first_block: int, stream: TextIO | None = None, log_every: float = 5.0) -> None:
+    def __init__(
+        self,
+        first_block: int,
+        stream: TextIO | None = None,
+        log_every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.first_block = first_block
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.log_every = log_every
-        self._last = 0.0
+        self.clock = clock
+        # None until the first line: a monotonic clock's zero is arbitrary (boot time on Linux), so
+        # no number can stand for "long ago".
+        self._last: float | None = None
 
     def __call__(self, p: Progress) -> None:
         rate = p.blocks / p.elapsed if p.elapsed > 0 else 0.0
@@ -37,8 +47,8 @@ class ProgressReporter:
             self.stream.write(f"\r[{bar:<30}] block {p.cursor:,} of {p.target:,}  {rate:,.0f} blocks/s  ETA {eta}  ")
             self.stream.flush()
             return
-        now = time.monotonic()
-        if now - self._last >= self.log_every or left == 0:
+        now = self.clock()
+        if self._last is None or now - self._last >= self.log_every or left == 0:
             self._last = now
             log.info("block %d of %d, %.0f blocks/s, %d to go, ETA %s", p.cursor, p.target, rate, left, eta)
 

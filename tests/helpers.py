@@ -7,9 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures"
@@ -28,8 +30,12 @@ def write_config(
     extra: str = "",
     **hive: Any,
 ) -> Path:
-    """A config.toml for the tests: short timeouts, fast polling, the given nodes."""
-    settings = {"request_timeout": 2.0, "poll_interval": 0.05, **hive}
+    """A config.toml for the tests: fast polling, the given nodes.
+
+    The request timeout stays the bot's own default unless a test sets one: on a loaded machine the
+    loopback node may take seconds to answer, and each timeout is a failure that backs the node off.
+    """
+    settings = {"poll_interval": 0.05, **hive}
     lines = ["[hive]", f"nodes = {json.dumps(list(nodes))}", f"communities = {json.dumps(list(communities))}"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     lines += ["", "[database]", f"path = {json.dumps(db)}", "", "[logging]", 'level = "INFO"', "", extra]
@@ -41,7 +47,8 @@ def write_config(
 def cli_env(**extra: str) -> dict[str, str]:
     # Every HIVECORD_ variable is a setting (or the config path): none may leak in from the shell.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVECORD_") and k != "DISCORD_TOKEN"}
-    env["PYTHONPATH"] = str(ROOT.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    # The repository, and loopback_only's sitecustomize: the child reaches nothing outside 127.0.0.1.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "loopback_only"), str(ROOT.parent), env.get("PYTHONPATH", "")])
     env.update(extra)
     return env
 
@@ -81,3 +88,38 @@ def cursor_of(db: Path) -> int | None:
     except sqlite3.OperationalError:
         return None
     return int(row[0]) if row else None
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.005) -> None:
+    """Polls `predicate` until it is truthy; a generous `timeout` is a ceiling that fails the test,
+    never what a test waits for."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class LineReader:
+    """Reads a child's pipe on a thread, so a test can wait for a line while the child runs."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            with self._lock:
+                self.lines.append(line)
+
+    def count(self, needle: str) -> int:
+        with self._lock:
+            return sum(needle in line for line in self.lines)
+
+    def text(self, timeout: float = 30) -> str:
+        """Everything read; waits (up to `timeout`) for the pipe to close when the child has exited."""
+        self._thread.join(timeout)
+        with self._lock:
+            return "".join(self.lines)

@@ -65,12 +65,39 @@ def test_progress_bar_on_a_terminal() -> None:
     assert text.endswith("\n")
 
 
-def test_progress_lines_in_a_log(caplog: pytest.LogCaptureFixture) -> None:
-    reporter = ProgressReporter(first_block=1, stream=io.StringIO(), log_every=3600)
+class FakeClock:
+    """A monotonic clock the test moves by hand; `start` stands for the host's uptime."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# A monotonic clock starts at an arbitrary point (on Linux: boot), so seconds after boot and months
+# after boot must log the same lines.
+@pytest.mark.parametrize("uptime", [0.0, 90.0, 1e7])
+def test_progress_lines_in_a_log(caplog: pytest.LogCaptureFixture, uptime: float) -> None:
+    clock = FakeClock(uptime)
+    reporter = ProgressReporter(first_block=1, stream=io.StringIO(), log_every=60, clock=clock)
+    with caplog.at_level(logging.INFO, logger="hivecord.ingest"):
+        reporter(Progress(cursor=100, target=1000, blocks=100, elapsed=1.0))  # the first always logs
+        clock.now += 59
+        reporter(Progress(cursor=200, target=1000, blocks=200, elapsed=2.0))  # too soon for another line
+        clock.now += 1
+        reporter(Progress(cursor=300, target=1000, blocks=300, elapsed=3.0))  # log_every later: a line
+        clock.now += 1
+        reporter(Progress(cursor=1000, target=1000, blocks=1000, elapsed=4.0))  # the end always logs
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3, lines
+    assert "block 100 of 1000" in lines[0] and "100 blocks/s" in lines[0]
+    assert "block 300 of 1000" in lines[1] and "block 1000 of 1000" in lines[2]
+
+
+def test_first_progress_line_does_not_wait_for_the_clock(caplog: pytest.LogCaptureFixture) -> None:
+    # The real clock, and an interval longer than any host has been up: the first line still comes.
+    reporter = ProgressReporter(first_block=1, stream=io.StringIO(), log_every=1e12)
     with caplog.at_level(logging.INFO, logger="hivecord.ingest"):
         reporter(Progress(cursor=100, target=1000, blocks=100, elapsed=1.0))
-        reporter(Progress(cursor=200, target=1000, blocks=200, elapsed=2.0))  # too soon for another line
-        reporter(Progress(cursor=1000, target=1000, blocks=1000, elapsed=3.0))  # the end always logs
-    lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 2
-    assert "block 100 of 1000" in lines[0] and "100 blocks/s" in lines[0]
+    assert len(caplog.records) == 1, "the first progress line never came"

@@ -117,7 +117,7 @@ async def start_bot(fake: FakeDiscord, token: str = TOKEN) -> Bot:
     client.event(_setter(ready))
     task = asyncio.create_task(client.start(token))
     waiter = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait({task, waiter}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait({task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if waiter not in done:
         waiter.cancel()
         await client.close()  # a failed login leaves discord.py's HTTP session open otherwise
@@ -211,7 +211,7 @@ async def test_gateway_reconnect_resumes_at_resume_url(bot: Bot) -> None:
     resumed = asyncio.Event()
     bot.client.event(_named("on_resumed", resumed))
     await fake.gateway.reconnect_all()
-    await asyncio.wait_for(resumed.wait(), 5)
+    await asyncio.wait_for(resumed.wait(), 30)
     last = fake.gateway.connections[-1]
     assert last.path == "/resume" and last.resumed
     assert len(fake.gateway.identifies) == 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import signal
 import socket
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.chain_gen import generate_chain
 from tests.fakes.hive_node import FakeHiveNode
-from tests.helpers import dump_chain_tables, hivecord, popen_hivecord, write_config
+from tests.helpers import LineReader, dump_chain_tables, hivecord, popen_hivecord, wait_until, write_config
 
 START = 80_000_000
 COUNT = 1_500
@@ -63,15 +62,18 @@ def test_every_node_down_keeps_retrying_with_clear_lines(tmp_path: Path) -> None
     urls = [f"http://127.0.0.1:{_closed_port()}", f"http://127.0.0.1:{_closed_port()}"]
     config = write_config(tmp_path, urls, request_timeout=0.5)
     proc = popen_hivecord("ingest", "--config", str(config), "--from-block", "100")
+    stderr_lines = LineReader(proc.stderr)  # type: ignore[arg-type]
     try:
-        time.sleep(4)
+        # Two rounds of "every node failing" prove it keeps retrying; a generous ceiling, not a timer.
+        wait_until(lambda: stderr_lines.count("every Hive node is failing") >= 2 or proc.poll() is not None, 60)
         assert proc.poll() is None, "the follower must not exit while the nodes are down"
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+    stderr = stderr_lines.text()
     assert "every Hive node is failing" in stderr
     for url in urls:
         assert url in stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import sqlite3
 
 import pytest
@@ -32,13 +34,73 @@ def test_fts_query(text: str, expected: str | None) -> None:
     assert fts_query(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ['"', '""', '"*"', "a AND", "OR OR", "NOT x", "x NEAR/2 y", "^foo", "{title}: x", "a\x00b", "é" * 600]
-)
-def test_every_query_is_valid_fts5(text: str) -> None:
+def index(*docs: tuple[str, str]) -> sqlite3.Connection:
+    """An FTS5 table with the store's tokenizer and two of its columns: (title, body) per row, ids from 1."""
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize = 'unicode61 remove_diacritics 2')")
-    conn.execute("INSERT INTO t VALUES ('hello world')")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')")
+    conn.executemany("INSERT INTO t (title, body) VALUES (?, ?)", docs)
+    return conn
+
+
+def hits(conn: sqlite3.Connection, text: str) -> set[int]:
     query = fts_query(text)
-    if query is not None:
-        conn.execute("SELECT * FROM t WHERE t MATCH ?", (query,)).fetchall()
+    if query is None:
+        return set()
+    return {rowid for (rowid,) in conn.execute("SELECT rowid FROM t WHERE t MATCH ? ", (query,))}
+
+
+# Each text is FTS5 syntax if read as a query; searched as text, it finds exactly the documents
+# holding its words. `found` are the rows that hold every word; `missed` would match only if some
+# word were taken as an operator (OR, NOT, NEAR, ^, a column filter) or dropped.
+@pytest.mark.parametrize(
+    ("text", "found", "missed"),
+    [
+        ("a AND", ("", "a and b"), ("", "a b")),
+        ("x OR y", ("", "x or y"), ("", "x only")),
+        ("OR OR", ("", "or else"), ("", "else")),
+        ("NOT x", ("", "not x"), ("", "x y")),
+        ("x NOT y", ("", "x not y"), ("", "x z")),
+        ("x NEAR/2 y", ("", "x near 2 y"), ("", "x a y")),
+        ("NEAR(x y)", ("", "near x y"), ("", "x y")),
+        ("^foo", ("", "bar foo"), ("", "bar")),  # ^ would anchor foo to the start and miss row 1
+        ("{title}: x", ("", "title x"), ("x", "other")),  # a column filter would match row 2 by its title
+        ("title:x", ("", "title x"), ("x", "other")),
+        ("x -y", ("", "x y"), ("", "x")),
+        ("a\x00b", ("", "a b"), ("", "a")),
+        ("x + y", ("", "x y"), ("", "y")),
+        ("(x", ("", "x"), ("", "y")),
+        ('"a b" c', ("", "a b c"), ("", "b a c")),  # a phrase keeps its order
+        ("mars*", ("", "marshmallow"), ("", "mar")),
+    ],
+)
+def test_operators_are_searched_as_words(text: str, found: tuple[str, str], missed: tuple[str, str]) -> None:
+    conn = index(found, missed)
+    assert hits(conn, text) == {1}, fts_query(text)
+
+
+@pytest.mark.parametrize("text", ['"', '""', '"*"', "*", "^", "-", "()", "{}:", "\x00", "   "])
+def test_nothing_searchable_is_no_query_and_finds_nothing(text: str) -> None:
+    assert fts_query(text) is None
+    assert hits(index(("", text), ("anything", "at all")), text) == set()
+
+
+# Pieces of FTS5 syntax, SQL and words; random texts made of them must run and find themselves.
+PIECES = ['"', "*", "(", ")", "{", "}", ":", "^", "+", "-", "AND", "OR", "NOT", "NEAR", "NEAR/3", ",", "'",
+          ";", "--", "title", "body", "mars", "é", "Pokémon", "×", "進撃", "\x00", " ", " ", " ", "x1"]  # fmt: skip
+
+
+def test_any_typed_text_runs_and_finds_a_review_containing_it() -> None:
+    rnd = random.Random(20261125)
+    texts = ["".join(rnd.choice(PIECES) for _ in range(rnd.randint(1, 12))) for _ in range(1500)]
+    conn = index(*((text, "") for text in texts))
+    searched = 0
+    for row, text in enumerate(texts, start=1):
+        query = fts_query(text)
+        if query is None:
+            continue
+        # Only quoted terms, each optionally a prefix: nothing in the query is left to parse as syntax.
+        assert re.fullmatch(r'"[^"]+"\*?( "[^"]+"\*?)*', query), (text, query)
+        found = hits(conn, text)  # raises sqlite3.OperationalError on a syntax error
+        assert row in found, (text, query)
+        searched += 1
+    assert searched > 1000

@@ -98,10 +98,10 @@ def test_neutralise_strips_bidi_and_controls() -> None:
 def test_neutralise_is_fast_on_hostile_input() -> None:
     # discord.utils.escape_markdown needs minutes for this one (quadratic link pattern).
     hostile = ["[a](" * 12_500, "[" * 50_000, "<@" * 25_000, "@everyone " * 5_000, "*_" * 25_000]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not slow it
     for text in hostile:
         _assert_inert(neutralise(text))
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 def test_neutralise_non_string() -> None:
@@ -296,12 +296,12 @@ def test_excerpt_respects_limits_on_50k_bodies(limit: int) -> None:
         ("e\u0301" * 25_000),
         _seed_body() * 12,
     ]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not slow it
     for body in bodies:
         assert len(body) >= 40_000
         out = plain_excerpt(body, limit)
         assert len(out) <= limit
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 def test_excerpt_edge_limits() -> None:

@@ -64,12 +64,12 @@ class InteractionHandle:
         messages = self._fake.state.messages
         return [messages[i] for i in self.record.followup_ids if i in messages]
 
-    async def response(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def response(self, timeout: float = 30.0) -> dict[str, Any]:
         """Wait for the bot's callback (the interaction's first answer) and return its body."""
         return await self._fake.wait_for(lambda: self.record.callback, timeout)
 
     async def wait_original(
-        self, predicate: Callable[[StoredMessage], bool] | None = None, timeout: float = 5.0
+        self, predicate: Callable[[StoredMessage], bool] | None = None, timeout: float = 30.0
     ) -> StoredMessage:
         def check() -> StoredMessage | None:
             message = self.original
@@ -79,7 +79,7 @@ class InteractionHandle:
 
         return await self._fake.wait_for(check, timeout)
 
-    async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[StoredMessage]:
+    async def wait_followups(self, count: int = 1, timeout: float = 30.0) -> list[StoredMessage]:
         return await self._fake.wait_for(lambda: self.followups if len(self.followups) >= count else None, timeout)
 
     async def click(
@@ -95,7 +95,7 @@ class InteractionHandle:
             values=values,
         )
 
-    async def submit_modal(self, values: Mapping[str, str | list[str]], *, timeout: float = 5.0) -> InteractionHandle:
+    async def submit_modal(self, values: Mapping[str, str | list[str]], *, timeout: float = 30.0) -> InteractionHandle:
         """Fill in and submit the modal the bot answered with (callback type 9)."""
         body = await self.response(timeout)
         if body.get("type") != 9:

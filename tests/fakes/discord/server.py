@@ -175,7 +175,7 @@ class FakeDiscord:
             and (status is None or r.status == status)
         ]
 
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 30.0) -> T:
         """Wait until `predicate()` is truthy (re-checked whenever the fake records something)."""
         if self._notifier is None:
             raise RuntimeError("FakeDiscord is not started")
@@ -187,7 +187,7 @@ class FakeDiscord:
         route: str,
         *,
         predicate: Callable[[RecordedRequest], bool] | None = None,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
     ) -> RecordedRequest:
         def check() -> RecordedRequest | None:
             return next(
@@ -202,14 +202,14 @@ class FakeDiscord:
         channel_id: int,
         predicate: Callable[[StoredMessage], bool] | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
     ) -> StoredMessage:
         def check() -> StoredMessage | None:
             return next((m for m in self.messages(channel_id) if predicate is None or predicate(m)), None)
 
         return await self.wait_for(check, timeout)
 
-    async def wait_until_ready(self, timeout: float = 5.0) -> Session:
+    async def wait_until_ready(self, timeout: float = 30.0) -> Session:
         """Wait until a gateway session got READY and its GUILD_CREATEs."""
         return await self.wait_for(lambda: next(iter(self.gateway.live_sessions), None), timeout)
 
