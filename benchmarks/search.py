@@ -42,9 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
-from bot.ledger import apply_events  # noqa: E402
-from bot.render import search_page_embed  # noqa: E402
+from bot.ingest.ledger import apply_events  # noqa: E402
 from bot.search import (  # noqa: E402
     PAGE_SIZE,
     AuthorCatalog,

@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
-from bot.hive.follower import Follower, Progress
+from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
 from bot.search import SeriesCatalog
 from bot.store.store import Store

@@ -1,0 +1,1 @@
+"""Cogs: slash commands that translate between Discord and the core; no SQL, no node calls."""

@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery.render import post_embed, search_page_embed
 from bot.errors import UserError
 from bot.hive.names import account_name, is_account, is_community
-from bot.render import post_embed, search_page_embed
 from bot.search import (
     PAGE_SIZE,
     AuthorCatalog,

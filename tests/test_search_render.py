@@ -12,8 +12,8 @@ from typing import Any, cast
 import discord
 import pytest
 
+from bot.delivery.render import highlight, search_page_embed
 from bot.hive.names import account_name, is_account
-from bot.render import highlight, search_page_embed
 from bot.search import (
     AuthorIndex,
     SearchHit,

@@ -15,7 +15,7 @@ import discord
 
 from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
-from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
+from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.store.delivery import Job
 from bot.store.store import PostRow, Store
 from bot.text import neutralise
