@@ -42,18 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
 from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
 from bot.ingest.ledger import apply_events  # noqa: E402
-from bot.search import (  # noqa: E402
-    PAGE_SIZE,
-    AuthorCatalog,
-    SearchRequest,
-    SeriesCatalog,
-    SeriesIndex,
-    Sort,
-    search,
-)
+from bot.search import PAGE_SIZE, SearchRequest, Sort, search  # noqa: E402
 from bot.series import closest_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.search import SeriesCatalog, SeriesIndex, SeriesName
+from bot.catalog import SeriesCatalog, SeriesIndex, SeriesName
 from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
 from bot.store.store import Store
 
