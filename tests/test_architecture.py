@@ -119,9 +119,18 @@ def test_each_stage_says_its_job(package: str) -> None:
     assert doc and len(doc.splitlines()) == 1, f"{package}/__init__.py wants a one-line docstring of its job"
 
 
-def test_the_chain_package_knows_nothing_of_later_stages() -> None:
-    later = ("bot.store", "bot.ingest", "bot.delivery", "cogs")
-    found = {name: reaches(name, later) for name in modules() if name.startswith("bot.hive")}
+# Each stage and the stages after it, in flow order: a stage imports none of its later ones.
+LATER = {
+    "bot.hive": ("bot.ingest", "bot.store", "bot.delivery", "cogs"),
+    "bot.ingest": ("bot.delivery", "cogs"),
+    "bot.store": ("bot.ingest", "bot.delivery", "cogs"),
+    "bot.delivery": ("bot.ingest", "cogs"),
+}
+
+
+@pytest.mark.parametrize("stage", list(LATER))
+def test_stages_import_only_down_the_flow(stage: str) -> None:
+    found = {name: reaches(name, LATER[stage]) for name in modules() if name == stage or name.startswith(stage + ".")}
     assert not {name: sorted(bad) for name, bad in found.items() if bad}
 
 
@@ -176,3 +185,11 @@ def test_cogs_only_translate() -> None:
     banned = ("bot.store", "bot.hive.client", "sqlite3", "aiosqlite")
     found = {name: reaches(name, banned) for name in modules() if name.startswith("cogs")}
     assert not {name: sorted(bad) for name, bad in found.items() if bad}
+
+
+def test_the_architecture_doc_names_real_paths() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:bot|cogs)/[\w/.]*)`", doc))
+    assert {"bot/hive/", "bot/ingest/", "bot/store/", "bot/delivery/", "cogs/"} <= named
+    assert not sorted(path for path in named if not (ROOT / path).exists())
+    assert "(docs/architecture.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
