@@ -1,1 +1,1 @@
-"""Cogs: slash commands that translate between Discord and the core; no SQL, no node calls."""
+"""Slash commands, one file per command group: each translates between Discord and the core."""

@@ -273,7 +273,7 @@ def test_key_of_non_strings_is_empty(value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the series index (bot/search.py): right answers over a catalogue of 50,000 names
+# the series index (bot/catalog.py): right answers over a catalogue of 50,000 names
 
 KNOWN = [
     ("metallicrouge", "Metallic Rouge", 12),

@@ -1,4 +1,4 @@
-"""Untrusted post text into safe Discord text (bot/text.py)."""
+"""Untrusted post text into safe Discord text (bot/text.py, bot/invisible.py)."""
 
 from __future__ import annotations
 
