@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import gc
 import itertools
 import json
@@ -36,25 +37,18 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
+from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
-from bot.ledger import apply_events  # noqa: E402
-from bot.render import search_page_embed  # noqa: E402
-from bot.search import (  # noqa: E402
-    PAGE_SIZE,
-    AuthorCatalog,
-    SearchRequest,
-    SeriesCatalog,
-    SeriesIndex,
-    Sort,
-    search,
-)
-from bot.series import closest_series, series_key  # noqa: E402
+from bot.ingest.ledger import apply_events  # noqa: E402
+from bot.search import PAGE_SIZE, SearchRequest, Sort, search  # noqa: E402
+from bot.series import display_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 
 COMMUNITY = "hive-158489"
@@ -413,6 +407,26 @@ class _Names:
     async def series_names(self) -> list[tuple[str, str, int]]:
         await asyncio.sleep(0)
         return list(self._rows)
+
+
+def closest_series(known: Sequence[tuple[str, str, int]], typed: str, limit: int = 25) -> list[str]:
+    """The scan SeriesIndex replaced, kept here for the "before" figure.
+
+    Display names of known series (key, name, reviews) nearest to what a user typed, best first.
+
+    Exact and prefix matches of the normalised key come first, then keys containing it, then
+    near spellings ("metalic rouge" -> "Metallic Rouge"); with nothing typed, the most reviewed.
+    """
+    key = series_key(typed)
+    if not key:
+        return [display_series(name) for _, name, _ in known[:limit]]
+    by_key = {k: name for k, name, _ in known}
+    ranked: list[str] = [k for k, _, _ in known if k.startswith(key)]
+    ranked += [k for k, _, _ in known if key in k and k not in ranked]
+    if len(ranked) < limit:
+        near = difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)
+        ranked += [k for k in near if k not in ranked]
+    return [display_series(by_key[k]) for k in ranked[:limit]]
 
 
 def _summary(label: str, timings: list[float], stall: object) -> str:

@@ -16,13 +16,13 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.catalog import SeriesCatalog
 from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
-from bot.hive.follower import Follower, Progress
+from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
-from bot.search import SeriesCatalog
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")

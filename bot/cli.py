@@ -135,7 +135,7 @@ def _stop_on_signals(stop: Callable[[], None], task: asyncio.Task[Any]) -> None:
 
 async def _ingest(config: Config, from_block: int | None, to_block: int | None) -> int:
     from bot.hive.client import HiveClient
-    from bot.hive.follower import Follower
+    from bot.ingest.follower import Follower
     from bot.progress import ProgressReporter
     from bot.store.store import Store
 

@@ -1,6 +1,6 @@
 """How one setting is declared (type, default, check, doc) and how its value is read and checked.
 
-``bot/config.py`` declares every setting with :func:`setting` on the field of its section's
+``bot/settings.py`` declares every setting with :func:`setting` on the field of its section's
 dataclass; everything else (the values a missing key takes, parsing the TOML file, parsing
 ``HIVECORD_SECTION__KEY`` environment variables, the problems ``check-config`` lists) follows
 from those declarations through the pieces here.

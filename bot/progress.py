@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.hive.follower import Progress
+from bot.ingest.follower import Progress
 
 log = logging.getLogger("hivecord.ingest")
 

@@ -7,19 +7,18 @@ the title are the series; the title supplies the readable spelling ("metallicrou
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.series_words import COMMUNITY_TAG, FILLER_KEYS, LEADING_CONNECTORS, MAX_TAG, is_generic_key, is_trimmable
 from bot.text import truncate
 
 MAX_DISPLAY = 100
 # Hive titles are at most 255 bytes; anything longer is not a real title and only costs time.
 _MAX_TITLE = 400
-_MAX_TAG = 64
 _MAX_TAGS = 30
 # Longest title span tried against the tags, and most words a fallback phrase may have.
 _MAX_SPAN_WORDS = 12
@@ -29,72 +28,6 @@ _MAX_EXTENSION_WORDS = 3
 
 _KANA_VOICING = ("\u3099", "\u309a")
 
-# Keys (see series_key) of tags and title words that never name a series by themselves.
-GENERIC_KEYS: frozenset[str] = frozenset(
-    {
-        # what the post is
-        "anime", "animes", "manga", "mangas", "review", "reviews", "resena", "resenas", "analisis",
-        "critica", "opinion", "recap", "recommendation", "recommendations", "thoughts", "impressions",
-        "manhwa", "manhua", "webtoon", "donghua", "lightnovel", "novel", "novels", "comics", "comic",
-        "cartoon", "cartoons", "movie", "movies", "film", "films", "cine", "pelicula", "peliculas",
-        "series", "serie", "tv", "ova", "episode", "episodes", "episodio", "season", "temporada",
-        "chapter", "capitulo", "vol", "volume", "otaku", "fanart", "art", "drawing", "digitalart",
-        "illustration", "cosplay", "animation", "music", "ost", "news", "blog", "life", "photography",
-        "writing", "story", "stories", "fiction", "entertainment", "culture", "collab", "contest",
-        "top", "list", "ranking", "gaming", "games", "game", "videogames", "kpop", "japan", "japanese",
-        "crosspost", "mythoughts", "hiveanime", "animereview", "mangareview",
-        # genres
-        "action", "adventure", "comedy", "drama", "romance", "fantasy", "horror", "mystery", "thriller",
-        "scifi", "sciencefiction", "sliceoflife", "isekai", "mecha", "shonen", "shounen", "seinen",
-        "shojo", "shoujo", "josei", "sports", "psychological", "supernatural",
-        # languages
-        "spanish", "english", "espanol", "ingles", "portuguese", "portugues",
-        # studios: a studio tag is not the show
-        "bones", "mappa", "ufotable", "madhouse", "toei", "toeianimation", "kyoani", "kyotoanimation",
-        "wit", "witstudio", "cloverworks", "sunrise", "trigger", "a1pictures", "productionig", "pierrot",
-        "shaft", "jcstaff", "ghibli", "studioghibli",
-        # Hive communities, front ends and curation projects
-        "hive", "hiveengine", "ocd", "neoxian", "palnet", "leofinance", "proofofbrain", "pob",
-        "creativecoin", "archon", "ecency", "peakd", "waivio", "curation", "cervantes", "actifit",
-        "appreciator", "vyb", "ctp", "alive", "threads", "aliento", "spanishcommunity", "hivelearners",
-        "oneup", "gems", "posh", "dtube", "inleo", "leo", "neoxag", "lassecash",
-    }
-)  # fmt: skip
-
-# What a post is, in what language: dropped from the edges of a title phrase ("Anime Metallic Rouge
-# review"). Narrower than GENERIC_KEYS on purpose: genre words belong to names ("Toy Story").
-_TRIM_KEYS: frozenset[str] = frozenset(
-    {
-        "anime", "animes", "manga", "mangas", "manhwa", "manhua", "webtoon", "donghua", "review",
-        "reviews", "resena", "resenas", "analisis", "critica", "opinion", "recap", "impressions",
-        "thoughts", "series", "serie", "movie", "movies", "film", "pelicula", "ova", "tv", "episode",
-        "episodes", "episodio", "season", "temporada", "chapter", "capitulo", "vol", "volume",
-        "lightnovel", "novel", "spanish", "english", "espanol", "ingles", "eng", "esp",
-    }
-)  # fmt: skip
-
-# Small words that glue generic words into one tag ("animereviewenespanol", "myanimeart").
-_GLUE_KEYS: frozenset[str] = frozenset(
-    {"an", "the", "of", "on", "my", "mi", "and", "de", "del", "la", "el", "en", "in", "to", "for"}
-)
-
-_SPLIT_VOCABULARY: frozenset[str] = GENERIC_KEYS | _GLUE_KEYS
-
-# A title phrase made only of these (and generic words) is no series: "My first anime of the year".
-_FILLER_KEYS: frozenset[str] = _GLUE_KEYS | frozenset(
-    {
-        "a", "y", "about", "mis", "our", "this", "that", "los", "las", "un", "una", "sobre", "with", "is", "it",
-        "i", "new", "first", "final", "part", "best", "worst", "why", "what", "how", "your", "you",
-        "me", "post", "week", "weekly", "day", "daily", "today", "year", "favorite", "favourite",
-    }
-)  # fmt: skip
-
-# After a "Review of"/"Reseña de" marker these only introduce the name.
-_LEADING_CONNECTORS: frozenset[str] = frozenset(
-    {"of", "on", "about", "de", "del", "sobre", "for", "to", "a", "an", "un", "una"}
-)
-
-_COMMUNITY_TAG = re.compile(r"hive-?\d+", re.IGNORECASE)
 
 # Sentinel characters standing for delimiters once the title is cleaned; private-use code points
 # so they can never come from the input (the cleaner replaces those).
@@ -173,35 +106,6 @@ def display_series(name: str) -> str:
     if not any(ch.isupper() for ch in name) and any(ch.islower() for ch in name):
         name = " ".join(_capitalise(word) for word in name.split(" "))
     return truncate(name, MAX_DISPLAY)
-
-
-def _is_trimmable(key: str) -> bool:
-    return not key or key in _TRIM_KEYS or bool(_COMMUNITY_TAG.fullmatch(key))
-
-
-def _is_generic_key(key: str) -> bool:
-    """True when the key is a generic word or only glues generic/filler words ("animereviewespanol")."""
-    if not key or key.isdigit() or key in GENERIC_KEYS or _COMMUNITY_TAG.fullmatch(key):
-        return True
-    return _segments_into_generic(key)
-
-
-@lru_cache(maxsize=4096)
-def _segments_into_generic(key: str) -> bool:
-    if len(key) > _MAX_TAG:
-        return False
-    longest = max(len(word) for word in _SPLIT_VOCABULARY)
-    # best[i]: most generic (not glue) letters in a split of key[:i] into vocabulary words, or -1.
-    # Mostly-generic splits only: "toystory" = "to"+"y"+"story" is a film, "myanimereview" is not.
-    best = [-1] * (len(key) + 1)
-    best[0] = 0
-    for end in range(1, len(key) + 1):
-        for start in range(max(0, end - longest), end):
-            word = key[start:end]
-            if best[start] >= 0 and word in _SPLIT_VOCABULARY:
-                gain = len(word) if word in GENERIC_KEYS else 0
-                best[end] = max(best[end], best[start] + gain)
-    return best[len(key)] > 0 and 2 * best[len(key)] >= len(key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,11 +199,9 @@ def _join(words: Sequence[_Word]) -> str:
 def _trim(words: Sequence[_Word], after_review: bool) -> tuple[_Word, ...]:
     """Drop generic words at the edges ("anime", "review"), and "of"/"de" right after a marker."""
     start, end = 0, len(words)
-    while start < end and (
-        _is_trimmable(words[start].key) or (after_review and words[start].key in _LEADING_CONNECTORS)
-    ):
+    while start < end and (is_trimmable(words[start].key) or (after_review and words[start].key in LEADING_CONNECTORS)):
         start += 1
-    while end > start and _is_trimmable(words[end - 1].key):
+    while end > start and is_trimmable(words[end - 1].key):
         end -= 1
     return tuple(words[start:end])
 
@@ -336,10 +238,10 @@ def _usable_tags(tags: object, community: str | None) -> list[tuple[str, str]]:
     skip = series_key(community) if isinstance(community, str) else ""
     usable: list[tuple[str, str]] = []
     for tag in list(tags[:_MAX_TAGS]):
-        if not isinstance(tag, str) or len(tag) > _MAX_TAG or _COMMUNITY_TAG.fullmatch(tag.strip()):
+        if not isinstance(tag, str) or len(tag) > MAX_TAG or COMMUNITY_TAG.fullmatch(tag.strip()):
             continue
         key = series_key(tag)
-        if len(key) < 2 or key == skip or _is_generic_key(key) or any(key == k for k, _ in usable):
+        if len(key) < 2 or key == skip or is_generic_key(key) or any(key == k for k, _ in usable):
             continue
         usable.append((key, tag.strip()))
     return usable
@@ -360,7 +262,7 @@ def _extension(segment: _Segment, stop: int) -> int | None:
         return None
     if end == len(words) and segment.right <= {_COMMA}:
         return None
-    if not all(w.key and _title_like(w) and not _is_generic_key(w.key) for w in grown):
+    if not all(w.key and _title_like(w) and not is_generic_key(w.key) for w in grown):
         return None
     return end
 
@@ -373,7 +275,7 @@ def _tag_matches(segments: Sequence[_Segment], tags: Sequence[str]) -> list[_Mat
         words = segment.words
         # Where the phrase proper starts once "Anime"/"Review"-like words are skipped.
         lead = 0
-        while lead < len(words) and _is_trimmable(words[lead].key):
+        while lead < len(words) and is_trimmable(words[lead].key):
             lead += 1
         for i in range(len(words)):
             if not words[i].key:
@@ -382,7 +284,7 @@ def _tag_matches(segments: Sequence[_Segment], tags: Sequence[str]) -> list[_Mat
             for j in range(i, min(len(words), i + _MAX_SPAN_WORDS)):
                 key += words[j].key
                 span = words[i : j + 1]
-                if not words[j].key or all(_is_generic_key(w.key) for w in span):
+                if not words[j].key or all(is_generic_key(w.key) for w in span):
                     continue
                 where = -(position + i)
                 for priority, tag in enumerate(tags):
@@ -410,9 +312,9 @@ def _acceptable_phrase(words: Sequence[_Word], lowercase_title: bool) -> bool:
     if not words or len(words) > _MAX_PHRASE_WORDS:
         return False
     key = "".join(w.key for w in words)
-    if len(key) < 2 or _is_generic_key(key):
+    if len(key) < 2 or is_generic_key(key):
         return False
-    if all(_is_generic_key(w.key) or w.key in _FILLER_KEYS for w in words):
+    if all(is_generic_key(w.key) or w.key in FILLER_KEYS for w in words):
         return False
     # Series names are written capitalised; "my week in review" is not one.
     return lowercase_title or _title_like(words[0])
@@ -478,21 +380,3 @@ def detect_series(title: str, tags: Sequence[str], community: str | None = None)
         if len(key) >= 3:
             return display_series(tag) or None
     return None
-
-
-def closest_series(known: Sequence[tuple[str, str, int]], typed: str, limit: int = 25) -> list[str]:
-    """Display names of known series (key, name, reviews) nearest to what a user typed, best first.
-
-    Exact and prefix matches of the normalised key come first, then keys containing it, then
-    near spellings ("metalic rouge" -> "Metallic Rouge"); with nothing typed, the most reviewed.
-    """
-    key = series_key(typed)
-    if not key:
-        return [display_series(name) for _, name, _ in known[:limit]]
-    by_key = {k: name for k, name, _ in known}
-    ranked: list[str] = [k for k, _, _ in known if k.startswith(key)]
-    ranked += [k for k, _, _ in known if key in k and k not in ranked]
-    if len(ranked) < limit:
-        near = difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)
-        ranked += [k for k in near if k not in ranked]
-    return [display_series(by_key[k]) for k in ranked[:limit]]

@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.backfill import backfill as backfill_feed
+from bot.delivery.render import post_embed
 from bot.errors import UserError
 from bot.hive.client import HiveUnavailable, RpcError
 from bot.hive.names import is_account, is_community
-from bot.render import post_embed
+from bot.ingest.backfill import backfill as backfill_feed
 from bot.store.delivery import Feed, VoteMode
 from bot.text import truncate
 from cogs.utils import permits

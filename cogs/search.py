@@ -9,20 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.catalog import AuthorCatalog, SeriesName
+from bot.delivery.render import post_embed, search_page_embed
 from bot.errors import UserError
 from bot.hive.names import account_name, is_account, is_community
-from bot.render import post_embed, search_page_embed
-from bot.search import (
-    PAGE_SIZE,
-    AuthorCatalog,
-    Ranking,
-    SearchPage,
-    SearchRequest,
-    SeriesName,
-    Sort,
-    fetch_page,
-    rank,
-)
+from bot.search import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort, fetch_page, rank
 from bot.series import series_key
 from bot.text import neutralise, plain_text, truncate
 from cogs.utils import permits

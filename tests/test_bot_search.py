@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from bot.hive.events import ChainEvent, PostCreated, PostDeleted
-from bot.ledger import apply_events
+from bot.ingest.ledger import apply_events
 from bot.store.store import Store
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
 from tests.fakes.chain_gen import SERIES, build_vote_vops

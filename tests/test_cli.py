@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.hive.follower import Progress
+from bot.ingest.follower import Progress
 from bot.progress import ProgressReporter
 from tests.helpers import cli_env, hivecord
 

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import aiohttp
 import discord
 
-from bot.delivery.worker import DeliveryWorker, classify
+from bot.delivery.failures import classify
+from bot.delivery.worker import DeliveryWorker
 from bot.store.store import Store
 
 

@@ -1,4 +1,4 @@
-"""Reading the values a node sends (bot/hive/blocks.py, bot/hive/newposts.py): garbage is None, never an exception."""
+"""Reading the values a node sends (bot/hive/blocks.py, bot/ingest/newposts.py): garbage is None, never an exception."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from bot.hive.blocks import INT64, UINT64, format_asset, read_int, salvage_block, valid_time
 from bot.hive.events import PostAdopted, PostCreated
-from bot.hive.newposts import judge_new_post
+from bot.ingest.newposts import judge_new_post
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Discord embeds (bot/render.py): hostile chain text stays inert and every embed stays within limits."""
+"""Discord embeds (bot/delivery/render.py): hostile chain text stays inert and every embed stays within limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, cast
 import discord
 import pytest
 
-from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
+from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.store.store import PostRow
 
 # Discord's limits, written out here rather than imported: the test must not trust the code's own numbers.

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.search import SeriesCatalog, SeriesIndex, SeriesName
+from bot.catalog import SeriesCatalog, SeriesIndex, SeriesName
 from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
 from bot.store.store import Store
 
@@ -273,7 +273,7 @@ def test_key_of_non_strings_is_empty(value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the series index (bot/search.py): right answers over a catalogue of 50,000 names
+# the series index (bot/catalog.py): right answers over a catalogue of 50,000 names
 
 KNOWN = [
     ("metallicrouge", "Metallic Rouge", 12),

@@ -1,4 +1,4 @@
-"""Untrusted post text into safe Discord text (bot/text.py)."""
+"""Untrusted post text into safe Discord text (bot/text.py, bot/invisible.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, strip_invisible, truncate
+from bot.invisible import strip_invisible
+from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 

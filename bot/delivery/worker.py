@@ -8,72 +8,26 @@ import logging
 import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Literal
 
 import aiohttp
 import discord
 
+from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classify
+from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
-from bot.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
+from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.store.delivery import Job
 from bot.store.store import PostRow, Store
 from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 
-# What a 403/404 on a lane means, by Discord's code; any other code there is a refusal too.
-REFUSALS = {
-    10003: "the channel no longer exists",
-    50001: "the bot cannot see the channel",
-    50007: "the member does not take DMs",
-    50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
-}
-UNKNOWN_MESSAGE = 10008
-NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
 RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
 DAY = 86400.0
-
-Outcome = Literal["refused", "rejected", "retry"]
-
-
-def classify(exc: BaseException) -> tuple[Outcome, str]:
-    """What a failed send means for its lane.
-
-    refused: Discord will not take anything there (403/404) until something changes.
-    rejected: this one message is wrong (400 and its kin); the lane goes on.
-    retry: anything else (5xx, 429, network, a response discord.py could not read, a bug): the
-    lane backs off and tries again.
-    """
-    if isinstance(exc, discord.HTTPException):
-        status, code = exc.status, exc.code
-        if status in (403, 404):
-            return "refused", REFUSALS.get(code, f"Discord refused access ({status} {code})")
-        if 400 <= status < 500 and status not in (401, 408, 429):
-            return "rejected", f"{status} {code}: {exc.text}"
-        return "retry", f"Discord answered {status} {code}"
-    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
-        return "retry", f"network: {exc or type(exc).__name__}"
-    return "retry", f"unexpected {type(exc).__name__}: {exc}"
-
-
-class Pace:
-    """At most `rate` sends a second across all channels, so a backlog drains without bursts."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-            self._next = max(now, self._next) + self.interval
 
 
 class DeliveryWorker:

@@ -33,8 +33,8 @@ from bot.hive.blocks import (
 )
 from bot.hive.client import BadAnswer, HiveClient, HiveUnavailable, RpcError
 from bot.hive.events import ChainEvent, EventDecoder, PostCreated, VoteCast
-from bot.hive.newposts import judge_new_post
-from bot.ledger import apply_events
+from bot.ingest.ledger import apply_events
+from bot.ingest.newposts import judge_new_post
 from bot.store.store import ChainWriter, Store
 
 log = logging.getLogger("hivecord.follower")

@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
-from bot.hive.follower import Follower
-from bot.ledger import post_content
+from bot.ingest.follower import Follower
+from bot.ingest.ledger import post_content
 from bot.store.delivery import Feed
 from bot.store.store import ChainWriter, Store
 

@@ -9,20 +9,19 @@ from datetime import UTC, datetime
 import discord
 
 from bot.hive.names import is_account
+from bot.limits import (
+    AUTHOR_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL_MAX,
+    FIELD_NAME_MAX,
+    FIELD_VALUE_MAX,
+    FIELDS_MAX,
+    FOOTER_MAX,
+    TITLE_MAX,
+)
 from bot.search import SearchHit, SearchPage, SearchRequest, terms
 from bot.store.store import PostRow
 from bot.text import neutralise, plain_excerpt, plain_text, safe_url, truncate
-
-# Discord's limits (it answers 400 past them; discord.py does not check).
-TITLE_MAX = 256
-DESCRIPTION_MAX = 4096
-FIELD_NAME_MAX = 256
-FIELD_VALUE_MAX = 1024
-FOOTER_MAX = 2048
-AUTHOR_MAX = 256
-FIELDS_MAX = 25
-EMBED_TOTAL_MAX = 6000
-CONTENT_MAX = 2000
 
 EXCERPT_CHARS = 400
 TAGS_SHOWN = 8

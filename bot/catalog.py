@@ -1,0 +1,336 @@
+"""Series and author names for autocomplete, for checking a series filter and for "did you mean".
+
+The store's names are read into in-memory indexes (rebuilt off the event loop when they go stale),
+so a keystroke costs a few bisects and a bounded scan instead of a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import difflib
+import heapq
+import logging
+import re
+import time
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from bot.limits import MAX_CHOICES
+from bot.series import display_series, series_key
+from bot.store.store import Store
+
+log = logging.getLogger("hivecord.search")
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesName:
+    key: str
+    name: str  # for display: tidy, at most 100 chars
+    reviews: int
+
+
+# Work per keystroke stays bounded whatever the catalogue holds: each tier looks at no more than
+# this many candidates (most reviewed first), and spelling is compared for a few dozen names only.
+MAX_SCAN = 5000
+FUZZY_CANDIDATES = 40
+FUZZY_CUTOFF = 0.6
+# Posting lists read for one spelling match, shortest (most telling) first.
+FUZZY_BUDGET = 10_000
+MAX_TYPED = 200  # longer than any series name; more typed text is not looked at
+ALL_AUTHORS = 10_000_000  # "every author" for the store's authors_starting
+_NONE: array[int] = array("i")
+_END = "\0"  # pads a key so its first and last letters make trigrams of their own
+
+
+def _words(name: str) -> list[str]:
+    """The words of a name as keys: "Frieren: Beyond Journey's End" -> frieren, beyond, journey, s, end."""
+    return [k for k in (series_key(w) for w in _WORD.findall(name)) if k]
+
+
+def _trigrams(key: str) -> set[str]:
+    padded = _END + key + _END
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _sorted_in_steps(items: list[str], step: int = 2048) -> list[str]:
+    """sorted(items), as short sorts merged in Python: one long sort would hold the interpreter lock."""
+    runs = [sorted(items[i : i + step]) for i in range(0, len(items), step)]
+    return list(heapq.merge(*runs))
+
+
+def _posting(index: dict[str, array[int]], term: str) -> array[int]:
+    found = index.get(term)
+    if found is None:
+        found = index[term] = array("i")
+    return found
+
+
+class SeriesIndex:
+    """The stored series, for autocomplete, for checking a series filter and for "did you mean".
+
+    Built once per catalogue refresh (off the event loop); each lookup then costs a few bisects and a
+    bounded scan, never a pass over every name. Ranked: the exact name, names starting with what was
+    typed, names with words starting with each typed word, names containing it, then near spellings
+    (trigram candidates, compared with difflib); within a tier, most reviewed first.
+    """
+
+    def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        # Most reviewed first: a series' rank is its position, so smaller ranks are better.
+        self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
+        # Built in a worker thread while the event loop runs, so: strings and int arrays, which the
+        # garbage collector does not track (a build leaving many tracked objects brings on a full
+        # collection, holding the interpreter lock for as long as it walks the heap), and no sort of
+        # more than one item per series (a sort holds the lock throughout too).
+        self._shown = [display_series(name) or key for key, name, _ in self.rows]
+        self._keys = [key for key, _, _ in self.rows]
+        self._rank = {key: rank for rank, key in enumerate(self._keys)}
+        self._sorted_keys = _sorted_in_steps(self._keys)
+        self._key_ranks = array("i", [self._rank[key] for key in self._sorted_keys])
+        # " word word ...": "does a word start with w" is a substring test for " " + w.
+        self._name_words: list[str] = []
+        # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
+        self._word_ranks: dict[str, array[int]] = {}
+        self._trigrams: dict[str, array[int]] = {}
+        for rank, (key, shown) in enumerate(zip(self._keys, self._shown, strict=True)):
+            words = _words(shown)
+            self._name_words.append(" " + " ".join(words))
+            for word in set(words):
+                _posting(self._word_ranks, word).append(rank)
+            for gram in _trigrams(key):
+                _posting(self._trigrams, gram).append(rank)
+        self._sorted_words = _sorted_in_steps(list(self._word_ranks))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def get(self, key: str) -> SeriesName | None:
+        rank = self._rank.get(key)
+        return None if rank is None else SeriesName(self._keys[rank], self._shown[rank], self.rows[rank][2])
+
+    def choices(self, typed: str, limit: int = MAX_CHOICES) -> list[str]:
+        """Display names for what has been typed so far, best first (most reviewed when nothing is)."""
+        typed = typed[:MAX_TYPED]
+        key = series_key(typed)
+        if not key:
+            return self._shown[:limit]
+        return [self._shown[rank] for rank in self._ranked(typed, key, limit, loose=True)]
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Display names of the series closest to `text` ("metalic rouge" -> "Metallic Rouge").
+
+        Stricter than autocomplete: a suggestion under "no results" must be worth reading.
+        """
+        text = text[:MAX_TYPED]
+        key = series_key(text)
+        if len(key) < 3:
+            return []
+        # A fragment of a name ("rouge") is too short for a spelling match but clear enough.
+        return [self._shown[rank] for rank in self._ranked(text, key, limit, loose=len(key) >= 4)]
+
+    def _ranked(self, typed: str, key: str, limit: int, *, loose: bool) -> list[int]:
+        found: list[int] = []
+        seen: set[int] = set()
+
+        def add(ranks: Iterable[int]) -> bool:
+            for rank in ranks:
+                if rank not in seen:
+                    seen.add(rank)
+                    found.append(rank)
+                    if len(found) >= limit:
+                        return True
+            return False
+
+        exact = self._rank.get(key)
+        if add([] if exact is None else [exact]):
+            return found
+        if loose and (
+            add(self._starting(key, limit + len(seen)))
+            or add(self._word_starting(_words(typed), seen, limit))
+            or (len(key) >= 3 and add(self._containing(key, seen, limit)))
+        ):
+            return found
+        if len(key) >= 3:
+            add(self._near(key, seen, limit))
+        return found
+
+    def _starting(self, key: str, count: int) -> list[int]:
+        """The `count` most reviewed series whose key starts with `key` (a bisect over sorted keys)."""
+        lo = bisect.bisect_left(self._sorted_keys, key)
+        hi = bisect.bisect_left(self._sorted_keys, key + "\U0010ffff", lo)
+        ranks = self._key_ranks[lo:hi]
+        return heapq.nsmallest(count, ranks) if len(ranks) > count else sorted(ranks)
+
+    def _word_range(self, word: str) -> tuple[int, int]:
+        lo = bisect.bisect_left(self._sorted_words, word)
+        return lo, bisect.bisect_left(self._sorted_words, word + "\U0010ffff", lo)
+
+    def _word_starting(self, typed: Sequence[str], seen: set[int], limit: int) -> list[int]:
+        """Series with a word starting with each typed word ("spy fam" -> "Spy × Family")."""
+        if not typed:
+            return []
+        ranges = [(self._word_range(word), word) for word in typed]
+        (lo, hi), first = min(ranges, key=lambda item: item[0][1] - item[0][0])
+        others = [" " + word for _, word in ranges if word != first]
+        postings = [self._word_ranks[word] for word in self._sorted_words[lo:hi]]
+        ranks = postings[0] if len(postings) == 1 else sorted({rank for posting in postings for rank in posting})
+        out: list[int] = []
+        for rank in ranks[:MAX_SCAN]:
+            if rank in seen:
+                continue
+            name_words = self._name_words[rank]
+            if all(o in name_words for o in others):
+                out.append(rank)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _containing(self, key: str, seen: set[int], limit: int) -> list[int]:
+        """Series whose key holds `key` anywhere, read off its rarest trigram's list."""
+        inner = [key[i : i + 3] for i in range(len(key) - 2)]
+        postings = [self._trigrams.get(gram, _NONE) for gram in inner]
+        out: list[int] = []
+        for rank in min(postings, key=len)[:MAX_SCAN]:
+            if rank not in seen and key in self._keys[rank]:
+                out.append(rank)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def _near(self, key: str, seen: set[int], limit: int) -> list[int]:
+        """Near spellings: the names sharing most trigrams with `key`, then difflib on those few."""
+        postings = sorted((self._trigrams.get(gram, _NONE) for gram in _trigrams(key)), key=len)
+        shared: Counter[int] = Counter()
+        budget = FUZZY_BUDGET
+        for posting in postings:
+            if budget <= 0:
+                break
+            shared.update(posting[:budget])
+            budget -= len(posting)
+        for rank in seen:
+            shared.pop(rank, None)
+        # The most shared trigrams first (a cheap cut of thousands), then the closest in length.
+        size = len(key)
+        candidates = heapq.nsmallest(
+            FUZZY_CANDIDATES,
+            (rank for rank, _ in shared.most_common(4 * FUZZY_CANDIDATES)),
+            key=lambda rank: (-shared[rank], abs(len(self._keys[rank]) - size), rank),
+        )
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(key)
+        scored: list[tuple[float, int]] = []
+        for rank in candidates:
+            matcher.set_seq1(self._keys[rank])
+            if (
+                matcher.real_quick_ratio() >= FUZZY_CUTOFF
+                and matcher.quick_ratio() >= FUZZY_CUTOFF
+                and (ratio := matcher.ratio()) >= FUZZY_CUTOFF
+            ):
+                scored.append((-ratio, rank))
+        return [rank for _, rank in sorted(scored)[:limit]]
+
+
+class AuthorIndex:
+    """The stored authors, most prolific first, for autocomplete: a bisect over the sorted names."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = list(dict.fromkeys(names))  # most prolific first: rank = position
+        order = sorted(range(len(self.names)), key=self.names.__getitem__)
+        self._sorted = [self.names[r] for r in order]
+        self._ranks = order
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def starting(self, prefix: str, limit: int = MAX_CHOICES) -> list[str]:
+        """The `limit` most prolific authors whose name starts with `prefix`."""
+        if not prefix:
+            return self.names[:limit]
+        lo = bisect.bisect_left(self._sorted, prefix)
+        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
+        ranks = self._ranks[lo:hi]
+        return [self.names[r] for r in (heapq.nsmallest(limit, ranks) if len(ranks) > limit else sorted(ranks))]
+
+
+Rows = TypeVar("Rows")
+Index = TypeVar("Index")
+
+
+class _Catalog(Generic[Rows, Index]):
+    """Caches an index built from the store: autocomplete asks on every keystroke, the names move slowly.
+
+    The index is built in a worker thread, so a refresh never holds the event loop for the whole
+    build; a stale index keeps answering while its successor is built. Only the very first call, and
+    a caller asking for a fresher index than the cached one, waits for a build.
+    """
+
+    def __init__(self, store: Store, max_age: float = 60.0) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._index: Index | None = None
+        self._loaded = 0.0
+        self._refresh: asyncio.Task[Index] | None = None
+        self._rows: Rows | None = None
+
+    async def _read(self) -> Rows:
+        raise NotImplementedError
+
+    def _build(self, rows: Rows) -> Index:
+        raise NotImplementedError
+
+    async def index(self, max_age: float | None = None) -> Index:
+        limit = self._max_age if max_age is None else max_age
+        if self._index is not None and time.monotonic() - self._loaded <= limit:
+            return self._index
+        refresh = self._refresh
+        if refresh is None:
+            refresh = self._refresh = asyncio.create_task(self._load())
+            refresh.add_done_callback(_log_failure)
+        if self._index is not None and max_age is None:
+            return self._index
+        return await asyncio.shield(refresh)
+
+    async def _load(self) -> Index:
+        try:
+            began = time.monotonic()
+            rows = await self._read()
+            # Names rarely change between refreshes: rebuilding 50,000 of them costs seconds of CPU.
+            if self._index is not None and rows == self._rows:
+                self._loaded = began
+                return self._index
+            index = await asyncio.to_thread(self._build, rows)
+            self._index, self._loaded, self._rows = index, began, rows
+            return index
+        finally:
+            self._refresh = None
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    # A background refresh has nobody awaiting it: say why it failed (the old index stays in use).
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("autocomplete index refresh failed: %r", task.exception())
+
+
+class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
+    """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
+
+    async def _read(self) -> list[tuple[str, str, int]]:
+        return await self._store.series_names()
+
+    def _build(self, rows: list[tuple[str, str, int]]) -> SeriesIndex:
+        return SeriesIndex(rows)
+
+
+class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
+    """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
+
+    async def _read(self) -> list[str]:
+        return await self._store.authors_starting("", ALL_AUTHORS)
+
+    def _build(self, rows: list[str]) -> AuthorIndex:
+        return AuthorIndex(rows)

@@ -1,0 +1,40 @@
+"""What a failed send to Discord means for its lane: refused, this message rejected, or retry."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import aiohttp
+import discord
+
+# What a 403/404 on a lane means, by Discord's code; any other code there is a refusal too.
+REFUSALS = {
+    10003: "the channel no longer exists",
+    50001: "the bot cannot see the channel",
+    50007: "the member does not take DMs",
+    50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
+}
+UNKNOWN_MESSAGE = 10008
+NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
+
+Outcome = Literal["refused", "rejected", "retry"]
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str]:
+    """What a failed send means for its lane.
+
+    refused: Discord will not take anything there (403/404) until something changes.
+    rejected: this one message is wrong (400 and its kin); the lane goes on.
+    retry: anything else (5xx, 429, network, a response discord.py could not read, a bug): the
+    lane backs off and tries again.
+    """
+    if isinstance(exc, discord.HTTPException):
+        status, code = exc.status, exc.code
+        if status in (403, 404):
+            return "refused", REFUSALS.get(code, f"Discord refused access ({status} {code})")
+        if 400 <= status < 500 and status not in (401, 408, 429):
+            return "rejected", f"{status} {code}: {exc.text}"
+        return "retry", f"Discord answered {status} {code}"
+    if isinstance(exc, aiohttp.ClientError | TimeoutError | OSError):
+        return "retry", f"network: {exc or type(exc).__name__}"
+    return "retry", f"unexpected {type(exc).__name__}: {exc}"

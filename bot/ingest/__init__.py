@@ -1,0 +1,1 @@
+"""Ingest: follows the chain's decoded events and applies them to the store (events -> state)."""

@@ -1,0 +1,219 @@
+"""Every setting hivecord has, declared once: its section, type, default, check and doc.
+
+Each setting is one ``setting(type, default, doc, check)`` on its section's dataclass below;
+bot.config reads the file and the environment from these declarations, and a test proves
+config.example.toml says the same. The Discord token is deliberately not a setting: it comes
+only from ``$DISCORD_TOKEN``, so configs can be shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from bot.config_schema import (
+    INTEGER,
+    NUMBER,
+    STRING,
+    STRINGS,
+    Field,
+    Setting,
+    at_least,
+    between,
+    community_ids,
+    describe,
+    file_path,
+    one_of,
+    optional_url,
+    positive,
+    setting,
+    settings_of,
+    urls,
+    word_or_integer,
+)
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.
+DISCORD_GLOBAL_RATE = 50
+# block_api.get_block_range refuses more than 1000 blocks per call.
+_MAX_BATCH_SIZE = 1000
+
+
+def _start_block(value: str | int, field: Field) -> int | Literal["head"]:
+    if isinstance(value, str) and value.strip().lower() == "head":
+        return "head"
+    if isinstance(value, int) and value >= 1:
+        return value
+    field.problem(f'expected "head" or a positive block number, found {describe(value)}')
+    return "head"
+
+
+def _guild_id(value: int, field: Field) -> int | None:
+    # A snowflake is an unsigned 64-bit integer; 0 means "sync commands globally".
+    return between(0, 2**64 - 1, "0 or a guild id")(value, field) or None
+
+
+@dataclass(frozen=True)
+class HiveConfig:
+    nodes: tuple[str, ...] = setting(
+        STRINGS,
+        ["https://api.hive.blog", "https://api.deathwing.me", "https://api.openhive.network"],
+        """Hive API nodes (JSON-RPC over http or https), tried in this order; on a failure or a node
+        that lags behind, the next one is used. At least one.""",
+        urls(("http", "https"), at_least_one="must list at least one node URL"),
+    )
+    communities: tuple[str, ...] = setting(
+        STRINGS,
+        ["hive-158489"],
+        """Communities to follow even before any Discord server has a feed for them: their posts are
+        indexed for /search and /subscribe from the start. Ids are "hive-" and 5 to 7 digits,
+        lowercase, each listed once. hive-158489 is Anime Realm. May be empty ([]).""",
+        community_ids,
+    )
+    start_block: int | Literal["head"] = setting(
+        word_or_integer('"head" or a positive block number'),
+        "head",
+        """Where to start on the very first run, when the database has no cursor yet: "head" (the
+        newest block) or a block number to catch up from. Ignored once the database has a cursor.""",
+        _start_block,
+    )
+    request_timeout: float = setting(
+        NUMBER, 10.0, "Seconds to wait for one node request before trying the next node. Greater than 0.", positive()
+    )
+    batch_size: int = setting(
+        INTEGER,
+        1000,
+        "Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000.",
+        between(1, _MAX_BATCH_SIZE),
+    )
+    poll_interval: float = setting(
+        NUMBER, 1.0, "Seconds between polls for a new head block once caught up. Greater than 0.", positive()
+    )
+    max_head_lag: int = setting(
+        INTEGER,
+        20,
+        """A node whose head block trails the best head seen by more than this many blocks is skipped
+        as stale. At least 1.""",
+        at_least(1),
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    # setting() returns a dataclasses.field (no default), which RUF009 cannot see.
+    path: Path = setting(  # noqa: RUF009
+        STRING,
+        "hivecord.sqlite3",
+        """The SQLite file holding all state. A relative path is relative to this config file's folder
+        (to the working directory when there is no config file, or when it comes from the
+        environment).""",
+        file_path,
+    )
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    # None means "Discord's own"; set only to point the bot at a proxy or a test server.
+    api_base: str | None = setting(
+        STRING,
+        "",
+        """Base URL of Discord's REST API. Empty means Discord's own; set an http(s) URL only to use a
+        REST proxy or a test server, e.g. "http://127.0.0.1:8080/api/v10".""",
+        optional_url(("http", "https")),
+    )
+    gateway_url: str | None = setting(
+        STRING,
+        "",
+        "Gateway (websocket) URL. Empty means Discord's own; otherwise a ws:// or wss:// URL.",
+        optional_url(("ws", "wss")),
+    )
+    # None means slash commands are synced globally.
+    dev_guild_id: int | None = setting(
+        INTEGER,
+        0,
+        """0 syncs slash commands globally (they can take a while to appear). A guild id (snowflake)
+        syncs them to that one server instantly, which is handy while developing.""",
+        _guild_id,
+    )
+    retry_max_seconds: float = setting(
+        NUMBER,
+        300.0,
+        """The longest wait, in seconds, between attempts to reach Discord when it cannot be reached at
+        start, and between retries of a refused slash-command sync (waits double up to this). Greater than 0.""",
+        positive(),
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    max_messages_per_second: float = setting(
+        NUMBER,
+        5.0,
+        """The most messages sent to Discord per second; a backlog after downtime drains at this pace.
+        Greater than 0.""",
+        positive(),
+    )
+    requests_per_second: float = setting(
+        NUMBER,
+        45.0,
+        """The most requests per second hivecord makes to Discord in all: channel posts, edits and series
+        alerts by DM (opening a DM costs one request, each alert one more). Discord allows 50 a second
+        for the whole bot, so more than 50 is refused while discord.api_base is Discord's own; the rest
+        is headroom. Greater than 0.""",
+        positive(),
+    )
+    vote_digest_minutes: int = setting(
+        INTEGER,
+        10,
+        """In "all" vote mode, votes on one post are gathered into at most one message per this many
+        minutes. At least 1.""",
+        at_least(1),
+    )
+    stats_refresh_minutes: int = setting(
+        INTEGER,
+        5,
+        """How often, at most, a mirrored post's embed is edited to refresh its vote count and payout, in
+        minutes. At least 1.""",
+        at_least(1),
+    )
+    retention_days: int = setting(
+        INTEGER,
+        14,
+        """Finished delivery jobs and delivered outbox rows older than this many days are pruned, so the
+        database does not grow without bound. At least 1.""",
+        at_least(1),
+    )
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = setting(
+        STRING,
+        "INFO",
+        "DEBUG, INFO, WARNING or ERROR (any case). Logs go to standard error.",
+        one_of(LOG_LEVELS, "a log level"),
+    )
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "hive": HiveConfig,
+    "database": DatabaseConfig,
+    "discord": DiscordConfig,
+    "delivery": DeliveryConfig,
+    "logging": LoggingConfig,
+}
+SETTINGS: tuple[Setting, ...] = tuple(s for name, cls in SECTIONS.items() for s in settings_of(name, cls))
+
+
+@dataclass(frozen=True)
+class Config:
+    hive: HiveConfig
+    database: DatabaseConfig
+    discord: DiscordConfig
+    delivery: DeliveryConfig
+    logging: LoggingConfig
+    # The file the settings came from; None for built-in defaults or a dict parsed in memory.
+    source: Path | None = None
+    # The environment variables that set a value, in declaration order.
+    from_env: tuple[str, ...] = ()
