@@ -19,9 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from bot.domain import PostRow
 from bot.hive.names import account_name
 from bot.series import display_series, series_key
-from bot.store.store import PostRow, Store
+from bot.store.posts import PostTables
+from bot.store.store import Store
 from bot.text import plain_excerpt
 
 log = logging.getLogger("hivecord.search")
@@ -234,7 +236,7 @@ async def rank(
     found = terms(text)
     query = " ".join(term.fts() for term in found) or None
     key = series_key(series) if series else None
-    ids, more = await store.search_ids(
+    ids, more = await store.posts.search_ids(
         query,
         author=account_name(author) if author else None,
         series_key=key or None,
@@ -246,7 +248,7 @@ async def rank(
 
 async def fetch_page(store: Store, ranking: Ranking, *, offset: int = 0, limit: int = 5) -> SearchPage:
     offset = max(0, offset)
-    posts = await store.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
+    posts = await store.posts.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
     hits = [SearchHit(post, excerpt(post.body, ranking.terms)) for post in posts]
     return SearchPage(hits, len(ranking.ids), offset, ranking.more)
 
@@ -525,8 +527,8 @@ class _Catalog(Generic[Rows, Index]):
     a caller asking for a fresher index than the cached one, waits for a build.
     """
 
-    def __init__(self, store: Store, max_age: float = 60.0) -> None:
-        self._store = store
+    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+        self._posts = posts
         self._max_age = max_age
         self._index: Index | None = None
         self._loaded = 0.0
@@ -576,7 +578,7 @@ class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
     """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
 
     async def _read(self) -> list[tuple[str, str, int]]:
-        return await self._store.series_names()
+        return await self._posts.series_names()
 
     def _build(self, rows: list[tuple[str, str, int]]) -> SeriesIndex:
         return SeriesIndex(rows)
@@ -586,7 +588,7 @@ class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
     async def _read(self) -> list[str]:
-        return await self._store.authors_starting("", ALL_AUTHORS)
+        return await self._posts.authors_starting("", ALL_AUTHORS)
 
     def _build(self, rows: list[str]) -> AuthorIndex:
         return AuthorIndex(rows)
