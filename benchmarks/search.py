@@ -224,7 +224,7 @@ async def build(path: Path, reviews: int) -> None:
             await store.chain_batch(lambda tx, events=events: apply_events(tx, events))  # type: ignore[misc]
             done = min(start + BATCH, reviews)
             print(f"\rbuilding: {done:,}/{reviews:,} reviews ({time.perf_counter() - began:.0f} s)", end="", flush=True)
-        await store.set_meta("bench_data", f"{DATA_VERSION}:{reviews}")
+        await store.db.set_meta("bench_data", f"{DATA_VERSION}:{reviews}")
     finally:
         await store.close()
     print()
@@ -244,7 +244,7 @@ def settle(path: Path) -> None:
 async def cached(path: Path, reviews: int) -> bool:
     store = await Store.open(path)
     try:
-        return await store.get_meta("bench_data") == f"{DATA_VERSION}:{reviews}"
+        return await store.db.get_meta("bench_data") == f"{DATA_VERSION}:{reviews}"
     finally:
         await store.close()
 
@@ -296,7 +296,7 @@ def queries(count: int, authors: list[str]) -> Iterator[tuple[SearchRequest, int
 async def measure(path: Path, count: int) -> list[float]:
     store = await Store.open(path)
     try:
-        index = SeriesIndex(await store.series_names())
+        index = SeriesIndex(await store.posts.series_names())
         authors = sorted({a for a in Generator(SEED).authors})[:400]
         requests = list(queries(count, authors))
         # Warm the page cache and the statement cache, as a running bot would be.
@@ -445,7 +445,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
             await asyncio.sleep(2.0)
         lines.append(f"idle for 2 s (the machine's noise floor): {ticker}")
         # Most reviewed first, as the store lists them.
-        every = sorted(await store.series_names() + series_catalogue(names), key=lambda row: (-row[2], row[0]))
+        every = sorted(await store.posts.series_names() + series_catalogue(names), key=lambda row: (-row[2], row[0]))
         catalog = SeriesCatalog(_Names(every))  # type: ignore[arg-type]
         with Ticker() as ticker:
             began = time.perf_counter()
@@ -480,7 +480,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
         authors = sorted(Generator(SEED).authors)
         rng = random.Random(9)
         author_typed = [""] + [a[:n] for a in rng.sample(authors, 60) for n in range(1, len(a) + 1)]
-        people = AuthorCatalog(store)
+        people = AuthorCatalog(store.posts)
         with Ticker() as ticker:
             began = time.perf_counter()
             known = await people.index()
@@ -497,7 +497,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
         timings = []
         for text in author_typed[::4]:
             began = time.perf_counter()
-            await store.authors_starting(text, 25)
+            await store.posts.authors_starting(text, 25)
             timings.append((time.perf_counter() - began) * 1000)
         lines.append(_summary("before: author GROUP BY per keystroke", timings, "(in the store's thread)"))
     finally:

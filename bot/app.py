@@ -72,7 +72,7 @@ class Hivecord(commands.AutoShardedBot):
             retention_days=config.delivery.retention_days,
         )
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
-        self.series = SeriesCatalog(store)
+        self.series = SeriesCatalog(store.posts)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -236,11 +236,11 @@ class Hivecord(commands.AutoShardedBot):
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands_synced:{guild_id or 'global'}:{self.application_id}"
-        if await self.store.get_meta(key) == digest:
+        if await self.store.db.get_meta(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return
         synced = await self.tree.sync(guild=guild)
-        await self.store.set_meta(key, digest)
+        await self.store.db.set_meta(key, digest)
         log.info("synced %d slash command(s) %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.limits import MAX_CHOICES
 from bot.series import display_series, series_key
-from bot.store.store import Store
+from bot.store.posts import PostTables
 
 log = logging.getLogger("hivecord.search")
 
@@ -269,8 +269,8 @@ class _Catalog(Generic[Rows, Index]):
     a caller asking for a fresher index than the cached one, waits for a build.
     """
 
-    def __init__(self, store: Store, max_age: float = 60.0) -> None:
-        self._store = store
+    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+        self._posts = posts
         self._max_age = max_age
         self._index: Index | None = None
         self._loaded = 0.0
@@ -320,7 +320,7 @@ class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
     """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
 
     async def _read(self) -> list[tuple[str, str, int]]:
-        return await self._store.series_names()
+        return await self._posts.series_names()
 
     def _build(self, rows: list[tuple[str, str, int]]) -> SeriesIndex:
         return SeriesIndex(rows)
@@ -330,7 +330,7 @@ class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
     async def _read(self) -> list[str]:
-        return await self._store.authors_starting("", ALL_AUTHORS)
+        return await self._posts.authors_starting("", ALL_AUTHORS)
 
     def _build(self, rows: list[str]) -> AuthorIndex:
         return AuthorIndex(rows)

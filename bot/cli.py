@@ -141,7 +141,7 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
 
     store = await Store.open(config.database.path)
     try:
-        cursor = await store.cursor()
+        cursor = await store.db.cursor()
         if cursor is not None and from_block is not None and from_block != cursor + 1:
             # --from-block only places a new database's cursor; an existing one always wins.
             log.warning(

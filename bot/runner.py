@@ -32,7 +32,7 @@ async def _main(config: Config, token: str) -> int:
     store = await Store.open(config.database.path)
     stopping: list[float] = []
     try:
-        communities = set(config.hive.communities) | await store.delivery.followed_communities()
+        communities = set(config.hive.communities) | await store.feeds.followed_communities()
         async with HiveClient(
             config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
         ) as hive:

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain import PostRow
 from bot.hive.names import account_name
 from bot.series import series_key
-from bot.store.store import PostRow, Store
+from bot.store.store import Store
 from bot.text import plain_excerpt
 
 log = logging.getLogger("hivecord.search")
@@ -227,7 +228,7 @@ async def rank(
     found = terms(text)
     query = " ".join(term.fts() for term in found) or None
     key = series_key(series) if series else None
-    ids, more = await store.search_ids(
+    ids, more = await store.posts.search_ids(
         query,
         author=account_name(author) if author else None,
         series_key=key or None,
@@ -239,7 +240,7 @@ async def rank(
 
 async def fetch_page(store: Store, ranking: Ranking, *, offset: int = 0, limit: int = 5) -> SearchPage:
     offset = max(0, offset)
-    posts = await store.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
+    posts = await store.posts.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
     hits = [SearchHit(post, excerpt(post.body, ranking.terms)) for post in posts]
     return SearchPage(hits, len(ranking.ids), offset, ranking.more)
 

@@ -11,11 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.render import post_embed
+from bot.domain import Feed, VoteMode
 from bot.errors import UserError
 from bot.hive.client import HiveUnavailable, RpcError
 from bot.hive.names import is_account, is_community
 from bot.ingest.backfill import backfill as backfill_feed
-from bot.store.delivery import Feed, VoteMode
 from bot.text import truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
@@ -209,10 +209,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         await interaction.response.defer(ephemeral=True, thinking=True)
         title, team = await self._community(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        delivery = self.bot.store.delivery
-        await delivery.save_community(name, title, team, now)
+        await self.bot.store.communities.save_community(name, title, team, now)
         vote_mode: VoteMode = votes  # type: ignore[assignment]
-        feed, created = await delivery.upsert_feed(
+        feed, created = await self.bot.store.feeds.upsert_feed(
             guild_id=interaction.guild.id,
             channel_id=target.id,
             community=name,
@@ -243,9 +242,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     ) -> None:
         name = parse_community(community)
         assert interaction.guild is not None
-        removed = await self.bot.store.delivery.remove_feeds(
-            interaction.guild.id, name, channel.id if channel else None
-        )
+        removed = await self.bot.store.feeds.remove_feeds(interaction.guild.id, name, channel.id if channel else None)
         if not removed:
             where = f" in {channel.mention}" if channel else ""
             raise UserError(f"There is no feed of `{name}`{where} in this server. `/feed list` shows them.")
@@ -256,7 +253,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
-        feeds = await self.bot.store.delivery.feeds_of_guild(interaction.guild.id)
+        feeds = await self.bot.store.feeds.feeds_of_guild(interaction.guild.id)
         if not feeds:
             text = "No feeds yet. Add one with `/feed add community:hive-158489`."
             await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
@@ -273,11 +270,11 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     ) -> None:
         name = parse_community(community)
         target = self._target(interaction, channel)
-        post = await self.bot.store.latest_post(name)
+        post = await self.bot.store.posts.latest_post(name)
         if post is None:
             raise UserError(f"No post of `{name}` is stored yet; a preview needs one. Add a feed and wait for one.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        title = await self.bot.store.delivery.community_title(name)
+        title = await self.bot.store.communities.community_title(name)
         embed = post_embed(post, title, preview=True)
         try:
             await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())

@@ -90,7 +90,7 @@ class SearchView(Paginator):
 
     async def post_here(self, interaction: discord.Interaction, post_id: int) -> None:
         store = self.results.bot.store
-        post = await store.post(post_id)  # as it is now: it may have been edited or deleted since
+        post = await store.posts.post(post_id)  # as it is now: it may have been edited or deleted since
         if post is None or post.deleted:
             raise UserError("That review was deleted on Hive, so there is nothing to post.")
         channel = interaction.channel
@@ -107,7 +107,7 @@ class SearchView(Paginator):
         missing = [name for name, ok in (("Send Messages", can_send), ("Embed Links", perms.embed_links)) if not ok]
         if missing:
             raise UserError(f"I can't post here: I'm missing **{', '.join(missing)}** in this channel.")
-        embed = post_embed(post, await store.delivery.community_title(post.community))
+        embed = post_embed(post, await store.communities.community_title(post.community))
         try:
             await channel.send(
                 content=f"Shared by {interaction.user.mention} from /search",
@@ -126,7 +126,7 @@ class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
         self.series = bot.series
-        self.authors = AuthorCatalog(bot.store)
+        self.authors = AuthorCatalog(bot.store.posts)
 
     async def _series(self, typed: str) -> SeriesName:
         key = series_key(typed)
@@ -153,7 +153,7 @@ class Search(commands.Cog):
                 f"`{discord.utils.escape_markdown(typed[:40])}` is not a Hive account name. "
                 "Type one like `alienpunklord`, or pick it from the list."
             )
-        if not await self.bot.store.has_author(name):
+        if not await self.bot.store.posts.has_author(name):
             raise UserError(f"No stored review is by @{name}. Pick an author from the list as you type.")
         return name
 

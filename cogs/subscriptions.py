@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain import DeliveryMode, Subscription
 from bot.errors import UserError
 from bot.series import display_series, series_key
-from bot.store.subscriptions import Delivery, Subscription
 from bot.text import neutralise
 from cogs.utils import permits
 
@@ -111,7 +111,7 @@ class Subscriptions(commands.Cog):
             # Alerts mention the member in the server: only if they may read and write where they ask.
             perms, thread = permits.channel_permissions(interaction)
             permits.require_member_can_send(perms, "`where:here` is for a channel you can write in", thread=thread)
-        delivery: Delivery = "here" if where == "here" else "dm"
+        delivery: DeliveryMode = "here" if where == "here" else "dm"
         outcome = await self.bot.store.subscriptions.subscribe(
             user_id=interaction.user.id,
             series_key=key,

@@ -318,7 +318,8 @@ async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:
 async def test_a_caller_cancelled_during_a_batch_write_leaves_the_whole_batch(tmp_path: Path) -> None:
     """A stop cancels the follower at any await; a batch being written still commits whole, and
     closing the store waits for it rather than closing the connection under it."""
-    from bot.store.store import ChainWriter, Store
+    from bot.store.chain_writer import ChainWriter
+    from bot.store.store import Store
 
     store = await Store.open(tmp_path / "store.sqlite3")
     writing = asyncio.Event()

@@ -305,20 +305,20 @@ async def test_the_store_ranks_only_the_newest_window_of_matches(tmp_path: Path)
     ]
     try:
         await store.chain_batch(lambda tx: apply_events(tx, events))
-        everything, more = await store.search_ids('"rouge"', window=10)
+        everything, more = await store.posts.search_ids('"rouge"', window=10)
         assert (
             not more and len(everything) == 6 and everything[0] == 1
         )  # the title match first; the deleted post absent
-        newest, more = await store.search_ids('"rouge"', newest_first=True, window=3)
+        newest, more = await store.posts.search_ids('"rouge"', newest_first=True, window=3)
         assert more and newest == [6, 5, 4]
-        ranked, more = await store.search_ids('"rouge"', window=3)
+        ranked, more = await store.posts.search_ids('"rouge"', window=3)
         assert more and sorted(ranked) == [4, 5, 6]  # the old title match is outside the window
-        assert (await store.search_ids('"rouge"', author="writer2"))[0] == [4]
-        assert (await store.search_ids('"rouge"', series_key="metallicrouge"))[0] == [1]
-        assert (await store.search_ids(None, series_key="frieren", window=2)) == ([6, 5], True)
-        assert (await store.search_ids('"rouge"', community="hive-000000"))[0] == []
-        assert [p.author for p in await store.live_posts([4, 7, 1])] == ["writer2", "old"]
-        assert await store.has_author("old") and not await store.has_author("gone")
+        assert (await store.posts.search_ids('"rouge"', author="writer2"))[0] == [4]
+        assert (await store.posts.search_ids('"rouge"', series_key="metallicrouge"))[0] == [1]
+        assert (await store.posts.search_ids(None, series_key="frieren", window=2)) == ([6, 5], True)
+        assert (await store.posts.search_ids('"rouge"', community="hive-000000"))[0] == []
+        assert [p.author for p in await store.posts.live_posts([4, 7, 1])] == ["writer2", "old"]
+        assert await store.posts.has_author("old") and not await store.posts.has_author("gone")
     finally:
         await store.close()
 

@@ -12,7 +12,7 @@ import discord
 import pytest
 
 from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
-from bot.store.store import PostRow
+from bot.domain import Badge, PostRow
 
 # Discord's limits, written out here rather than imported: the test must not trust the code's own numbers.
 LIMITS = {"title": 256, "description": 4096, "fields": 25, "field_name": 256, "field_value": 1024}
@@ -295,7 +295,9 @@ def test_votes_embed_two_hundred_voters() -> None:
 def test_badge_embed() -> None:
     image = "https://hivebuzz.me/@alienpunklord/upvotes.png?202611231200"
     data = as_dict(
-        badge_embed("alienpunklord", "upvotes", image, "You distributed more than 8000 upvotes.", "Reach 9000 upvotes.")
+        badge_embed(
+            Badge("alienpunklord", "upvotes", image, "You distributed more than 8000 upvotes.", "Reach 9000 upvotes.")
+        )
     )
     assert data["title"] == "New HiveBuzz badge for @alienpunklord"
     assert data["url"] == "https://hivebuzz.me/@alienpunklord"
@@ -312,14 +314,14 @@ def test_badge_embed() -> None:
 )
 def test_badge_embed_hostile(image: str) -> None:
     achievement = ("@everyone <@&1> [x](javascript:alert(1)) **" * 300)[:9000]
-    data = as_dict(badge_embed("alienpunklord", "`@here`" * 500, image, achievement, "@here <@2> " * 300))
+    data = as_dict(badge_embed(Badge("alienpunklord", "`@here`" * 500, image, achievement, "@here <@2> " * 300)))
     assert "thumbnail" not in data
     assert_inert(data)
     assert_within_limits(data)
 
 
 def test_badge_embed_for_an_unusual_recipient_has_no_link() -> None:
-    data = as_dict(badge_embed("Not An Account", "b", "", "did something", None))
+    data = as_dict(badge_embed(Badge("Not An Account", "b", "", "did something", None)))
     assert "url" not in data
     assert "fields" not in data or data["fields"] == []
 
@@ -363,7 +365,7 @@ def _plain_places(data: dict[str, Any]) -> list[str]:
         as_dict(post_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), PLAIN_HOSTILE)),
         as_dict(post_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), PLAIN_HOSTILE, preview=True)),
         as_dict(votes_embed(replace(BASE, author="ali_en*punk\u202e\u3164"), [("animerealm.cur", 10000)])),
-        as_dict(badge_embed("alienpunklord", PLAIN_HOSTILE, "", "did it", None)),
+        as_dict(badge_embed(Badge("alienpunklord", PLAIN_HOSTILE, "", "did it", None))),
     ],
     ids=["post", "preview", "votes", "badge"],
 )

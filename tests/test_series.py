@@ -12,7 +12,7 @@ import pytest
 
 from bot.catalog import SeriesCatalog, SeriesIndex, SeriesName
 from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
-from bot.store.store import Store
+from bot.store.posts import PostTables
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hive"
 
@@ -389,7 +389,7 @@ async def test_catalog_serves_the_old_index_while_it_builds_the_next() -> None:
             return list(self.rows)
 
     store = Names()
-    catalog = SeriesCatalog(cast(Store, store), max_age=0.0)
+    catalog = SeriesCatalog(cast(PostTables, store), max_age=0.0)
     first = await catalog.index()
     assert first.choices("one") == ["One Piece"] and store.reads == 1
     store.rows.append(("metallicrouge", "Metallic Rouge", 9))

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.delivery import Feed, OutboxRow, Planner
+from bot.domain import Feed, JobAction, OutboxRow, dm_lane
+from bot.store.planning import PlanningTx
 from bot.store.store import Store
 
 ROWS_PER_PASS = 2000
@@ -31,7 +32,7 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
     """
     window = timedelta(minutes=digest_minutes)
     added = 0
-    async with store.delivery.planning() as p:
+    async with store.planning.transaction() as p:
         feeds = await p.feeds()
         last_id = await p.last_outbox_id()
         teams: dict[str, tuple[str, ...]] = {}
@@ -51,7 +52,7 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
     return added
 
 
-async def _plan_alerts(p: Planner, last_id: int) -> int:
+async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
     """One alert per subscriber of a new review's series: a DM lane, or a mention in the server."""
     cursor = await p.alerts_cursor()
     if cursor is None:
@@ -67,7 +68,7 @@ async def _plan_alerts(p: Planner, last_id: int) -> int:
             detail = {"series": sub.series, "series_key": sub.series_key}
             lane: int | None
             if sub.delivery == "dm" and sub.user_id not in closed:
-                lane = -sub.user_id  # a DM waits in its member's own lane; the channel opens at send time
+                lane = dm_lane(sub.user_id)  # a DM waits in its member's own lane; the channel opens at send time
             else:
                 lane = await p.feed_channel(sub.guild_id, community) or sub.channel_id
             if lane is not None:
@@ -81,14 +82,14 @@ async def _plan_alerts(p: Planner, last_id: int) -> int:
     return added
 
 
-async def _plan_row(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
     if row.kind == "post_created":
         if feed.posts and row.post_id is not None:
             await p.add_job(feed.channel_id, "post", feed_id=feed.id, post_id=row.post_id)
             return 1
     elif row.kind in ("post_edited", "post_deleted"):
         if row.post_id is not None and await p.has_post_job(feed.channel_id, row.post_id):
-            action = "edit" if row.kind == "post_edited" else "tombstone"
+            action: JobAction = "edit" if row.kind == "post_edited" else "tombstone"
             await p.add_job(feed.channel_id, action, feed_id=feed.id, post_id=row.post_id)
             return 1
     elif row.kind == "vote":
@@ -104,7 +105,7 @@ async def _plan_row(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...
     return 0
 
 
-async def _plan_vote(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+async def _plan_vote(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
     if row.post_id is not None:
         await p.mark_mirror_stale(feed.channel_id, row.post_id)
     if feed.votes == "off" or row.post_id is None or row.voter is None or (row.weight or 0) <= 0:
@@ -132,7 +133,7 @@ async def _plan_vote(p: Planner, feed: Feed, row: OutboxRow, team: tuple[str, ..
     return added
 
 
-async def _close_due_windows(p: Planner, feeds: dict[int, Feed], window: timedelta) -> int:
+async def _close_due_windows(p: PlanningTx, feeds: dict[int, Feed], window: timedelta) -> int:
     now = await p.chain_time()
     if not now:
         return 0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 
+from bot.domain import Badge, PostRow
 from bot.hive.names import is_account
 from bot.limits import (
     AUTHOR_MAX,
@@ -20,7 +21,6 @@ from bot.limits import (
     TITLE_MAX,
 )
 from bot.search import SearchHit, SearchPage, SearchRequest, terms
-from bot.store.store import PostRow
 from bot.text import neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 EXCERPT_CHARS = 400
@@ -143,19 +143,20 @@ def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]]) -> discord.Emb
     return fit(embed)
 
 
-def badge_embed(recipient: str, badge: str, image_url: str, achievement: str, next_target: str | None) -> discord.Embed:
+def badge_embed(badge: Badge) -> discord.Embed:
+    recipient = badge.recipient
     embed = discord.Embed(
         title=truncate(f"New HiveBuzz badge for @{recipient}", TITLE_MAX),
         url=f"https://hivebuzz.me/@{recipient}" if is_account(recipient) else None,
-        description=neutralise(achievement) or None,
+        description=neutralise(badge.achievement) or None,
         colour=discord.Colour.gold(),
     )
-    image = safe_url(image_url)
+    image = safe_url(badge.image_url)
     if image and image.startswith("https://"):
         embed.set_thumbnail(url=image)
-    if next_target:
-        embed.add_field(name="Next target", value=neutralise(next_target), inline=False)
-    embed.set_footer(text=f"badge: {plain_text(badge)}")
+    if badge.next_target:
+        embed.add_field(name="Next target", value=neutralise(badge.next_target), inline=False)
+    embed.set_footer(text=f"badge: {plain_text(badge.badge)}")
     return fit(embed)
 
 

@@ -17,8 +17,8 @@ from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
 from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
-from bot.store.delivery import Job
-from bot.store.store import PostRow, Store
+from bot.domain import Job, PostRow, is_dm_lane
+from bot.store.store import Store
 from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
@@ -87,7 +87,7 @@ class DeliveryWorker:
                     if planned:
                         log.debug("planned %d job(s)", planned)
                 # Refused lanes and lanes backing off are not listed: no sender, no request.
-                for lane in await self.store.delivery.channels_with_work(time.time()):
+                for lane in await self.store.jobs.channels_with_work(time.time()):
                     if lane not in self._senders and not self._is_held(lane):
                         self._start_sender(lane)
                 await self._refresh_stale()
@@ -131,17 +131,16 @@ class DeliveryWorker:
 
     async def _drain(self, lane: int) -> None:
         """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
-        delivery = self.store.delivery
         while not self._stopping:
             job: Job | None = None
             try:
                 # A send racing this sender (a vote-count refresh) may have refused the lane.
-                if not await delivery.lane_may_send(lane, time.time()):
+                if not await self.store.jobs.lane_may_send(lane, time.time()):
                     return
-                job = await delivery.next_job(lane)
+                job = await self.store.jobs.next_job(lane)
                 if job is None:
                     return
-                if job.channel_id >= 0:
+                if not is_dm_lane(job.channel_id):
                     await self.pace.wait()
                     await self.budget.wait()
                 await self._execute(job)
@@ -154,20 +153,19 @@ class DeliveryWorker:
 
     async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
         """Records a failed send on its job and lane; returns whether the lane may go on."""
-        delivery = self.store.delivery
         outcome, reason = classify(exc)
         try:
             if outcome == "rejected" and job is not None and isinstance(exc, discord.HTTPException):
                 log.error("lane %d: Discord rejected job %d (%s): %s", lane, job.id, job.action, reason)
-                broken = await delivery.reject_job(job, exc.status, exc.code, exc.text)
+                broken = await self.store.jobs.reject_job(job, exc.status, exc.code, exc.text)
                 if broken:
                     log.warning("lane %d: feed %s marked broken: %s", lane, job.feed_id, broken)
                 return True
             if outcome == "refused":
                 log.warning("lane %d refused: %s; nothing is sent there until something changes", lane, reason)
-                await delivery.lane_refused(lane, reason, time.time())
+                await self.store.jobs.lane_refused(lane, reason, time.time())
                 return False
-            delay = await delivery.lane_failed(
+            delay = await self.store.jobs.lane_failed(
                 lane, reason, base=self.retry_base, cap=self.retry_cap, now=time.time(), job=job
             )
             unexpected = not isinstance(exc, discord.HTTPException | aiohttp.ClientError | TimeoutError | OSError)
@@ -198,72 +196,72 @@ class DeliveryWorker:
             raise
 
     async def _execute(self, job: Job) -> None:
-        delivery = self.store.delivery
         channel = self._channel(job.channel_id)
-        post = await self.store.post(job.post_id) if job.post_id is not None else None
+        post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
         if job.action in ("post", "preview"):
             if post is None or (post.deleted and job.action == "post"):
-                await delivery.drop_job(job, "the post was deleted before it was delivered")
+                await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
-            feed = await delivery.feed(job.feed_id) if job.feed_id is not None else None
+            feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
             content, mentions = role_ping(feed.role_id if feed and job.action == "post" else None)
-            embed = post_embed(post, await delivery.community_title(post.community), preview=job.action == "preview")
+            embed = post_embed(
+                post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
+            )
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
             )
-            await delivery.finish_job(job, message.id if message else None, mirrors_post=job.action == "post")
+            await self.store.jobs.finish_job(job, message.id if message else None, mirrors_post=job.action == "post")
         elif job.action in ("edit", "tombstone"):
-            message_id = await delivery.mirror(job.channel_id, job.post_id or 0)
+            message_id = await self.store.jobs.mirror(job.channel_id, job.post_id or 0)
             if post is None or message_id is None:
-                await delivery.drop_job(job, "no mirrored message to edit")
+                await self.store.jobs.drop_job(job, "no mirrored message to edit")
                 return
             if job.action == "edit":
-                embed = post_embed(post, await delivery.community_title(post.community))
+                embed = post_embed(post, await self.store.communities.community_title(post.community))
             else:
                 embed = tombstone_embed(post)
             edited = await self._guarded(channel.get_partial_message(message_id).edit(embed=embed))
             if edited is None:
-                await delivery.drop_job(job, "the mirrored message was deleted in Discord")
+                await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
-            await delivery.finish_job(job, message_id)
+            await self.store.jobs.finish_job(job, message_id)
         elif job.action in ("vote", "votes"):
             if post is None:
-                await delivery.drop_job(job, "unknown post")
+                await self.store.jobs.drop_job(job, "unknown post")
                 return
             voters = [(str(v), int(w)) for v, w in job.detail or []]
             embed = votes_embed(post, voters)
             message = await self._guarded(
                 channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
             )
-            await delivery.finish_job(job, message.id if message else None)
+            await self.store.jobs.finish_job(job, message.id if message else None)
         elif job.action == "badge":
-            badge = await self.store.badge(job.badge_id or 0)
+            badge = await self.store.posts.badge(job.badge_id or 0)
             if badge is None:
-                await delivery.drop_job(job, "unknown badge")
+                await self.store.jobs.drop_job(job, "unknown badge")
                 return
-            embed = badge_embed(*badge)
+            embed = badge_embed(badge)
             message = await self._guarded(
                 channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
             )
-            await delivery.finish_job(job, message.id if message else None)
+            await self.store.jobs.finish_job(job, message.id if message else None)
         elif job.action == "alert":
             await self._alert(job, post)
         else:
-            await delivery.drop_job(job, f"unknown action {job.action}")
+            await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 
     async def _alert(self, job: Job, post: PostRow | None) -> None:
         """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
-        delivery = self.store.delivery
         if post is None or post.deleted or job.user_id is None:
-            await delivery.drop_job(job, "the review was deleted before the alert went out")
+            await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
-        embed = post_embed(post, await delivery.community_title(post.community))
-        if job.channel_id >= 0:
+        embed = post_embed(post, await self.store.communities.community_title(post.community))
+        if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
                 log.info("alert job %d not sent: %s", job.id, refusal)
-                await delivery.drop_job(job, refusal)
+                await self.store.jobs.drop_job(job, refusal)
                 return
             content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
             mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
@@ -271,7 +269,7 @@ class DeliveryWorker:
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
             )
-            await delivery.finish_job(job, message.id if message else None)
+            await self.store.jobs.finish_job(job, message.id if message else None)
             return
         try:
             dm = await self._dm_channel(job.user_id)
@@ -285,7 +283,7 @@ class DeliveryWorker:
         except (discord.Forbidden, discord.NotFound) as exc:
             await self._dm_refused(job, exc)
             return
-        await delivery.finish_job(job, message.id)
+        await self.store.jobs.finish_job(job, message.id)
 
     async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
         """The member's DM channel: opened once, then remembered so an alert costs one request."""
@@ -301,23 +299,22 @@ class DeliveryWorker:
         """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
         becomes one mention in the server they subscribed in instead."""
         assert job.user_id is not None
-        delivery = self.store.delivery
         lane = job.channel_id
-        await delivery.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
-        for waiting in await delivery.pending_jobs(lane):
+        await self.store.jobs.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
+        for waiting in await self.store.jobs.pending_jobs(lane):
             if waiting.user_id is None:
                 continue
             key = str((waiting.detail or {}).get("series_key") or "")
             sub = await self.store.subscriptions.get(waiting.user_id, key)
             fallback = None
             if sub is not None and waiting.post_id is not None:
-                post = await self.store.post(waiting.post_id)
+                post = await self.store.posts.post(waiting.post_id)
                 community = post.community if post else ""
-                fallback = await delivery.feed_channel_of(sub.guild_id, community) or sub.channel_id
+                fallback = await self.store.feeds.feed_channel_of(sub.guild_id, community) or sub.channel_id
             log.info(
                 "user %d does not take DMs (%s); mentioning them in channel %s", waiting.user_id, exc.code, fallback
             )
-            await delivery.dm_refused(waiting, fallback, waiting.user_id)
+            await self.store.jobs.dm_refused(waiting, fallback, waiting.user_id)
         self.wake()
 
     async def _refresh_stale(self) -> None:
@@ -325,18 +322,17 @@ class DeliveryWorker:
 
         A refresh is a send in its channel's lane: a failure backs the lane off or refuses it.
         """
-        delivery = self.store.delivery
         now = time.time()
         failed: set[int] = set()
-        for channel_id, post_id, message_id in await delivery.stale_mirrors(now - self.stats_refresh, now):
+        for channel_id, post_id, message_id in await self.store.jobs.stale_mirrors(now - self.stats_refresh, now):
             if channel_id in failed or self._is_held(channel_id):
                 continue
             try:
-                post = await self.store.post(post_id)
+                post = await self.store.posts.post(post_id)
                 if post is None or post.deleted:
-                    await delivery.mirror_refreshed(channel_id, post_id, now)
+                    await self.store.jobs.mirror_refreshed(channel_id, post_id, now)
                     continue
-                embed = post_embed(post, await delivery.community_title(post.community))
+                embed = post_embed(post, await self.store.communities.community_title(post.community))
                 await self.pace.wait()
                 await self.budget.wait()
                 await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
@@ -347,12 +343,12 @@ class DeliveryWorker:
                 if outcome == "rejected":
                     # This embed is wrong, not the lane: skip this refresh rather than repeat it.
                     log.error("channel %d: vote count refresh rejected (%s)", channel_id, reason)
-                    await delivery.mirror_refreshed(channel_id, post_id, now)
+                    await self.store.jobs.mirror_refreshed(channel_id, post_id, now)
                     continue
                 failed.add(channel_id)
                 await self._failed(channel_id, None, exc)
                 continue
-            await delivery.mirror_refreshed(channel_id, post_id, now)
+            await self.store.jobs.mirror_refreshed(channel_id, post_id, now)
 
     async def _prune(self) -> None:
         """Now and then: finished jobs and delivered outbox rows older than the retention go."""
@@ -361,6 +357,6 @@ class DeliveryWorker:
         self._prune_at = time.monotonic() + PRUNE_EVERY
         cutoff = time.time() - self.retention
         chain_cutoff = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        jobs, outbox = await self.store.delivery.prune(cutoff, chain_cutoff)
+        jobs, outbox = await self.store.jobs.prune(cutoff, chain_cutoff)
         if jobs or outbox:
             log.info("pruned %d finished job(s) and %d delivered outbox row(s)", jobs, outbox)

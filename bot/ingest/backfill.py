@@ -6,12 +6,13 @@ import json
 import logging
 from typing import Any
 
+from bot.domain import Feed
 from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.ingest.follower import Follower
 from bot.ingest.ledger import post_content
-from bot.store.delivery import Feed
-from bot.store.store import ChainWriter, Store
+from bot.store.chain_writer import ChainWriter
+from bot.store.store import Store
 
 log = logging.getLogger("hivecord.backfill")
 
@@ -76,4 +77,4 @@ async def backfill(hive: HiveClient, store: Store, follower: Follower, feed: Fee
         added = await store.chain_batch(lambda tx: _adopt(tx, posts, feed.community))
         for key in added:
             follower.adopt(*key)  # its later edits, votes and deletes are followed like any post
-    return await store.delivery.backfill(feed, count)
+    return await store.jobs.backfill(feed, count)

@@ -35,7 +35,8 @@ from bot.hive.client import BadAnswer, HiveClient, HiveUnavailable, RpcError
 from bot.hive.events import ChainEvent, EventDecoder, PostCreated, VoteCast
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
-from bot.store.store import ChainWriter, Store
+from bot.store.chain_writer import ChainWriter
+from bot.store.store import Store
 
 log = logging.getLogger("hivecord.follower")
 
@@ -129,7 +130,7 @@ class Follower:
         await self.client.probe()
         self.cursor = await self._initial_cursor()
         self._decoder = EventDecoder(
-            self.communities, await self.store.live_post_keys(), await self.store.known_authors()
+            self.communities, await self.store.posts.live_post_keys(), await self.store.posts.known_authors()
         )
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
@@ -166,7 +167,7 @@ class Follower:
                 await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
 
     async def _initial_cursor(self) -> int:
-        cursor = await self.store.cursor()
+        cursor = await self.store.db.cursor()
         if cursor is not None:
             return cursor
         if self.start_block == "head":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from bot.domain import PostContent
 from bot.hive.content import describe_post, merge_body
 from bot.hive.events import BadgeAwarded, ChainEvent, PostAdopted, PostCreated, PostDeleted, PostEdited, VoteCast
-from bot.store.store import ChainWriter, PostContent
+from bot.store.chain_writer import ChainWriter
 
 log = logging.getLogger("hivecord.follower")
 

@@ -1,0 +1,144 @@
+"""The things hivecord keeps and moves: posts, badges, feeds, jobs, subscriptions, shared by every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# What happened on the chain, as the ingest stage records it in the outbox for delivery to plan from.
+OutboxKind = Literal["post_created", "post_edited", "post_deleted", "vote", "badge"]
+# What a job sends or edits in its lane.
+JobAction = Literal["post", "edit", "tombstone", "vote", "votes", "badge", "preview", "alert"]
+# A lane's recorded state; a lane without a record is healthy.
+LaneState = Literal["backoff", "refused"]
+# Which votes a feed mirrors.
+VoteMode = Literal["off", "curators", "all"]
+# Where a subscription's alerts go: the member's DMs, or the channel they subscribed in.
+DeliveryMode = Literal["dm", "here"]
+SubscribeOutcome = Literal["added", "updated", "full"]
+
+
+def dm_lane(user_id: int) -> int:
+    """The lane of a member's DMs: their user id negated, so it never meets a channel id. The DM
+    channel itself is opened when something is sent there."""
+    return -user_id
+
+
+def is_dm_lane(lane: int) -> bool:
+    """Whether `lane` is a member's DM lane (see dm_lane) rather than a channel."""
+    return lane < 0
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    id: int
+    author: str
+    permlink: str
+    community: str
+    title: str
+    body: str
+    json_metadata: str
+    tags: tuple[str, ...]
+    series: str | None
+    series_key: str | None
+    image: str | None
+    created_block: int
+    created_at: str
+    updated_block: int
+    updated_at: str
+    edits: int
+    deleted: bool
+    vote_count: int
+    pending_payout: str | None
+
+    @property
+    def url(self) -> str:
+        return f"https://hive.blog/{self.community}/@{self.author}/{self.permlink}"
+
+
+@dataclass(frozen=True, slots=True)
+class PostContent:
+    """What a post says, as stored: its fields and what was read from them."""
+
+    title: str
+    body: str
+    json_metadata: str
+    tags: tuple[str, ...]
+    series: str | None
+    series_key: str | None
+    image: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """A hivebuzz badge as announced on the chain."""
+
+    recipient: str
+    badge: str
+    image_url: str
+    achievement: str
+    next_target: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    guild_id: int
+    channel_id: int
+    community: str
+    posts: bool
+    votes: VoteMode
+    curators: tuple[str, ...]
+    badges: bool
+    role_id: int | None
+    outbox_cursor: int
+    broken: str | None
+    last_error: str | None = None  # the last send Discord rejected (400), as Discord put it
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    kind: OutboxKind
+    community: str | None
+    post_id: int | None
+    badge_id: int | None
+    voter: str | None
+    weight: int | None
+    block_num: int
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    channel_id: int
+    feed_id: int | None
+    action: JobAction
+    post_id: int | None
+    badge_id: int | None
+    user_id: int | None
+    detail: Any
+    nonce: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class LaneCounts:
+    """Delivery lanes in use by state, and sends Discord rejected (400) recently: for /status."""
+
+    ok: int
+    backoff: int
+    refused: int
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    user_id: int
+    series_key: str
+    series: str
+    delivery: DeliveryMode
+    guild_id: int | None
+    channel_id: int | None
+    created_at: str

@@ -1,0 +1,169 @@
+"""ChainWriter: the follower's writes of one batch of blocks, inside the transaction that moves the cursor."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.domain import OutboxKind, PostContent, PostRow
+from bot.store.db import Database, write_cursor
+from bot.store.posts import POST_COLUMNS, post_from_row
+
+T = TypeVar("T")
+
+
+class ChainWriter:
+    """The statements one batch of blocks runs, inside the transaction that also moves the cursor.
+
+    Synchronous on purpose: a whole batch runs in one worker thread, since a thread hop per
+    statement cost more than the statements themselves (measured: 250 ms per 1000 blocks).
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        # Votes and outbox rows are most of a batch: they are queued in chain order and written
+        # with one executemany each at flush(); nothing in a batch reads them back before that.
+        self._votes: list[tuple[Any, ...]] = []
+        self._outbox: list[tuple[Any, ...]] = []
+        self._refs: dict[tuple[str, str], tuple[int, str]] = {}
+
+    def live_post(self, author: str, permlink: str) -> PostRow | None:
+        row = self._conn.execute(
+            f"SELECT {POST_COLUMNS} FROM posts WHERE author = ? AND permlink = ? AND deleted = 0",
+            (author, permlink),
+        ).fetchone()
+        return post_from_row(row) if row else None
+
+    def live_post_ref(self, author: str, permlink: str) -> tuple[int, str] | None:
+        """(id, community) of the live post: what a vote needs, without reading the body."""
+        key = (author, permlink)
+        ref = self._refs.get(key)
+        if ref is None:
+            row = self._conn.execute(
+                "SELECT id, community FROM posts WHERE author = ? AND permlink = ? AND deleted = 0", key
+            ).fetchone()
+            if row is None:
+                return None
+            ref = self._refs[key] = (int(row["id"]), str(row["community"]))
+        return ref
+
+    def insert_post(
+        self, *, author: str, permlink: str, community: str, content: PostContent, block_num: int, at: str
+    ) -> int:
+        c = content
+        cur = self._conn.execute(
+            "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, series,"
+            " series_key, image, created_block, created_at, updated_block, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                author, permlink, community, c.title, c.body, c.json_metadata, json.dumps(list(c.tags)),
+                c.series, c.series_key, c.image, block_num, at, block_num, at,
+            ),
+        )  # fmt: skip
+        assert cur.lastrowid is not None
+        self._refs[(author, permlink)] = (cur.lastrowid, community)
+        return cur.lastrowid
+
+    def update_post(self, post_id: int, *, content: PostContent, block_num: int, at: str) -> None:
+        c = content
+        self._conn.execute(
+            "UPDATE posts SET title = ?, body = ?, json_metadata = ?, tags = ?, series = ?, series_key = ?,"
+            " image = ?, updated_block = ?, updated_at = ?, edits = edits + 1 WHERE id = ?",
+            (
+                c.title, c.body, c.json_metadata, json.dumps(list(c.tags)), c.series, c.series_key, c.image,
+                block_num, at, post_id,
+            ),
+        )  # fmt: skip
+
+    def mark_deleted(self, post_id: int, block_num: int, at: str) -> None:
+        self._refs = {k: v for k, v in self._refs.items() if v[0] != post_id}
+        self._conn.execute(
+            "UPDATE posts SET deleted = 1, deleted_block = ?, updated_at = ? WHERE id = ?",
+            (block_num, at, post_id),
+        )
+
+    def record_vote(
+        self,
+        post_id: int,
+        *,
+        voter: str,
+        weight: int,
+        rshares: int | None,
+        pending_payout: str | None,
+        block_num: int,
+        at: str,
+    ) -> None:
+        self._votes.append((post_id, voter, weight, rshares, pending_payout, block_num, at))
+
+    def insert_badge(
+        self,
+        *,
+        recipient: str,
+        badge: str,
+        image_url: str,
+        achievement: str,
+        next_target: str | None,
+        notice: str,
+        block_num: int,
+        at: str,
+    ) -> int | None:
+        """The new badge's id, or None when this notice was already recorded (hivebuzz edited it)."""
+        cur = self._conn.execute(
+            "INSERT INTO badges (recipient, badge, image_url, achievement, next_target, notice, block_num, awarded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice) DO NOTHING",
+            (recipient, badge, image_url, achievement, next_target, notice, block_num, at),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    def add_outbox(
+        self,
+        kind: OutboxKind,
+        *,
+        block_num: int,
+        at: str,
+        community: str | None = None,
+        post_id: int | None = None,
+        badge_id: int | None = None,
+        voter: str | None = None,
+        weight: int | None = None,
+    ) -> None:
+        self._outbox.append((kind, community, post_id, badge_id, voter, weight, block_num, at))
+
+    def flush(self) -> None:
+        """Writes the queued votes and outbox rows, in the order they came."""
+        if self._votes:
+            self._conn.executemany(
+                "INSERT INTO votes (post_id, voter, weight, rshares, pending_payout, block_num, voted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (post_id, voter) DO UPDATE SET weight = excluded.weight, rshares = excluded.rshares,"
+                " pending_payout = excluded.pending_payout, block_num = excluded.block_num,"
+                " voted_at = excluded.voted_at",
+                self._votes,
+            )
+            self._votes.clear()
+        if self._outbox:
+            self._conn.executemany(
+                "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self._outbox,
+            )
+            self._outbox.clear()
+
+    def set_cursor(self, block_num: int, at: str = "") -> None:
+        """The last block stored, and its time (chain time drives the vote digests)."""
+        write_cursor(self._conn, block_num, at)
+
+
+async def chain_batch(db: Database, work: Callable[[ChainWriter], T]) -> T:
+    """Runs `work` with a ChainWriter in one batch transaction: all a batch of blocks produced, and
+    the cursor, or none of it (see Database.batch)."""
+
+    def run(conn: sqlite3.Connection) -> T:
+        writer = ChainWriter(conn)
+        result = work(writer)
+        writer.flush()
+        return result
+
+    return await db.batch(run)

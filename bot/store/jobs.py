@@ -1,0 +1,365 @@
+"""Jobs owed to each lane, the messages that mirror posts, and the lanes' health (backoff, refusal)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import aiosqlite
+
+from bot.domain import Feed, Job, JobAction, LaneCounts, LaneState, dm_lane, is_dm_lane
+from bot.store.db import Database, nonce_salt
+
+# Sends of one feed rejected in a row with the same code before the feed is marked broken.
+REJECTS_TO_BREAK = 3
+
+_JOB_COLUMNS = "j.id, j.channel_id, j.feed_id, j.action, j.post_id, j.badge_id, j.user_id, j.detail, j.attempts"
+
+
+async def insert_job(
+    conn: aiosqlite.Connection,
+    channel_id: int,
+    action: JobAction,
+    *,
+    feed_id: int | None = None,
+    post_id: int | None = None,
+    badge_id: int | None = None,
+    user_id: int | None = None,
+    detail: Any = None,
+) -> int:
+    """Queues one job in a lane, inside the caller's write transaction; returns its id."""
+    cur = await conn.execute(
+        "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            channel_id,
+            feed_id,
+            action,
+            post_id,
+            badge_id,
+            user_id,
+            None if detail is None else json.dumps(detail),
+        ),
+    )
+    job_id = cur.lastrowid
+    assert job_id is not None
+    return job_id
+
+
+async def lane_answered(conn: aiosqlite.Connection, lane: int) -> None:
+    """Discord answered a send in the lane: it is healthy again, unless a send racing this one
+    was refused (the refusal stands until something changes)."""
+    await conn.execute("DELETE FROM lanes WHERE lane_id = ? AND state != 'refused'", (lane,))
+
+
+class JobTables:
+    """Named operations on jobs, mirrors and lanes."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._salt = ""
+
+    async def _salt_for_nonces(self) -> str:
+        async with self._db.write() as conn:
+            self._salt = await nonce_salt(conn)
+        return self._salt
+
+    async def backfill(self, feed: Feed, count: int) -> int:
+        """Queues the feed's community's latest `count` stored posts, oldest first. Returns how many."""
+        async with self._db.write() as conn:
+            async with conn.execute(
+                "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
+                " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
+                " AND id NOT IN (SELECT post_id FROM mirrors WHERE channel_id = ?)"
+                " ORDER BY created_at DESC, id DESC LIMIT ?",
+                (feed.community, feed.channel_id, feed.channel_id, count),
+            ) as cur:
+                post_ids = [int(r["id"]) for r in await cur.fetchall()]
+            for post_id in reversed(post_ids):
+                await insert_job(conn, feed.channel_id, "post", feed_id=feed.id, post_id=post_id)
+        return len(post_ids)
+
+    # Jobs --------------------------------------------------------------------------------------
+
+    async def channels_with_work(self, now: float) -> list[int]:
+        """Lanes with pending jobs that may be sent now: not refused, not backing off, and not
+        only jobs of broken feeds (DM and alert jobs have no feed)."""
+        async with self._db.reader.execute(
+            "SELECT DISTINCT j.channel_id AS lane FROM jobs j LEFT JOIN feeds f ON f.id = j.feed_id"
+            " LEFT JOIN lanes l ON l.lane_id = j.channel_id"
+            " WHERE j.state = 'pending' AND (f.id IS NULL OR f.broken IS NULL)"
+            " AND (l.lane_id IS NULL OR (l.state != 'refused' AND l.retry_at <= ?))",
+            (now,),
+        ) as cur:
+            return [int(r["lane"]) for r in await cur.fetchall()]
+
+    async def next_job(self, channel_id: int) -> Job | None:
+        """The lane's oldest pending job, passing over those of a broken feed (they wait for it)."""
+        async with self._db.reader.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs j LEFT JOIN feeds f ON f.id = j.feed_id"
+            " WHERE j.channel_id = ? AND j.state = 'pending' AND (f.id IS NULL OR f.broken IS NULL)"
+            " ORDER BY j.id LIMIT 1",
+            (channel_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return await self._job(row)
+
+    async def _job(self, row: sqlite3.Row) -> Job:
+        salt = self._salt or await self._salt_for_nonces()
+        # Discord keeps a nonce for a few minutes and caps it at 25 characters.
+        nonce = f"hc{salt}{row['id']}"
+        return Job(
+            id=row["id"],
+            channel_id=row["channel_id"],
+            feed_id=row["feed_id"],
+            action=row["action"],
+            post_id=row["post_id"],
+            badge_id=row["badge_id"],
+            user_id=row["user_id"],
+            detail=json.loads(row["detail"]) if row["detail"] else None,
+            nonce=nonce,
+            attempts=row["attempts"],
+        )
+
+    async def pending_jobs(self, channel_id: int) -> list[Job]:
+        """Every pending job of a lane, in order (a refused DM lane hands them all to the fallback)."""
+        async with self._db.reader.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs j WHERE j.channel_id = ? AND j.state = 'pending' ORDER BY j.id",
+            (channel_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [await self._job(r) for r in rows]
+
+    async def stale_mirrors(self, refreshed_before: float, now: float, limit: int = 20) -> list[tuple[int, int, int]]:
+        """(channel_id, post_id, message_id) of mirrors whose vote count is stale and due a refresh,
+        in lanes that may be sent to now."""
+        async with self._db.reader.execute(
+            "SELECT m.channel_id, m.post_id, m.message_id FROM mirrors m"
+            " WHERE m.stale = 1 AND m.refreshed_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.channel_id = m.channel_id AND f.broken IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.lane_id = m.channel_id"
+            " AND (l.state = 'refused' OR l.retry_at > ?))"
+            " ORDER BY m.refreshed_at LIMIT ?",
+            (refreshed_before, now, limit),
+        ) as cur:
+            return [(int(r["channel_id"]), int(r["post_id"]), int(r["message_id"])) for r in await cur.fetchall()]
+
+    async def mirror_refreshed(self, channel_id: int, post_id: int, at: float) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE mirrors SET stale = 0, refreshed_at = ? WHERE channel_id = ? AND post_id = ?",
+                (at, channel_id, post_id),
+            )
+            await lane_answered(conn, channel_id)
+
+    async def pending_count(self) -> int:
+        async with self._db.reader.execute("SELECT count(*) AS n FROM jobs WHERE state = 'pending'") as cur:
+            row = await cur.fetchone()
+        return int(row["n"]) if row else 0
+
+    async def mirror(self, channel_id: int, post_id: int) -> int | None:
+        async with self._db.reader.execute(
+            "SELECT message_id FROM mirrors WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["message_id"]) if row else None
+
+    async def finish_job(self, job: Job, message_id: int | None, *, mirrors_post: bool = False) -> None:
+        """Records what Discord answered, in one transaction with the mirror it creates; an answer
+        also says the lane is healthy again."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ? WHERE id = ?",
+                (message_id, time.time(), job.id),
+            )
+            if mirrors_post and message_id is not None and job.post_id is not None:
+                await conn.execute(
+                    "INSERT INTO mirrors (channel_id, post_id, message_id) VALUES (?, ?, ?)"
+                    " ON CONFLICT (channel_id, post_id) DO UPDATE SET message_id = excluded.message_id",
+                    (job.channel_id, job.post_id, message_id),
+                )
+            await lane_answered(conn, job.channel_id)
+            if job.feed_id is not None:
+                await conn.execute(
+                    "UPDATE feeds SET error_streak = 0 WHERE id = ? AND error_streak > 0", (job.feed_id,)
+                )
+
+    async def dm_refused(self, job: Job, fallback_channel: int | None, user_id: int) -> None:
+        """DMs closed: this alert becomes one mention in the server instead, and the member is marked."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'DMs closed (50007)', finished_at = ? WHERE id = ?",
+                (time.time(), job.id),
+            )
+            await conn.execute(
+                "INSERT INTO dm_closed (user_id, since) VALUES (?, datetime('now')) ON CONFLICT (user_id) DO NOTHING",
+                (user_id,),
+            )
+            if fallback_channel is not None:
+                await insert_job(
+                    conn, fallback_channel, "alert", post_id=job.post_id, user_id=user_id, detail=job.detail
+                )
+
+    async def drop_job(self, job: Job, reason: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = ?, finished_at = ? WHERE id = ?",
+                (reason, time.time(), job.id),
+            )
+
+    async def reject_job(self, job: Job, status: int, code: int, message: str) -> str | None:
+        """Discord rejected this message (400): dropped with Discord's error, shown on its feed.
+
+        Returns the reason the feed is now broken for, when its sends keep being rejected the same way.
+        """
+        error = f"{status} {code}: {message}"[:300]
+        broken = None
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = ?, error_status = ?, error_code = ?, finished_at = ?"
+                " WHERE id = ?",
+                (error, status, code, time.time(), job.id),
+            )
+            # Discord answered: the lane itself is fine.
+            await lane_answered(conn, job.channel_id)
+            if job.feed_id is None:
+                return None
+            async with conn.execute("SELECT error_code, error_streak FROM feeds WHERE id = ?", (job.feed_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            streak = int(row["error_streak"]) + 1 if row["error_code"] == code else 1
+            if streak >= REJECTS_TO_BREAK:
+                broken = f"Discord rejected {streak} sends in a row ({error})"[:300]
+            await conn.execute(
+                "UPDATE feeds SET last_error = ?, error_code = ?, error_streak = ?, broken = coalesce(?, broken)"
+                " WHERE id = ?",
+                (error, code, streak, broken, job.feed_id),
+            )
+        return broken
+
+    # Lanes -------------------------------------------------------------------------------------
+
+    async def lane_may_send(self, lane: int, now: float) -> bool:
+        async with self._db.reader.execute(
+            "SELECT 1 FROM lanes WHERE lane_id = ? AND (state = 'refused' OR retry_at > ?)", (lane, now)
+        ) as cur:
+            return await cur.fetchone() is None
+
+    async def lane_failed(
+        self, lane: int, reason: str, *, base: float, cap: float, now: float, job: Job | None = None
+    ) -> float:
+        """A failure worth another try: the lane backs off (doubling, capped). Returns the delay."""
+        async with self._db.write() as conn:
+            async with conn.execute("SELECT failures FROM lanes WHERE lane_id = ?", (lane,)) as cur:
+                row = await cur.fetchone()
+            failures = (int(row["failures"]) if row else 0) + 1
+            delay = min(cap, base * 2.0 ** min(failures - 1, 30))
+            await conn.execute(
+                "INSERT INTO lanes (lane_id, state, failures, retry_at, reason) VALUES (?, 'backoff', ?, ?, ?)"
+                " ON CONFLICT (lane_id) DO UPDATE SET state = 'backoff', failures = excluded.failures,"
+                " retry_at = excluded.retry_at, reason = excluded.reason, refused_at = NULL",
+                (lane, failures, now + delay, reason[:300]),
+            )
+            if job is not None:
+                await conn.execute(
+                    "UPDATE jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?", (reason[:300], job.id)
+                )
+        return delay
+
+    async def lane_refused(self, lane: int, reason: str, now: float) -> None:
+        """Discord refused the lane (403/404): nothing goes there until something changes. Its feeds
+        show why; their jobs stay pending."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO lanes (lane_id, state, failures, retry_at, reason, refused_at)"
+                " VALUES (?, 'refused', 1, 0, ?, ?)"
+                " ON CONFLICT (lane_id) DO UPDATE SET state = 'refused', failures = failures + 1, retry_at = 0,"
+                " reason = excluded.reason, refused_at = excluded.refused_at",
+                (lane, reason[:300], now),
+            )
+            if not is_dm_lane(lane):
+                await conn.execute("UPDATE feeds SET broken = ? WHERE channel_id = ?", (reason[:300], lane))
+
+    async def refused_lanes(self) -> list[int]:
+        async with self._db.reader.execute("SELECT lane_id FROM lanes WHERE state = 'refused'") as cur:
+            return [int(r["lane_id"]) for r in await cur.fetchall()]
+
+    async def release_lanes(self, lanes: Sequence[int]) -> int:
+        """Something changed (permissions, the member came back): each refused lane of `lanes` gets
+        one more try, and its feeds are shown healthy until that try says otherwise. Returns how many."""
+        refused = set(await self.refused_lanes()) & set(lanes)
+        if not refused:
+            return 0
+        async with self._db.write() as conn:
+            for lane in refused:
+                await conn.execute(
+                    "UPDATE lanes SET state = 'backoff', retry_at = 0 WHERE lane_id = ? AND state = 'refused'", (lane,)
+                )
+                if not is_dm_lane(lane):
+                    await conn.execute("UPDATE feeds SET broken = NULL WHERE channel_id = ?", (lane,))
+        return len(refused)
+
+    async def member_lanes(self, user_id: int) -> list[int]:
+        """The lanes that reach a member directly: their DM lane, their DM channel, and the channels
+        they subscribed from outside a server (a DM channel)."""
+        async with self._db.reader.execute(
+            "SELECT channel_id AS lane FROM dm_channels WHERE user_id = ?"
+            " UNION SELECT channel_id FROM subscriptions WHERE user_id = ? AND guild_id IS NULL"
+            " AND channel_id IS NOT NULL",
+            (user_id, user_id),
+        ) as cur:
+            return [dm_lane(user_id), *(int(r["lane"]) for r in await cur.fetchall())]
+
+    async def lane_counts(self, now: float, rejected_since: float) -> LaneCounts:
+        """Lanes in use (a feed's channel, pending work, or a known state) by state."""
+        async with self._db.reader.execute(
+            "WITH used (lane) AS (SELECT channel_id FROM feeds UNION SELECT channel_id FROM jobs"
+            " WHERE state = 'pending' UNION SELECT lane_id FROM lanes)"
+            " SELECT CASE WHEN l.state = 'refused' THEN 'refused'"
+            " WHEN l.state = 'backoff' AND l.retry_at > ? THEN 'backoff' ELSE 'ok' END AS state, count(*) AS n"
+            " FROM used u LEFT JOIN lanes l ON l.lane_id = u.lane GROUP BY 1",
+            (now,),
+        ) as cur:
+            counts: dict[LaneState | Literal["ok"], int] = {r["state"]: int(r["n"]) for r in await cur.fetchall()}
+        async with self._db.reader.execute(
+            "SELECT count(*) AS n FROM jobs WHERE error_status IS NOT NULL AND finished_at >= ?", (rejected_since,)
+        ) as cur:
+            row = await cur.fetchone()
+        rejected = int(row["n"]) if row else 0
+        return LaneCounts(
+            ok=counts.get("ok", 0),
+            backoff=counts.get("backoff", 0),
+            refused=counts.get("refused", 0),
+            rejected=rejected,
+        )
+
+    # Housekeeping ------------------------------------------------------------------------------
+
+    async def prune(self, finished_before: float, chain_time_before: str) -> tuple[int, int]:
+        """Deletes finished jobs and delivered outbox rows older than the retention. Returns counts.
+
+        Outbox rows go only once every feed cursor and the alerts cursor have passed them, and the
+        newest row always stays: SQLite would otherwise hand out its id again. Mirrors stay (edits
+        and vote counts find their message through them).
+        """
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM jobs WHERE state != 'pending' AND finished_at < ?", (finished_before,)
+            )
+            jobs = cur.rowcount
+            async with conn.execute(
+                "SELECT min(c) AS passed FROM (SELECT outbox_cursor AS c FROM feeds"
+                " UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'alerts_cursor'"
+                " UNION ALL SELECT max(id) FROM outbox)"
+            ) as c:
+                row = await c.fetchone()
+            passed = int(row["passed"]) if row and row["passed"] is not None else 0
+            cur = await conn.execute("DELETE FROM outbox WHERE id < ? AND at < ?", (passed, chain_time_before))
+            outbox = cur.rowcount
+        return jobs, outbox

@@ -1,0 +1,175 @@
+"""The statements of one delivery planning pass (outbox -> jobs), all inside one write transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from bot.domain import Feed, JobAction, OutboxRow, Subscription
+from bot.store.communities import community_team
+from bot.store.db import Database, nonce_salt, read_meta, write_meta
+from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
+from bot.store.jobs import insert_job
+from bot.store.subscriptions import closed_dms, subscribers
+
+
+class PlanningTx:
+    """The statements of one planning pass, inside one transaction (see bot/delivery/planner.py)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def feeds(self) -> list[Feed]:
+        async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
+            return [feed_from_row(r) for r in await cur.fetchall()]
+
+    async def outbox_after(self, after: int, community: str, limit: int) -> list[OutboxRow]:
+        """Rows of one community (badges carry none and are read for every feed) past a feed's cursor."""
+        async with self._conn.execute(
+            "SELECT id, kind, community, post_id, badge_id, voter, weight, block_num, at FROM outbox"
+            " WHERE id > ? AND (community = ? OR kind = 'badge') ORDER BY id LIMIT ?",
+            (after, community, limit),
+        ) as cur:
+            return [
+                OutboxRow(
+                    id=r["id"],
+                    kind=r["kind"],
+                    community=r["community"],
+                    post_id=r["post_id"],
+                    badge_id=r["badge_id"],
+                    voter=r["voter"],
+                    weight=r["weight"],
+                    block_num=r["block_num"],
+                    at=r["at"],
+                )
+                for r in await cur.fetchall()
+            ]
+
+    async def last_outbox_id(self) -> int:
+        async with self._conn.execute("SELECT coalesce(max(id), 0) AS last FROM outbox") as cur:
+            row = await cur.fetchone()
+        return int(row["last"]) if row else 0
+
+    async def set_feed_cursor(self, feed_id: int, outbox_id: int) -> None:
+        await self._conn.execute("UPDATE feeds SET outbox_cursor = ? WHERE id = ?", (outbox_id, feed_id))
+
+    async def has_post_job(self, channel_id: int, post_id: int) -> bool:
+        """Whether the channel shows (or will show) the post. Mirrors are kept and finished jobs are
+        pruned, so a delivered post is known by its mirror, one still owed by its pending job."""
+        async with self._conn.execute(
+            "SELECT 1 FROM mirrors WHERE channel_id = ? AND post_id = ?"
+            " UNION ALL SELECT 1 FROM jobs WHERE channel_id = ? AND post_id = ? AND action = 'post'"
+            " AND state = 'pending' LIMIT 1",
+            (channel_id, post_id, channel_id, post_id),
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def badge_recipient_posted_in(self, badge_id: int, community: str) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM badges b JOIN posts p ON p.author = b.recipient WHERE b.id = ? AND p.community = ? LIMIT 1",
+            (badge_id, community),
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def community_team(self, community: str) -> tuple[str, ...]:
+        return await community_team(self._conn, community)
+
+    async def add_job(
+        self,
+        channel_id: int,
+        action: JobAction,
+        *,
+        feed_id: int | None = None,
+        post_id: int | None = None,
+        badge_id: int | None = None,
+        user_id: int | None = None,
+        detail: Any = None,
+    ) -> int:
+        return await insert_job(
+            self._conn, channel_id, action, feed_id=feed_id, post_id=post_id, badge_id=badge_id, user_id=user_id,
+            detail=detail,
+        )  # fmt: skip
+
+    async def add_alerts(self, rows: list[tuple[int, int, int, Any]]) -> None:
+        """(lane, post_id, user_id, detail) alert jobs at once: a review can have thousands of subscribers."""
+        await self._conn.executemany(
+            "INSERT INTO jobs (channel_id, action, post_id, user_id, detail) VALUES (?, 'alert', ?, ?, ?)",
+            [(lane, post_id, user_id, json.dumps(detail)) for lane, post_id, user_id, detail in rows],
+        )
+
+    async def mark_mirror_stale(self, channel_id: int, post_id: int) -> None:
+        """A vote arrived: the mirrored embed's vote count wants a refresh."""
+        await self._conn.execute(
+            "UPDATE mirrors SET stale = 1 WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        )
+
+    async def vote_window(self, feed_id: int, post_id: int) -> tuple[str, list[list[Any]]] | None:
+        async with self._conn.execute(
+            "SELECT opens_at, voters FROM vote_windows WHERE feed_id = ? AND post_id = ?", (feed_id, post_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return (row["opens_at"], json.loads(row["voters"])) if row else None
+
+    async def save_vote_window(self, feed_id: int, post_id: int, opens_at: str, voters: list[list[Any]]) -> None:
+        await self._conn.execute(
+            "INSERT INTO vote_windows (feed_id, post_id, opens_at, voters) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (feed_id, post_id) DO UPDATE SET opens_at = excluded.opens_at, voters = excluded.voters",
+            (feed_id, post_id, opens_at, json.dumps(voters)),
+        )
+
+    async def close_vote_window(self, feed_id: int, post_id: int) -> None:
+        await self._conn.execute("DELETE FROM vote_windows WHERE feed_id = ? AND post_id = ?", (feed_id, post_id))
+
+    async def vote_windows_opened_before(self, at: str) -> list[tuple[int, int, str, list[list[Any]]]]:
+        async with self._conn.execute(
+            "SELECT feed_id, post_id, opens_at, voters FROM vote_windows WHERE opens_at < ? ORDER BY opens_at, post_id",
+            (at,),
+        ) as cur:
+            return [(r["feed_id"], r["post_id"], r["opens_at"], json.loads(r["voters"])) for r in await cur.fetchall()]
+
+    async def alerts_cursor(self) -> int | None:
+        value = await read_meta(self._conn, "alerts_cursor")
+        return int(value) if value is not None else None
+
+    async def set_alerts_cursor(self, outbox_id: int) -> None:
+        await write_meta(self._conn, "alerts_cursor", str(outbox_id))
+
+    async def new_reviews_after(self, after: int, limit: int) -> list[tuple[int, int, str, str]]:
+        """(outbox id, post id, series key, community) of new posts with a series, past `after`."""
+        async with self._conn.execute(
+            "SELECT o.id AS outbox_id, p.id AS post_id, p.series_key, p.community"
+            " FROM outbox o JOIN posts p ON p.id = o.post_id"
+            " WHERE o.id > ? AND o.kind = 'post_created' AND p.series_key IS NOT NULL ORDER BY o.id LIMIT ?",
+            (after, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(int(r["outbox_id"]), int(r["post_id"]), str(r["series_key"]), str(r["community"])) for r in rows]
+
+    async def subscribers(self, series_key: str) -> list[Subscription]:
+        return await subscribers(self._conn, series_key)
+
+    async def closed_dms(self) -> set[int]:
+        return await closed_dms(self._conn)
+
+    async def feed_channel(self, guild_id: int | None, community: str) -> int | None:
+        return await feed_channel(self._conn, guild_id, community)
+
+    async def chain_time(self) -> str:
+        return await read_meta(self._conn, "cursor_time") or ""
+
+
+class Planning:
+    """Opens planning passes: each one a write transaction handing out a PlanningTx."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PlanningTx]:
+        async with self._db.write() as conn:
+            await nonce_salt(conn)
+            yield PlanningTx(conn)

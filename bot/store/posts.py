@@ -1,0 +1,197 @@
+"""Posts and badges as stored from the chain: reading them, and the full-text search over posts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from bot.domain import Badge, PostRow
+from bot.store.db import Database
+
+# bm25 column weights: a word in the title counts most, then series, tags, body.
+_BM25 = "bm25(posts_fts, 10.0, 6.0, 3.0, 1.0)"
+# How many of the newest matches a search counts and ranks (see PostTables.search_ids).
+SEARCH_WINDOW = 1000
+
+
+def _post_columns(alias: str) -> str:
+    """The PostRow columns of posts `alias`; votes and payout come from the votes table."""
+    plain = (
+        "id, author, permlink, community, title, body, json_metadata, tags, series, series_key, image, "
+        "created_block, created_at, updated_block, updated_at, edits, deleted"
+    )
+    columns = ", ".join(f"{alias}.{c.strip()}" for c in plain.split(","))
+    return (
+        f"{columns}, (SELECT count(*) FROM votes v WHERE v.post_id = {alias}.id AND v.weight != 0) AS vote_count,"
+        f" (SELECT v.pending_payout FROM votes v WHERE v.post_id = {alias}.id AND v.pending_payout IS NOT NULL"
+        " ORDER BY v.block_num DESC LIMIT 1) AS pending_payout"
+    )
+
+
+POST_COLUMNS = _post_columns("posts")
+
+
+def post_from_row(row: sqlite3.Row) -> PostRow:
+    """A PostRow from a row of POST_COLUMNS, by column name."""
+    return PostRow(
+        id=row["id"],
+        author=row["author"],
+        permlink=row["permlink"],
+        community=row["community"],
+        title=row["title"],
+        body=row["body"],
+        json_metadata=row["json_metadata"],
+        tags=tuple(json.loads(row["tags"])),
+        series=row["series"],
+        series_key=row["series_key"],
+        image=row["image"],
+        created_block=row["created_block"],
+        created_at=row["created_at"],
+        updated_block=row["updated_block"],
+        updated_at=row["updated_at"],
+        edits=row["edits"],
+        deleted=bool(row["deleted"]),
+        vote_count=row["vote_count"],
+        pending_payout=row["pending_payout"],
+    )
+
+
+class PostTables:
+    """Reads of posts and badges, on the database's read connection."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def live_post_keys(self) -> set[tuple[str, str]]:
+        async with self._db.reader.execute("SELECT author, permlink FROM posts WHERE deleted = 0") as cur:
+            return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
+
+    async def known_authors(self) -> set[str]:
+        async with self._db.reader.execute("SELECT DISTINCT author FROM posts") as cur:
+            return {r["author"] for r in await cur.fetchall()}
+
+    async def post(self, post_id: int) -> PostRow | None:
+        async with self._db.reader.execute(f"SELECT {POST_COLUMNS} FROM posts WHERE id = ?", (post_id,)) as cur:
+            row = await cur.fetchone()
+        return post_from_row(row) if row else None
+
+    async def badge(self, badge_id: int) -> Badge | None:
+        async with self._db.reader.execute(
+            "SELECT recipient, badge, image_url, achievement, next_target FROM badges WHERE id = ?", (badge_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Badge(
+            recipient=row["recipient"],
+            badge=row["badge"],
+            image_url=row["image_url"],
+            achievement=row["achievement"],
+            next_target=row["next_target"],
+        )
+
+    async def latest_post(self, community: str) -> PostRow | None:
+        async with self._db.reader.execute(
+            f"SELECT {POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            (community,),
+        ) as cur:
+            row = await cur.fetchone()
+        return post_from_row(row) if row else None
+
+    async def series_names(self) -> list[tuple[str, str, int]]:
+        """(series_key, a display name, reviews) of every series seen, most reviewed first."""
+        async with self._db.reader.execute(
+            "SELECT series_key, max(series) AS name, count(*) AS reviews FROM posts"
+            " WHERE deleted = 0 AND series_key IS NOT NULL GROUP BY series_key ORDER BY count(*) DESC, series_key"
+        ) as cur:
+            return [(str(r["series_key"]), str(r["name"]), int(r["reviews"])) for r in await cur.fetchall()]
+
+    async def authors_starting(self, prefix: str, limit: int = 25) -> list[str]:
+        """Authors of live posts whose name starts with `prefix`, most prolific first."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with self._db.reader.execute(
+            "SELECT author FROM posts WHERE deleted = 0 AND author LIKE ? ESCAPE '\\'"
+            " GROUP BY author ORDER BY count(*) DESC, author LIMIT ?",
+            (escaped + "%", limit),
+        ) as cur:
+            return [str(r["author"]) for r in await cur.fetchall()]
+
+    async def search_ids(
+        self,
+        query: str | None,
+        *,
+        author: str | None = None,
+        series_key: str | None = None,
+        community: str | None = None,
+        newest_first: bool = False,
+        window: int = SEARCH_WINDOW,
+    ) -> tuple[list[int], bool]:
+        """Ids of the live posts matching an FTS5 expression (None: every post) and the filters, best
+        match first (bm25: title > series > tags > body) or newest first; at most `window` of them,
+        and whether more matched.
+
+        The work stays bounded whatever is typed: post ids grow with the chain and FTS5 streams
+        rowids in order, so the newest `window` matches come cheaply, and bm25 ranks only those.
+        A common word's 80,000 matches are never all scored to show five.
+        """
+        live = ["p.deleted = 0"]
+        live_args: list[Any] = []
+        if community:
+            live.append("p.community = ?")
+            live_args.append(community)
+        # Author and series narrow the search through their indexes (the series column itself sits
+        # after the body, in overflow pages: reading it per row would read every body).
+        subsets: list[str] = []
+        subset_args: list[Any] = []
+        for column, value in (("author", author), ("series_key", series_key)):
+            if value:
+                subsets.append(f"SELECT id FROM posts WHERE {column} = ?")
+                subset_args.append(value)
+        subset = " INTERSECT ".join(subsets)
+        if query is None:
+            where = " AND ".join([*live, *([f"p.id IN ({subset})"] if subset else [])])
+            ids = await self._ids(
+                f"SELECT p.id AS id FROM posts p WHERE {where} ORDER BY p.id DESC LIMIT ?",
+                [*live_args, *subset_args, window + 1],
+            )
+            return ids[:window], len(ids) > window
+        # CROSS JOIN keeps the full-text index as the outer loop, and the unary + keeps the subset
+        # a filter on its rowids: driving FTS5 from the posts instead would open one FTS5 cursor per
+        # post, and expand a prefix term again in each. bm25 is computed in the same pass, for the
+        # rows returned only; a second pass would expand a prefix term once more.
+        where = " AND ".join(["posts_fts MATCH ?", *([f"+posts_fts.rowid IN ({subset})"] if subset else []), *live])
+        score = "0" if newest_first else _BM25  # bm25 reads every matching list once more
+        async with self._db.reader.execute(
+            f"SELECT posts_fts.rowid AS id, {score} AS score FROM posts_fts CROSS JOIN posts p"
+            f" ON p.id = posts_fts.rowid WHERE {where} ORDER BY posts_fts.rowid DESC LIMIT ?",
+            [query, *subset_args, *live_args, window + 1],
+        ) as cur:
+            rows = [(int(r["id"]), float(r["score"])) for r in await cur.fetchall()]
+        more = len(rows) > window
+        rows = rows[:window]
+        if not newest_first:
+            # bm25 is lower for better matches; ties go to the newer post.
+            rows.sort(key=lambda row: (row[1], -row[0]))
+        return [row[0] for row in rows], more
+
+    async def _ids(self, sql: str, args: list[Any]) -> list[int]:
+        async with self._db.reader.execute(sql, args) as cur:
+            return [int(r["id"]) for r in await cur.fetchall()]
+
+    async def live_posts(self, ids: list[int]) -> list[PostRow]:
+        """The live posts among `ids`, in the order given."""
+        async with self._db.reader.execute(
+            f"SELECT {POST_COLUMNS} FROM posts WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0",
+            (json.dumps(ids),),
+        ) as cur:
+            rows = {int(row["id"]): post_from_row(row) for row in await cur.fetchall()}
+        return [rows[i] for i in ids if i in rows]
+
+    async def has_author(self, author: str) -> bool:
+        """Whether `author` wrote any stored live post."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM posts WHERE author = ? AND deleted = 0 LIMIT 1", (author,)
+        ) as cur:
+            return await cur.fetchone() is not None
