@@ -170,12 +170,10 @@ def test_no_module_over_400_lines_outside_the_store() -> None:
     assert not too_long([name for name in modules() if not in_store(name)])
 
 
-@pytest.mark.xfail(strict=True, reason="bot/store/store.py and bot/store/delivery.py await the store split")
 def test_no_store_module_over_400_lines() -> None:
     assert not too_long([name for name in modules() if in_store(name)])
 
 
-@pytest.mark.xfail(strict=True, reason="store.py, delivery.py and subscriptions.py in bot/store/ import each other")
 def test_no_import_circle() -> None:
     assert not circles()
 
