@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess  # noqa: E402
 from tests.fakes.discord import FakeDiscord  # noqa: E402
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture  # noqa: E402
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture  # noqa: E402
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST  # noqa: E402
 from tests.test_bot_runtime import World, bot_with_a_feed, lines, log_shows, new_post  # noqa: E402
 

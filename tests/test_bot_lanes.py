@@ -19,7 +19,7 @@ from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, c
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord, payloads
 from tests.fakes.discord.faults import Fault
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
 
 REVIEW = "review-metallic-rouge-mars-machines-and-meaning"

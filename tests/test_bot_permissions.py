@@ -26,7 +26,7 @@ from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage, p
 from tests.fakes.discord import permissions as perms
 from tests.fakes.discord.permissions import Overwrite
 from tests.fakes.discord.state import FakeDiscordState
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

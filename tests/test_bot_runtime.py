@@ -18,7 +18,7 @@ import pytest
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, comment_block, db_rows
 from tests.fakes.chain_gen import generate_chain
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import (
     ANIME_REALM,
     SEED,

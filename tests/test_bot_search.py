@@ -22,7 +22,7 @@ from bot.store.store import Store
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
 from tests.fakes.chain_gen import SERIES, build_vote_vops
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -14,7 +14,7 @@ import pytest
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, RequestCounter, bot_config, db_rows, delivery_settled
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
 
 

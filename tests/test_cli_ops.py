@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.bot_harness import TOKEN
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import SEED, SEED_FIRST, SEED_LAST, cli_command, cli_env, cursor_of, hivecord, write_config
 
 

@@ -30,7 +30,7 @@ from tests.fakes.chain_gen import (
     dump_json,
     generate_chain,
 )
-from tests.fakes.hive_node import (
+from tests.fakes.hive import (
     FIXTURES,
     FakeHiveNode,
     build_vote_vops,
@@ -362,7 +362,7 @@ def test_thread_mode_and_sync_context_manager() -> None:
 
 def test_process_mode_prints_url_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.hive_node", "--generate", "30", "--start-block", "5000", "--seed", "2"],
+        [sys.executable, "-m", "tests.fakes.hive", "--generate", "30", "--start-block", "5000", "--seed", "2"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import SEED, SEED_FIRST, SEED_LAST, hivecord, write_config
 
 

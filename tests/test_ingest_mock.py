@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.hive_node import FakeHiveNode, load_mock_blocks
+from tests.fakes.hive import FakeHiveNode, load_mock_blocks
 from tests.helpers import FIXTURES, dump_chain_tables, hivecord, write_config
 
 MOCK = FIXTURES / "hive" / "hivemind-mock"

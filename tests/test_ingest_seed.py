@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST, dump_chain_tables, hivecord, write_config
 
 

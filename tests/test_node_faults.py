@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.chain_gen import generate_chain
-from tests.fakes.hive_node import FakeHiveNode
+from tests.fakes.hive import FakeHiveNode
 from tests.helpers import LineReader, dump_chain_tables, hivecord, popen_hivecord, wait_until, write_config
 
 START = 80_000_000

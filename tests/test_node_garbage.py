@@ -17,7 +17,7 @@ import pytest
 
 from bot.delivery.planner import _chain_time
 from tests.fakes.chain_gen import GeneratedChain, ReviewInfo, dump_json, generate_chain
-from tests.fakes.hive_node import FakeHiveNode
+from tests.fakes.hive import FakeHiveNode
 from tests.helpers import hivecord, write_config
 
 START = 82_000_000

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from diff_match_patch import diff_match_patch
 
-from tests.fakes.hive_node import FIXTURES, FakeHiveNode
+from tests.fakes.hive import FIXTURES, FakeHiveNode
 from tests.helpers import ANIME_REALM, hivecord, write_config
 
 START = 70_000_000

@@ -231,7 +231,7 @@ def _vote_vop_value(v: Mapping[str, Any]) -> dict[str, Any]:
     # A CRC, not hash() (salted per process), so a test and a node subprocess agree.
     crc = zlib.crc32(f"{v['voter']}/{v['author']}/{v['permlink']}".encode())
     weight = int(v["weight"])
-    # Mainnet-sized: mostly above 2**32, so hived writes them as strings (see hive_node.hived_numbers).
+    # Mainnet-sized: mostly above 2**32, so hived writes them as strings (see hive.numbers.hived_numbers).
     rshares = (crc % 4_000_000_000 + 1_000_000) * 1000 * weight // 10000
     return {
         "voter": v["voter"],
