@@ -4,58 +4,20 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.bot_harness import (
-    ANIME_REALM_INFO,
-    TOKEN,
     BotProcess,
     RequestCounter,
-    bot_config,
     comment_block,
     db_rows,
     delivery_settled,
 )
-from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.hive import FakeHiveNode, load_seed_fixture
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST, hivecord
-
-
-@dataclass
-class World:
-    fake: FakeDiscord
-    node: FakeHiveNode
-    config: Path
-    db: Path
-    reviews: int
-    second: int
-    expected_body: str
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    blocks, expected_body = load_seed_fixture(SEED)
-    node = FakeHiveNode(
-        blocks, head=SEED_FIRST, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
-    )
-    hive_url = node.start_in_thread()
-    fake = FakeDiscord(token=TOKEN)
-    guild = fake.world.guild_id
-    reviews = fake.state.add_text_channel(guild, "reviews").id
-    second = fake.state.add_text_channel(guild, "second").id
-    await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
-    try:
-        yield World(fake, node, config, tmp_path / "hivecord.sqlite3", reviews, second, expected_body)
-    finally:
-        await fake.stop()
-        node.stop_thread()
+from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST, hivecord
+from tests.world import World
 
 
 async def add_feed(world: World, channel: int, user: int | None = None, **options: Any) -> dict[str, Any]:

@@ -8,53 +8,17 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
+from tests.bot_harness import BotProcess, comment_block, db_rows
 from tests.fakes.chain_gen import build_vote_vops
-from tests.fakes.discord import FakeDiscord, payloads
+from tests.fakes.discord import payloads
 from tests.fakes.discord.faults import Fault
-from tests.fakes.hive import FakeHiveNode, load_seed_fixture
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
+from tests.helpers import ANIME_REALM, SEED_LAST
+from tests.world import World
 
 REVIEW = "review-metallic-rouge-mars-machines-and-meaning"
 RETRY_BASE = 2.0  # the worker's default first backoff
-
-
-@dataclass
-class World:
-    fake: FakeDiscord
-    node: FakeHiveNode
-    config: Path
-    db: Path
-    reviews: int
-    second: int
-    next_block: int = SEED_LAST + 10
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    blocks, _ = load_seed_fixture(SEED)
-    node = FakeHiveNode(
-        blocks, head=SEED_FIRST, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
-    )
-    hive_url = node.start_in_thread()
-    fake = FakeDiscord(token=TOKEN)
-    guild = fake.world.guild_id
-    reviews = fake.state.add_text_channel(guild, "reviews").id
-    second = fake.state.add_text_channel(guild, "second").id
-    await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
-    try:
-        yield World(fake, node, config, tmp_path / "hivecord.sqlite3", reviews, second)
-    finally:
-        await fake.stop()
-        node.stop_thread()
 
 
 async def command(world: World, name: str, options: dict[str, Any], *, user: int | None = None) -> str:

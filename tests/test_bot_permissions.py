@@ -9,7 +9,6 @@ arrives.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,14 @@ import pytest
 import pytest_asyncio
 
 from cogs.status import node_label
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
-from tests.fakes.chain_gen import build_vote_vops
+from tests.bot_harness import TOKEN, BotProcess, bot_config, db_rows
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage, payloads
 from tests.fakes.discord import permissions as perms
 from tests.fakes.discord.permissions import Overwrite
 from tests.fakes.discord.state import FakeDiscordState
-from tests.fakes.hive import FakeHiveNode, load_seed_fixture
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
+from tests.fakes.hive import FakeHiveNode
+from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST
+from tests.world import post_count, running_bot, seed_node, seeded_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -55,20 +54,10 @@ class World:
     herald: int  # a member with Manage Server and Mention Everyone
 
 
-def post_count(db: Path) -> int:
-    try:
-        return int(db_rows(db, "SELECT count(*) FROM posts")[0][0])
-    except sqlite3.OperationalError:
-        return 0  # the schema is not there yet
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp_path = tmp_path_factory.mktemp("permissions")
-    blocks, _ = load_seed_fixture(SEED)
-    node = FakeHiveNode(
-        blocks, head=SEED_LAST + 5, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
-    )
+    node, _ = seed_node(head=SEED_LAST + 5)
     plain = urlsplit(node.start_in_thread())
     # The node as an operator might configure a paid one: a login, a path and a key (the fake ignores them).
     secret_url = f"{plain.scheme}://user:s3cret@{plain.netloc}/rpc/v1?key=abc123"
@@ -95,32 +84,28 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     await fake.start()
     config = bot_config(tmp_path, secret_url, fake, start_block=SEED_FIRST)
     db = tmp_path / "hivecord.sqlite3"
-    bot = BotProcess(config, fake)
-    await bot.start()
     try:
-        await fake.wait_for(lambda: post_count(db) >= 1, timeout=60)
-        yield World(
-            fake,
-            bot,
-            db,
-            f"{plain.scheme}://{plain.netloc}",
-            reviews,
-            member_muted,
-            member_no_embed,
-            member_thread,
-            admin_hidden,
-            admin_muted,
-            listed,
-            pingable,
-            quiet,
-            herald,
-        )
+        async with running_bot(config, fake) as bot:
+            await fake.wait_for(lambda: post_count(db) >= 1, timeout=60)
+            yield World(
+                fake,
+                bot,
+                db,
+                f"{plain.scheme}://{plain.netloc}",
+                reviews,
+                member_muted,
+                member_no_embed,
+                member_thread,
+                admin_hidden,
+                admin_muted,
+                listed,
+                pingable,
+                quiet,
+                herald,
+            )
     finally:
-        code = await bot.stop()
         await fake.stop()
         node.stop_thread()
-    assert code == 0, bot.log
-    assert "Traceback" not in bot.log, bot.log
 
 
 async def run(world: World, user: int, command: str, options: dict[str, Any], channel: int) -> tuple[str, Any]:
@@ -349,18 +334,8 @@ async def test_feed_list_of_many_feeds_and_curators_fits_discord(world: World) -
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def alerts(tmp_path: Path) -> AsyncIterator[tuple[FakeDiscord, FakeHiveNode, Path]]:
-    blocks, _ = load_seed_fixture(SEED)
-    node = FakeHiveNode(
-        blocks, head=SEED_FIRST, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
-    )
-    hive_url = node.start_in_thread()
-    fake = FakeDiscord(token=TOKEN)
-    await fake.start()
-    try:
-        yield fake, node, bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
-    finally:
-        await fake.stop()
-        node.stop_thread()
+    async with seeded_world(tmp_path, channels=()) as made:
+        yield made.fake, made.node, made.config
 
 
 async def test_a_mention_alert_never_lands_where_the_subscriber_may_not_send(

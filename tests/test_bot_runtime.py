@@ -9,19 +9,18 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, comment_block, db_rows
+from tests.bot_harness import TOKEN, BotProcess, comment_block, db_rows
 from tests.fakes.chain_gen import generate_chain
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.hive import FakeHiveNode, load_seed_fixture
+from tests.fakes.hive import FakeHiveNode
 from tests.helpers import (
     ANIME_REALM,
-    SEED,
     SEED_FIRST,
     SEED_LAST,
     cursor_of,
@@ -29,6 +28,7 @@ from tests.helpers import (
     hivecord,
     write_config,
 )
+from tests.world import World
 
 COMMANDS = "/applications/{application_id}/commands"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
@@ -37,44 +37,25 @@ CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 FORCED = ("did not stop", "still in hand")
 
 
-@dataclass
-class World:
-    fake: FakeDiscord
-    node: FakeHiveNode
-    folder: Path
-    reviews: int
-
-    @property
-    def db(self) -> Path:
-        return self.folder / "hivecord.sqlite3"
-
-    def config(self, *, retry_max: float = 2.0) -> Path:
-        extra = "\n".join(
-            [
-                "[discord]",
-                f"api_base = {json.dumps(self.fake.url + '/api/v10')}",
-                f"gateway_url = {json.dumps(self.fake.gateway_url)}",
-                f"retry_max_seconds = {retry_max}",
-                "",
-                "[delivery]",
-                "max_messages_per_second = 50.0",
-            ]
-        )
-        return write_config(self.folder, [self.node.url], start_block=SEED_FIRST, extra=extra)
-
-
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    blocks, _ = load_seed_fixture(SEED)
-    node = FakeHiveNode(blocks, head=SEED_FIRST, communities={ANIME_REALM: ANIME_REALM_INFO})
-    node.start_in_thread()
-    fake = FakeDiscord(token=TOKEN)
-    reviews = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
-    try:
-        yield World(fake, node, tmp_path, reviews)
-    finally:
-        await fake.stop()
-        node.stop_thread()
+def world_options() -> dict[str, Any]:
+    """A node without votes; the fake Discord is started by each test, which writes its own config."""
+    return {"vops": False, "channels": ("reviews",), "start_discord": False, "write_config": False}
+
+
+def config(world: World, *, retry_max: float = 2.0) -> Path:
+    extra = "\n".join(
+        [
+            "[discord]",
+            f"api_base = {json.dumps(world.fake.url + '/api/v10')}",
+            f"gateway_url = {json.dumps(world.fake.gateway_url)}",
+            f"retry_max_seconds = {retry_max}",
+            "",
+            "[delivery]",
+            "max_messages_per_second = 50.0",
+        ]
+    )
+    return write_config(world.folder, [world.node.url], start_block=SEED_FIRST, extra=extra)
 
 
 async def log_shows(bot: BotProcess, predicate: Callable[[str], bool], within: float = 60) -> None:
@@ -127,7 +108,7 @@ async def add_feed(world: World) -> None:
 async def bot_with_a_feed(world: World) -> None:
     """A first run that syncs the commands and adds a feed for #reviews, then stops."""
     await world.fake.start()
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     try:
         await add_feed(world)
@@ -140,7 +121,7 @@ async def bot_with_a_feed(world: World) -> None:
 
 async def test_discord_unreachable_at_start_is_waited_out_then_the_bot_comes_up(world: World) -> None:
     world.fake.reserve()  # the address is known, but nothing listens there yet: connections are refused
-    bot = BotProcess(world.config(retry_max=0.5), world.fake)
+    bot = BotProcess(config(world, retry_max=0.5), world.fake)
     await bot.start(wait_ready=False)
     try:
         await log_shows(bot, lambda log: len(lines(log, "cannot reach Discord")) >= 3)
@@ -161,7 +142,7 @@ async def test_discord_answering_5xx_at_login_and_gateway_is_waited_out(world: W
     await world.fake.start()
     world.fake.fail_route("/users/@me", 503, method="GET", times=2)
     world.fake.fail_route("/gateway/bot", 503, method="GET", times=2)
-    bot = BotProcess(world.config(retry_max=0.5), world.fake)
+    bot = BotProcess(config(world, retry_max=0.5), world.fake)
     await bot.start()  # returns once the bot identified on the gateway
     code = await bot.stop()
     failed = lines(bot.log, "cannot reach Discord")
@@ -173,7 +154,7 @@ async def test_discord_answering_5xx_at_login_and_gateway_is_waited_out(world: W
 
 async def test_a_rejected_token_is_one_line_and_exit_2(world: World) -> None:
     await world.fake.start()
-    bot = BotProcess(world.config(retry_max=0.5), world.fake, token="not-the-token")
+    bot = BotProcess(config(world, retry_max=0.5), world.fake, token="not-the-token")
     await bot.start(wait_ready=False)
     assert bot.proc is not None
     code = await asyncio.wait_for(bot.proc.wait(), 60)
@@ -200,7 +181,7 @@ async def test_refused_command_sync_keeps_mirroring_and_is_retried_with_backoff(
     puts_before = len(world.fake.find_requests("PUT", COMMANDS))
     fault = world.fake.fail_route(COMMANDS, status, code, method="PUT")
     new_post(world, SEED_LAST + 10, "after-the-sync-broke")
-    bot = BotProcess(world.config(retry_max=2.0), world.fake)
+    bot = BotProcess(config(world, retry_max=2.0), world.fake)
     await bot.start()
     try:
         await world.fake.wait_for(lambda: mirrored(world, "after-the-sync-broke"), timeout=60)
@@ -228,7 +209,7 @@ async def test_refused_command_sync_keeps_mirroring_and_is_retried_with_backoff(
 
 async def test_command_failures_log_discords_status_and_code(world: World) -> None:
     await world.fake.start()
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     try:
         # The followup of /feed add is refused (403 50013), and so is telling the user about it.
@@ -270,7 +251,7 @@ async def test_command_failures_log_discords_status_and_code(world: World) -> No
 async def test_hive_unreachable_is_waited_out_and_sigterm_ends_a_node_backoff(world: World) -> None:
     await world.fake.start()
     world.node.down = True
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()  # Discord does not wait for Hive
     try:
         await world.fake.wait_for(lambda: world.node.faults["down"] >= 3, timeout=60)
@@ -290,7 +271,7 @@ async def test_hive_unreachable_is_waited_out_and_sigterm_ends_a_node_backoff(wo
 
 async def test_sigterm_while_discord_is_unreachable_at_start(world: World) -> None:
     world.fake.reserve()
-    bot = BotProcess(world.config(retry_max=30.0), world.fake)
+    bot = BotProcess(config(world, retry_max=30.0), world.fake)
     await bot.start(wait_ready=False)
     await log_shows(bot, lambda log: len(lines(log, "cannot reach Discord")) >= 3)
     code = await bot.stop()
@@ -301,7 +282,7 @@ async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:
     await bot_with_a_feed(world)
     world.fake.fail_channel(world.reviews, 503)
     new_post(world, SEED_LAST + 10, "refused-for-now")
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     try:
         await log_shows(bot, lambda log: len(lines(log, "hivecord.delivery", "trying again")) >= 2)

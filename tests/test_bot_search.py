@@ -7,7 +7,6 @@ or posts into its own channel), so the file stays fast.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,12 @@ import pytest_asyncio
 from bot.hive.events import ChainEvent, PostCreated, PostDeleted
 from bot.ledger import apply_events
 from bot.store.store import Store
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, comment_block, db_rows
-from tests.fakes.chain_gen import SERIES, build_vote_vops
+from tests.bot_harness import TOKEN, BotProcess, bot_config, comment_block
+from tests.fakes.chain_gen import SERIES
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage
-from tests.fakes.hive import FakeHiveNode, load_seed_fixture
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST
+from tests.fakes.hive import FakeHiveNode
+from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST
+from tests.world import post_count, running_bot, seed_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -59,20 +59,10 @@ def generated_reviews() -> dict[int, dict[str, Any]]:
     return blocks
 
 
-def post_count(db: Path) -> int:
-    try:
-        return int(db_rows(db, "SELECT count(*) FROM posts")[0][0])
-    except sqlite3.OperationalError:
-        return 0  # the schema is not there yet
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp_path = tmp_path_factory.mktemp("search")
-    blocks, _ = load_seed_fixture(SEED)
-    node = FakeHiveNode(
-        blocks, head=SEED_FIRST, vops=build_vote_vops(blocks), communities={ANIME_REALM: ANIME_REALM_INFO}
-    )
+    node, _ = seed_node()
     node.add_blocks(generated_reviews(), _raise_head=False)
     hive_url = node.start_in_thread()
     fake = FakeDiscord(token=TOKEN)
@@ -80,18 +70,14 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     await fake.start()
     config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
     db = tmp_path / "hivecord.sqlite3"
-    bot = BotProcess(config, fake)
-    await bot.start()
     try:
-        node.head = FIRST_GENERATED + GENERATED + 20
-        await fake.wait_for(lambda: post_count(db) >= 1 + GENERATED, timeout=60)
-        yield World(fake, node, bot, db, channel)
+        async with running_bot(config, fake) as bot:
+            node.head = FIRST_GENERATED + GENERATED + 20
+            await fake.wait_for(lambda: post_count(db) >= 1 + GENERATED, timeout=60)
+            yield World(fake, node, bot, db, channel)
     finally:
-        code = await bot.stop()
         await fake.stop()
         node.stop_thread()
-    assert code == 0, bot.log
-    assert "Traceback" not in bot.log, bot.log
 
 
 async def search(world: World, options: dict[str, Any], user: int | None = None) -> InteractionHandle:
