@@ -40,7 +40,7 @@ from tests.fakes.hive import (
     load_seed_fixture,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 START = 80_000_000
 
 

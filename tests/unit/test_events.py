@@ -19,7 +19,7 @@ from bot.hive.events import (
     VoteCast,
 )
 
-SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 COMMUNITY = "hive-158489"
 AUTHOR = "alienpunklord"
 PERMLINK = "review-metallic-rouge"

@@ -11,7 +11,7 @@ import pytest
 
 from bot.hive.hivebuzz import Badge, is_hivebuzz_notice, parse_badge, parse_badges
 
-SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
 
 def _seed_notice() -> dict[str, Any]:

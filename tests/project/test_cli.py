@@ -32,7 +32,7 @@ def test_check_config_names_all_three_mistakes(tmp_path: Path) -> None:
 
 
 def test_check_config_accepts_the_example(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
     result = hivecord("check-config", "--config", str(example))
     assert result.returncode == 0, result.stderr
 

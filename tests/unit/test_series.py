@@ -14,7 +14,7 @@ from bot.search import SeriesCatalog, SeriesIndex, SeriesName
 from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
 from bot.store.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "hive"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hive"
 
 
 def _seed_post() -> dict[str, Any]:

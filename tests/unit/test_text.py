@@ -14,7 +14,7 @@ import pytest
 
 from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, strip_invisible, truncate
 
-SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
 
 def _seed_body() -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import cli_command, cli_env
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 README = REPO / "README.md"

@@ -12,7 +12,7 @@ from diff_match_patch import diff_match_patch
 
 from bot.hive.content import MAX_TAG_LEN, MAX_TAGS, cover_image, describe_post, merge_body, read_metadata, read_tags
 
-SEED = Path(__file__).parent / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
 
 def _seed() -> dict[str, Any]:

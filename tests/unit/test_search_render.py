@@ -26,7 +26,7 @@ from bot.search import (
     terms,
 )
 from cogs.utils.paginator import Paginator
-from tests.test_render import BASE, HOSTILE_BODY, HOSTILE_TITLE
+from tests.unit.test_render import BASE, HOSTILE_BODY, HOSTILE_TITLE
 
 # Discord's limits, written out rather than imported from the code under test.
 DESCRIPTION_LIMIT = 4096

@@ -37,10 +37,13 @@ CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 FORCED = ("did not stop", "still in hand")
 
 
+# A node without votes; the fake Discord is started by each test, which writes its own config.
+WORLD_OPTIONS: dict[str, Any] = {"vops": False, "channels": ("reviews",), "start_discord": False, "write_config": False}
+
+
 @pytest.fixture
 def world_options() -> dict[str, Any]:
-    """A node without votes; the fake Discord is started by each test, which writes its own config."""
-    return {"vops": False, "channels": ("reviews",), "start_discord": False, "write_config": False}
+    return WORLD_OPTIONS
 
 
 def config(world: World, *, retry_max: float = 2.0) -> Path:

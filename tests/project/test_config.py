@@ -27,7 +27,7 @@ from bot.config import (
 )
 from bot.config_schema import BOOLEAN, STRINGS, WrongType
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
 # Shaped like a real bot token, but made up.
 FAKE_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"

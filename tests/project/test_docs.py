@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import build_parser
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 GUIDE = DOCS / "operators.md"
 
