@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config  # noqa: E402
 from tests.fakes.discord import FakeDiscord  # noqa: E402
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture  # noqa: E402
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture  # noqa: E402
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST  # noqa: E402
 
 GLOBAL_LIMIT = 50

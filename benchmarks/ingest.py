@@ -34,7 +34,7 @@ def start_node(blocks: int) -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "tests.fakes.hive_node",
+            "tests.fakes.hive",
             "--generate",
             str(blocks),
             "--start-block",

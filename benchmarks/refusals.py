@@ -42,7 +42,7 @@ from tests.fakes.chain_gen import build_vote_vops  # noqa: E402
 from tests.fakes.discord import FakeDiscord  # noqa: E402
 from tests.fakes.discord.faults import Fault  # noqa: E402
 from tests.fakes.discord.log import RecordedRequest  # noqa: E402
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture  # noqa: E402
+from tests.fakes.hive import FakeHiveNode, load_seed_fixture  # noqa: E402
 from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST  # noqa: E402
 
 REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")

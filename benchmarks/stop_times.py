@@ -21,11 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess  # noqa: E402
-from tests.fakes.discord import FakeDiscord  # noqa: E402
-from tests.fakes.hive_node import FakeHiveNode, load_seed_fixture  # noqa: E402
-from tests.helpers import ANIME_REALM, SEED, SEED_FIRST, SEED_LAST  # noqa: E402
-from tests.test_bot_runtime import World, bot_with_a_feed, lines, log_shows, new_post  # noqa: E402
+from tests.bot.test_bot_runtime import WORLD_OPTIONS, bot_with_a_feed, config, lines, log_shows, new_post  # noqa: E402
+from tests.bot_harness import BotProcess  # noqa: E402
+from tests.helpers import SEED_LAST  # noqa: E402
+from tests.world import World, seeded_world  # noqa: E402
 
 
 async def timed_stop(bot: BotProcess) -> tuple[float, int]:
@@ -40,7 +39,7 @@ async def timed_stop(bot: BotProcess) -> tuple[float, int]:
 
 async def idle(world: World) -> BotProcess:
     await world.fake.start()
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     return bot
 
@@ -48,7 +47,7 @@ async def idle(world: World) -> BotProcess:
 async def node_backoff(world: World) -> BotProcess:
     await world.fake.start()
     world.node.down = True
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     # Waits of 0.5, 1, 2, 4 s behind it: the stop lands in a wait of 8 s or more.
     await world.fake.wait_for(lambda: world.node.faults["down"] >= 7, timeout=120)
@@ -57,7 +56,7 @@ async def node_backoff(world: World) -> BotProcess:
 
 async def discord_unreachable(world: World) -> BotProcess:
     world.fake.reserve()
-    bot = BotProcess(world.config(retry_max=300.0), world.fake)
+    bot = BotProcess(config(world, retry_max=300.0), world.fake)
     await bot.start(wait_ready=False)
     await log_shows(bot, lambda log: len(lines(log, "cannot reach Discord")) >= 5, within=120)
     return bot
@@ -67,7 +66,7 @@ async def delivery_retry(world: World) -> BotProcess:
     await bot_with_a_feed(world)
     world.fake.fail_channel(world.reviews, 503)
     new_post(world, SEED_LAST + 10, "refused-for-now")
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     await log_shows(bot, lambda log: len(lines(log, "hivecord.delivery", "retry")) >= 4, within=120)
     return bot
@@ -77,7 +76,7 @@ async def send_in_hand(world: World) -> BotProcess:
     await bot_with_a_feed(world)
     route = "/channels/{channel_id}/messages"
     sends = len(world.fake.find_requests("POST", route))
-    bot = BotProcess(world.config(), world.fake)
+    bot = BotProcess(config(world), world.fake)
     await bot.start()
     world.fake.answer_delay = 1.5  # each answer takes 1.5 s to come back
     new_post(world, SEED_LAST + 10, "slow-discord")
@@ -97,17 +96,9 @@ STATES: dict[str, Callable[[World], Awaitable[BotProcess]]] = {
 
 async def measure(name: str, setup: Callable[[World], Awaitable[BotProcess]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        blocks, _ = load_seed_fixture(SEED)
-        node = FakeHiveNode(blocks, head=SEED_FIRST, communities={ANIME_REALM: ANIME_REALM_INFO})
-        node.start_in_thread()
-        fake = FakeDiscord(token=TOKEN)
-        reviews = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
-        try:
-            bot = await setup(World(fake, node, Path(folder), reviews))
+        async with seeded_world(Path(folder), **WORLD_OPTIONS) as world:
+            bot = await setup(world)
             took, code = await timed_stop(bot)
-        finally:
-            await fake.stop()
-            node.stop_thread()
         forced = [line for line in bot.log.splitlines() if "did not stop" in line or "still in hand" in line]
         print(f"{name:<45} exit {code}  {took:5.2f} s{'  FORCED: ' + forced[0] if forced else ''}", flush=True)
 

@@ -1,0 +1,1 @@
+"""Pure parts, no process or network: decoding, content, rendering, text, series, search, lanes."""
