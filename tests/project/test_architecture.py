@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 400
 # SQL statements as they start in a string literal; docstrings are prose and are not looked at.
 SQL = re.compile(
