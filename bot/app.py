@@ -23,6 +23,9 @@ from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
+from bot.services.feeds import FeedService
+from bot.services.lanes import LaneService
+from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -73,6 +76,10 @@ class Hivecord(commands.AutoShardedBot):
         )
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series = SeriesCatalog(store.posts)
+        # The use cases the cogs call.
+        self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
+        self.subscriptions = SubscriptionService(store)
+        self.lanes = LaneService(store, self.delivery.wake)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

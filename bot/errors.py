@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.retry import describe
+from bot.services import Refused
 
 log = logging.getLogger("hivecord.commands")
 
@@ -19,8 +20,8 @@ class UserError(app_commands.AppCommandError):
 
 def explain(error: app_commands.AppCommandError) -> str | None:
     """The sentence for an error a user can act on, or None for our own failures."""
-    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserError):
-        error = error.original
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, UserError | Refused):
+        return str(error.original)
     if isinstance(error, UserError):
         return str(error)
     if isinstance(error, app_commands.MissingPermissions):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -13,9 +12,8 @@ from discord.ext import commands
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
 from bot.errors import UserError
-from bot.hive.client import HiveUnavailable, RpcError
 from bot.hive.names import is_account, is_community
-from bot.ingest.backfill import backfill as backfill_feed
+from bot.services.feeds import FeedRequest
 from bot.text import truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
@@ -23,7 +21,6 @@ from cogs.utils.paginator import Paginator
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
-HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
 NEEDED = ("view_channel", "send_messages", "embed_links")
 MAX_CURATORS = 50
 # /feed list: Discord takes 6000 characters over a message's embeds and 25 fields; pages stay well inside.
@@ -136,20 +133,6 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         self.bot = bot
         super().__init__()
 
-    async def _community(self, name: str) -> tuple[str, list[str]]:
-        """(title, team accounts) from bridge.get_community; a clear error when Hive does not know it."""
-        try:
-            info: Any = await self.bot.hive.call("bridge.get_community", {"name": name}, deadline=HIVE_DEADLINE)
-        except RpcError:
-            raise UserError(f"Hive has no community `{name}`. Check the id in the community's address.") from None
-        except HiveUnavailable:
-            raise UserError("The Hive nodes are not answering right now; try again in a minute.") from None
-        if not isinstance(info, dict):
-            raise UserError(f"Hive has no community `{name}`.")
-        title = str(info.get("title") or name)[:100]
-        team = [str(m[0]) for m in info.get("team") or [] if isinstance(m, list) and m and isinstance(m[0], str)]
-        return title, team
-
     @staticmethod
     def _target(
         interaction: discord.Interaction, channel: discord.TextChannel | None
@@ -207,25 +190,22 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             theirs, _thread = permits.channel_permissions(interaction, "channel" if channel else None)
             permits.require_can_ping(role, theirs, target.mention)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        title, team = await self._community(name)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        await self.bot.store.communities.save_community(name, title, team, now)
         vote_mode: VoteMode = votes  # type: ignore[assignment]
-        feed, created = await self.bot.store.feeds.upsert_feed(
-            guild_id=interaction.guild.id,
-            channel_id=target.id,
-            community=name,
-            posts=posts,
-            votes=vote_mode,
-            curators=curator_list,
-            badges=badges,
-            role_id=role.id if role else None,
-            created_by=interaction.user.id,
-            at=now,
+        added = await self.bot.feeds.add(
+            FeedRequest(
+                guild_id=interaction.guild.id,
+                channel_id=target.id,
+                community=name,
+                posts=posts,
+                votes=vote_mode,
+                curators=curator_list,
+                badges=badges,
+                role_id=role.id if role else None,
+                created_by=interaction.user.id,
+                backfill=backfill,
+            )
         )
-        self.bot.follower.follow(name)
-        queued = await backfill_feed(self.bot.hive, self.bot.store, self.bot.follower, feed, backfill)
-        self.bot.delivery.wake()
+        feed, created, title, queued = added.feed, added.created, added.title, added.queued
         text = describe(feed, target.mention)
         if backfill:
             text += f"\nBackfill: {queued} recent post(s) queued" + (
@@ -242,7 +222,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     ) -> None:
         name = parse_community(community)
         assert interaction.guild is not None
-        removed = await self.bot.store.feeds.remove_feeds(interaction.guild.id, name, channel.id if channel else None)
+        removed = await self.bot.feeds.remove(interaction.guild.id, name, channel.id if channel else None)
         if not removed:
             where = f" in {channel.mention}" if channel else ""
             raise UserError(f"There is no feed of `{name}`{where} in this server. `/feed list` shows them.")
@@ -253,7 +233,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     @app_commands.checks.has_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
-        feeds = await self.bot.store.feeds.feeds_of_guild(interaction.guild.id)
+        feeds = await self.bot.feeds.of_guild(interaction.guild.id)
         if not feeds:
             text = "No feeds yet. Add one with `/feed add community:hive-158489`."
             await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
@@ -270,11 +250,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     ) -> None:
         name = parse_community(community)
         target = self._target(interaction, channel)
-        post = await self.bot.store.posts.latest_post(name)
-        if post is None:
-            raise UserError(f"No post of `{name}` is stored yet; a preview needs one. Add a feed and wait for one.")
+        post, title = await self.bot.feeds.preview(name)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        title = await self.bot.store.communities.community_title(name)
         embed = post_embed(post, title, preview=True)
         try:
             await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())

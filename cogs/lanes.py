@@ -19,8 +19,7 @@ class Lanes(commands.Cog):
         self.bot = bot
 
     async def _release(self, lanes: list[int]) -> None:
-        if await self.bot.store.jobs.release_lanes(lanes):
-            self.bot.delivery.wake()
+        await self.bot.lanes.retry(lanes)
 
     @staticmethod
     def _guild_lanes(guild: discord.Guild) -> list[int]:
@@ -45,7 +44,7 @@ class Lanes(commands.Cog):
     @commands.Cog.listener()
     async def on_app_command_completion(self, interaction: discord.Interaction, _command: object) -> None:
         """The member is back: their DM lane (and the DM channel they subscribed from) may try again."""
-        await self._release(await self.bot.store.jobs.member_lanes(interaction.user.id))
+        await self.bot.lanes.member_back(interaction.user.id)
 
 
 async def setup(bot: Hivecord) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,13 +11,13 @@ from discord.ext import commands
 from bot.domain import DeliveryMode, Subscription
 from bot.errors import UserError
 from bot.series import display_series, series_key
+from bot.services.subscriptions import MAX_SUBSCRIPTIONS
 from bot.text import neutralise
 from cogs.utils import permits
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
-MAX_SUBSCRIPTIONS = 50
 WHERE_CHOICES = [
     app_commands.Choice(name="dm: a direct message with the review", value="dm"),
     app_commands.Choice(name="here: a mention in this server's feed channel", value="here"),
@@ -75,7 +74,7 @@ class SubscriptionList(discord.ui.View):
         return True
 
     async def remove(self, interaction: discord.Interaction, button: RemoveButton) -> None:
-        await self.cog.bot.store.subscriptions.unsubscribe(self.owner, button.sub.series_key)
+        await self.cog.bot.subscriptions.unsubscribe(self.owner, button.sub.series_key)
         self.subs = [s for s in self.subs if s.series_key != button.sub.series_key]
         self.remove_item(button)
         await interaction.response.edit_message(embed=self.embed(), view=self if self.subs else None)
@@ -112,21 +111,14 @@ class Subscriptions(commands.Cog):
             perms, thread = permits.channel_permissions(interaction)
             permits.require_member_can_send(perms, "`where:here` is for a channel you can write in", thread=thread)
         delivery: DeliveryMode = "here" if where == "here" else "dm"
-        outcome = await self.bot.store.subscriptions.subscribe(
+        outcome = await self.bot.subscriptions.subscribe(
             user_id=interaction.user.id,
             series_key=key,
             series=name,
             delivery=delivery,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
-            cap=MAX_SUBSCRIPTIONS,
         )
-        if outcome == "full":
-            raise UserError(
-                f"You already follow {MAX_SUBSCRIPTIONS} series, the most one member can. "
-                "`/unsubscribe` from one first."
-            )
         how = "by DM" if delivery == "dm" else "with a mention in this server's feed channel"
         known = (await self.bot.series.index()).get(key) is not None
         note = "" if known else " No review of it has appeared yet; you'll hear of the first."
@@ -139,7 +131,7 @@ class Subscriptions(commands.Cog):
     @app_commands.describe(series="A series you follow")
     async def unsubscribe(self, interaction: discord.Interaction, series: str) -> None:
         key = series_key(series)
-        if not key or not await self.bot.store.subscriptions.unsubscribe(interaction.user.id, key):
+        if not key or not await self.bot.subscriptions.unsubscribe(interaction.user.id, key):
             raise UserError("You don't follow that series; `/subscriptions` lists the ones you do.")
         await interaction.response.send_message(
             embed=answer(f"You no longer follow **{neutralise(display_series(series))}**."), ephemeral=True
@@ -147,7 +139,7 @@ class Subscriptions(commands.Cog):
 
     @unsubscribe.autocomplete("series")
     async def own_series(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        subs = await self.bot.store.subscriptions.of_user(interaction.user.id)
+        subs = await self.bot.subscriptions.of_user(interaction.user.id)
         key = series_key(current)
         return [app_commands.Choice(name=s.series[:100], value=s.series[:100]) for s in subs if key in s.series_key][
             :25
@@ -155,7 +147,7 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(name="subscriptions", description="The series you follow, with a remove button each")
     async def subscriptions(self, interaction: discord.Interaction) -> None:
-        subs = await self.bot.store.subscriptions.of_user(interaction.user.id)
+        subs = await self.bot.subscriptions.of_user(interaction.user.id)
         view = SubscriptionList(self, interaction.user.id, subs)
         await interaction.response.send_message(
             embed=view.embed(), view=view if subs else discord.utils.MISSING, ephemeral=True
@@ -164,19 +156,14 @@ class Subscriptions(commands.Cog):
     @commands.Cog.listener()
     async def on_app_command_completion(self, interaction: discord.Interaction, _command: object) -> None:
         """Tells a member, once, that an alert could not reach their DMs."""
-        subs = self.bot.store.subscriptions
-        if not await subs.untold_closed_dm(interaction.user.id):
+        text = await self.bot.subscriptions.closed_dm_notice(interaction.user.id)
+        if text is None:
             return
-        text = (
-            "A review alert could not reach your DMs, so you were mentioned in the server instead. "
-            "Allow DMs from this server's members and run `/subscribe` again with `where:dm`, "
-            "or choose `where:here`."
-        )
         try:
             await interaction.followup.send(embed=answer(text, discord.Colour.orange()), ephemeral=True)
         except discord.HTTPException:
             return
-        await subs.mark_told(interaction.user.id)
+        await self.bot.subscriptions.told(interaction.user.id)
 
 
 async def setup(bot: Hivecord) -> None:

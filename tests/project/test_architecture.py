@@ -178,7 +178,6 @@ def test_no_import_circle() -> None:
     assert not circles()
 
 
-@pytest.mark.xfail(strict=True, reason="cogs/feeds.py and cogs/subscriptions.py await the core services")
 def test_cogs_only_translate() -> None:
     banned = ("bot.store", "bot.hive.client", "sqlite3", "aiosqlite")
     found = {name: reaches(name, banned) for name in modules() if name.startswith("cogs")}
