@@ -24,7 +24,9 @@ from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
 from bot.services.feeds import FeedService
+from bot.services.health import HealthService
 from bot.services.lanes import LaneService
+from bot.services.reviews import ReviewService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
 
@@ -80,6 +82,8 @@ class Hivecord(commands.AutoShardedBot):
         self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
         self.subscriptions = SubscriptionService(store)
         self.lanes = LaneService(store, self.delivery.wake)
+        self.reviews = ReviewService(store)
+        self.health = HealthService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

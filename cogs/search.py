@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import AuthorCatalog, SeriesName
+from bot.catalog import SeriesName
 from bot.delivery.render import post_embed, search_page_embed
 from bot.errors import UserError
 from bot.hive.names import account_name, is_account, is_community
-from bot.search import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort, fetch_page, rank
+from bot.search import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
 from bot.series import series_key
 from bot.text import neutralise, plain_text, truncate
 from cogs.utils import permits
@@ -46,7 +46,7 @@ class SearchResults:
         return max(1, -(-len(self.ranking.ids) // PAGE_SIZE))
 
     async def page(self, index: int) -> discord.Embed:
-        self.shown = await fetch_page(self.bot.store, self.ranking, offset=index * PAGE_SIZE, limit=PAGE_SIZE)
+        self.shown = await self.bot.reviews.page(self.ranking, offset=index * PAGE_SIZE, limit=PAGE_SIZE)
         return search_page_embed(self.request, self.shown)
 
 
@@ -89,10 +89,7 @@ class SearchView(Paginator):
             self.remove_item(self.picker)
 
     async def post_here(self, interaction: discord.Interaction, post_id: int) -> None:
-        store = self.results.bot.store
-        post = await store.posts.post(post_id)  # as it is now: it may have been edited or deleted since
-        if post is None or post.deleted:
-            raise UserError("That review was deleted on Hive, so there is nothing to post.")
+        post, community_title = await self.results.bot.reviews.to_share(post_id)
         channel = interaction.channel
         if channel is None or not hasattr(channel, "send"):
             raise UserError("I can't post in this channel.")
@@ -107,7 +104,7 @@ class SearchView(Paginator):
         missing = [name for name, ok in (("Send Messages", can_send), ("Embed Links", perms.embed_links)) if not ok]
         if missing:
             raise UserError(f"I can't post here: I'm missing **{', '.join(missing)}** in this channel.")
-        embed = post_embed(post, await store.communities.community_title(post.community))
+        embed = post_embed(post, community_title)
         try:
             await channel.send(
                 content=f"Shared by {interaction.user.mention} from /search",
@@ -126,7 +123,7 @@ class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
         self.series = bot.series
-        self.authors = AuthorCatalog(bot.store.posts)
+        self.authors = bot.reviews.authors
 
     async def _series(self, typed: str) -> SeriesName:
         key = series_key(typed)
@@ -153,7 +150,7 @@ class Search(commands.Cog):
                 f"`{discord.utils.escape_markdown(typed[:40])}` is not a Hive account name. "
                 "Type one like `alienpunklord`, or pick it from the list."
             )
-        if not await self.bot.store.posts.has_author(name):
+        if not await self.bot.reviews.has_author(name):
             raise UserError(f"No stored review is by @{name}. Pick an author from the list as you type.")
         return name
 
@@ -188,11 +185,10 @@ class Search(commands.Cog):
                 "Type it as it appears in the community's address, like `hive-158489`."
             )
         request = SearchRequest(query, who, picked.name if picked else None, where, order)
-        store = self.bot.store
-        ranking = await rank(
-            store, query, author=who, series=picked.key if picked else None, community=where, sort=order
+        ranking = await self.bot.reviews.rank(
+            query, author=who, series=picked.key if picked else None, community=where, sort=order
         )
-        first = await fetch_page(store, ranking, offset=0, limit=PAGE_SIZE)
+        first = await self.bot.reviews.page(ranking, offset=0, limit=PAGE_SIZE)
         if not first.hits:
             suggestions = [] if picked else (await self.series.index()).suggest(query)
             embed = search_page_embed(request, first, suggestions=suggestions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -61,11 +60,11 @@ class Status(commands.Cog):
             name="Hive nodes", value=nodes_text([n.url for n in hive.nodes], hive.current_node), inline=False
         )
         if interaction.guild_id is not None:
-            feeds = await self.bot.store.feeds.feeds_of_guild(interaction.guild_id)
+            feeds = await self.bot.feeds.of_guild(interaction.guild_id)
             broken = sum(1 for f in feeds if f.broken)
             text = f"{len(feeds)} feed(s)" + (f", {broken} broken (see `/feed list`)" if broken else ", all healthy")
             embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
-        backlog = await self.bot.store.jobs.pending_count()
+        backlog = await self.bot.health.backlog()
         embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting")
         await self._lanes_field(embed)
         embed.add_field(name="Uptime", value=duration(self.bot.uptime))
@@ -73,8 +72,7 @@ class Status(commands.Cog):
 
     async def _lanes_field(self, embed: discord.Embed) -> None:
         """Delivery lanes (channels and DM lanes) by state, and the sends Discord rejected lately."""
-        now = time.time()
-        c = await self.bot.store.jobs.lane_counts(now, now - 86400)
+        c = await self.bot.health.lanes()
         text = f"{c.ok} ok · {c.backoff} backing off · {c.refused} refused; {c.rejected} rejected (400) in 24 h"
         embed.add_field(name="Delivery lanes", value=text, inline=False)
 

@@ -184,6 +184,17 @@ def test_cogs_only_translate() -> None:
     assert not {name: sorted(bad) for name, bad in found.items() if bad}
 
 
+def test_cogs_reach_the_store_only_through_services() -> None:
+    # An import check alone misses `self.bot.store.feeds...`: the cogs' use cases live in bot/services/.
+    reached = {}
+    for name, path in modules().items():
+        if name.startswith("cogs"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if any(isinstance(node, ast.Attribute) and node.attr == "store" for node in ast.walk(tree)):
+                reached[name] = path
+    assert not reached
+
+
 def test_the_architecture_doc_names_real_paths() -> None:
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`((?:bot|cogs)/[\w/.]*)`", doc))
