@@ -23,8 +23,8 @@ from bot.errors import on_tree_error
 from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
+from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
-from bot.services.health import HealthService
 from bot.services.lanes import LaneService
 from bot.services.reviews import ReviewService
 from bot.services.subscriptions import SubscriptionService
@@ -83,7 +83,7 @@ class Hivecord(commands.AutoShardedBot):
         self.subscriptions = SubscriptionService(store)
         self.lanes = LaneService(store, self.delivery.wake)
         self.reviews = ReviewService(store)
-        self.health = HealthService(store)
+        self.delivery_status = DeliveryStatus(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

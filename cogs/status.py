@@ -64,7 +64,7 @@ class Status(commands.Cog):
             broken = sum(1 for f in feeds if f.broken)
             text = f"{len(feeds)} feed(s)" + (f", {broken} broken (see `/feed list`)" if broken else ", all healthy")
             embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
-        backlog = await self.bot.health.backlog()
+        backlog = await self.bot.delivery_status.backlog()
         embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting")
         await self._lanes_field(embed)
         embed.add_field(name="Uptime", value=duration(self.bot.uptime))
@@ -72,7 +72,7 @@ class Status(commands.Cog):
 
     async def _lanes_field(self, embed: discord.Embed) -> None:
         """Delivery lanes (channels and DM lanes) by state, and the sends Discord rejected lately."""
-        c = await self.bot.health.lanes()
+        c = await self.bot.delivery_status.lanes()
         text = f"{c.ok} ok · {c.backoff} backing off · {c.refused} refused; {c.rejected} rejected (400) in 24 h"
         embed.add_field(name="Delivery lanes", value=text, inline=False)
 

@@ -10,7 +10,7 @@ from bot.store.store import Store
 DAY = 86400.0
 
 
-class HealthService:
+class DeliveryStatus:
     def __init__(self, store: Store) -> None:
         self._store = store
 
