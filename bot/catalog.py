@@ -15,7 +15,7 @@ import re
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -269,19 +269,16 @@ class _Catalog(Generic[Rows, Index]):
     a caller asking for a fresher index than the cached one, waits for a build.
     """
 
-    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
-        self._posts = posts
+    def __init__(
+        self, read: Callable[[], Awaitable[Rows]], build: Callable[[Rows], Index], max_age: float = 60.0
+    ) -> None:
+        self._read = read
+        self._build = build
         self._max_age = max_age
         self._index: Index | None = None
         self._loaded = 0.0
         self._refresh: asyncio.Task[Index] | None = None
         self._rows: Rows | None = None
-
-    async def _read(self) -> Rows:
-        raise NotImplementedError
-
-    def _build(self, rows: Rows) -> Index:
-        raise NotImplementedError
 
     async def index(self, max_age: float | None = None) -> Index:
         limit = self._max_age if max_age is None else max_age
@@ -319,18 +316,15 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
     """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
 
-    async def _read(self) -> list[tuple[str, str, int]]:
-        return await self._posts.series_names()
-
-    def _build(self, rows: list[tuple[str, str, int]]) -> SeriesIndex:
-        return SeriesIndex(rows)
+    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+        super().__init__(posts.series_names, SeriesIndex, max_age)
 
 
 class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
-    async def _read(self) -> list[str]:
-        return await self._posts.authors_starting("", ALL_AUTHORS)
+    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+        async def every_author() -> list[str]:
+            return await posts.authors_starting("", ALL_AUTHORS)
 
-    def _build(self, rows: list[str]) -> AuthorIndex:
-        return AuthorIndex(rows)
+        super().__init__(every_author, AuthorIndex, max_age)

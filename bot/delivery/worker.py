@@ -65,7 +65,6 @@ class DeliveryWorker:
         self._held: dict[int, float] = {}
         self._prune_at = 0.0
         self._stopping = False
-        self._stopped = asyncio.Event()  # ends retry waits at once on stop
         self.stop_grace = stop_grace
         self.sent = 0
 
@@ -100,7 +99,6 @@ class DeliveryWorker:
     async def stop(self) -> None:
         """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
         self._stopping = True
-        self._stopped.set()
         self._wake.set()
         senders = [t for t in self._senders.values() if not t.done()]
         if senders:

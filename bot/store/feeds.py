@@ -138,7 +138,3 @@ class FeedTables:
         async with self._db.reader.execute(f"SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:
             row = await cur.fetchone()
         return feed_from_row(row) if row else None
-
-    async def mark_channel_broken(self, channel_id: int, reason: str) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE feeds SET broken = ? WHERE channel_id = ?", (reason, channel_id))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -52,7 +51,7 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiv
         before = (cursor_of(db) if db.exists() else None) or START - 1
         proc = popen_hivecord(*args, "--config", str(crash_config))
         # Each life is killed at a random point of its progress: some during start-up, most after a
-        # random number of blocks, a random few milliseconds into the next batch.
+        # random number of blocks, a random number of node requests into the next batch.
         target = before + rng.randint(0, COUNT // (KILLS + 5))
 
         def kill_point(proc: subprocess.Popen[str] = proc, target: int = target) -> bool:
@@ -62,7 +61,13 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(chain_node: FakeHiv
             # A generous ceiling, not a kill trigger: a life that never gets there fails the test.
             wait_until(kill_point, timeout=120)
             assert proc.poll() is None, f"ingest exited before block {target}: {proc.communicate()[1]}"
-            time.sleep(rng.uniform(0, 0.03))  # where in the next batch the kill lands; not what triggers it
+            # Into the next batch: after 0-2 more node requests (ranges and vote details) are served.
+            served = chain_node.requests + rng.randint(0, 2)
+
+            def in_next_batch(proc: subprocess.Popen[str] = proc, served: int = served) -> bool:
+                return chain_node.requests >= served or proc.poll() is not None or cursor_of(db) == last
+
+            wait_until(in_next_batch, timeout=120)
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
