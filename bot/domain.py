@@ -13,6 +13,8 @@ JobAction = Literal["post", "edit", "tombstone", "vote", "votes", "badge", "prev
 LaneState = Literal["backoff", "refused"]
 # Which votes a feed mirrors.
 VoteMode = Literal["off", "curators", "all"]
+# Where a post's conversation goes: nowhere, a thread on its message, or its own forum post.
+ThreadMode = Literal["off", "on", "forum"]
 # Where a subscription's alerts go: the member's DMs, or the channel they subscribed in.
 DeliveryMode = Literal["dm", "here"]
 SubscribeOutcome = Literal["added", "updated", "full"]
@@ -94,6 +96,9 @@ class Feed:
     outbox_cursor: int
     broken: str | None
     last_error: str | None = None  # the last send Discord rejected (400), as Discord put it
+    threads: ThreadMode = "off"
+    mute: tuple[str, ...] = ()  # accounts whose replies stay out of the threads
+    mention_authors: bool = True  # a linked author is mentioned on their post
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Feed, PostRow, VoteMode
+from bot.domain import Feed, PostRow, ThreadMode, VoteMode
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
@@ -29,6 +29,9 @@ class FeedRequest:
     role_id: int | None
     created_by: int
     backfill: int
+    threads: ThreadMode = "off"
+    mute: Sequence[str] = ()
+    mention_authors: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,9 @@ class FeedService:
             role_id=request.role_id,
             created_by=request.created_by,
             at=now,
+            threads=request.threads,
+            mute=request.mute,
+            mention_authors=request.mention_authors,
         )
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
@@ -92,7 +98,5 @@ class FeedService:
         """The community's latest stored post and its title, for /feed test."""
         post = await self._store.posts.latest_post(community)
         if post is None:
-            raise Refused(
-                f"No post of `{community}` is stored yet; a preview needs one. Add a feed and wait for one."
-            )
+            raise Refused(f"No post of `{community}` is stored yet; a preview needs one. Add a feed and wait for one.")
         return post, await self._store.communities.community_title(community)

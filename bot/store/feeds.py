@@ -9,11 +9,12 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import Feed, VoteMode
+from bot.domain import Feed, ThreadMode, VoteMode
 from bot.store.db import Database
 
 FEED_COLUMNS = (
-    "id, guild_id, channel_id, community, posts, votes, curators, badges, role_id, outbox_cursor, broken, last_error"
+    "id, guild_id, channel_id, community, posts, votes, curators, badges, role_id, outbox_cursor, broken, last_error,"
+    " threads, mute, mention_authors"
 )
 
 
@@ -32,6 +33,9 @@ def feed_from_row(row: sqlite3.Row) -> Feed:
         outbox_cursor=row["outbox_cursor"],
         broken=row["broken"],
         last_error=row["last_error"],
+        threads=row["threads"],
+        mute=tuple(json.loads(row["mute"])),
+        mention_authors=bool(row["mention_authors"]),
     )
 
 
@@ -66,6 +70,9 @@ class FeedTables:
         role_id: int | None,
         created_by: int,
         at: str,
+        threads: ThreadMode = "off",
+        mute: Sequence[str] = (),
+        mention_authors: bool = True,
     ) -> tuple[Feed, bool]:
         """Adds the feed, or updates it and clears its broken mark. Returns it and whether it is new.
 
@@ -79,15 +86,25 @@ class FeedTables:
             if existing:
                 feed_id = int(existing["id"])
                 await conn.execute(
-                    "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, broken = NULL,"
-                    " error_streak = 0 WHERE id = ?",
-                    (int(posts), votes, json.dumps(list(curators)), int(badges), role_id, feed_id),
+                    "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, threads = ?,"
+                    " mute = ?, mention_authors = ?, broken = NULL, error_streak = 0 WHERE id = ?",
+                    (
+                        int(posts),
+                        votes,
+                        json.dumps(list(curators)),
+                        int(badges),
+                        role_id,
+                        threads,
+                        json.dumps(list(mute)),
+                        int(mention_authors),
+                        feed_id,
+                    ),
                 )
             else:
                 cur = await conn.execute(
                     "INSERT INTO feeds (guild_id, channel_id, community, posts, votes, curators, badges, role_id,"
-                    " outbox_cursor, created_by, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
+                    " threads, mute, mention_authors, outbox_cursor, created_by, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
                     (
                         guild_id,
                         channel_id,
@@ -97,6 +114,9 @@ class FeedTables:
                         json.dumps(list(curators)),
                         int(badges),
                         role_id,
+                        threads,
+                        json.dumps(list(mute)),
+                        int(mention_authors),
                         created_by,
                         at,
                     ),
