@@ -102,6 +102,28 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyRow:
+    """A comment in the tree of a stored post (replies to replies too): the conversation of a review."""
+
+    id: int
+    post_id: int  # the root post of the tree
+    author: str
+    permlink: str
+    parent_author: str  # whom it answers: the post's author for a top-level reply
+    parent_permlink: str
+    body: str
+    created_block: int
+    created_at: str
+    updated_at: str
+    edits: int
+    deleted: bool
+
+    @property
+    def url(self) -> str:
+        return f"https://hive.blog/@{self.author}/{self.permlink}"
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRow:
     id: int
     kind: OutboxKind
