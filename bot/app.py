@@ -26,6 +26,7 @@ from bot.retry import Backoff, describe, unreachable
 from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
+from bot.services.links import LinkService
 from bot.services.reviews import ReviewService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
@@ -84,6 +85,7 @@ class Hivecord(commands.AutoShardedBot):
         self.lanes = LaneService(store, self.delivery.wake)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
+        self.links = LinkService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}
