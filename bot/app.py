@@ -19,13 +19,14 @@ from discord.ext import commands
 from bot.catalog import SeriesCatalog
 from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
-from bot.errors import on_tree_error
+from bot.errors import GuardedTree, on_tree_error
 from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
 from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
+from bot.services.links import LinkService
 from bot.services.reviews import ReviewService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
@@ -34,7 +35,7 @@ log = logging.getLogger("hivecord")
 
 T = TypeVar("T")
 
-EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes")
+EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes", "cogs.links")
 
 
 def intents() -> discord.Intents:
@@ -53,6 +54,7 @@ class Hivecord(commands.AutoShardedBot):
             intents=intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=GuardedTree,
         )
         self.config = config
         self.store = store
@@ -84,6 +86,7 @@ class Hivecord(commands.AutoShardedBot):
         self.lanes = LaneService(store, self.delivery.wake)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
+        self.links = LinkService(store, hive)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

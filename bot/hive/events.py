@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
 
 from bot.hive.blocks import Block, CommentHead, CommentOp, DeleteCommentOp, VoteOp
 from bot.hive.hivebuzz import Badge, is_hivebuzz_notice, parse_badge
+from bot.hive.identity import CUSTOM_JSON_ID, CustomJsonId, read_link_claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +78,24 @@ class BadgeAwarded:
     badge: Badge
 
 
-ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded
+@dataclass(frozen=True, slots=True)
+class LinkClaimed:
+    """A hivecord custom_json: `account`'s posting authority asks to be linked to Discord user `user_id`."""
+
+    block_num: int
+    timestamp: str
+    account: str
+    user_id: int
+    code: str
+
+
+ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded | LinkClaimed
 
 _comment_head = msgspec.json.Decoder(CommentHead)
 _comment = msgspec.json.Decoder(CommentOp)
 _vote = msgspec.json.Decoder(VoteOp)
 _delete = msgspec.json.Decoder(DeleteCommentOp)
+_custom_json_id = msgspec.json.Decoder(CustomJsonId)
 
 
 class EventDecoder:
@@ -92,16 +105,29 @@ class EventDecoder:
     or a badge is kept only when it concerns them; the caller seeds both sets from the store.
     """
 
-    def __init__(self, communities: Iterable[str], live_posts: set[tuple[str, str]], authors: set[str]) -> None:
+    def __init__(
+        self,
+        communities: Iterable[str],
+        live_posts: set[tuple[str, str]],
+        authors: set[str],
+        claims_until: Callable[[], str] = lambda: "~",
+    ) -> None:
         self.communities = set(communities)
         self.live_posts = live_posts
         self.authors = authors
+        # The block time (as blocks write it) up to which an open /link code could still be used: a
+        # custom_json in a later block can link nothing, so it is not even read. "" when no code is open.
+        self.claims_until = claims_until
         self.skipped_ops = 0  # ops that would matter but could not be decoded
 
     def decode(self, blocks: Iterable[Block]) -> list[ChainEvent]:
         events: list[ChainEvent] = []
+        until = self.claims_until()
         for block in blocks:
             number = block.number
+            # ISO times of one format compare as strings; almost always False, so the custom_json ops
+            # (half of all ops) cost one test each.
+            claims = block.timestamp <= until
             for trx in block.transactions:
                 for op in trx.operations:
                     kind = op.type
@@ -111,6 +137,8 @@ class EventDecoder:
                         self._comment(op.value, number, block.timestamp, events)
                     elif kind == "delete_comment_operation":
                         self._delete(op.value, number, block.timestamp, events)
+                    elif claims and kind == "custom_json_operation":
+                        self._custom_json(op.value, number, block.timestamp, events)
         return events
 
     def _vote(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
@@ -168,3 +196,15 @@ class EventDecoder:
         if key in self.live_posts:
             self.live_posts.discard(key)
             out.append(PostDeleted(number, ts, op.author, op.permlink))
+
+    def _custom_json(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        try:
+            if _custom_json_id.decode(raw).id != CUSTOM_JSON_ID:
+                return
+        except msgspec.MsgspecError:
+            return  # someone else's malformed op: nothing hivecord would have used
+        claim = read_link_claim(raw)
+        if claim is None:
+            self.skipped_ops += 1
+            return
+        out.append(LinkClaimed(number, ts, claim.account, claim.user_id, claim.code))

@@ -26,7 +26,7 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
     with a 503 or while ``down`` never reach it), ``requests`` (HTTP requests), ``faults`` (Counter by
     kind: "503", "hang", "truncate", "down") and ``fault_log``. Runtime knobs: ``head``, ``behind``,
-    ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``.
+    ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``, ``accounts``.
 
     Faults: each request fails with probability ``fault_rate`` (seeded, so a sequential client sees
     the same sequence every run), in equal shares: HTTP 503; a hang of ``hang_seconds`` before the
@@ -71,6 +71,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
             (p["author"], p["permlink"]): p for ps in self.ranked_posts.values() for p in ps
         }
         self.posts.update(((p["author"], p["permlink"]), p) for p in posts)
+        # condenser_api.get_accounts answers, by name (see condenser_api.hive_account).
+        self.accounts: dict[str, dict[str, Any]] = {}
         # A node may serve fewer virtual ops a page than asked for, so the client must page.
         self.vops_page_cap = vops_page_cap
         # method -> fn(result) -> result: a node answering garbage in the fields a test chooses.
