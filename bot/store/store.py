@@ -13,6 +13,7 @@ from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
+from bot.store.roles import RoleTables
 from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
@@ -30,6 +31,7 @@ class Store:
         self.jobs = JobTables(db)
         self.planning = Planning(db)
         self.subscriptions = SubscriptionTables(db)
+        self.roles = RoleTables(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
