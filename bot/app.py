@@ -26,6 +26,7 @@ from bot.retry import Backoff, describe, unreachable
 from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
+from bot.services.links import LinkService
 from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
@@ -85,7 +86,10 @@ class Hivecord(commands.AutoShardedBot):
         self.lanes = LaneService(store, self.delivery.wake)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
+        self.links = LinkService(store)
         self.roles = RoleService(store, hive, self.delivery.wake, recheck_seconds=config.hive.facts_recheck_seconds)
+        self.links.on_linked(self.roles.on_linked)
+        self.links.on_unlinked(self.roles.on_unlinked)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

@@ -176,6 +176,45 @@ class Subscription:
     created_at: str
 
 
+# How a member proved they hold a Hive account: a custom_json on chain, or a signed text.
+LinkProof = Literal["custom_json", "signature"]
+# Where a /link code stands: open, used to link, or replaced by a newer /link.
+ChallengeState = Literal["open", "used", "replaced"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One Discord user <-> one Hive account, each in at most one link."""
+
+    user_id: int
+    account: str
+    proof: LinkProof
+    linked_at: str  # ISO time
+    proof_ref: str | None = None  # custom_json: the block it was seen in
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChallenge:
+    """A code /link issued to a member for one account."""
+
+    id: int
+    user_id: int
+    account: str
+    code: str
+    issued_at: float  # unix seconds
+    expires_at: float
+    state: ChallengeState
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    """What one proof did: the pairing it made, and the pairings it ended (the user's old account, the
+    account's old user). `linked` is None for an unlink; `unlinked` is empty when the pairing was new."""
+
+    linked: Link | None
+    unlinked: tuple[Link, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class RoleRule:
     """A role the bot gives to the linked members who meet a Hive fact (its lane is the role's id)."""

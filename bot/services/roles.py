@@ -47,6 +47,7 @@ class RoleService:
         self.recheck_seconds = recheck_seconds
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()  # one reconciliation at a time
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # Rules, as admins manage them --------------------------------------------------------------
 
@@ -98,12 +99,22 @@ class RoleService:
     # Links (called by the link service) --------------------------------------------------------
 
     async def on_linked(self, user_id: int, account: str) -> None:
+        """Roles the new link earns are queued at once; when a rule asks for a reputation, the
+        account's is read in the background (the follower may be the one telling us) and then applied."""
         await self._store.roles.forget_absent(user_id)
-        rules = await self._store.roles.all_rules()
-        if any(r.min_reputation is not None for r in rules):
-            with contextlib.suppress(HiveUnavailable, RpcError):
-                scores = await facts.reputations(self._hive, [account])
-                await self._store.roles.save_reputations(scores, _now())
+        await self.reconcile(user_id)
+        if any(r.min_reputation is not None for r in await self._store.roles.all_rules()):
+            task = asyncio.create_task(self._reputation_of(user_id, account))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _reputation_of(self, user_id: int, account: str) -> None:
+        try:
+            scores = await facts.reputations(self._hive, [account])
+        except (HiveUnavailable, RpcError) as exc:
+            log.warning("could not read the reputation of @%s (%s); the next check will", account, exc)
+            return
+        await self._store.roles.save_reputations(scores, _now())
         await self.reconcile(user_id)
 
     async def on_unlinked(self, user_id: int, _account: str) -> None:
@@ -178,3 +189,5 @@ class RoleService:
 
     def stop(self) -> None:
         self._stop.set()
+        for task in self._tasks:
+            task.cancel()

@@ -7,8 +7,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.domain import OutboxKind, PostContent, PostRow
+from bot.domain import LinkChange, OutboxKind, PostContent, PostRow
 from bot.store.db import Database, write_cursor
+from bot.store.links import ChainLinksListener, complete_on_chain
 from bot.store.posts import POST_COLUMNS, post_from_row
 
 T = TypeVar("T")
@@ -28,6 +29,7 @@ class ChainWriter:
         self._votes: list[tuple[Any, ...]] = []
         self._outbox: list[tuple[Any, ...]] = []
         self._refs: dict[tuple[str, str], tuple[int, str]] = {}
+        self.link_changes: list[LinkChange] = []  # told to the links' listener once the batch commits
 
     def live_post(self, author: str, permlink: str) -> PostRow | None:
         row = self._conn.execute(
@@ -117,6 +119,17 @@ class ChainWriter:
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
+    def complete_link(
+        self, *, user_id: int, account: str, code: str, chain_time: float, block_num: int, at: str
+    ) -> bool:
+        """A custom_json proof: links the member when `code` is their open code for `account`."""
+        change = complete_on_chain(
+            self._conn, user_id=user_id, account=account, code=code, chain_time=chain_time, block_num=block_num, at=at
+        )
+        if change is not None:
+            self.link_changes.append(change)
+        return change is not None
+
     def add_outbox(
         self,
         kind: OutboxKind,
@@ -156,14 +169,22 @@ class ChainWriter:
         write_cursor(self._conn, block_num, at)
 
 
-async def chain_batch(db: Database, work: Callable[[ChainWriter], T]) -> T:
+async def chain_batch(
+    db: Database, work: Callable[[ChainWriter], T], links_listener: ChainLinksListener | None = None
+) -> T:
     """Runs `work` with a ChainWriter in one batch transaction: all a batch of blocks produced, and
-    the cursor, or none of it (see Database.batch)."""
+    the cursor, or none of it (see Database.batch). Links it completed are told to `links_listener`
+    once committed."""
+    changes: list[LinkChange] = []
 
     def run(conn: sqlite3.Connection) -> T:
         writer = ChainWriter(conn)
         result = work(writer)
         writer.flush()
+        changes.extend(writer.link_changes)
         return result
 
-    return await db.batch(run)
+    result = await db.batch(run)
+    if changes and links_listener is not None:
+        await links_listener(changes)
+    return result

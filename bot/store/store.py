@@ -11,6 +11,7 @@ from bot.store.communities import CommunityTables
 from bot.store.db import Database
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
+from bot.store.links import LinkTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
 from bot.store.roles import RoleTables
@@ -31,6 +32,7 @@ class Store:
         self.jobs = JobTables(db)
         self.planning = Planning(db)
         self.subscriptions = SubscriptionTables(db)
+        self.links = LinkTables(db)
         self.roles = RoleTables(db)
 
     @classmethod
@@ -43,5 +45,6 @@ class Store:
 
     async def chain_batch(self, work: Callable[[ChainWriter], T]) -> T:
         """Runs `work` in one transaction in a worker thread: all a batch of blocks produced, and the
-        cursor, or none of it. Holds the write lock, so delivery's writes wait their turn."""
-        return await chain_batch(self.db, work)
+        cursor, or none of it. Holds the write lock, so delivery's writes wait their turn. Links the
+        batch completed are told to `links.chain_listener` after it commits."""
+        return await chain_batch(self.db, work, self.links.chain_listener)
