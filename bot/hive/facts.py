@@ -56,7 +56,9 @@ async def reputations(hive: HiveClient, accounts: Sequence[str]) -> dict[str, fl
     names = sorted({a for a in accounts if is_account(a)})
     scores: dict[str, float] = {}
     for start in range(0, len(names), ACCOUNTS_PAGE):
-        rows: Any = await hive.call("condenser_api.get_accounts", [names[start : start + ACCOUNTS_PAGE]], deadline=DEADLINE)
+        rows: Any = await hive.call(
+            "condenser_api.get_accounts", [names[start : start + ACCOUNTS_PAGE]], deadline=DEADLINE
+        )
         for row in rows or []:
             if not isinstance(row, dict) or not isinstance(row.get("name"), str):
                 continue

@@ -50,8 +50,7 @@ async def _pending_untried(conn: aiosqlite.Connection, role_id: int, user_id: in
 
 async def _supersede(conn: aiosqlite.Connection, job_id: int) -> None:
     await conn.execute(
-        "UPDATE jobs SET state = 'dropped', last_error = 'superseded before it was sent', finished_at = ?"
-        " WHERE id = ?",
+        "UPDATE jobs SET state = 'dropped', last_error = 'superseded before it was sent', finished_at = ? WHERE id = ?",
         (time.time(), job_id),
     )
 

@@ -29,7 +29,9 @@ def _target(call: Call) -> tuple[Member, Role]:
     if not bot_perms & perms.MANAGE_ROLES and not bot_perms & perms.ADMINISTRATOR:
         raise DiscordError(403, 50013)
     owner = state.guilds[guild_id].owner_id == state.bot.id
-    if not owner and (role.managed or role.id == guild_id or role.position >= top_position(call, guild_id, state.bot.id)):
+    if not owner and (
+        role.managed or role.id == guild_id or role.position >= top_position(call, guild_id, state.bot.id)
+    ):
         raise DiscordError(403, 50013)
     return member, role
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .account_history_api import AccountHistoryApi
+from .accounts import AccountsApi
 from .block_api import BlockApi
 from .bridge import BridgeApi
 from .condenser_api import CondenserApi
@@ -20,7 +21,7 @@ from .rpc import Rpc
 from .server import Server
 
 
-class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi):
+class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi, AccountsApi):
     """In-memory Hive API node; see the module docstring for how to run it.
 
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
@@ -40,6 +41,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         head: int | None = None,
         vops: Mapping[int, list[dict[str, Any]]] | None = None,
         communities: Mapping[str, dict[str, Any]] | None = None,
+        accounts: Iterable[dict[str, Any]] = (),
+        subscribers: Mapping[str, list[list[str]]] | None = None,
         ranked_posts: Mapping[str, list[dict[str, Any]]] | None = None,
         posts: Iterable[dict[str, Any]] = (),
         vops_page_cap: int | None = None,
@@ -65,6 +68,9 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         self.requests = 0
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
+        # condenser_api.get_accounts and bridge.list_subscribers answers; tests change them at run time.
+        self.accounts: dict[str, dict[str, Any]] = {a["name"]: a for a in accounts}
+        self.subscribers: dict[str, list[list[str]]] = {k: list(v) for k, v in (subscribers or {}).items()}
         self.ranked_posts: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (ranked_posts or {}).items()}
         # bridge.get_post answers: the ranked posts, and posts given on their own (old posts, say).
         self.posts: dict[tuple[str, str], dict[str, Any]] = {

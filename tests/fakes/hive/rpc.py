@@ -8,6 +8,7 @@ from typing import Any
 
 from ..chain_gen import dump_json
 from .account_history_api import AccountHistoryApi
+from .accounts import AccountsApi
 from .block_api import BlockApi
 from .bridge import BridgeApi
 from .condenser_api import CondenserApi
@@ -27,6 +28,7 @@ _SUPPORTED = (
     "condenser_api.get_chain_properties", "condenser_api.get_witness_schedule", "condenser_api.get_ops_in_block",
     "account_history_api.enum_virtual_ops", "account_history_api.get_ops_in_block",
     "bridge.get_community", "bridge.get_ranked_posts", "bridge.get_post",
+    "condenser_api.get_accounts", "bridge.list_subscribers",
     "rc_api.get_resource_params", "rc_api.get_resource_pool",
     "jsonrpc.get_methods", "jsonrpc.get_signature",
 )
@@ -136,6 +138,8 @@ _HANDLERS: dict[str, Any] = {
     "bridge.get_community": BridgeApi._bridge_get_community,
     "bridge.get_ranked_posts": BridgeApi._bridge_get_ranked_posts,
     "bridge.get_post": BridgeApi._bridge_get_post,
+    "condenser_api.get_accounts": AccountsApi._condenser_get_accounts,
+    "bridge.list_subscribers": AccountsApi._bridge_list_subscribers,
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),
     "rc_api.get_resource_pool": _const(lambda n: {"resource_pool": {}}),

@@ -1,0 +1,199 @@
+"""Roles from Hive facts through the fake Discord and node: given, re-checked, taken back, each change once."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.store.store import Store
+from tests.bot_harness import BotProcess, RequestCounter
+from tests.fakes.discord import permissions as perms
+from tests.fakes.hive.accounts import account
+from tests.helpers import ANIME_REALM, SEED_FIRST, write_config
+from tests.world import World
+
+MEMBER_ROLES = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+HIGH_REP = 10**12  # score 52
+LOW_REP = 10**10  # score 34
+
+
+def roles_config(world: World, **hive: Any) -> Path:
+    """The world's config with the facts re-read every `facts_recheck_seconds` (shrunk for the test)."""
+    fake = world.fake
+    extra = "\n".join(
+        [
+            "[discord]",
+            f"api_base = {json.dumps(fake.url + '/api/v10')}",
+            f"gateway_url = {json.dumps(fake.gateway_url)}",
+            "",
+            "[delivery]",
+            "max_messages_per_second = 50.0",
+        ]
+    )
+    return write_config(world.folder, [world.node.url], start_block=SEED_FIRST, extra=extra, **hive)
+
+
+def member(world: World, name: str, *, in_guild: bool = True) -> int:
+    user = world.fake.state.add_user(name)
+    if in_guild:
+        world.fake.state.add_member(world.fake.world.guild_id, user.id)
+    return user.id
+
+
+async def link(db: Path, links: dict[int, str]) -> None:
+    """Links made through the store (as /link and /verify complete them), before the bot runs."""
+    store = await Store.open(db)
+    try:
+        for user_id, name in links.items():
+            await store.links.open_challenge(
+                user_id=user_id, account=name, code="c0de", now=time.time(), ttl=900, per_hour=5
+            )
+            challenge = await store.links.latest_challenge(user_id)
+            assert challenge is not None
+            assert await store.links.complete(challenge, proof="signature", at="2026-11-26T00:00:00")
+    finally:
+        await store.close()
+
+
+def grant_manage_roles(world: World) -> None:
+    bot_role = world.fake.state.roles[world.fake.world.bot_role_id]
+    bot_role.permissions |= perms.MANAGE_ROLES
+
+
+def new_role(world: World, name: str, *, below_bot: bool = True) -> int:
+    state = world.fake.state
+    position = state.roles[world.fake.world.bot_role_id].position if below_bot else None
+    return state.add_role(world.fake.world.guild_id, name, 0, position=position).id
+
+
+async def roles_command(world: World, name: str, options: dict[str, Any]) -> str:
+    """A /roles command as the server owner; everything they were shown, as JSON text."""
+    fake = world.fake
+    handle = await fake.send_interaction(fake.world.guild_id, world.reviews, fake.world.owner_id, name, options)
+    first = await handle.response(timeout=15)
+    if first["type"] == 5:
+        (answer,) = await handle.wait_followups(1, timeout=30)
+        return json.dumps(answer.embeds)
+    return json.dumps(first["data"])
+
+
+def role_requests(world: World, method: str, user: int, role: int) -> list[Any]:
+    return [
+        r for r in world.fake.find_requests(method, MEMBER_ROLES) if r.path.endswith(f"/members/{user}/roles/{role}")
+    ]
+
+
+def has_role(world: World, user: int, role: int) -> bool:
+    found = world.fake.state.members.get((world.fake.world.guild_id, user))
+    return found is not None and role in found.role_ids
+
+
+async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_give(world: World) -> None:
+    alice, bob = member(world, "alice"), member(world, "bob")
+    gone = member(world, "gone", in_guild=False)  # linked, but not in this server
+    world.node.accounts.update(
+        {"alice.hive": account("alice.hive", reputation=HIGH_REP), "bob.hive": account("bob.hive", reputation=LOW_REP)}
+    )
+    info = world.node.communities[ANIME_REALM]
+    world.node.communities[ANIME_REALM] = {**info, "team": [*info["team"], ["alice.hive", "mod", ""]]}
+    grant_manage_roles(world)
+    linked, team, rep = new_role(world, "Linked"), new_role(world, "Team"), new_role(world, "Trusted")
+    above = new_role(world, "Above", below_bot=False)
+    config = roles_config(world, facts_recheck_seconds=0.5)
+    await link(world.db, {alice: "alice.hive", bob: "bob.hive", gone: "gone.hive"})
+    bot = BotProcess(config, world.fake)
+    await bot.start()
+    try:
+        refused_above = await roles_command(world, "roles set", {"role": above, "when": "linked"})
+        refused_everyone = await roles_command(
+            world, "roles set", {"role": world.fake.world.guild_id, "when": "linked"}
+        )
+        refused_managed = await roles_command(
+            world, "roles set", {"role": world.fake.world.bot_role_id, "when": "linked"}
+        )
+        added = await roles_command(world, "roles set", {"role": linked, "when": "linked"})
+        await roles_command(world, "roles set", {"role": team, "when": "team", "community": ANIME_REALM})
+        await roles_command(world, "roles set", {"role": rep, "when": "reputation", "min_reputation": 50.0})
+        await world.fake.wait_for(
+            lambda: (
+                has_role(world, alice, linked)
+                and has_role(world, bob, linked)
+                and has_role(world, alice, team)
+                and has_role(world, alice, rep)
+                and role_requests(world, "PUT", gone, linked)
+            ),
+            timeout=60,
+        )
+        listing = await roles_command(world, "roles list", {})
+
+        # Hive facts change at the node: the next bulk re-check takes the roles back.
+        world.node.communities[ANIME_REALM] = info
+        world.node.accounts["alice.hive"] = account("alice.hive", reputation=LOW_REP)
+        await world.fake.wait_for(lambda: not has_role(world, alice, team) and not has_role(world, alice, rep), 60)
+
+        # An unlink takes the linked role back.
+        store = await Store.open(world.db)
+        try:
+            await store.links.unlink(bob)
+        finally:
+            await store.close()
+        await world.fake.wait_for(lambda: not has_role(world, bob, linked), timeout=60)
+
+        # Without Manage Roles, the bot says so.
+        bot_role = world.fake.world.bot_role_id
+        await world.fake.update_role(
+            bot_role, permissions=world.fake.state.roles[bot_role].permissions & ~perms.MANAGE_ROLES
+        )
+        missing = await roles_command(world, "roles set", {"role": linked, "when": "linked"})
+    finally:
+        assert await bot.stop() == 0, bot.log
+    assert "at or above my highest role" in refused_above
+    assert "@everyone" in refused_everyone
+    assert "managed by an integration" in refused_managed
+    assert "Manage Roles" in missing and "missing" in missing
+    assert "Role rule added" in added
+    assert f"<@&{linked}>" in listing and "team members of **hive-158489**" in listing
+    assert has_role(world, alice, linked) and not has_role(world, bob, linked)
+    # Each change once: no PUT repeated by the re-checks, the member not in the server tried once.
+    for user, role in ((alice, linked), (bob, linked), (alice, team), (alice, rep), (gone, linked)):
+        assert len(role_requests(world, "PUT", user, role)) == 1, (user, role)
+    for user, role in ((alice, team), (alice, rep), (bob, linked)):
+        assert len(role_requests(world, "DELETE", user, role)) == 1, (user, role)
+    assert not role_requests(world, "PUT", bob, team) and not role_requests(world, "PUT", bob, rep)
+    assert not any(r.path.endswith(f"/roles/{above}") for r in world.fake.requests)
+    assert not world.fake.violations and not world.fake.unknown_requests
+
+
+@pytest.mark.slow
+async def test_sigkill_during_a_batch_of_20_role_grants_puts_each_once(world: World) -> None:
+    users = [member(world, f"m{i}") for i in range(20)]
+    grant_manage_roles(world)
+    role = new_role(world, "Linked")
+    config = roles_config(world)
+    await link(world.db, {u: f"acct{i:02d}" for i, u in enumerate(users)})
+    puts = RequestCounter(world.fake, "PUT", MEMBER_ROLES)
+    world.fake.answer_delay = 0.02  # the grant is made before its answer travels back
+    rng = random.Random(10)
+    bot = BotProcess(config, world.fake)
+    await bot.start()
+    kills = 0
+    target = rng.randint(2, 5)
+    await roles_command(world, "roles set", {"role": role, "when": "linked"})
+    while await bot.kill_at(lambda: puts() >= target, unless=lambda: puts() >= len(users)):  # noqa: B023
+        kills += 1
+        target = puts() + rng.randint(2, 5)
+        bot = BotProcess(config, world.fake)
+        await bot.start(wait_ready=False)
+    await world.fake.wait_for(lambda: all(has_role(world, u, role) for u in users), timeout=60)
+    assert await bot.stop() == 0, bot.log
+    assert kills >= 3
+    for user in users:
+        assert len(role_requests(world, "PUT", user, role)) == 1, user
+    # Each life killed with a PUT unanswered read that member's roles instead of sending it again.
+    assert len(world.fake.find_requests("GET", "/guilds/{guild_id}/members/{user_id}")) >= kills
+    assert not world.fake.violations
