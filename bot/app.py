@@ -27,6 +27,7 @@ from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
 from bot.services.links import LinkService
+from bot.services.notices import NoticeService
 from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
@@ -36,7 +37,15 @@ log = logging.getLogger("hivecord")
 
 T = TypeVar("T")
 
-EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes", "cogs.roles")
+EXTENSIONS = (
+    "cogs.feeds",
+    "cogs.status",
+    "cogs.subscriptions",
+    "cogs.search",
+    "cogs.lanes",
+    "cogs.roles",
+    "cogs.notify",
+)
 
 
 def intents() -> discord.Intents:
@@ -90,6 +99,7 @@ class Hivecord(commands.AutoShardedBot):
         self.roles = RoleService(store, hive, self.delivery.wake, recheck_seconds=config.hive.facts_recheck_seconds)
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)
+        self.notices = NoticeService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}

@@ -73,6 +73,8 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
         parts.append("curators: " + ", ".join(shown) + (f" +{more} more" if more else ""))
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
+    if not feed.mention_authors:
+        parts.append("linked authors not mentioned")
     parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
     parts += last_error_line(feed)
     return "\n".join(parts)
@@ -163,6 +165,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         badges="Relay HiveBuzz badges of the community's authors (default: on)",
         role="A role to ping on each new post",
         backfill="Post this many recent posts now (0-10)",
+        mention_authors="Mention the member linked to a post's Hive author (default: on)",
     )
     @app_commands.choices(votes=VOTE_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -177,6 +180,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         badges: bool = True,
         role: discord.Role | None = None,
         backfill: app_commands.Range[int, 0, 10] = 0,
+        mention_authors: bool = True,
     ) -> None:
         name = parse_community(community)
         curator_list = parse_curators(curators)
@@ -203,6 +207,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 role_id=role.id if role else None,
                 created_by=interaction.user.id,
                 backfill=backfill,
+                mention_authors=mention_authors,
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued

@@ -252,6 +252,8 @@ class DeliveryWorker:
             await self._alert(job, post)
         elif job.action in ROLE_ACTIONS:
             await change_role(self.client, self.store, job)
+        elif job.action == "notice":
+            await self._notice(job, post)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 
@@ -285,6 +287,29 @@ class DeliveryWorker:
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=job.nonce,
             )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._dm_refused(job, exc)
+            return
+        await self.store.jobs.finish_job(job, message.id)
+
+    async def _notice(self, job: Job, post: PostRow | None) -> None:
+        """A linked author's DM (/notify): a curator upvoted their post, or they earned a badge."""
+        badge = await self.store.posts.badge(job.badge_id) if job.badge_id is not None else None
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        if job.user_id is None or (badge is None and (post is None or "voter" not in detail)):
+            await self.store.jobs.drop_job(job, "nothing left to tell")
+            return
+        if badge is not None:
+            content, embed = "You earned a new HiveBuzz badge:", badge_embed(badge)
+        else:
+            assert post is not None
+            content = "A curator upvoted your post:"
+            embed = votes_embed(post, [(str(detail["voter"]), int(detail.get("weight") or 0))])
+        try:
+            dm = await self._dm_channel(job.user_id)
+            await self.budget.wait()
+            none = discord.AllowedMentions.none()
+            message = await dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce)
         except (discord.Forbidden, discord.NotFound) as exc:
             await self._dm_refused(job, exc)
             return
