@@ -24,7 +24,7 @@ WHEN_CHOICES = [
 ]
 
 
-def describe_rule(rule: RoleRule, members: int) -> str:
+def describe_rule(rule: RoleRule, members: int, refused: str | None = None) -> str:
     what = {
         "linked": "linked members",
         "subscriber": f"linked subscribers of **{rule.community}**",
@@ -33,7 +33,10 @@ def describe_rule(rule: RoleRule, members: int) -> str:
     }[rule.kind]
     if rule.min_reputation is not None:
         what += f" with reputation ≥ {rule.min_reputation:g}"
-    return f"<@&{rule.role_id}> → {what} · {members} member(s)"
+    line = f"<@&{rule.role_id}> → {what} · {members} member(s)"
+    if refused:
+        line += f"\n⚠️ Discord refuses it: {refused}; fix that, then run `/roles set` again"
+    return line
 
 
 def check_assignable(interaction: discord.Interaction, role: discord.Role) -> None:
@@ -96,8 +99,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
             min_reputation=min_reputation,
             created_by=interaction.user.id,
         )
-        rules = {r.role_id: (r, n) for r, n in await self.bot.roles.rules(interaction.guild.id)}
-        rule, _members = rules[role.id]
+        rule = next(r for r, _n, _why in await self.bot.roles.rules(interaction.guild.id) if r.role_id == role.id)
         text = describe_rule(rule, done.changes.added)
         text += f"\nQueued: {done.changes.added} to give, {done.changes.removed} to take back."
         if not done.facts_read:
@@ -113,7 +115,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
         if not rules:
             text = "No role rules yet. Add one with `/roles set role:@Linked when:linked`."
         else:
-            text = truncate("\n".join(describe_rule(r, n) for r, n in rules), 4000)
+            text = truncate("\n".join(describe_rule(r, n, why) for r, n, why in rules), 4000)
         await interaction.response.send_message(embed=ephemeral(text, title="Role rules"), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop giving a role; the members the bot gave it to lose it")

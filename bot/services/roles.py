@@ -92,9 +92,14 @@ class RoleService:
             return None
         return await self.reconcile()
 
-    async def rules(self, guild_id: int) -> list[tuple[RoleRule, int]]:
+    async def rules(self, guild_id: int) -> list[tuple[RoleRule, int, str | None]]:
+        """Each rule of the guild, the members given its role, and why Discord refuses it (None when fine)."""
         counts = await self._store.roles.granted_counts(guild_id)
-        return [(r, counts.get(r.role_id, 0)) for r in await self._store.roles.rules_of_guild(guild_id)]
+        refusals = await self._store.roles.refusals(guild_id)
+        return [
+            (r, counts.get(r.role_id, 0), refusals.get(r.role_id))
+            for r in await self._store.roles.rules_of_guild(guild_id)
+        ]
 
     # Links (called by the link service) --------------------------------------------------------
 

@@ -108,6 +108,15 @@ class RoleTables:
         ) as cur:
             return {int(r["role_id"]): int(r["n"]) for r in await cur.fetchall()}
 
+    async def refusals(self, guild_id: int) -> dict[int, str]:
+        """Why Discord refuses role changes, for each rule role of the guild whose lane it refused."""
+        async with self._db.reader.execute(
+            "SELECT l.lane_id, l.reason FROM lanes l JOIN role_rules r ON r.role_id = l.lane_id"
+            " WHERE r.guild_id = ? AND l.state = 'refused'",
+            (guild_id,),
+        ) as cur:
+            return {int(r["lane_id"]): str(r["reason"] or "refused") for r in await cur.fetchall()}
+
     # Facts -------------------------------------------------------------------------------------
 
     async def linked_accounts(self) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.store.store import Store
-from tests.bot_harness import BotProcess, RequestCounter
+from tests.bot_harness import BotProcess, RequestCounter, db_rows
 from tests.fakes.discord import permissions as perms
 from tests.fakes.hive.accounts import account
 from tests.helpers import ANIME_REALM, SEED_FIRST, write_config
@@ -150,6 +150,17 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
             bot_role, permissions=world.fake.state.roles[bot_role].permissions & ~perms.MANAGE_ROLES
         )
         missing = await roles_command(world, "roles set", {"role": linked, "when": "linked"})
+
+        # Discord refuses the next change (403): the role's lane stops, and /roles list says why.
+        store = await Store.open(world.db)
+        try:
+            await store.links.unlink(alice)
+        finally:
+            await store.close()
+        await world.fake.wait_for(lambda: role_requests(world, "DELETE", alice, linked), timeout=60)
+        refused = f"SELECT 1 FROM lanes WHERE lane_id = {linked} AND state = 'refused'"
+        await world.fake.wait_for(lambda: db_rows(world.db, refused), timeout=60)
+        refused_listing = await roles_command(world, "roles list", {})
     finally:
         assert await bot.stop() == 0, bot.log
     assert "at or above my highest role" in refused_above
@@ -158,12 +169,16 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
     assert "Manage Roles" in missing and "missing" in missing
     assert "Role rule added" in added
     assert f"<@&{linked}>" in listing and "team members of **hive-158489**" in listing
+    assert "missing Manage Roles" in refused_listing
+    (refused_delete,) = role_requests(world, "DELETE", alice, linked)  # tried once, not retried in a loop
+    assert refused_delete.status == 403
     assert has_role(world, alice, linked) and not has_role(world, bob, linked)
     # Each change once: no PUT repeated by the re-checks, the member not in the server tried once.
     for user, role in ((alice, linked), (bob, linked), (alice, team), (alice, rep), (gone, linked)):
         assert len(role_requests(world, "PUT", user, role)) == 1, (user, role)
     for user, role in ((alice, team), (alice, rep), (bob, linked)):
-        assert len(role_requests(world, "DELETE", user, role)) == 1, (user, role)
+        (deleted,) = role_requests(world, "DELETE", user, role)
+        assert deleted.status == 204, (user, role)
     assert not role_requests(world, "PUT", bob, team) and not role_requests(world, "PUT", bob, rep)
     assert not any(r.path.endswith(f"/roles/{above}") for r in world.fake.requests)
     assert not world.fake.violations and not world.fake.unknown_requests
