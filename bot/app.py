@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.catalog import SeriesCatalog
 from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
-from bot.errors import on_tree_error
+from bot.errors import GuardedTree, on_tree_error
 from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
@@ -45,6 +45,7 @@ EXTENSIONS = (
     "cogs.lanes",
     "cogs.roles",
     "cogs.notify",
+    "cogs.links",
 )
 
 
@@ -64,6 +65,7 @@ class Hivecord(commands.AutoShardedBot):
             intents=intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=GuardedTree,
         )
         self.config = config
         self.store = store
@@ -95,7 +97,7 @@ class Hivecord(commands.AutoShardedBot):
         self.lanes = LaneService(store, self.delivery.wake)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
-        self.links = LinkService(store)
+        self.links = LinkService(store, hive)
         self.roles = RoleService(store, hive, self.delivery.wake, recheck_seconds=config.hive.facts_recheck_seconds)
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)

@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
+from bot.keys import RedactingFormatter
 
 log = logging.getLogger("hivecord")
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    # Whatever a library logs (discord.py logs whole gateway payloads at DEBUG), no private key a
+    # member pasted reaches the log.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
 
 
 NO_FILE = f"no config file (no --config, no ${CONFIG_ENV}, no ./{DEFAULT_CONFIG_NAME}): built-in defaults"

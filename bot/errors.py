@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import discord
 from discord import app_commands
 
+from bot.keys import looks_like_private_key
 from bot.retry import describe
 from bot.services import Refused
 
@@ -73,3 +76,46 @@ async def on_tree_error(interaction: discord.Interaction, error: app_commands.Ap
             await interaction.response.send_message(embed=embed, ephemeral=True)
     except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
         log.warning("could not tell user %s about the error in /%s: %s", interaction.user.id, command, describe(exc))
+
+
+PRIVATE_KEY_WARNING = (
+    "⚠️ That looks like a **private key**. hivecord never needs one, and nobody should ever ask you for "
+    "it: nothing was run and nothing was kept. If you pasted a real key anywhere public, change your keys. "
+    "To link your Hive account, `/link` gives a code to broadcast or a text to sign instead."
+)
+
+
+def _option_texts(options: Any) -> Iterator[str]:
+    """Every string an interaction's options carry, subcommands' options included."""
+    if not isinstance(options, list):
+        return
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        value = option.get("value")
+        if isinstance(value, str):
+            yield value
+        yield from _option_texts(option.get("options"))
+
+
+class GuardedTree(app_commands.CommandTree[Any]):
+    """The command tree with one check before any command or autocomplete runs: an option that looks
+    like a private key is refused with a warning, before a command could log or store it."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        data = interaction.data
+        options = data.get("options") if isinstance(data, dict) else None
+        if not any(looks_like_private_key(text) for text in _option_texts(options)):
+            return True
+        command = data.get("name", "?") if isinstance(data, dict) else "?"
+        # Neither the key nor the option it was in: only that one was refused.
+        log.warning("refused /%s for user %s: an option looked like a private key", command, interaction.user.id)
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            else:
+                embed = discord.Embed(description=PRIVATE_KEY_WARNING, colour=discord.Colour.red())
+                await interaction.response.send_message(embed=embed, ephemeral=True)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("could not warn user %s about a pasted key: %s", interaction.user.id, describe(exc))
+        return False

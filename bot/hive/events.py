@@ -9,6 +9,7 @@ import msgspec
 
 from bot.hive.blocks import Block, CommentHead, CommentOp, DeleteCommentOp, VoteOp
 from bot.hive.hivebuzz import Badge, is_hivebuzz_notice, parse_badge
+from bot.hive.identity import CUSTOM_JSON_ID, CustomJsonId, read_link_claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +78,24 @@ class BadgeAwarded:
     badge: Badge
 
 
-ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded
+@dataclass(frozen=True, slots=True)
+class LinkClaimed:
+    """A hivecord custom_json: `account`'s posting authority asks to be linked to Discord user `user_id`."""
+
+    block_num: int
+    timestamp: str
+    account: str
+    user_id: int
+    code: str
+
+
+ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded | LinkClaimed
 
 _comment_head = msgspec.json.Decoder(CommentHead)
 _comment = msgspec.json.Decoder(CommentOp)
 _vote = msgspec.json.Decoder(VoteOp)
 _delete = msgspec.json.Decoder(DeleteCommentOp)
+_custom_json_id = msgspec.json.Decoder(CustomJsonId)
 
 
 class EventDecoder:
@@ -111,6 +124,9 @@ class EventDecoder:
                         self._comment(op.value, number, block.timestamp, events)
                     elif kind == "delete_comment_operation":
                         self._delete(op.value, number, block.timestamp, events)
+                    elif kind == "custom_json_operation":
+                        # Half of all ops: only the id is read, and only hivecord's are decoded further.
+                        self._custom_json(op.value, number, block.timestamp, events)
         return events
 
     def _vote(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
@@ -168,3 +184,15 @@ class EventDecoder:
         if key in self.live_posts:
             self.live_posts.discard(key)
             out.append(PostDeleted(number, ts, op.author, op.permlink))
+
+    def _custom_json(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        try:
+            if _custom_json_id.decode(raw).id != CUSTOM_JSON_ID:
+                return
+        except msgspec.MsgspecError:
+            return  # someone else's malformed op: nothing hivecord would have used
+        claim = read_link_claim(raw)
+        if claim is None:
+            self.skipped_ops += 1
+            return
+        out.append(LinkClaimed(number, ts, claim.account, claim.user_id, claim.code))

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from bot.domain import PostContent
 from bot.hive.content import describe_post, merge_body
-from bot.hive.events import BadgeAwarded, ChainEvent, PostAdopted, PostCreated, PostDeleted, PostEdited, VoteCast
+from bot.hive.events import (
+    BadgeAwarded,
+    ChainEvent,
+    LinkClaimed,
+    PostAdopted,
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    VoteCast,
+)
 from bot.store.chain_writer import ChainWriter
 
 log = logging.getLogger("hivecord.follower")
@@ -16,6 +26,15 @@ log = logging.getLogger("hivecord.follower")
 def post_content(title: str, json_metadata: str, body: str, community: str) -> PostContent:
     facts = describe_post(title, json_metadata, body, community)
     return PostContent(title, body, json_metadata, facts.tags, facts.series, facts.series_key, facts.image)
+
+
+def chain_time(timestamp: str) -> float:
+    """A block's time (UTC, no zone written) as unix seconds; +inf when unreadable, so it expires nothing
+    into validity."""
+    try:
+        return datetime.fromisoformat(timestamp).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return float("inf")
 
 
 def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
@@ -108,5 +127,19 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             if badge_id is None:
                 continue
             tx.add_outbox("badge", block_num=event.block_num, at=event.timestamp, badge_id=badge_id)
+        elif isinstance(event, LinkClaimed):
+            # Linked only for the member's open, unexpired code for exactly this account (the one
+            # posting authority that signed the op); in this batch's transaction, like everything else.
+            if not tx.complete_link(
+                user_id=event.user_id,
+                account=event.account,
+                code=event.code,
+                chain_time=chain_time(event.timestamp),
+                block_num=event.block_num,
+                at=event.timestamp,
+            ):
+                log.info("block %d: a hivecord link claim by @%s matched no open code", event.block_num, event.account)
+                continue
+            log.info("block %d: @%s linked to Discord user %d", event.block_num, event.account, event.user_id)
         applied += 1
     return applied

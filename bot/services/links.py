@@ -3,28 +3,69 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.domain import Link, LinkChange
+from bot.domain import Link, LinkChallenge, LinkChange
+from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.identity import (
+    BadSignature,
+    HiveAccount,
+    hivesigner_url,
+    read_account,
+    read_signature,
+    recover_public_key,
+    reputation_score,
+    signed_text,
+)
+from bot.hive.names import account_name, is_account
 from bot.services import Refused
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.links")
 
+CODE_MINUTES = 15  # how long a /link code proves anything
+LINKS_PER_HOUR = 5  # /link requests a member may make in an hour
+HIVE_DEADLINE = 8.0
+
 # Told a member and an account: (Discord user id, Hive account).
 LinkListener = Callable[[int, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInstructions:
+    """What /link answers: the two ways to prove `account` with `code` before `expires_at`."""
+
+    account: str
+    code: str
+    expires_at: float  # unix seconds
+    hivesigner_url: str  # broadcasts the hivecord custom_json
+    text_to_sign: str  # for Keychain's sign-message, then /verify
+
+
+@dataclass(frozen=True, slots=True)
+class WhoIs:
+    link: Link
+    profile_url: str
+    reputation: float | None  # None when the nodes did not answer
+    posts_here: int  # posts of the account mirrored on this server
+    badges: tuple[str, ...]  # HiveBuzz badges seen awarded to it
 
 
 class LinkService:
     """The use cases of linking. Listeners hear every pairing made and ended, whichever path made it:
     a link that moves is an on_unlinked for the old pairing, then an on_linked for the new one."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, hive: HiveClient, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
+        self._hive = hive
         self._clock = clock
         self._linked: list[LinkListener] = []
         self._unlinked: list[LinkListener] = []
@@ -47,18 +88,111 @@ class LinkService:
     async def all_links(self) -> list[Link]:
         return await self._store.links.all_links()
 
+    async def start(self, user_id: int, account_text: str) -> LinkInstructions:
+        """Opens a code for `user_id` to prove `account_text` with, replacing their open one."""
+        account = account_name(account_text)
+        if not is_account(account):
+            raise Refused(f"`{account[:20]}` is not a Hive account name (3 to 16 lowercase letters, digits, . or -).")
+        if await self._account(account) is None:
+            raise Refused(f"Hive has no account `{account}`. Check the spelling.")
+        code = secrets.token_urlsafe(12)
+        now = self._clock()
+        outcome = await self._store.links.open_challenge(
+            user_id=user_id, account=account, code=code, now=now, ttl=CODE_MINUTES * 60, per_hour=LINKS_PER_HOUR
+        )
+        if outcome == "too_many":
+            raise Refused(
+                f"You asked for {LINKS_PER_HOUR} link codes in the last hour, the most there can be. "
+                "Use the last one, or try again within the hour."
+            )
+        return LinkInstructions(
+            account=account,
+            code=code,
+            expires_at=now + CODE_MINUTES * 60,
+            hivesigner_url=hivesigner_url(account, user_id, code),
+            text_to_sign=signed_text(account, user_id, code),
+        )
+
+    async def verify(self, user_id: int, signature: str) -> Link:
+        """Links the member to the account of their open code if `signature` (Keychain's sign-message,
+        hex) was made over its text by a key that holds that account's posting authority."""
+        challenge = await self._usable_challenge(user_id)
+        try:
+            raw = read_signature(signature)
+        except BadSignature as exc:
+            raise Refused(f"That is not a Keychain signature: {exc}. Paste the whole result of sign-message.") from None
+        text = signed_text(challenge.account, user_id, challenge.code)
+        try:
+            # ~0.1 s of elliptic-curve arithmetic: off the event loop.
+            key = await asyncio.to_thread(recover_public_key, text, raw)
+        except BadSignature:
+            key = ""
+        account = await self._account(challenge.account)
+        if account is None:
+            raise Refused(f"Hive has no account `{challenge.account}` any more.")
+        if not key or not account.posting_key_suffices(key):
+            raise Refused(
+                f"That signature was not made by a posting key of @{challenge.account}, so nothing was linked. "
+                f"Sign exactly `{text}` with @{challenge.account}'s posting key."
+            )
+        change = await self._store.links.complete(challenge, proof="signature", at=self.iso_now())
+        if change is None:
+            raise Refused("That code was used or replaced meanwhile, so nothing was linked. Run `/link` again.")
+        await self._announce([change])
+        link = await self._store.links.of_user(user_id)
+        assert link is not None
+        return link
+
+    async def _usable_challenge(self, user_id: int) -> LinkChallenge:
+        challenge = await self._store.links.latest_challenge(user_id)
+        if challenge is None:
+            raise Refused("You have no link code. Run `/link account:NAME` first.")
+        if challenge.state != "open":
+            raise Refused("Your last link code was already used. Run `/link` again for a new one.")
+        if self._clock() > challenge.expires_at:
+            raise Refused(f"Your link code expired ({CODE_MINUTES} minutes). Run `/link` again for a new one.")
+        return challenge
+
+    async def _account(self, name: str) -> HiveAccount | None:
+        """The account as the nodes show it now; None when Hive has no such account."""
+        try:
+            answer: Any = await self._hive.call("condenser_api.get_accounts", [[name]], deadline=HIVE_DEADLINE)
+        except (HiveUnavailable, RpcError):
+            raise Refused("The Hive nodes are not answering right now; try again in a minute.") from None
+        found = [read_account(a) for a in answer] if isinstance(answer, list) else []
+        return next((a for a in found if a is not None and a.name == name), None)
+
+    async def whois_member(self, user_id: int, guild_id: int) -> WhoIs | None:
+        link = await self._store.links.of_user(user_id)
+        return await self._whois(link, guild_id) if link is not None else None
+
+    async def whois_account(self, account_text: str, guild_id: int) -> WhoIs | None:
+        account = account_name(account_text)
+        if not is_account(account):
+            raise Refused(f"`{account[:20]}` is not a Hive account name.")
+        link = await self._store.links.of_account(account)
+        return await self._whois(link, guild_id) if link is not None else None
+
+    async def _whois(self, link: Link, guild_id: int) -> WhoIs:
+        try:
+            account = await self._account(link.account)
+        except Refused:
+            account = None  # the link is still worth showing without the reputation
+        reputation = reputation_score(account.reputation) if account is not None else None
+        return WhoIs(
+            link=link,
+            profile_url=f"https://hive.blog/@{link.account}",
+            reputation=None if reputation is None or math.isnan(reputation) else reputation,
+            posts_here=await self._store.links.posts_mirrored(link.account, guild_id),
+            badges=tuple(await self._store.links.badges_of(link.account)),
+        )
+
     async def unlink(self, user_id: int) -> Link:
         link = await self._store.links.unlink(user_id)
         if link is None:
             raise Refused("You have no Hive account linked.")
         await self._announce([LinkChange(linked=None, unlinked=(link,))])
         return link
-
-    def now(self) -> float:
-        return self._clock()
-
-    def new_code(self) -> str:
-        return secrets.token_urlsafe(9)
 
     def iso_now(self) -> str:
         return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")

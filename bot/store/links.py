@@ -169,3 +169,20 @@ class LinkTables:
                 return None
             await conn.execute("DELETE FROM links WHERE user_id = ?", (user_id,))
         return link_from_row(row)
+
+    async def posts_mirrored(self, account: str, guild_id: int) -> int:
+        """How many of `account`'s posts were mirrored into this server's feed channels."""
+        async with self._db.reader.execute(
+            "SELECT count(DISTINCT m.post_id) AS n FROM mirrors m JOIN posts p ON p.id = m.post_id"
+            " WHERE p.author = ? AND m.channel_id IN (SELECT channel_id FROM feeds WHERE guild_id = ?)",
+            (account, guild_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["n"]) if row else 0
+
+    async def badges_of(self, account: str) -> list[str]:
+        """The HiveBuzz badges seen awarded to `account`, newest first, each once."""
+        async with self._db.reader.execute(
+            "SELECT badge FROM badges WHERE recipient = ? GROUP BY badge ORDER BY max(id) DESC", (account,)
+        ) as cur:
+            return [str(r["badge"]) for r in await cur.fetchall()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from bot.store.store import Store
 from tests.bot_harness import BotProcess, RequestCounter, db_rows
 from tests.fakes.discord import permissions as perms
-from tests.fakes.hive.accounts import account
+from tests.fakes.hive.condenser_api import hive_account
 from tests.helpers import ANIME_REALM, SEED_FIRST, write_config
 from tests.world import World
 
@@ -82,6 +83,31 @@ async def roles_command(world: World, name: str, options: dict[str, Any]) -> str
     return json.dumps(first["data"])
 
 
+async def as_member(world: World, user: int, name: str, options: dict[str, Any] | None = None) -> str:
+    fake = world.fake
+    handle = await fake.send_interaction(fake.world.guild_id, world.reviews, user, name, options or {})
+    first = await handle.response(timeout=15)
+    if first["type"] == 5:
+        (answer,) = await handle.wait_followups(1, timeout=30)
+        return json.dumps(answer.embeds)
+    return json.dumps(first["data"])
+
+
+async def link_on_chain(world: World, user: int, name: str) -> None:
+    """/link, then the custom_json carrying its code in the next block, as a wallet broadcasts it."""
+    world.node.accounts[name] = hive_account(name, [])
+    answer = await as_member(world, user, "link", {"account": name})
+    code = re.search(rf"hivecord:link:{re.escape(name)}:{user}:([A-Za-z0-9_-]+)", answer)
+    assert code, answer
+    proof = json.dumps({"link": str(user), "code": code.group(1)})
+    op = {"required_auths": [], "required_posting_auths": [name], "id": "hivecord", "json": proof}
+    world.node.add_blocks(
+        {world.next_block: {"transactions": [{"operations": [{"type": "custom_json_operation", "value": op}]}]}}
+    )
+    world.node.head = world.next_block + 2
+    world.next_block += 3
+
+
 def role_requests(world: World, method: str, user: int, role: int) -> list[Any]:
     return [
         r for r in world.fake.find_requests(method, MEMBER_ROLES) if r.path.endswith(f"/members/{user}/roles/{role}")
@@ -97,7 +123,10 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
     alice, bob = member(world, "alice"), member(world, "bob")
     gone = member(world, "gone", in_guild=False)  # linked, but not in this server
     world.node.accounts.update(
-        {"alice.hive": account("alice.hive", reputation=HIGH_REP), "bob.hive": account("bob.hive", reputation=LOW_REP)}
+        {
+            "alice.hive": hive_account("alice.hive", [], reputation=HIGH_REP),
+            "bob.hive": hive_account("bob.hive", [], reputation=LOW_REP),
+        }
     )
     info = world.node.communities[ANIME_REALM]
     world.node.communities[ANIME_REALM] = {**info, "team": [*info["team"], ["alice.hive", "mod", ""]]}
@@ -133,15 +162,11 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
 
         # Hive facts change at the node: the next bulk re-check takes the roles back.
         world.node.communities[ANIME_REALM] = info
-        world.node.accounts["alice.hive"] = account("alice.hive", reputation=LOW_REP)
+        world.node.accounts["alice.hive"] = hive_account("alice.hive", [], reputation=LOW_REP)
         await world.fake.wait_for(lambda: not has_role(world, alice, team) and not has_role(world, alice, rep), 60)
 
-        # An unlink takes the linked role back.
-        store = await Store.open(world.db)
-        try:
-            await store.links.unlink(bob)
-        finally:
-            await store.close()
+        # /unlink takes the linked role back.
+        unlinked = await as_member(world, bob, "unlink")
         await world.fake.wait_for(lambda: not has_role(world, bob, linked), timeout=60)
 
         # Without Manage Roles, the bot says so.
@@ -152,11 +177,7 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
         missing = await roles_command(world, "roles set", {"role": linked, "when": "linked"})
 
         # Discord refuses the next change (403): the role's lane stops, and /roles list says why.
-        store = await Store.open(world.db)
-        try:
-            await store.links.unlink(alice)
-        finally:
-            await store.close()
+        await as_member(world, alice, "unlink")
         await world.fake.wait_for(lambda: role_requests(world, "DELETE", alice, linked), timeout=60)
         refused = f"SELECT 1 FROM lanes WHERE lane_id = {linked} AND state = 'refused'"
         await world.fake.wait_for(lambda: db_rows(world.db, refused), timeout=60)
@@ -168,6 +189,7 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
     assert "managed by an integration" in refused_managed
     assert "Manage Roles" in missing and "missing" in missing
     assert "Role rule added" in added
+    assert "bob.hive" in unlinked
     assert f"<@&{linked}>" in listing and "team members of **hive-158489**" in listing
     assert "missing Manage Roles" in refused_listing
     (refused_delete,) = role_requests(world, "DELETE", alice, linked)  # tried once, not retried in a loop
@@ -205,9 +227,14 @@ async def test_sigkill_during_a_batch_of_20_role_grants_puts_each_once(world: Wo
         bot = BotProcess(config, world.fake)
         await bot.start(wait_ready=False)
     await world.fake.wait_for(lambda: all(has_role(world, u, role) for u in users), timeout=60)
+    # Facts are re-checked hourly here: only the link listeners can make these two changes now.
+    late = member(world, "late")
+    await link_on_chain(world, late, "late.hive")
+    await as_member(world, users[0], "unlink")
+    await world.fake.wait_for(lambda: has_role(world, late, role) and not has_role(world, users[0], role), 60)
     assert await bot.stop() == 0, bot.log
     assert kills >= 3
-    for user in users:
+    for user in [*users, late]:
         assert len(role_requests(world, "PUT", user, role)) == 1, user
     # Each life killed with a PUT unanswered read that member's roles instead of sending it again.
     assert len(world.fake.find_requests("GET", "/guilds/{guild_id}/members/{user_id}")) >= kills

@@ -19,7 +19,7 @@ node is never what a benchmark measures.
 from __future__ import annotations
 
 from ..chain_gen import build_vote_vops
-from .condenser_api import condenser_block
+from .condenser_api import condenser_block, hive_account
 from .errors import RpcError
 from .fixtures import FIXTURES, SEED_FIXTURE, load_mock_blocks, load_mock_vops, load_seed_fixture
 from .node import FakeHiveNode
@@ -34,6 +34,7 @@ __all__ = [
     "RpcError",
     "build_vote_vops",
     "condenser_block",
+    "hive_account",
     "hived_numbers",
     "load_mock_blocks",
     "load_mock_vops",

@@ -12,22 +12,22 @@ from typing import Any
 from aiohttp import web
 
 from .account_history_api import AccountHistoryApi
-from .accounts import AccountsApi
 from .block_api import BlockApi
 from .bridge import BridgeApi
 from .condenser_api import CondenserApi
 from .database_api import DatabaseApi
 from .rpc import Rpc
 from .server import Server
+from .subscribers import SubscribersApi
 
 
-class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi, AccountsApi):
+class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi, SubscribersApi):
     """In-memory Hive API node; see the module docstring for how to run it.
 
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
     with a 503 or while ``down`` never reach it), ``requests`` (HTTP requests), ``faults`` (Counter by
     kind: "503", "hang", "truncate", "down") and ``fault_log``. Runtime knobs: ``head``, ``behind``,
-    ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``.
+    ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``, ``accounts``.
 
     Faults: each request fails with probability ``fault_rate`` (seeded, so a sequential client sees
     the same sequence every run), in equal shares: HTTP 503; a hang of ``hang_seconds`` before the
@@ -41,7 +41,6 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         head: int | None = None,
         vops: Mapping[int, list[dict[str, Any]]] | None = None,
         communities: Mapping[str, dict[str, Any]] | None = None,
-        accounts: Iterable[dict[str, Any]] = (),
         subscribers: Mapping[str, list[list[str]]] | None = None,
         ranked_posts: Mapping[str, list[dict[str, Any]]] | None = None,
         posts: Iterable[dict[str, Any]] = (),
@@ -68,8 +67,7 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         self.requests = 0
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
-        # condenser_api.get_accounts and bridge.list_subscribers answers; tests change them at run time.
-        self.accounts: dict[str, dict[str, Any]] = {a["name"]: a for a in accounts}
+        # bridge.list_subscribers answers, by community; tests change them at run time.
         self.subscribers: dict[str, list[list[str]]] = {k: list(v) for k, v in (subscribers or {}).items()}
         self.ranked_posts: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (ranked_posts or {}).items()}
         # bridge.get_post answers: the ranked posts, and posts given on their own (old posts, say).
@@ -77,6 +75,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
             (p["author"], p["permlink"]): p for ps in self.ranked_posts.values() for p in ps
         }
         self.posts.update(((p["author"], p["permlink"]), p) for p in posts)
+        # condenser_api.get_accounts answers, by name (see condenser_api.hive_account).
+        self.accounts: dict[str, dict[str, Any]] = {}
         # A node may serve fewer virtual ops a page than asked for, so the client must page.
         self.vops_page_cap = vops_page_cap
         # method -> fn(result) -> result: a node answering garbage in the fields a test chooses.

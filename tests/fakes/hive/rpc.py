@@ -8,12 +8,12 @@ from typing import Any
 
 from ..chain_gen import dump_json
 from .account_history_api import AccountHistoryApi
-from .accounts import AccountsApi
 from .block_api import BlockApi
 from .bridge import BridgeApi
 from .condenser_api import CondenserApi
 from .database_api import DatabaseApi
 from .errors import RpcError, error_bytes
+from .subscribers import SubscribersApi
 
 _SUPPORTED = (
     "block_api.get_block", "block_api.get_block_range", "block_api.get_block_header",
@@ -26,9 +26,10 @@ _SUPPORTED = (
     "condenser_api.get_next_scheduled_hardfork", "condenser_api.get_feed_history",
     "condenser_api.get_current_median_history_price", "condenser_api.get_reward_fund",
     "condenser_api.get_chain_properties", "condenser_api.get_witness_schedule", "condenser_api.get_ops_in_block",
+    "condenser_api.get_accounts",
     "account_history_api.enum_virtual_ops", "account_history_api.get_ops_in_block",
     "bridge.get_community", "bridge.get_ranked_posts", "bridge.get_post",
-    "condenser_api.get_accounts", "bridge.list_subscribers",
+    "bridge.list_subscribers",
     "rc_api.get_resource_params", "rc_api.get_resource_pool",
     "jsonrpc.get_methods", "jsonrpc.get_signature",
 )
@@ -133,13 +134,13 @@ _HANDLERS: dict[str, Any] = {
     "condenser_api.get_chain_properties": _const(lambda n: n._witness_schedule()["median_props"]),
     "condenser_api.get_witness_schedule": _const(DatabaseApi._witness_schedule),
     "condenser_api.get_ops_in_block": CondenserApi._condenser_get_ops_in_block,
+    "condenser_api.get_accounts": CondenserApi._condenser_get_accounts,
     "account_history_api.enum_virtual_ops": AccountHistoryApi._enum_virtual_ops,
     "account_history_api.get_ops_in_block": AccountHistoryApi._ah_get_ops_in_block,
     "bridge.get_community": BridgeApi._bridge_get_community,
     "bridge.get_ranked_posts": BridgeApi._bridge_get_ranked_posts,
     "bridge.get_post": BridgeApi._bridge_get_post,
-    "condenser_api.get_accounts": AccountsApi._condenser_get_accounts,
-    "bridge.list_subscribers": AccountsApi._bridge_list_subscribers,
+    "bridge.list_subscribers": SubscribersApi._bridge_list_subscribers,
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),
     "rc_api.get_resource_pool": _const(lambda n: {"resource_pool": {}}),
