@@ -132,6 +132,8 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
     world.node.communities[ANIME_REALM] = {**info, "team": [*info["team"], ["alice.hive", "mod", ""]]}
     grant_manage_roles(world)
     linked, team, rep = new_role(world, "Linked"), new_role(world, "Team"), new_role(world, "Trusted")
+    fans = new_role(world, "Fans")
+    world.node.subscribers[ANIME_REALM] = [["bob.hive", "guest", "", "2026-01-01 00:00:00"]]
     above = new_role(world, "Above", below_bot=False)
     config = roles_config(world, facts_recheck_seconds=0.5)
     await link(world.db, {alice: "alice.hive", bob: "bob.hive", gone: "gone.hive"})
@@ -148,6 +150,7 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
         added = await roles_command(world, "roles set", {"role": linked, "when": "linked"})
         await roles_command(world, "roles set", {"role": team, "when": "team", "community": ANIME_REALM})
         await roles_command(world, "roles set", {"role": rep, "when": "reputation", "min_reputation": 50.0})
+        await roles_command(world, "roles set", {"role": fans, "when": "subscriber", "community": ANIME_REALM})
         await world.fake.wait_for(
             lambda: (
                 has_role(world, alice, linked)
@@ -155,10 +158,14 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
                 and has_role(world, alice, team)
                 and has_role(world, alice, rep)
                 and role_requests(world, "PUT", gone, linked)
+                and has_role(world, bob, fans)
             ),
             timeout=60,
         )
         listing = await roles_command(world, "roles list", {})
+        # /roles remove takes the role back from those the bot gave it to.
+        removed = await roles_command(world, "roles remove", {"role": fans})
+        await world.fake.wait_for(lambda: not has_role(world, bob, fans), timeout=60)
 
         # Hive facts change at the node: the next bulk re-check takes the roles back.
         world.node.communities[ANIME_REALM] = info
@@ -190,18 +197,20 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
     assert "Manage Roles" in missing and "missing" in missing
     assert "Role rule added" in added
     assert "bob.hive" in unlinked
+    assert "1 member(s) lose the role" in removed
     assert f"<@&{linked}>" in listing and "team members of **hive-158489**" in listing
     assert "missing Manage Roles" in refused_listing
     (refused_delete,) = role_requests(world, "DELETE", alice, linked)  # tried once, not retried in a loop
     assert refused_delete.status == 403
     assert has_role(world, alice, linked) and not has_role(world, bob, linked)
     # Each change once: no PUT repeated by the re-checks, the member not in the server tried once.
-    for user, role in ((alice, linked), (bob, linked), (alice, team), (alice, rep), (gone, linked)):
+    for user, role in ((alice, linked), (bob, linked), (alice, team), (alice, rep), (gone, linked), (bob, fans)):
         assert len(role_requests(world, "PUT", user, role)) == 1, (user, role)
-    for user, role in ((alice, team), (alice, rep), (bob, linked)):
+    for user, role in ((alice, team), (alice, rep), (bob, linked), (bob, fans)):
         (deleted,) = role_requests(world, "DELETE", user, role)
         assert deleted.status == 204, (user, role)
     assert not role_requests(world, "PUT", bob, team) and not role_requests(world, "PUT", bob, rep)
+    assert not role_requests(world, "PUT", alice, fans)
     assert not any(r.path.endswith(f"/roles/{above}") for r in world.fake.requests)
     assert not world.fake.violations and not world.fake.unknown_requests
 
