@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.bot.test_bot_roles import link, member
 from tests.bot.test_bot_subscriptions import assert_pings_only
-from tests.bot_harness import BotProcess, delivery_settled
+from tests.bot_harness import BotProcess, comment_block, db_rows, delivery_settled
 from tests.helpers import ANIME_REALM, SEED_LAST
 from tests.world import World
 
@@ -32,21 +32,31 @@ def post_sends(world: World, channel: int) -> list[Any]:
 
 
 async def test_a_linked_authors_post_mentions_them_and_curator_votes_and_badges_reach_their_dms(world: World) -> None:
-    author, stranger = member(world, "punk"), member(world, "stranger")
-    await link(world.db, {author: "alienpunklord"})
+    author, stranger, shy = member(world, "punk"), member(world, "stranger"), member(world, "shy")
+    await link(world.db, {author: "alienpunklord", shy: "shyauthor"})
+    world.fake.close_dms(shy)
     bot = BotProcess(world.config, world.fake)
     await bot.start()
     try:
         refused = await run(world, stranger, "notify", {"votes": "on"})
         chosen = await run(world, author, "notify", {"votes": "on", "badges": "on"})
+        await run(world, shy, "notify", {"votes": "on"})
         admin = world.fake.world.admin_id
         await run(world, admin, "feed add", {"community": ANIME_REALM, "channel": world.reviews})
         await run(
             world, admin, "feed add", {"community": ANIME_REALM, "channel": world.second, "mention_authors": False}
         )
-        world.node.head = SEED_LAST + 5
+        # A post by the author whose DMs are closed, and a curator's upvote on it.
+        vote = {"voter": "animerealm.cur", "author": "shyauthor", "permlink": "shy-post", "weight": 10000}
+        world.node.add_blocks(
+            {
+                SEED_LAST + 10: comment_block("shyauthor", "shy-post", "Shy", "A shy review.", "{}"),
+                SEED_LAST + 11: {"transactions": [{"operations": [{"type": "vote_operation", "value": vote}]}]},
+            }
+        )
+        world.node.head = SEED_LAST + 13
         await world.fake.wait_for(lambda: len(world.dms(author)) >= 2 and post_sends(world, world.second), timeout=60)
-        await world.fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST), timeout=60)
+        await world.fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 11), timeout=60)
     finally:
         assert await bot.stop() == 0, bot.log
     assert "link your Hive account first" in refused
@@ -63,4 +73,13 @@ async def test_a_linked_authors_post_mentions_them_and_curator_votes_and_badges_
     assert "HiveBuzz badge" in dms[1] and "9000" in dms[1]
     assert not any("reader01" in d or "miguelreads" in d for d in dms)
     assert world.dms(stranger) == []
+    # Closed DMs, as for series alerts: one refused try, the member marked, no retry loop.
+    shy_dm = world.fake.state.dm_channels[shy]
+    tries = [
+        r
+        for r in world.fake.find_requests("POST", "/channels/{channel_id}/messages")
+        if r.path == f"/channels/{shy_dm}/messages"
+    ]
+    assert [r.status for r in tries] == [403] and world.dms(shy) == []
+    assert db_rows(world.db, "SELECT user_id FROM dm_closed") == [(shy,)]
     assert not world.fake.violations
