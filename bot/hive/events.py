@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import msgspec
@@ -105,16 +105,29 @@ class EventDecoder:
     or a badge is kept only when it concerns them; the caller seeds both sets from the store.
     """
 
-    def __init__(self, communities: Iterable[str], live_posts: set[tuple[str, str]], authors: set[str]) -> None:
+    def __init__(
+        self,
+        communities: Iterable[str],
+        live_posts: set[tuple[str, str]],
+        authors: set[str],
+        claims_until: Callable[[], str] = lambda: "~",
+    ) -> None:
         self.communities = set(communities)
         self.live_posts = live_posts
         self.authors = authors
+        # The block time (as blocks write it) up to which an open /link code could still be used: a
+        # custom_json in a later block can link nothing, so it is not even read. "" when no code is open.
+        self.claims_until = claims_until
         self.skipped_ops = 0  # ops that would matter but could not be decoded
 
     def decode(self, blocks: Iterable[Block]) -> list[ChainEvent]:
         events: list[ChainEvent] = []
+        until = self.claims_until()
         for block in blocks:
             number = block.number
+            # ISO times of one format compare as strings; almost always False, so the custom_json ops
+            # (half of all ops) cost one test each.
+            claims = block.timestamp <= until
             for trx in block.transactions:
                 for op in trx.operations:
                     kind = op.type
@@ -124,8 +137,7 @@ class EventDecoder:
                         self._comment(op.value, number, block.timestamp, events)
                     elif kind == "delete_comment_operation":
                         self._delete(op.value, number, block.timestamp, events)
-                    elif kind == "custom_json_operation":
-                        # Half of all ops: only the id is read, and only hivecord's are decoded further.
+                    elif claims and kind == "custom_json_operation":
                         self._custom_json(op.value, number, block.timestamp, events)
         return events
 

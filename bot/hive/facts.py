@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from bot.hive.client import HiveClient
+from bot.hive.identity import read_account, reputation_score
 from bot.hive.names import is_account
 
 SUBSCRIBERS_PAGE = 100  # bridge.list_subscribers answers at most 100 a call
 ACCOUNTS_PAGE = 100
 DEADLINE = 30.0
-
-
-def reputation_score(raw: Any) -> float | None:
-    """The familiar score (25 for a new account) from the raw reputation hived keeps, as beem computes it."""
-    try:
-        rep = int(raw)
-    except (TypeError, ValueError):
-        return None
-    if rep == 0:
-        return 25.0
-    score = max(math.log10(abs(rep)) - 9, 0.0) * (1 if rep > 0 else -1) * 9 + 25
-    return round(score, 2)
 
 
 async def subscribers(hive: HiveClient, community: str, *, limit: int = 100_000) -> list[str]:
@@ -60,9 +48,7 @@ async def reputations(hive: HiveClient, accounts: Sequence[str]) -> dict[str, fl
             "condenser_api.get_accounts", [names[start : start + ACCOUNTS_PAGE]], deadline=DEADLINE
         )
         for row in rows or []:
-            if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-                continue
-            score = reputation_score(row.get("reputation"))
-            if score is not None:
-                scores[row["name"]] = score
+            account = read_account(row)
+            if account is not None:
+                scores[account.name] = round(reputation_score(account.reputation), 2)
     return scores

@@ -129,9 +129,9 @@ class Follower:
         self._started = time.monotonic()
         await self.client.probe()
         self.cursor = await self._initial_cursor()
-        self._decoder = EventDecoder(
-            self.communities, await self.store.posts.live_post_keys(), await self.store.posts.known_authors()
-        )
+        keys, authors = await self.store.posts.live_post_keys(), await self.store.posts.known_authors()
+        # custom_json ops are read only in blocks where an open /link code could still be used.
+        self._decoder = EventDecoder(self.communities, keys, authors, self.store.links.claims_until)
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
         while not self._stopping.is_set():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
@@ -91,6 +92,22 @@ class LinkTables:
         self._db = db
         # Set by whoever wants to hear of links completed on chain (the link service).
         self.chain_listener: ChainLinksListener | None = None
+        self._open_until = 0.0  # the latest expiry of an open code (unix seconds); 0 when none
+
+    async def load(self) -> None:
+        """Reads when the open codes expire (at start-up)."""
+        async with self._db.reader.execute(
+            "SELECT coalesce(max(expires_at), 0) AS until FROM link_challenges WHERE state = 'open'"
+        ) as cur:
+            row = await cur.fetchone()
+        self._open_until = float(row["until"]) if row else 0.0
+
+    def claims_until(self) -> str:
+        """The chain time, as blocks write it, up to which a custom_json could use an open code ("" when no
+        code is open): the follower reads no custom_json in later blocks."""
+        if not self._open_until:
+            return ""
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self._open_until))
 
     async def account_of(self, user_id: int) -> str | None:
         async with self._db.reader.execute("SELECT account FROM links WHERE user_id = ?", (user_id,)) as cur:
@@ -137,6 +154,7 @@ class LinkTables:
                 "INSERT INTO link_challenges (user_id, account, code, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (user_id, account, code, now, now + ttl),
             )
+        self._open_until = max(self._open_until, now + ttl)
         return "opened"
 
     async def latest_challenge(self, user_id: int) -> LinkChallenge | None:

@@ -40,7 +40,9 @@ class Store:
     @classmethod
     async def open(cls, path: Path | str) -> Store:
         """Opens (creating it if need be) and migrates the database at `path`."""
-        return cls(await Database.open(path))
+        store = cls(await Database.open(path))
+        await store.links.load()
+        return store
 
     async def close(self) -> None:
         await self.db.close()

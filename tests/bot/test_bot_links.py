@@ -25,13 +25,14 @@ from tests.bot_harness import TOKEN, BotProcess, bot_config, db_rows
 from tests.fakes.chain_gen import format_time
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive import FakeHiveNode, hive_account
-from tests.helpers import SEED_FIRST, SEED_LAST
+from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST
 from tests.world import running_bot, seed_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 EPHEMERAL = 64
-KEYS = {name: PrivateKey() for name in ("alice", "bob", "carol", "dave", "erin")}
+AUTHOR = "alienpunklord"  # wrote the seed review, and got a HiveBuzz badge in the seed
+KEYS = {name: PrivateKey() for name in (AUTHOR, "bob", "carol", "dave", "erin")}
 # A WIF made here, and a master password's shape: neither may reach a log line or a database row.
 PASTED_WIF = str(PrivateKey())
 PASTED_MASTER = "P" + str(PrivateKey())
@@ -113,9 +114,18 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     config.write_text(config.read_text().replace('level = "INFO"', 'level = "DEBUG"'))
     try:
         async with running_bot(config, fake) as bot:
-            node.head = SEED_LAST + 5
             made = World(fake, node, bot, tmp_path / "hivecord.sqlite3", channel)
-            await fake.wait_for(lambda: made.cursor() >= SEED_LAST, timeout=60)
+            # A feed here, so /whois has a post mirrored on this server to count.
+            handle = await fake.send_interaction(
+                fake.world.guild_id,
+                channel,
+                fake.world.admin_id,
+                "feed add",
+                {"community": ANIME_REALM, "channel": channel, "votes": "off", "badges": False},
+            )
+            await handle.wait_followups(1, timeout=30)
+            node.head = SEED_LAST + 5
+            await fake.wait_for(lambda: db_rows(made.db, "SELECT count(*) FROM mirrors") == [(1,)], timeout=60)
             yield made
     finally:
         await fake.stop()
@@ -124,12 +134,12 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
 
 async def test_link_on_chain_and_the_custom_jsons_that_link_nothing(world: World) -> None:
     member, thief, late, other = world.member("m1"), world.member("thief"), world.member("late"), world.member("o")
-    answer, embed = await world.run(member, "link", {"account": "@Alice"})
-    code = text_to_sign(answer, "alice", member).rsplit(":", 1)[1]
+    answer, embed = await world.run(member, "link", {"account": "@AlienPunkLord"})
+    code = text_to_sign(answer, AUTHOR, member).rsplit(":", 1)[1]
     # The HiveSigner link broadcasts exactly the op the follower looks for.
     (url,) = re.findall(r"\((https://hivesigner\.com/sign/custom-json\?[^)\s]+)\)", embed["description"])
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    assert query["id"] == "hivecord" and json.loads(query["required_posting_auths"]) == ["alice"]
+    assert query["id"] == "hivecord" and json.loads(query["required_posting_auths"]) == [AUTHOR]
     assert json.loads(query["json"]) == {"link": str(member), "code": code}
     thief_answer, _ = await world.run(thief, "link", {"account": "dave"})
     thief_code = text_to_sign(thief_answer, "dave", thief).rsplit(":", 1)[1]
@@ -139,16 +149,16 @@ async def test_link_on_chain_and_the_custom_jsons_that_link_nothing(world: World
     world.broadcast(
         [
             link_op("mallory", thief, thief_code),  # the thief's own code, signed by another account
-            link_op("alice", thief, code),  # a code issued to another member
+            link_op(AUTHOR, thief, code),  # a code issued to another member
             link_op("carol", other, "not-the-code"),
-            link_op("alice", member, code),
-            link_op("alice", member, code),  # the same proof again: used, and harmless
+            link_op(AUTHOR, member, code),
+            link_op(AUTHOR, member, code),  # the same proof again: used, and harmless
         ]
     )
     # Broadcast after its code expired: chain time says when.
     expired = world.broadcast([link_op("erin", late, late_code)], timestamp=format_time(int(time.time()) + 3600))
     await world.fake.wait_for(lambda: world.cursor() >= expired, timeout=60)
-    assert world.links() == {member: "alice"}
+    assert world.links() == {member: AUTHOR}
     assert db_rows(world.db, "SELECT proof FROM links WHERE user_id = ?", member) == [("custom_json",)]
 
 
@@ -177,20 +187,23 @@ async def test_link_by_signature_and_the_signatures_that_link_nothing(world: Wor
 
 async def test_whois_shows_both_links_and_unlink_and_a_moved_link(world: World) -> None:
     by_user = {account: user for user, account in world.links().items()}
-    said, embed = await world.run(by_user["bob"], "whois", {"member": by_user["alice"]})
-    assert embed["title"] == "@alice" and embed["url"] == "https://hive.blog/@alice"
+    author, bob = by_user[AUTHOR], by_user["bob"]
+    said, embed = await world.run(bob, "whois", {"member": author})
+    assert embed["title"] == f"@{AUTHOR}" and embed["url"] == f"https://hive.blog/@{AUTHOR}"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Reputation"] == "69"  # 95,832,978,796,820 raw, as Hive front ends show it
-    said, embed = await world.run(by_user["alice"], "whois", {"account": "bob"})
-    assert f"<@{by_user['bob']}>" in embed["description"]
-    # A new proof moves a link: bob's member proves alice, and both old pairings end.
-    answer, _ = await world.run(by_user["bob"], "link", {"account": "alice"})
-    text = text_to_sign(answer, "alice", by_user["bob"])
-    await world.run(by_user["bob"], "verify", {"signature": keychain_sign(text, "alice")})
-    assert world.links() == {by_user["bob"]: "alice"}
-    said, _ = await world.run(by_user["bob"], "unlink")
-    assert "@alice" in said and world.links() == {}
-    said, _ = await world.run(by_user["alice"], "whois", {"member": by_user["alice"]})
+    assert fields["Posts mirrored here"] == "1"
+    assert fields["HiveBuzz badges"] != "none seen yet"
+    said, embed = await world.run(author, "whois", {"account": "bob"})
+    assert f"<@{bob}>" in embed["description"]
+    # A new proof moves a link: bob's member proves the author's account, and both old pairings end.
+    answer, _ = await world.run(bob, "link", {"account": AUTHOR})
+    text = text_to_sign(answer, AUTHOR, bob)
+    await world.run(bob, "verify", {"signature": keychain_sign(text, AUTHOR)})
+    assert world.links() == {bob: AUTHOR}
+    said, _ = await world.run(bob, "unlink")
+    assert f"@{AUTHOR}" in said and world.links() == {}
+    said, _ = await world.run(author, "whois", {"member": author})
     assert "has not linked" in said
 
 

@@ -14,6 +14,7 @@ from bot.hive.client import HiveClient
 from bot.hive.identity import signed_text
 from bot.services import Refused
 from bot.services.links import CODE_MINUTES, LINKS_PER_HOUR, LinkService
+from bot.store.chain_writer import ChainWriter
 from bot.store.store import Store
 from tests.fakes.hive import FakeHiveNode, hive_account
 
@@ -83,3 +84,27 @@ async def test_codes_expire_are_replaced_and_are_rate_limited(service: tuple[Lin
 
     await links.unlink(USER)
     assert heard[-1] == ("unlinked", USER, "alice") and await links.all_links() == []
+
+
+async def test_a_link_made_on_chain_is_part_of_its_batch(service: tuple[LinkService, Clock, Store]) -> None:
+    links, _clock, store = service
+    opened = await links.start(USER, "alice")
+
+    def claim(tx: ChainWriter) -> bool:
+        return tx.complete_link(user_id=USER, account="alice", code=opened.code, chain_time=0, block_num=7, at="t")
+
+    def crashes(tx: ChainWriter) -> None:
+        claim(tx)
+        raise RuntimeError("killed mid-batch")
+
+    def late(tx: ChainWriter) -> bool:
+        expired = opened.expires_at + 1  # chain time decides: broadcast after the code expired
+        return tx.complete_link(user_id=USER, account="alice", code=opened.code, chain_time=expired, block_num=8, at="")
+
+    assert not await store.chain_batch(late)
+    with pytest.raises(RuntimeError):
+        await store.chain_batch(crashes)
+    # Rolled back with the batch: nothing linked, and the code is still open for the replay.
+    assert await links.account_of(USER) is None
+    assert await store.chain_batch(claim) and not await store.chain_batch(claim)
+    assert await links.user_of("alice") == USER

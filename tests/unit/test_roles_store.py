@@ -1,12 +1,12 @@
 """Role reconciliation on the real store: only differences are queued, and a change undone before it
-was sent cancels instead of queueing its opposite (no flapping); reputation scores as Hive shows them."""
+was sent cancels instead of queueing its opposite (no flapping); reputation rules read the stored scores."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from bot.hive.facts import reputation_score
+from bot.hive.identity import reputation_score
 from bot.store.store import Store
 
 GUILD, ROLE, USER = 10, 20, 30
@@ -57,16 +57,10 @@ async def test_reputation_rules_read_the_stored_scores(tmp_path: Path) -> None:
             guild_id=GUILD, role_id=ROLE, kind="reputation", community=None, min_reputation=50, created_by=1, at="t"
         )
         assert (await store.roles.reconcile()).added == 0  # no score known yet: nothing given
-        await store.roles.save_reputations({"reader01": reputation_score("1000000000000") or 0}, "t")
+        await store.roles.save_reputations({"reader01": reputation_score(10**12)}, "t")
         assert (await store.roles.reconcile()).added == 1
-        await store.roles.save_reputations({"reader01": reputation_score(10**10) or 0}, "t")
+        await store.roles.save_reputations({"reader01": reputation_score(10**10)}, "t")
         assert (await store.roles.reconcile()).added == 0
     finally:
         await store.close()
 
-
-def test_reputation_score() -> None:
-    assert reputation_score(0) == 25.0
-    assert reputation_score("1000000000000") == 52.0
-    assert reputation_score(-(10**12)) == -2.0
-    assert reputation_score("garbage") is None
