@@ -61,7 +61,11 @@ class WhoIs:
 
 class LinkService:
     """The use cases of linking. Listeners hear every pairing made and ended, whichever path made it:
-    a link that moves is an on_unlinked for the old pairing, then an on_linked for the new one."""
+    a link that moves is an on_unlinked for the old pairing, then an on_linked for the new one.
+
+    They are told after the change is committed, in this process: a kill in between leaves the link
+    stored and the listener untold, so whatever a listener keeps in step (roles) should also be
+    reconciled from all_links() at start-up."""
 
     def __init__(self, store: Store, hive: HiveClient, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
@@ -92,7 +96,7 @@ class LinkService:
         """Opens a code for `user_id` to prove `account_text` with, replacing their open one."""
         account = account_name(account_text)
         if not is_account(account):
-            raise Refused(f"`{account[:20]}` is not a Hive account name (3 to 16 lowercase letters, digits, . or -).")
+            raise Refused("That is not a Hive account name (3 to 16 lowercase letters, digits, dots or dashes).")
         if await self._account(account) is None:
             raise Refused(f"Hive has no account `{account}`. Check the spelling.")
         code = secrets.token_urlsafe(12)
@@ -169,7 +173,7 @@ class LinkService:
     async def whois_account(self, account_text: str, guild_id: int) -> WhoIs | None:
         account = account_name(account_text)
         if not is_account(account):
-            raise Refused(f"`{account[:20]}` is not a Hive account name.")
+            raise Refused("That is not a Hive account name (3 to 16 lowercase letters, digits, dots or dashes).")
         link = await self._store.links.of_account(account)
         return await self._whois(link, guild_id) if link is not None else None
 
