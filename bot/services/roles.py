@@ -182,7 +182,11 @@ class RoleService:
         return await self.reconcile()
 
     async def run(self) -> None:
-        """Re-checks the Hive facts every `recheck_seconds` (counted across restarts) until stopped."""
+        """Re-checks the Hive facts every `recheck_seconds` (counted across restarts) until stopped.
+
+        First, the roles are brought in line with the links as stored: a link made or ended just
+        before a kill was committed, but its listener (on_linked / on_unlinked) never ran."""
+        await self.reconcile()
         while not self._stop.is_set():
             last = await self._store.db.get_meta(FACTS_READ_AT)
             due = (float(last) if last else 0.0) + self.recheck_seconds - time.time()

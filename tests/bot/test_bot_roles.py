@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from bot.services.roles import FACTS_READ_AT
 from bot.store.store import Store
 from tests.bot_harness import BotProcess, RequestCounter, db_rows
 from tests.fakes.discord import permissions as perms
 from tests.fakes.hive.condenser_api import hive_account
 from tests.helpers import ANIME_REALM, SEED_FIRST, write_config
-from tests.world import World
+from tests.world import World, running_bot
 
 MEMBER_ROLES = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 HIGH_REP = 10**12  # score 52
@@ -248,3 +249,24 @@ async def test_sigkill_during_a_batch_of_20_role_grants_puts_each_once(world: Wo
     # Each life killed with a PUT unanswered read that member's roles instead of sending it again.
     assert len(world.fake.find_requests("GET", "/guilds/{guild_id}/members/{user_id}")) >= kills
     assert not world.fake.violations
+
+
+async def test_a_link_stored_before_a_kill_gets_its_role_at_start_up(world: World) -> None:
+    """A link committed just before a kill never reached the listeners: start-up reconciles it,
+    although the hourly re-check of Hive facts is not due."""
+    user = member(world, "quick")
+    grant_manage_roles(world)
+    role = new_role(world, "Linked")
+    await link(world.db, {user: "quick.hive"})
+    store = await Store.open(world.db)
+    try:
+        await store.roles.set_rule(
+            guild_id=world.fake.world.guild_id, role_id=role, kind="linked", community=None,
+            min_reputation=None, created_by=world.fake.world.owner_id, at="2026-11-26T00:00:00",
+        )  # fmt: skip
+        await store.db.set_meta(FACTS_READ_AT, str(time.time()))
+    finally:
+        await store.close()
+    async with running_bot(roles_config(world), world.fake):
+        await world.fake.wait_for(lambda: has_role(world, user, role), timeout=60)
+    assert len(role_requests(world, "PUT", user, role)) == 1
