@@ -27,7 +27,9 @@ from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
 from bot.services.links import LinkService
+from bot.services.notices import NoticeService
 from bot.services.reviews import ReviewService
+from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
 
@@ -35,7 +37,16 @@ log = logging.getLogger("hivecord")
 
 T = TypeVar("T")
 
-EXTENSIONS = ("cogs.feeds", "cogs.status", "cogs.subscriptions", "cogs.search", "cogs.lanes", "cogs.links")
+EXTENSIONS = (
+    "cogs.feeds",
+    "cogs.status",
+    "cogs.subscriptions",
+    "cogs.search",
+    "cogs.lanes",
+    "cogs.roles",
+    "cogs.notify",
+    "cogs.links",
+)
 
 
 def intents() -> discord.Intents:
@@ -87,6 +98,10 @@ class Hivecord(commands.AutoShardedBot):
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
         self.links = LinkService(store, hive)
+        self.roles = RoleService(store, hive, self.delivery.wake, recheck_seconds=config.hive.facts_recheck_seconds)
+        self.links.on_linked(self.roles.on_linked)
+        self.links.on_unlinked(self.roles.on_unlinked)
+        self.notices = NoticeService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -110,6 +125,7 @@ class Hivecord(commands.AutoShardedBot):
         self._tasks = {
             "follower": asyncio.create_task(self._supervise("follower", self.follower.run)),
             "delivery": asyncio.create_task(self._supervise("delivery", self.delivery.run)),
+            "role check": asyncio.create_task(self._supervise("role check", self.roles.run)),
         }
         if not synced:
             self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
@@ -270,7 +286,8 @@ class Hivecord(commands.AutoShardedBot):
         # the send in hand, so Discord's answer to it is recorded.
         self._stop.set()
         self.follower.stop()
-        for name in ("follower", "command sync"):
+        self.roles.stop()
+        for name in ("follower", "command sync", "role check"):
             if name in self._tasks:
                 self._tasks[name].cancel()
         await self.delivery.stop()

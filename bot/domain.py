@@ -8,7 +8,9 @@ from typing import Any, Literal
 # What happened on the chain, as the ingest stage records it in the outbox for delivery to plan from.
 OutboxKind = Literal["post_created", "post_edited", "post_deleted", "vote", "badge"]
 # What a job sends or edits in its lane.
-JobAction = Literal["post", "edit", "tombstone", "vote", "votes", "badge", "preview", "alert"]
+JobAction = Literal[
+    "post", "edit", "tombstone", "vote", "votes", "badge", "preview", "alert", "role_add", "role_remove", "notice"
+]
 # A lane's recorded state; a lane without a record is healthy.
 LaneState = Literal["backoff", "refused"]
 # Which votes a feed mirrors.
@@ -18,6 +20,9 @@ ThreadMode = Literal["off", "on", "forum"]
 # Where a subscription's alerts go: the member's DMs, or the channel they subscribed in.
 DeliveryMode = Literal["dm", "here"]
 SubscribeOutcome = Literal["added", "updated", "full"]
+# Which linked members a role rule gives its role to.
+RoleKind = Literal["linked", "subscriber", "team", "reputation"]
+ROLE_ACTIONS: tuple[JobAction, ...] = ("role_add", "role_remove")
 
 
 def dm_lane(user_id: int) -> int:
@@ -208,3 +213,32 @@ class LinkChange:
 
     linked: Link | None
     unlinked: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRule:
+    """A role the bot gives to the linked members who meet a Hive fact (its lane is the role's id)."""
+
+    role_id: int
+    guild_id: int
+    kind: RoleKind
+    community: str | None
+    min_reputation: float | None
+    created_by: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanges:
+    """What one reconciliation queued: role grants and removals."""
+
+    added: int
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyPrefs:
+    """Which personal notices a linked author gets by DM."""
+
+    votes: bool
+    badges: bool

@@ -97,6 +97,13 @@ class HiveConfig:
         as stale. At least 1.""",
         at_least(1),
     )
+    facts_recheck_seconds: float = setting(
+        NUMBER,
+        3600.0,
+        """How often the Hive facts behind /roles rules (community subscribers and team, reputation of
+        linked accounts) are read again in bulk, in seconds; roles follow the changes. Greater than 0.""",
+        positive(),
+    )
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
             parts.append(f"{label}: " + ", ".join(shown) + (f" +{more} more" if more else ""))
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
+    if not feed.mention_authors:
+        parts.append("linked authors not mentioned")
     parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
     parts += last_error_line(feed)
     return "\n".join(parts)
@@ -186,6 +188,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         backfill="Post this many recent posts now (0-10)",
         threads="A thread on each post with its Hive replies (default: off; a forum always has one)",
         mute="Accounts whose replies stay out of the threads, comma-separated",
+        mention_authors="Mention the member linked to a post's Hive author (default: on)",
     )
     @app_commands.choices(votes=VOTE_CHOICES, threads=THREAD_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -202,6 +205,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         backfill: app_commands.Range[int, 0, 10] = 0,
         threads: str = "off",
         mute: str | None = None,
+        mention_authors: bool = True,
     ) -> None:
         name = parse_community(community)
         curator_list = parse_curators(curators)
@@ -233,6 +237,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 backfill=backfill,
                 threads=thread_mode(forum=isinstance(target, discord.ForumChannel), threads=threads == "on"),
                 mute=muted,
+                mention_authors=mention_authors,
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued

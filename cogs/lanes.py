@@ -23,7 +23,8 @@ class Lanes(commands.Cog):
 
     @staticmethod
     def _guild_lanes(guild: discord.Guild) -> list[int]:
-        return [c.id for c in guild.channels] + [t.id for t in guild.threads]
+        # Role lanes too: a role moved below the bot's, or Manage Roles given, may fix them.
+        return [c.id for c in guild.channels] + [t.id for t in guild.threads] + [r.id for r in guild.roles]
 
     @commands.Cog.listener()
     async def on_guild_channel_update(self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel) -> None:

@@ -14,13 +14,19 @@ REFUSALS = {
     50007: "the member does not take DMs",
     50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
 }
+# The same codes in a role's lane (a role change): what the admin has to fix.
+ROLE_REFUSALS = {
+    10011: "the role no longer exists",
+    50001: "the bot is no longer in the server",
+    50013: "missing Manage Roles, or the role is not below the bot's highest role",
+}
 UNKNOWN_MESSAGE = 10008
 NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
 
 Outcome = Literal["refused", "rejected", "retry"]
 
 
-def classify(exc: BaseException) -> tuple[Outcome, str]:
+def classify(exc: BaseException, *, role: bool = False) -> tuple[Outcome, str]:
     """What a failed send means for its lane.
 
     refused: Discord will not take anything there (403/404) until something changes.
@@ -31,7 +37,8 @@ def classify(exc: BaseException) -> tuple[Outcome, str]:
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code
         if status in (403, 404):
-            return "refused", REFUSALS.get(code, f"Discord refused access ({status} {code})")
+            known = ROLE_REFUSALS if role else REFUSALS
+            return "refused", known.get(code, f"Discord refused access ({status} {code})")
         if 400 <= status < 500 and status not in (401, 408, 429):
             return "rejected", f"{status} {code}: {exc.text}"
         return "retry", f"Discord answered {status} {code}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.domain import Feed, PostRow
+from bot.store.store import Store
+
 
 async def mention_refusal(client: discord.Client, channel_id: int, user_id: int) -> str | None:
     """Why `user_id` must not be mentioned in `channel_id`, or None when they may view and send there.
@@ -38,3 +41,19 @@ async def mention_refusal(client: discord.Client, channel_id: int, user_id: int)
     if not (perms.view_channel and can_send):
         return "the subscriber may not read and send messages in that channel"
     return None
+
+
+async def linked_author(client: discord.Client, store: Store, feed: Feed, post: PostRow) -> int | None:
+    """The member of the feed's server linked to the post's author, to mention on the mirror; None when
+    the feed does not mention authors, the author is not linked, or the member is not in that server
+    (one REST read of the member: the bot has no members intent)."""
+    if not feed.mention_authors:
+        return None
+    user_id = await store.links.user_of(post.author)
+    if user_id is None:
+        return None
+    try:
+        await client.http.get_member(feed.guild_id, user_id)
+    except (discord.NotFound, discord.Forbidden):
+        return None
+    return user_id

@@ -49,6 +49,39 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
             await p.set_feed_cursor(feed.id, cursor)
         added += await _close_due_windows(p, {f.id: f for f in feeds}, window)
         added += await _plan_alerts(p, last_id)
+        added += await _plan_notices(p, feeds, last_id)
+    return added
+
+
+async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
+    """A DM to a linked author who asked (/notify) for each curator upvote on their post and each
+    HiveBuzz badge they earn. Curators: the community's team and the curators of its feeds."""
+    cursor = await p.notices_cursor()
+    if cursor is None or cursor >= last_id:
+        if cursor is None or cursor > last_id:
+            await p.set_notices_cursor(last_id)  # from now on, not the whole history
+        return 0
+    events = await p.notice_events(cursor, ROWS_PER_PASS)
+    closed = await p.closed_dms() if events else set()
+    curators: dict[str, set[str]] = {}
+    added = 0
+    for event in events:
+        user_id = int(event["user_id"])
+        if user_id in closed:
+            continue  # DMs refused: nothing to fall back to for a personal notice
+        if event["kind"] == "vote":
+            community = str(event["community"])
+            if community not in curators:
+                curators[community] = set(await p.community_team(community))
+                curators[community].update(c for f in feeds if f.community == community for c in f.curators)
+            if event["voter"] not in curators[community]:
+                continue
+            detail = {"voter": event["voter"], "weight": event["weight"]}
+            await p.add_job(dm_lane(user_id), "notice", post_id=event["post_id"], user_id=user_id, detail=detail)
+        else:
+            await p.add_job(dm_lane(user_id), "notice", badge_id=event["badge_id"], user_id=user_id)
+        added += 1
+    await p.set_notices_cursor(events[-1]["id"] if len(events) == ROWS_PER_PASS else last_id)
     return added
 
 

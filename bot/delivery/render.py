@@ -160,11 +160,19 @@ def badge_embed(badge: Badge) -> discord.Embed:
     return fit(embed)
 
 
-def role_ping(role_id: int | None) -> tuple[str | None, discord.AllowedMentions]:
-    """The message content and the only mention it may make: the feed's role, or nothing."""
-    if role_id is None:
-        return None, discord.AllowedMentions.none()
-    return f"<@&{role_id}>", discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(role_id)])
+def role_ping(role_id: int | None, author_id: int | None = None) -> tuple[str | None, discord.AllowedMentions]:
+    """The message content and the only mentions it may make: the feed's role and the post's author
+    (the member linked to the Hive account), either, or nothing."""
+    parts = [f"<@&{role_id}>"] if role_id is not None else []
+    if author_id is not None:
+        parts.append(f"New post by <@{author_id}>")
+    mentions = discord.AllowedMentions(
+        everyone=False,
+        users=[discord.Object(author_id)] if author_id is not None else False,
+        roles=[discord.Object(role_id)] if role_id is not None else False,
+        replied_user=False,
+    )
+    return (" ".join(parts) or None), mentions
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ import discord
 
 from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classify
 from bot.delivery.pace import Pace
-from bot.delivery.permits import mention_refusal
+from bot.delivery.permits import linked_author, mention_refusal
 from bot.delivery.planner import plan
 from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
-from bot.domain import Job, PostRow, is_dm_lane
+from bot.delivery.roles import change_role
+from bot.domain import ROLE_ACTIONS, Job, PostRow, is_dm_lane
 from bot.store.store import Store
 from bot.text import neutralise
 
@@ -138,7 +139,9 @@ class DeliveryWorker:
                 job = await self.store.jobs.next_job(lane)
                 if job is None:
                     return
-                if not is_dm_lane(job.channel_id):
+                if job.action in ROLE_ACTIONS:
+                    await self.budget.wait()  # not a message: only the request budget applies
+                elif not is_dm_lane(job.channel_id):
                     await self.pace.wait()
                     await self.budget.wait()
                 await self._execute(job)
@@ -151,7 +154,7 @@ class DeliveryWorker:
 
     async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
         """Records a failed send on its job and lane; returns whether the lane may go on."""
-        outcome, reason = classify(exc)
+        outcome, reason = classify(exc, role=job is not None and job.action in ROLE_ACTIONS)
         try:
             if outcome == "rejected" and job is not None and isinstance(exc, discord.HTTPException):
                 log.error("lane %d: Discord rejected job %d (%s): %s", lane, job.id, job.action, reason)
@@ -201,7 +204,9 @@ class DeliveryWorker:
                 await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
             feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
-            content, mentions = role_ping(feed.role_id if feed and job.action == "post" else None)
+            mention = job.action == "post" and feed is not None
+            author = await linked_author(self.client, self.store, feed, post) if mention and feed else None
+            content, mentions = role_ping(feed.role_id if feed and mention else None, author)
             embed = post_embed(
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
@@ -245,6 +250,10 @@ class DeliveryWorker:
             await self.store.jobs.finish_job(job, message.id if message else None)
         elif job.action == "alert":
             await self._alert(job, post)
+        elif job.action in ROLE_ACTIONS:
+            await change_role(self.client, self.store, job)
+        elif job.action == "notice":
+            await self._notice(job, post)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 
@@ -278,6 +287,29 @@ class DeliveryWorker:
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=job.nonce,
             )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._dm_refused(job, exc)
+            return
+        await self.store.jobs.finish_job(job, message.id)
+
+    async def _notice(self, job: Job, post: PostRow | None) -> None:
+        """A linked author's DM (/notify): a curator upvoted their post, or they earned a badge."""
+        badge = await self.store.posts.badge(job.badge_id) if job.badge_id is not None else None
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        if job.user_id is None or (badge is None and (post is None or "voter" not in detail)):
+            await self.store.jobs.drop_job(job, "nothing left to tell")
+            return
+        if badge is not None:
+            content, embed = "You earned a new HiveBuzz badge:", badge_embed(badge)
+        else:
+            assert post is not None
+            content = "A curator upvoted your post:"
+            embed = votes_embed(post, [(str(detail["voter"]), int(detail.get("weight") or 0))])
+        try:
+            dm = await self._dm_channel(job.user_id)
+            await self.budget.wait()
+            none = discord.AllowedMentions.none()
+            message = await dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce)
         except (discord.Forbidden, discord.NotFound) as exc:
             await self._dm_refused(job, exc)
             return

@@ -355,7 +355,7 @@ class JobTables:
             jobs = cur.rowcount
             async with conn.execute(
                 "SELECT min(c) AS passed FROM (SELECT outbox_cursor AS c FROM feeds"
-                " UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'alerts_cursor'"
+                " UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('alerts_cursor', 'notices_cursor')"
                 " UNION ALL SELECT max(id) FROM outbox)"
             ) as c:
                 row = await c.fetchone()

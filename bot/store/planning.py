@@ -14,6 +14,7 @@ from bot.store.communities import community_team
 from bot.store.db import Database, nonce_salt, read_meta, write_meta
 from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
 from bot.store.jobs import insert_job
+from bot.store.notices import NOTICES_CURSOR, notice_events
 from bot.store.subscriptions import closed_dms, subscribers
 
 
@@ -157,6 +158,16 @@ class PlanningTx:
 
     async def feed_channel(self, guild_id: int | None, community: str) -> int | None:
         return await feed_channel(self._conn, guild_id, community)
+
+    async def notices_cursor(self) -> int | None:
+        value = await read_meta(self._conn, NOTICES_CURSOR)
+        return int(value) if value is not None else None
+
+    async def set_notices_cursor(self, outbox_id: int) -> None:
+        await write_meta(self._conn, NOTICES_CURSOR, str(outbox_id))
+
+    async def notice_events(self, after: int, limit: int) -> list[aiosqlite.Row]:
+        return await notice_events(self._conn, after, limit)
 
     async def chain_time(self) -> str:
         return await read_meta(self._conn, "cursor_time") or ""

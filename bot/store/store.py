@@ -12,8 +12,10 @@ from bot.store.db import Database
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.links import LinkTables
+from bot.store.notices import NoticeTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
+from bot.store.roles import RoleTables
 from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
@@ -32,6 +34,8 @@ class Store:
         self.planning = Planning(db)
         self.subscriptions = SubscriptionTables(db)
         self.links = LinkTables(db)
+        self.roles = RoleTables(db)
+        self.notices = NoticeTables(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -106,6 +106,7 @@ def test_default_values() -> None:
         batch_size=1000,
         poll_interval=1.0,
         max_head_lag=20,
+        facts_recheck_seconds=3600.0,
     )
     assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0)
     assert c.delivery == DeliveryConfig(

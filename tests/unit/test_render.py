@@ -349,6 +349,16 @@ def test_role_ping_allows_only_that_role() -> None:
     assert allowed.users is False
 
 
+def test_role_ping_with_an_author_allows_that_member_and_the_role_only() -> None:
+    content, allowed = role_ping(987654321, 1234)
+    assert content == "<@&987654321> New post by <@1234>"
+    data = allowed.to_dict()
+    assert data["parse"] == [] and data["roles"] == [987654321] and data["users"] == [1234]
+    content, allowed = role_ping(None, 1234)
+    assert content == "New post by <@1234>"
+    assert allowed.to_dict() == {"parse": [], "users": [1234]}
+
+
 # --------------------------------------------------------------------------------------------
 # footers and author names: Discord shows them as typed, so no markdown escapes
 

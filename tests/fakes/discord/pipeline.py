@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from . import rest, rest_commands, rest_interactions, rest_messages, rest_threads
+from . import rest, rest_commands, rest_interactions, rest_members, rest_messages, rest_threads
 from .errors import DiscordError, error_body
 from .faults import RequestFacts
 from .log import KEPT_HEADERS, RecordedRequest, Violation
@@ -29,6 +29,7 @@ ROUTES: dict[tuple[str, str], rest.Handler] = {
     **rest_commands.ROUTES,
     **rest_interactions.ROUTES,
     **rest_threads.ROUTES,
+    **rest_members.ROUTES,
 }
 
 # Routes whose bodies are messages, for the limits the spec does not carry.

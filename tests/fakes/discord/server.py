@@ -417,6 +417,20 @@ class FakeDiscord(ThreadHelpers):
             "CHANNEL_UPDATE", payloads.channel(self.state, channel), guild_id=channel.guild_id, intent=INTENT_GUILDS
         )
 
+    async def update_role(self, role_id: int, *, permissions: int | None = None, position: int | None = None) -> None:
+        """Change a role's permissions or position; GUILD_ROLE_UPDATE follows."""
+        role = self.state.roles[role_id]
+        if permissions is not None:
+            role.permissions = permissions
+        if position is not None:
+            role.position = position
+        await self.gateway.dispatch(
+            "GUILD_ROLE_UPDATE",
+            {"guild_id": str(role.guild_id), "role": payloads.role(role)},
+            guild_id=role.guild_id,
+            intent=INTENT_GUILDS,
+        )
+
     async def delete_channel(self, channel_id: int) -> None:
         channel = self.state.channels.pop(channel_id)
         if channel.guild_id is not None:

@@ -219,15 +219,29 @@ class FakeDiscordState:
         return guild
 
     def add_role(
-        self, guild_id: int, name: str, permissions: int, *, managed_by: int | None = None, mentionable: bool = False
+        self,
+        guild_id: int,
+        name: str,
+        permissions: int,
+        *,
+        managed_by: int | None = None,
+        mentionable: bool = False,
+        position: int | None = None,
     ) -> Role:
+        """A new role, on top of the others or at `position` (the roles from there up move one higher)."""
         guild = self.guilds[guild_id]
+        if position is None:
+            position = len(guild.role_ids)
+        else:
+            for other in guild.role_ids:
+                if other != guild_id and self.roles[other].position >= position:
+                    self.roles[other].position += 1
         role = Role(
             id=self.ids.next(),
             guild_id=guild_id,
             name=name,
             permissions=permissions,
-            position=len(guild.role_ids),
+            position=position,
             managed=managed_by is not None,
             bot_id=managed_by,
             mentionable=mentionable,

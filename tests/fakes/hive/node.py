@@ -18,9 +18,10 @@ from .condenser_api import CondenserApi
 from .database_api import DatabaseApi
 from .rpc import Rpc
 from .server import Server
+from .subscribers import SubscribersApi
 
 
-class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi):
+class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi, SubscribersApi):
     """In-memory Hive API node; see the module docstring for how to run it.
 
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
@@ -40,6 +41,7 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         head: int | None = None,
         vops: Mapping[int, list[dict[str, Any]]] | None = None,
         communities: Mapping[str, dict[str, Any]] | None = None,
+        subscribers: Mapping[str, list[list[str]]] | None = None,
         ranked_posts: Mapping[str, list[dict[str, Any]]] | None = None,
         posts: Iterable[dict[str, Any]] = (),
         vops_page_cap: int | None = None,
@@ -65,6 +67,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         self.requests = 0
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
+        # bridge.list_subscribers answers, by community; tests change them at run time.
+        self.subscribers: dict[str, list[list[str]]] = {k: list(v) for k, v in (subscribers or {}).items()}
         self.ranked_posts: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (ranked_posts or {}).items()}
         # bridge.get_post answers: the ranked posts, and posts given on their own (old posts, say).
         self.posts: dict[tuple[str, str], dict[str, Any]] = {

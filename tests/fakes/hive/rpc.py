@@ -13,6 +13,7 @@ from .bridge import BridgeApi
 from .condenser_api import CondenserApi
 from .database_api import DatabaseApi
 from .errors import RpcError, error_bytes
+from .subscribers import SubscribersApi
 
 _SUPPORTED = (
     "block_api.get_block", "block_api.get_block_range", "block_api.get_block_header",
@@ -28,6 +29,7 @@ _SUPPORTED = (
     "condenser_api.get_accounts",
     "account_history_api.enum_virtual_ops", "account_history_api.get_ops_in_block",
     "bridge.get_community", "bridge.get_ranked_posts", "bridge.get_post",
+    "bridge.list_subscribers",
     "rc_api.get_resource_params", "rc_api.get_resource_pool",
     "jsonrpc.get_methods", "jsonrpc.get_signature",
 )
@@ -138,6 +140,7 @@ _HANDLERS: dict[str, Any] = {
     "bridge.get_community": BridgeApi._bridge_get_community,
     "bridge.get_ranked_posts": BridgeApi._bridge_get_ranked_posts,
     "bridge.get_post": BridgeApi._bridge_get_post,
+    "bridge.list_subscribers": SubscribersApi._bridge_list_subscribers,
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),
     "rc_api.get_resource_pool": _const(lambda n: {"resource_pool": {}}),

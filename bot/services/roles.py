@@ -1,0 +1,202 @@
+"""Roles from Hive facts: the rules admins set, and keeping members' roles in line with them.
+
+What the rules want is computed from the links and the Hive facts last read, and only the difference
+from what was already given is queued (bot/store/roles.py); delivery sends each change in the role's
+lane (bot/delivery/roles.py). Facts are re-read in bulk at most every `recheck_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.domain import RoleChanges, RoleKind, RoleRule
+from bot.hive import facts
+from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.names import is_community
+from bot.services import Refused
+from bot.store.store import Store
+
+log = logging.getLogger("hivecord.roles")
+
+FACTS_READ_AT = "role_facts_read_at"  # meta: wall time of the last bulk read
+MAX_RULES_PER_GUILD = 25
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    created: bool
+    changes: RoleChanges
+    facts_read: bool  # False when Hive could not be read now: the next check reads them
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RoleService:
+    def __init__(self, store: Store, hive: HiveClient, wake: Callable[[], None], *, recheck_seconds: float) -> None:
+        self._store = store
+        self._hive = hive
+        self._wake = wake
+        self.recheck_seconds = recheck_seconds
+        self._stop = asyncio.Event()
+        self._lock = asyncio.Lock()  # one reconciliation at a time
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # Rules, as admins manage them --------------------------------------------------------------
+
+    async def set_rule(
+        self,
+        *,
+        guild_id: int,
+        role_id: int,
+        kind: RoleKind,
+        community: str | None,
+        min_reputation: float | None,
+        created_by: int,
+    ) -> RuleSet:
+        if kind in ("subscriber", "team"):
+            if community is None or not is_community(community):
+                raise Refused(f"`when:{kind}` needs `community:`, a community id like `hive-158489`.")
+        else:
+            community = None
+        if kind == "reputation" and min_reputation is None:
+            raise Refused("`when:reputation` needs `min_reputation:`, a reputation score like 50.")
+        existing = await self._store.roles.rules_of_guild(guild_id)
+        if len(existing) >= MAX_RULES_PER_GUILD and role_id not in {r.role_id for r in existing}:
+            raise Refused(f"A server can have at most {MAX_RULES_PER_GUILD} role rules; `/roles remove` one first.")
+        rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
+        facts_read = await self._read_facts([rule], check_community=True)
+        created = await self._store.roles.set_rule(
+            guild_id=guild_id,
+            role_id=role_id,
+            kind=kind,
+            community=community,
+            min_reputation=min_reputation,
+            created_by=created_by,
+            at=rule.created_at,
+        )
+        # A role lane refused before (the role was above the bot, say) gets another try.
+        await self._store.jobs.release_lanes([role_id])
+        return RuleSet(created, await self.reconcile(), facts_read)
+
+    async def remove_rule(self, guild_id: int, role_id: int) -> RoleChanges | None:
+        """Drops the rule and takes the role back from the members the bot gave it to; None if no rule."""
+        if not await self._store.roles.remove_rule(guild_id, role_id):
+            return None
+        return await self.reconcile()
+
+    async def rules(self, guild_id: int) -> list[tuple[RoleRule, int, str | None]]:
+        """Each rule of the guild, the members given its role, and why Discord refuses it (None when fine)."""
+        counts = await self._store.roles.granted_counts(guild_id)
+        refusals = await self._store.roles.refusals(guild_id)
+        return [
+            (r, counts.get(r.role_id, 0), refusals.get(r.role_id))
+            for r in await self._store.roles.rules_of_guild(guild_id)
+        ]
+
+    # Links (called by the link service) --------------------------------------------------------
+
+    async def on_linked(self, user_id: int, account: str) -> None:
+        """Roles the new link earns are queued at once; when a rule asks for a reputation, the
+        account's is read in the background (the follower may be the one telling us) and then applied."""
+        await self._store.roles.forget_absent(user_id)
+        await self.reconcile(user_id)
+        if any(r.min_reputation is not None for r in await self._store.roles.all_rules()):
+            task = asyncio.create_task(self._reputation_of(user_id, account))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _reputation_of(self, user_id: int, account: str) -> None:
+        try:
+            scores = await facts.reputations(self._hive, [account])
+        except (HiveUnavailable, RpcError) as exc:
+            log.warning("could not read the reputation of @%s (%s); the next check will", account, exc)
+            return
+        await self._store.roles.save_reputations(scores, _now())
+        await self.reconcile(user_id)
+
+    async def on_unlinked(self, user_id: int, _account: str) -> None:
+        await self.reconcile(user_id)
+
+    # Facts and reconciliation ------------------------------------------------------------------
+
+    async def reconcile(self, user_id: int | None = None) -> RoleChanges:
+        async with self._lock:
+            changes = await self._store.roles.reconcile(user_id)
+        if changes.added or changes.removed:
+            log.info("role changes queued: %d to give, %d to take back", changes.added, changes.removed)
+            self._wake()
+        return changes
+
+    async def _read_facts(self, rules: list[RoleRule], *, check_community: bool = False) -> bool:
+        """Reads the facts `rules` need and stores them; False when a node could not answer (the old
+        facts stay). With check_community, a community Hive does not know is Refused."""
+        ok = True
+        done: set[tuple[str, str]] = set()
+        for rule in rules:
+            if rule.community is None or rule.kind not in ("subscriber", "team"):
+                continue
+            key = (rule.community, rule.kind)
+            if key in done:
+                continue
+            done.add(key)
+            try:
+                if rule.kind == "team":
+                    accounts = await facts.team(self._hive, rule.community)
+                else:
+                    if check_community:
+                        await facts.team(self._hive, rule.community)  # says whether the community exists
+                    accounts = await facts.subscribers(self._hive, rule.community)
+            except RpcError:
+                if check_community:
+                    raise Refused(f"Hive has no community `{rule.community}`.") from None
+                log.warning("could not read the %s of %s; keeping what was known", rule.kind, rule.community)
+                ok = False
+                continue
+            except HiveUnavailable:
+                ok = False
+                continue
+            await self._store.roles.save_community_facts(rule.community, rule.kind, accounts)
+        if any(r.min_reputation is not None for r in rules):
+            try:
+                accounts = await self._store.roles.linked_accounts()
+                await self._store.roles.save_reputations(await facts.reputations(self._hive, accounts), _now())
+            except (HiveUnavailable, RpcError) as exc:
+                log.warning("could not read reputations (%s); keeping what was known", exc)
+                ok = False
+        return ok
+
+    async def recheck(self) -> RoleChanges:
+        """One bulk re-read of every rule's facts, then the roles brought in line with them."""
+        rules = await self._store.roles.all_rules()
+        if rules:
+            await self._read_facts(rules)
+        await self._store.db.set_meta(FACTS_READ_AT, str(time.time()))
+        return await self.reconcile()
+
+    async def run(self) -> None:
+        """Re-checks the Hive facts every `recheck_seconds` (counted across restarts) until stopped.
+
+        First, the roles are brought in line with the links as stored: a link made or ended just
+        before a kill was committed, but its listener (on_linked / on_unlinked) never ran."""
+        await self.reconcile()
+        while not self._stop.is_set():
+            last = await self._store.db.get_meta(FACTS_READ_AT)
+            due = (float(last) if last else 0.0) + self.recheck_seconds - time.time()
+            if due > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), due)
+                continue
+            await self.recheck()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()

@@ -1,0 +1,134 @@
+"""/roles set|list|remove: roles the bot gives to linked members from Hive facts (Manage Roles and Manage Server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain import RoleKind, RoleRule
+from bot.errors import UserError
+from bot.text import truncate
+from cogs.feeds import ephemeral, parse_community
+
+if TYPE_CHECKING:
+    from bot.app import Hivecord
+
+WHEN_CHOICES = [
+    app_commands.Choice(name="linked: every member with a linked Hive account", value="linked"),
+    app_commands.Choice(name="subscriber: linked members subscribed to a community", value="subscriber"),
+    app_commands.Choice(name="team: linked members on a community's team (owner, admin, mod)", value="team"),
+    app_commands.Choice(name="reputation: linked members with at least a reputation score", value="reputation"),
+]
+
+
+def describe_rule(rule: RoleRule, members: int, refused: str | None = None) -> str:
+    what = {
+        "linked": "linked members",
+        "subscriber": f"linked subscribers of **{rule.community}**",
+        "team": f"linked team members of **{rule.community}**",
+        "reputation": "linked members",
+    }[rule.kind]
+    if rule.min_reputation is not None:
+        what += f" with reputation ≥ {rule.min_reputation:g}"
+    line = f"<@&{rule.role_id}> → {what} · {members} member(s)"
+    if refused:
+        line += f"\n⚠️ Discord refuses it: {refused}; fix that, then run `/roles set` again"
+    return line
+
+
+def check_assignable(interaction: discord.Interaction, role: discord.Role) -> None:
+    """The bot gives only roles it may give, and none its caller could not give themselves."""
+    guild = interaction.guild
+    assert guild is not None
+    if role.is_default():
+        raise UserError("@everyone belongs to every member already; pick another role.")
+    if role.managed:
+        raise UserError(f"{role.mention} is managed by an integration or a bot; no one can give it. Pick another role.")
+    me = guild.me
+    if not me.guild_permissions.manage_roles:
+        raise UserError("I'm missing **Manage Roles** in this server; give my role that permission first.")
+    if role >= me.top_role:
+        raise UserError(
+            f"{role.mention} is at or above my highest role ({me.top_role.mention}): I can only give roles "
+            "below it. Move my role above it in Server Settings → Roles."
+        )
+    caller = interaction.user
+    if isinstance(caller, discord.Member) and guild.owner_id != caller.id and role >= caller.top_role:
+        raise UserError(f"{role.mention} is at or above your highest role, so you can't hand it out through me.")
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_roles=True, manage_guild=True)
+class Roles(commands.GroupCog, group_name="roles", group_description="Roles for linked members from Hive facts"):
+    def __init__(self, bot: Hivecord) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="set", description="Give a role to linked members who meet a Hive fact")
+    @app_commands.describe(
+        role="The role to give",
+        when="Who gets it",
+        community="Community id for subscriber and team rules, like hive-158489",
+        min_reputation="Lowest reputation score (required for reputation; optional with the others)",
+    )
+    @app_commands.choices(when=WHEN_CHOICES)
+    @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role,
+        when: str,
+        community: str | None = None,
+        min_reputation: app_commands.Range[float, -100.0, 100.0] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        check_assignable(interaction, role)
+        if when not in ("linked", "subscriber", "team", "reputation"):
+            raise UserError("`when` is one of linked, subscriber, team or reputation.")
+        kind: RoleKind = when  # type: ignore[assignment]
+        name = parse_community(community) if community else None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        done = await self.bot.roles.set_rule(
+            guild_id=interaction.guild.id,
+            role_id=role.id,
+            kind=kind,
+            community=name,
+            min_reputation=min_reputation,
+            created_by=interaction.user.id,
+        )
+        rule = next(r for r, _n, _why in await self.bot.roles.rules(interaction.guild.id) if r.role_id == role.id)
+        text = describe_rule(rule, done.changes.added)
+        text += f"\nQueued: {done.changes.added} to give, {done.changes.removed} to take back."
+        if not done.facts_read:
+            text += "\nThe Hive nodes did not answer just now; the facts are read again at the next check."
+        title = "Role rule added" if done.created else "Role rule updated"
+        await interaction.followup.send(embed=ephemeral(text, title=title), ephemeral=True)
+
+    @app_commands.command(name="list", description="The role rules of this server")
+    @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        rules = await self.bot.roles.rules(interaction.guild.id)
+        if not rules:
+            text = "No role rules yet. Add one with `/roles set role:@Linked when:linked`."
+        else:
+            text = truncate("\n".join(describe_rule(r, n, why) for r, n, why in rules), 4000)
+        await interaction.response.send_message(embed=ephemeral(text, title="Role rules"), ephemeral=True)
+
+    @app_commands.command(name="remove", description="Stop giving a role; the members the bot gave it to lose it")
+    @app_commands.describe(role="The role whose rule to remove")
+    @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
+    async def remove(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        assert interaction.guild is not None
+        changes = await self.bot.roles.remove_rule(interaction.guild.id, role.id)
+        if changes is None:
+            raise UserError(f"{role.mention} has no rule in this server. `/roles list` shows them.")
+        text = f"Removed the rule of {role.mention}; {changes.removed} member(s) lose the role."
+        await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+
+
+async def setup(bot: Hivecord) -> None:
+    await bot.add_cog(Roles(bot))
