@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from beemgraphenebase.account import PrivateKey
+from beemgraphenebase.ecdsasig import sign_message
 
 from bot.services.roles import FACTS_READ_AT
 from bot.store.store import Store
@@ -270,3 +272,32 @@ async def test_a_link_stored_before_a_kill_gets_its_role_at_start_up(world: Worl
     async with running_bot(roles_config(world), world.fake):
         await world.fake.wait_for(lambda: has_role(world, user, role), timeout=60)
     assert len(role_requests(world, "PUT", user, role)) == 1
+
+
+async def test_a_member_linked_on_chain_and_one_linked_by_signature_get_the_linked_role_until_unlink(
+    world: World,
+) -> None:
+    """Issue 10's first acceptance item end to end: both proofs, /whois, the role given and taken back."""
+    chained, signed = member(world, "chained"), member(world, "signed")
+    key = PrivateKey()
+    grant_manage_roles(world)
+    role = new_role(world, "Linked")
+    async with running_bot(roles_config(world), world.fake):
+        await roles_command(world, "roles set", {"role": role, "when": "linked"})
+        await link_on_chain(world, chained, "chained.hive")
+        world.node.accounts["signed.hive"] = hive_account("signed.hive", [(str(key.pubkey), 1)])
+        answer = await as_member(world, signed, "link", {"account": "signed.hive"})
+        text = re.search(rf"hivecord:link:signed\.hive:{signed}:[A-Za-z0-9_-]+", answer)
+        assert text, answer
+        verified = await as_member(world, signed, "verify", {"signature": sign_message(text.group(), str(key)).hex()})
+        assert "signed.hive" in verified
+        await world.fake.wait_for(lambda: has_role(world, chained, role) and has_role(world, signed, role), 60)
+        assert "chained.hive" in await as_member(world, signed, "whois", {"member": chained})
+        assert str(signed) in await as_member(world, chained, "whois", {"account": "signed.hive"})
+        for user in (chained, signed):
+            await as_member(world, user, "unlink")
+        await world.fake.wait_for(lambda: not has_role(world, chained, role) and not has_role(world, signed, role), 60)
+    for user in (chained, signed):
+        assert len(role_requests(world, "PUT", user, role)) == 1
+        assert len(role_requests(world, "DELETE", user, role)) == 1
+    assert not world.fake.violations
