@@ -130,7 +130,10 @@ class Follower:
         await self.client.probe()
         self.cursor = await self._initial_cursor()
         self._decoder = EventDecoder(
-            self.communities, await self.store.posts.live_post_keys(), await self.store.posts.known_authors()
+            self.communities,
+            await self.store.posts.live_post_keys(),
+            await self.store.posts.known_authors(),
+            await self.store.replies.live_reply_keys(),
         )
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()

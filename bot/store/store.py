@@ -13,6 +13,7 @@ from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
+from bot.store.replies import ReplyTables
 from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
@@ -25,6 +26,7 @@ class Store:
         self.db = db
         self.path = db.path
         self.posts = PostTables(db)
+        self.replies = ReplyTables(db)
         self.feeds = FeedTables(db)
         self.communities = CommunityTables(db)
         self.jobs = JobTables(db)

@@ -1,0 +1,132 @@
+"""Replies in the trees of stored posts, the threads that hold them in Discord, and their messages."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Literal
+
+from bot.domain import ReplyRow
+from bot.store.db import Database
+
+ThreadState = Literal["ok", "locked", "gone"]
+
+REPLY_COLUMNS = (
+    "id, post_id, author, permlink, parent_author, parent_permlink, body, created_block, created_at, updated_at,"
+    " edits, deleted"
+)
+
+
+def reply_from_row(row: sqlite3.Row) -> ReplyRow:
+    return ReplyRow(
+        id=row["id"],
+        post_id=row["post_id"],
+        author=row["author"],
+        permlink=row["permlink"],
+        parent_author=row["parent_author"],
+        parent_permlink=row["parent_permlink"],
+        body=row["body"],
+        created_block=row["created_block"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        edits=row["edits"],
+        deleted=bool(row["deleted"]),
+    )
+
+
+class ReplyTables:
+    """Reads and delivery-side writes of replies, threads and reply messages."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def live_reply_keys(self) -> set[tuple[str, str]]:
+        async with self._db.reader.execute("SELECT author, permlink FROM replies WHERE deleted = 0") as cur:
+            return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
+
+    async def reply(self, reply_id: int) -> ReplyRow | None:
+        async with self._db.reader.execute(f"SELECT {REPLY_COLUMNS} FROM replies WHERE id = ?", (reply_id,)) as cur:
+            row = await cur.fetchone()
+        return reply_from_row(row) if row else None
+
+    async def replies_of(self, post_id: int) -> list[ReplyRow]:
+        """The post's live replies in chain order."""
+        async with self._db.reader.execute(
+            f"SELECT {REPLY_COLUMNS} FROM replies WHERE post_id = ? AND deleted = 0 ORDER BY created_block, id",
+            (post_id,),
+        ) as cur:
+            return [reply_from_row(r) for r in await cur.fetchall()]
+
+    async def parent_author_of(self, reply: ReplyRow) -> str | None:
+        """For a nested reply, the author it answers (None for a reply to the post itself)."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM posts WHERE id = ? AND author = ? AND permlink = ?",
+            (reply.post_id, reply.parent_author, reply.parent_permlink),
+        ) as cur:
+            top = await cur.fetchone() is not None
+        return None if top else reply.parent_author
+
+    # Threads -----------------------------------------------------------------------------------
+
+    async def thread(self, channel_id: int, post_id: int) -> tuple[int, bool, ThreadState] | None:
+        """(thread id, is a forum post, state) of the post's thread in a feed's channel."""
+        async with self._db.reader.execute(
+            "SELECT thread_id, forum, state FROM threads WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row["thread_id"]), bool(row["forum"]), row["state"]) if row else None
+
+    async def threads_of_post(self, post_id: int) -> list[tuple[int, int, int]]:
+        """(guild id, channel id, thread id) of the usable threads of a post, in every feed's channel."""
+        async with self._db.reader.execute(
+            "SELECT DISTINCT f.guild_id, t.channel_id, t.thread_id FROM threads t JOIN feeds f"
+            " ON f.channel_id = t.channel_id WHERE t.post_id = ? AND t.state = 'ok' ORDER BY t.channel_id",
+            (post_id,),
+        ) as cur:
+            return [(int(r[0]), int(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def record_thread(self, channel_id: int, post_id: int, thread_id: int, *, forum: bool) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
+                " forum = excluded.forum",
+                (channel_id, post_id, thread_id, int(forum)),
+            )
+
+    async def set_thread_state(self, channel_id: int, post_id: int, state: ThreadState) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE threads SET state = ? WHERE channel_id = ? AND post_id = ?", (state, channel_id, post_id)
+            )
+
+    async def forum_thread_channels(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """For (channel, post) pairs mirrored as forum posts: the thread that holds the starter message."""
+        found: dict[tuple[int, int], int] = {}
+        for channel_id, post_id in pairs:
+            async with self._db.reader.execute(
+                "SELECT thread_id FROM threads WHERE channel_id = ? AND post_id = ? AND forum = 1",
+                (channel_id, post_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                found[(channel_id, post_id)] = int(row["thread_id"])
+        return found
+
+    # Reply messages ----------------------------------------------------------------------------
+
+    async def reply_message(self, channel_id: int, reply_id: int) -> int | None:
+        async with self._db.reader.execute(
+            "SELECT message_id FROM reply_messages WHERE channel_id = ? AND reply_id = ?", (channel_id, reply_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["message_id"]) if row else None
+
+    async def sent_reply_ids(self, channel_id: int, post_id: int) -> set[int]:
+        """Replies of the post already shown (or owed) in the feed's channel: the late start skips them."""
+        async with self._db.reader.execute(
+            "SELECT m.reply_id FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
+            " WHERE m.channel_id = ? AND r.post_id = ?",
+            (channel_id, post_id),
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
