@@ -16,7 +16,7 @@ from .patching import point_discord_py_at
 from .permissions import Overwrite
 from .ratelimit import DISCORD_LIKE_ROUTE_LIMITS
 from .server import FakeDiscord
-from .state import Channel, DefaultWorld, FakeDiscordState, StoredMessage
+from .state import Channel, DefaultWorld, FakeDiscordState, ForumTag, StoredMessage
 from .validate import FieldError, OpenApiSpec
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "FakeDiscordState",
     "Fault",
     "FieldError",
+    "ForumTag",
     "InteractionHandle",
     "OpenApiSpec",
     "Overwrite",

@@ -21,9 +21,13 @@ ERROR_MESSAGES: dict[int, str] = {
     50005: "Cannot edit a message authored by another user",
     50006: "Cannot send an empty message",
     50007: "Cannot send messages to this user",
+    50008: "Cannot send messages in a non-text channel",
     50013: "Missing Permissions",
+    50024: "Cannot execute action on this channel type",
     50027: "Invalid Webhook Token",
     50035: "Invalid Form Body",
+    50083: "Thread is archived",
+    160004: "A thread has already been created for this message",
 }
 
 # Bare HTTP errors (no specific code) read "<status>: <reason>".

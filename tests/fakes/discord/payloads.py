@@ -5,7 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from .snowflake import iso_time, snowflake_time
-from .state import DM_CHANNEL, THREAD_TYPES, Channel, FakeDiscordState, Guild, Member, Role, StoredMessage, User
+from .state import (
+    DM_CHANNEL,
+    FORUM_TYPES,
+    THREAD_TYPES,
+    Channel,
+    FakeDiscordState,
+    ForumTag,
+    Guild,
+    Member,
+    Role,
+    StoredMessage,
+    User,
+)
+
+HAS_THREAD_FLAG = 1 << 5
 
 
 def user(u: User) -> dict[str, Any]:
@@ -79,11 +93,21 @@ def thread_metadata(c: Channel) -> dict[str, Any]:
     """What Discord sends with every thread channel (discord.py's Thread requires it)."""
     created = iso_time(snowflake_time(c.id))
     return {
-        "archived": False,
-        "auto_archive_duration": 1440,
-        "archive_timestamp": created,
-        "locked": False,
+        "archived": c.archived,
+        "auto_archive_duration": c.auto_archive_duration,
+        "archive_timestamp": created if c.archive_timestamp is None else iso_time(c.archive_timestamp),
+        "locked": c.locked,
         "create_timestamp": created,
+    }
+
+
+def forum_tag(t: ForumTag) -> dict[str, Any]:
+    return {
+        "id": str(t.id),
+        "name": t.name,
+        "moderated": t.moderated,
+        "emoji_id": None if t.emoji_id is None else str(t.emoji_id),
+        "emoji_name": t.emoji_name,
     }
 
 
@@ -115,14 +139,26 @@ def channel(state: FakeDiscordState, c: Channel) -> dict[str, Any]:
     }
     if c.type in THREAD_TYPES:
         assert c.guild_id is not None
+        owner = c.owner_id if c.owner_id is not None else state.guilds[c.guild_id].owner_id
         data.update(
-            owner_id=str(state.guilds[c.guild_id].owner_id),  # the fake does not track who started a thread
+            owner_id=str(owner),
             message_count=len(state.channel_messages.get(c.id, [])),
             member_count=1,
             total_message_sent=len(state.channel_messages.get(c.id, [])),
             thread_metadata=thread_metadata(c),
+            applied_tags=[str(t) for t in c.applied_tags],
         )
         del data["permission_overwrites"]  # a thread has none: its parent's apply
+        del data["topic"], data["default_auto_archive_duration"], data["nsfw"]
+    if c.type in FORUM_TYPES:
+        data.update(
+            available_tags=[forum_tag(t) for t in c.available_tags],
+            default_reaction_emoji=None,
+            default_thread_rate_limit_per_user=0,
+            default_sort_order=None,
+            default_forum_layout=0,
+            default_tag_setting="match_some",
+        )
     return data
 
 
@@ -177,13 +213,18 @@ def guild_create(state: FakeDiscordState, g: Guild) -> dict[str, Any]:
         "channels": [
             channel(state, state.channels[c]) for c in g.channel_ids if state.channels[c].type not in THREAD_TYPES
         ],
-        "threads": [channel(state, state.channels[c]) for c in g.channel_ids if state.channels[c].type in THREAD_TYPES],
+        # Only active threads come with the guild, as on Discord.
+        "threads": [channel(state, state.channels[c]) for c in g.channel_ids if _active_thread(state.channels[c])],
         "voice_states": [],
         "presences": [],
         "stage_instances": [],
         "guild_scheduled_events": [],
         "soundboard_sounds": [],
     }
+
+
+def _active_thread(c: Channel) -> bool:
+    return c.type in THREAD_TYPES and not c.archived
 
 
 def message(state: FakeDiscordState, m: StoredMessage, *, gateway: bool = False) -> dict[str, Any]:
@@ -207,6 +248,11 @@ def message(state: FakeDiscordState, m: StoredMessage, *, gateway: bool = False)
     }
     if m.nonce is not None:
         data["nonce"] = m.nonce
+    started = state.channels.get(m.id)
+    if started is not None and started.is_thread and started.id != m.channel_id:
+        # A thread was started on this message (it carries the message's id): HAS_THREAD.
+        data["thread"] = channel(state, started)
+        data["flags"] = m.flags | HAS_THREAD_FLAG
     if m.message_reference is not None:
         data["message_reference"] = m.message_reference
     if m.webhook_id is not None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from . import rest, rest_commands, rest_interactions, rest_messages
+from . import rest, rest_commands, rest_interactions, rest_messages, rest_threads
 from .errors import DiscordError, error_body
 from .faults import RequestFacts
 from .log import KEPT_HEADERS, RecordedRequest, Violation
@@ -28,6 +28,7 @@ ROUTES: dict[tuple[str, str], rest.Handler] = {
     **rest_messages.ROUTES,
     **rest_commands.ROUTES,
     **rest_interactions.ROUTES,
+    **rest_threads.ROUTES,
 }
 
 # Routes whose bodies are messages, for the limits the spec does not carry.
@@ -38,6 +39,7 @@ MESSAGE_BODY_ROUTES = {
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"),
 }
+FORUM_POST_ROUTE = ("POST", "/channels/{channel_id}/threads")
 CALLBACK_ROUTE = ("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
 
 
@@ -82,6 +84,8 @@ def body_errors(spec: OpenApiSpec, method: str, template: str, body: Any) -> lis
     key = (method, template)
     if key in MESSAGE_BODY_ROUTES:
         errors += message_limit_errors(body)
+    elif key == FORUM_POST_ROUTE and isinstance(body, dict):
+        errors += message_limit_errors(body.get("message"), ("message",))
     elif key == CALLBACK_ROUTE and isinstance(body, dict):
         if body.get("type") in (4, 7):
             errors += message_limit_errors(body.get("data"), ("data",))

@@ -23,6 +23,13 @@ DISCORD_LIKE_ROUTE_LIMITS: dict[str, tuple[int, float]] = {
 # Generous by default so tests never wait on a bucket unless they ask to.
 DEFAULT_ROUTE_LIMIT = (50, 1.0)
 
+# Starting a thread or a forum post shares one bucket per parent channel, whichever route is used;
+# tighter than the others, as on Discord. Tests shrink it with FakeDiscord(thread_create_limit=...).
+THREAD_CREATE_ROUTES = frozenset(
+    {"POST /channels/{channel_id}/threads", "POST /channels/{channel_id}/messages/{message_id}/threads"}
+)
+DEFAULT_THREAD_CREATE_LIMIT = (10, 10.0)
+
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id", "interaction_token")
 
 
@@ -81,17 +88,21 @@ class RouteBuckets:
         self,
         limits: Mapping[str, tuple[int, float]] | None = None,
         default: tuple[int, float] = DEFAULT_ROUTE_LIMIT,
+        thread_create: tuple[int, float] = DEFAULT_THREAD_CREATE_LIMIT,
     ) -> None:
         self.limits = dict(limits or {})
         self.default = default
+        self.thread_create = thread_create
         self._buckets: dict[str, Bucket] = {}
 
     def bucket(self, method: str, template: str, params: Mapping[str, str]) -> Bucket:
         route = f"{method} {template}"
         major = "+".join(params[p] for p in MAJOR_PARAMETERS if p in params)
+        if route in THREAD_CREATE_ROUTES:
+            route = "thread-create"
         key = f"{route}:{major}"
         if key not in self._buckets:
-            limit, period = self.limits.get(route, self.default)
+            limit, period = self.thread_create if route == "thread-create" else self.limits.get(route, self.default)
             digest = hashlib.sha1(route.encode(), usedforsecurity=False).hexdigest()[:16]
             self._buckets[key] = Bucket(limit=limit, period=period, hash=digest)
         return self._buckets[key]

@@ -160,7 +160,7 @@ async def get_guild_channels(call: Call) -> Reply:
     visible = [
         payloads.channel(state, state.channels[c])
         for c in guild.channel_ids
-        if state.permissions_in(c, state.bot.id) & perms.VIEW_CHANNEL
+        if not state.channels[c].is_thread and state.permissions_in(c, state.bot.id) & perms.VIEW_CHANNEL
     ]
     return ok(visible)
 

@@ -9,10 +9,11 @@ from . import permissions as perms
 from .errors import DiscordError
 from .messages import apply_edit, new_message
 from .rest import Call, Handler, Reply, announce, bot_channel, no_content, ok
-from .state import StoredMessage
+from .state import FORUM_TYPES, StoredMessage
+from .threads import check_change, check_send, set_archived
 
 
-def _drop_embeds_without_permission(call: Call, message: StoredMessage) -> None:
+def drop_embeds_without_permission(call: Call, message: StoredMessage) -> None:
     # Without Embed Links, Discord keeps the message but silently drops its embeds.
     channel = call.state.channels[message.channel_id]
     if channel.guild_id is None or not message.embeds:
@@ -38,17 +39,25 @@ async def create_message(call: Call) -> Reply:
     if channel.guild_id is None and channel.recipient_id in state.closed_dms:
         raise DiscordError(403, 50007)
     body = call.json_object()
+    if channel.type in FORUM_TYPES:
+        raise DiscordError(400, 50008)  # a forum takes posts (threads), not messages
     if channel.guild_id is not None:
-        need = perms.SEND_MESSAGES | (perms.READ_MESSAGE_HISTORY if body.get("message_reference") else 0)
+        # In a thread, Send Messages in Threads (on the parent) is what counts.
+        send = perms.SEND_MESSAGES_IN_THREADS if channel.is_thread else perms.SEND_MESSAGES
+        need = send | (perms.READ_MESSAGE_HISTORY if body.get("message_reference") else 0)
         if need & ~state.permissions_in(channel.id, state.bot.id):
             raise DiscordError(403, 50013)
+    if channel.is_thread:
+        check_send(call.fake, channel)
     nonce = body.get("nonce")
     if nonce is not None and body.get("enforce_nonce"):
         existing = _recent_with_nonce(call, channel.id, nonce)
         if existing is not None:
             return ok(payloads.message(state, existing))
     message = new_message(state, channel_id=channel.id, author_id=state.bot.id, body=body, uploads=call.uploads)
-    _drop_embeds_without_permission(call, message)
+    drop_embeds_without_permission(call, message)
+    if channel.archived:
+        await set_archived(call.fake, channel, False)  # a send reopens an archived, unlocked thread
     state.store_message(message)
     await announce(call, "MESSAGE_CREATE", message)
     return ok(payloads.message(state, message))
@@ -93,8 +102,10 @@ async def edit_message(call: Call) -> Reply:
     message = _message_in_channel(call)
     if message.author_id != state.bot.id:
         raise DiscordError(403, 50005)
+    if state.channels[message.channel_id].is_thread:
+        check_change(call.fake, state.channels[message.channel_id])
     apply_edit(state, message, call.json_object(), call.uploads)
-    _drop_embeds_without_permission(call, message)
+    drop_embeds_without_permission(call, message)
     await announce(call, "MESSAGE_UPDATE", message)
     return ok(payloads.message(state, message))
 
@@ -103,6 +114,8 @@ async def delete_message(call: Call) -> Reply:
     state = call.state
     message = _message_in_channel(call)
     channel = state.channels[message.channel_id]
+    if channel.is_thread:
+        check_change(call.fake, channel)
     if message.author_id != state.bot.id and not (
         channel.guild_id is not None and state.permissions_in(channel.id, state.bot.id) & perms.MANAGE_MESSAGES
     ):

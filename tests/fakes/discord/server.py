@@ -19,18 +19,20 @@ from .interactions import InteractionHandle, OptionValue, command_interaction, c
 from .log import Notifier, RecordedRequest, Violation
 from .messages import new_message
 from .permissions import Overwrite
-from .ratelimit import DEFAULT_ROUTE_LIMIT, GlobalLimiter, RouteBuckets
+from .ratelimit import DEFAULT_ROUTE_LIMIT, DEFAULT_THREAD_CREATE_LIMIT, GlobalLimiter, RouteBuckets
 from .state import Channel, DefaultWorld, FakeDiscordState, InteractionRecord, StoredMessage
+from .thread_helpers import ThreadHelpers
 from .validate import OpenApiSpec
 
 T = TypeVar("T")
 
 
-class FakeDiscord:
+class FakeDiscord(ThreadHelpers):
     """A loopback Discord the real discord.py client logs into.
 
     `state` holds the world (a default server is seeded unless a state is passed); `requests`,
-    `violations` and `unknown_requests` record what the bot did; the fail_* methods inject errors.
+    `violations` and `unknown_requests` record what the bot did; the fail_* methods inject errors;
+    forum and thread helpers (add_forum_channel, lock_thread, ...) come from ThreadHelpers.
     """
 
     def __init__(
@@ -43,6 +45,7 @@ class FakeDiscord:
         global_rate_limit: int | None = None,
         route_limits: Mapping[str, tuple[int, float]] | None = None,
         default_route_limit: tuple[int, float] = DEFAULT_ROUTE_LIMIT,
+        thread_create_limit: tuple[int, float] = DEFAULT_THREAD_CREATE_LIMIT,
         interaction_deadline: float | None = 3.0,
         nonce_window: float = 300.0,
         validate: bool = True,
@@ -66,7 +69,7 @@ class FakeDiscord:
         self.count_429 = 0
         self.faults = FaultRules()
         self.global_limiter = GlobalLimiter(global_rate_limit) if global_rate_limit else None
-        self.buckets = RouteBuckets(route_limits, default_route_limit)
+        self.buckets = RouteBuckets(route_limits, default_route_limit, thread_create_limit)
         self._notifier: Notifier | None = None
         self._runner: web.AppRunner | None = None
         self._url: str | None = None

@@ -13,7 +13,12 @@ from .snowflake import SnowflakeGenerator, snowflake_time
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
 CATEGORY_CHANNEL = 4
+NEWS_CHANNEL = 5
+PUBLIC_THREAD = 11
+FORUM_CHANNEL = 15
+MEDIA_CHANNEL = 16  # a forum of media posts; missing from the published spec but real
 THREAD_TYPES = (10, 11, 12)  # announcement, public and private threads
+FORUM_TYPES = (FORUM_CHANNEL, MEDIA_CHANNEL)
 
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
@@ -49,6 +54,17 @@ class Member:
 
 
 @dataclass
+class ForumTag:
+    """One of a forum's `available_tags`."""
+
+    id: int
+    name: str
+    moderated: bool = False  # only members with Manage Threads may apply it
+    emoji_id: int | None = None
+    emoji_name: str | None = None
+
+
+@dataclass
 class Channel:
     id: int
     type: int
@@ -60,6 +76,18 @@ class Channel:
     parent_id: int | None = None
     recipient_id: int | None = None
     last_message_id: int | None = None
+    # Forums: the tags posts may carry. Threads: their state and the forum tags applied.
+    available_tags: list[ForumTag] = field(default_factory=list)
+    owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    auto_archive_duration: int = 1440
+    archive_timestamp: datetime.datetime | None = None
+    applied_tags: list[int] = field(default_factory=list)
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
 
 
 @dataclass
@@ -241,6 +269,42 @@ class FakeDiscordState:
         guild.channel_ids.append(channel.id)
         return channel
 
+    def add_forum_channel(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        tags: list[str] | None = None,
+        moderated: tuple[str, ...] = (),
+        overwrites: list[Overwrite] | None = None,
+        media: bool = False,
+    ) -> Channel:
+        """A forum (type 15, or a media channel 16) with one tag per name in `tags`."""
+        kind = MEDIA_CHANNEL if media else FORUM_CHANNEL
+        channel = self.add_text_channel(guild_id, name, overwrites=overwrites, type=kind)
+        channel.available_tags = [ForumTag(self.ids.next(), t, moderated=t in moderated) for t in tags or []]
+        return channel
+
+    def add_thread(
+        self, parent_id: int, name: str, *, thread_id: int | None = None, auto_archive_duration: int = 1440
+    ) -> Channel:
+        """A public thread under `parent_id`; a thread on a message takes that message's id."""
+        parent = self.channels[parent_id]
+        assert parent.guild_id is not None
+        thread = Channel(
+            id=thread_id if thread_id is not None else self.ids.next(),
+            type=PUBLIC_THREAD,
+            name=name,
+            guild_id=parent.guild_id,
+            parent_id=parent_id,
+            owner_id=self.bot.id,
+            auto_archive_duration=auto_archive_duration,
+            archive_timestamp=datetime.datetime.now(datetime.UTC),
+        )
+        self.channels[thread.id] = thread
+        self.guilds[parent.guild_id].channel_ids.append(thread.id)
+        return thread
+
     def set_overwrite(self, channel_id: int, overwrite: Overwrite) -> None:
         channel = self.channels[channel_id]
         channel.overwrites = [
@@ -320,7 +384,7 @@ class FakeDiscordState:
         member = self.members[(channel.guild_id, user_id)]
         # A thread has no overwrites of its own: Discord applies its parent channel's.
         source = channel
-        if channel.type in THREAD_TYPES and channel.parent_id in self.channels:
+        if channel.is_thread and channel.parent_id in self.channels:
             source = self.channels[channel.parent_id]
         return perms.channel_permissions(
             self.guild_permissions(channel.guild_id, user_id),
