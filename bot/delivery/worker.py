@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 import aiohttp
 import discord
 
+from bot.delivery.conversation import Conversation
 from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
 from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
-from bot.domain import Job, PostRow, is_dm_lane
+from bot.domain import Feed, Job, PostRow, is_dm_lane
 from bot.store.store import Store
 from bot.text import neutralise
 
@@ -67,6 +68,7 @@ class DeliveryWorker:
         self._stopping = False
         self.stop_grace = stop_grace
         self.sent = 0
+        self.conversation = Conversation(client, store)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
@@ -196,15 +198,29 @@ class DeliveryWorker:
     async def _execute(self, job: Job) -> None:
         channel = self._channel(job.channel_id)
         post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
+        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
+        if job.reply_id is not None:
+            await self.conversation.execute(job, feed)
+            return
+        forum = feed is not None and feed.threads == "forum"
+        if forum and job.action in ("vote", "votes", "badge"):
+            # A forum takes posts only: these go into the review's own post.
+            target = await self._forum_thread(job, feed, post)
+            if target is None:
+                await self.store.jobs.drop_job(job, "no forum post to put it in")
+                return
+            channel = self._channel(target)
         if job.action in ("post", "preview"):
             if post is None or (post.deleted and job.action == "post"):
                 await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
-            feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
             content, mentions = role_ping(feed.role_id if feed and job.action == "post" else None)
             embed = post_embed(
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
+            if forum and job.action == "post":
+                await self.conversation.forum_post(job, post, embed=embed, content=content, mentions=mentions)
+                return
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
             )
@@ -218,6 +234,7 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
             else:
                 embed = tombstone_embed(post)
+            channel = self._channel(await self.conversation.message_channel(job.channel_id, post.id))
             edited = await self._guarded(channel.get_partial_message(message_id).edit(embed=embed))
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
@@ -247,6 +264,16 @@ class DeliveryWorker:
             await self._alert(job, post)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
+
+    async def _forum_thread(self, job: Job, feed: Feed | None, post: PostRow | None) -> int | None:
+        """The forum post a vote (its review's) or a badge (its recipient's newest review's) goes into."""
+        if feed is None:
+            return None
+        if job.action == "badge":
+            badge = await self.store.posts.badge(job.badge_id or 0)
+            return await self.store.replies.latest_thread_of_author(feed.channel_id, badge.recipient) if badge else None
+        known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
+        return known[0] if known is not None and known[0] and known[2] == "ok" else None
 
     async def _alert(self, job: Job, post: PostRow | None) -> None:
         """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
@@ -333,7 +360,8 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
                 await self.pace.wait()
                 await self.budget.wait()
-                await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
+                where = self._channel(await self.conversation.message_channel(channel_id, post_id))
+                await self._guarded(where.get_partial_message(message_id).edit(embed=embed))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

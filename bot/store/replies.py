@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from typing import Literal
 
-from bot.domain import ReplyRow
+from bot.domain import Job, ReplyRow
 from bot.store.db import Database
+from bot.store.jobs import lane_answered
 
 ThreadState = Literal["ok", "locked", "gone"]
 
@@ -130,3 +132,29 @@ class ReplyTables:
             (channel_id, post_id),
         ) as cur:
             return {int(r[0]) for r in await cur.fetchall()}
+
+    async def finish_reply_job(self, job: Job, channel_id: int, message_id: int | None) -> None:
+        """A reply job answered: the job done and, for a new reply, its message recorded, in one transaction."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ? WHERE id = ?",
+                (message_id, time.time(), job.id),
+            )
+            if job.action == "reply" and message_id is not None and job.reply_id is not None:
+                await conn.execute(
+                    "INSERT INTO reply_messages (channel_id, reply_id, message_id) VALUES (?, ?, ?)"
+                    " ON CONFLICT (channel_id, reply_id) DO UPDATE SET message_id = excluded.message_id",
+                    (channel_id, job.reply_id, message_id),
+                )
+            await lane_answered(conn, job.channel_id)
+
+    async def latest_thread_of_author(self, channel_id: int, author: str) -> int | None:
+        """The usable thread of the author's newest post in a feed's channel (where a forum feed's badge goes)."""
+        async with self._db.reader.execute(
+            "SELECT t.thread_id FROM threads t JOIN posts p ON p.id = t.post_id WHERE t.channel_id = ?"
+            " AND p.author = ? AND t.state = 'ok' AND t.thread_id != 0 ORDER BY p.created_block DESC, p.id DESC"
+            " LIMIT 1",
+            (channel_id, author),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["thread_id"]) if row else None

@@ -1,0 +1,157 @@
+"""A review's conversation on Discord: the real `hivecord run` puts on-chain replies into a forum post or
+a thread on the mirrored message, against the fake Discord (thread and forum routes) and the seed chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from diff_match_patch import diff_match_patch
+
+from bot.domain import ThreadMode
+from bot.store.store import Store
+from tests.bot_harness import BotProcess, comment_block, db_rows, delivery_settled
+from tests.fakes.discord import FakeDiscord
+from tests.helpers import ANIME_REALM, SEED_LAST
+from tests.world import World
+
+REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")
+MIGUEL = ("miguelreads", "re-alienpunklord-s4x9k1")
+NEON = ("neonwatcher", "re-alienpunklord-t1q2w3")
+NEON_BODY = "Looks so nice. Good post 👍"
+EMPTY: dict[str, Any] = {"transactions": []}  # irreversible trails head by one block
+READERS = [ANIME_REALM, "miguelreads", "neonwatcher"]  # chain order of the seed's replies
+
+
+def comment_op(author: str, permlink: str, parent: tuple[str, str], body: str) -> dict[str, Any]:
+    value = {
+        "parent_author": parent[0],
+        "parent_permlink": parent[1],
+        "author": author,
+        "permlink": permlink,
+        "title": "",
+        "body": body,
+        "json_metadata": "{}",
+    }
+    return {"type": "comment_operation", "value": value}
+
+
+def ops_block(*ops: dict[str, Any]) -> dict[str, Any]:
+    return {"transactions": [{"operations": list(ops)}]}
+
+
+async def add_feeds(db: Path, guild_id: int, feeds: list[tuple[int, ThreadMode, tuple[str, ...]]]) -> None:
+    """Feeds made through the store before the bot starts (so they see the seed from its first block)."""
+    store = await Store.open(db)
+    try:
+        for channel_id, threads, mute in feeds:
+            await store.feeds.upsert_feed(
+                guild_id=guild_id, channel_id=channel_id, community=ANIME_REALM, posts=True, votes="curators",
+                curators=("animerealm.cur",), badges=True, role_id=None, created_by=1, at="2026-11-23T00:00:00", threads=threads,
+                mute=mute,
+            )  # fmt: skip
+    finally:
+        await store.close()
+
+
+def embed_text(message: Any) -> str:
+    return json.dumps(message.embeds, ensure_ascii=False)
+
+
+def reply_author(message: Any) -> str | None:
+    """Whose reply a thread message showed when sent (its embed's author), or None for other messages."""
+    embeds = message.history[0]["embeds"] if message.history else message.embeds
+    if not embeds:
+        return None
+    name = str(embeds[0].get("author", {}).get("name", ""))
+    url = str(embeds[0].get("url", ""))
+    for author in [*READERS, "alienpunklord", "reader02", "hivebuzz"]:
+        if author in name and "/@" in url and REVIEW[1] not in url:
+            return author
+    return None
+
+
+def replies_in(fake: FakeDiscord, thread_id: int) -> list[str]:
+    return [a for a in (reply_author(m) for m in fake.messages(thread_id)) if a]
+
+
+async def test_forum_and_text_threads_carry_the_conversation(world: World) -> None:
+    fake = world.fake
+    guild = fake.world.guild_id
+    forum = (await fake.add_forum_channel(guild, "reviews-forum", tags=["Metallic Rouge", "Action"])).id
+    muted = fake.state.add_text_channel(guild, "muted").id
+    await add_feeds(
+        world.db,
+        guild,
+        [(forum, "forum", ()), (world.reviews, "on", ()), (world.second, "off", ()), (muted, "on", (ANIME_REALM,))],
+    )
+    # A quiet review after the seed: no reply, so no thread in the text channel.
+    quiet = comment_block("quietwriter", "quiet-review", "Review Quiet Show", "Nothing to say here.", "{}")
+    world.node.add_blocks({SEED_LAST + 10: quiet, SEED_LAST + 11: EMPTY})
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 10), timeout=60)
+        (post,) = fake.threads(forum)[:1]
+        (text_thread,) = fake.threads(world.reviews)
+        # Phase two, once the replies are shown: a nested reply, a reply deleted later, an edit.
+        patch = diff_match_patch().patch_toText(diff_match_patch().patch_make(NEON_BODY, NEON_BODY + " Loved it."))
+        world.node.add_blocks(
+            {
+                SEED_LAST + 20: ops_block(
+                    comment_op("alienpunklord", "re-thanks", MIGUEL, "Gracias!"),
+                    comment_op("reader02", "re-oops", REVIEW, "Oops, wrong post."),
+                ),
+                SEED_LAST + 21: EMPTY,
+            }
+        )
+        await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 20), timeout=60)
+        world.node.add_blocks(
+            {
+                SEED_LAST + 30: ops_block(
+                    comment_op(*NEON, REVIEW, patch),
+                    {"type": "delete_comment_operation", "value": {"author": "reader02", "permlink": "re-oops"}},
+                ),
+                SEED_LAST + 31: EMPTY,
+            }
+        )
+        await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 30), timeout=60)
+    except TimeoutError:
+        print(db_rows(world.db, "SELECT id, channel_id, action, post_id, reply_id, state, last_error FROM jobs"))
+        print(db_rows(world.db, "SELECT * FROM meta"), db_rows(world.db, "SELECT id, outbox_cursor FROM feeds"))
+        print(db_rows(world.db, "SELECT max(id) FROM outbox"))
+        raise
+    finally:
+        assert await bot.stop() == 0, bot.log
+
+    # The forum: one post named after the review, the series tag applied, the edited review as starter.
+    threads = fake.threads(forum)
+    assert len(threads) == 2, [t.name for t in threads]  # the review and the quiet review: forums post all
+    assert post.name.startswith("Review Metallic Rouge")
+    assert post.applied_tags == [fake.tag_id(forum, "Metallic Rouge")]
+    starter = fake.starter_message(post.id)
+    assert "It is not perfect" in embed_text(starter) and starter.history, "the on-chain edit edits the starter"
+    in_post = fake.messages(post.id)
+    texts = [embed_text(m) for m in in_post]
+    assert replies_in(fake, post.id) == [*READERS, "alienpunklord", "reader02"]
+    assert sum("Votes on @" in t for t in texts) == 1, texts
+    assert sum("HiveBuzz" in t or "9000" in t for t in texts) == 1, texts  # the badge, and no notice as a reply
+    assert "hivebuzz" not in replies_in(fake, post.id)
+
+    # The text channel with threads on: a thread on the mirrored message, with the same replies.
+    assert text_thread.id == next(m.id for m in fake.messages(world.reviews) if "Metallic" in embed_text(m))
+    assert replies_in(fake, text_thread.id) == [*READERS, "alienpunklord", "reader02"]
+    nested = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "alienpunklord")
+    assert "miguelreads" in embed_text(nested), "a nested reply says whom it answers"
+    neon = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "neonwatcher")
+    assert "Loved it." in embed_text(neon) and neon.history, "the on-chain edit edits the reply's message"
+    oops = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "reader02")
+    assert "Oops, wrong post." not in embed_text(oops) and oops.history, "a deleted reply becomes a tombstone"
+
+    # threads off: no thread; muted: the community's welcome is left out.
+    assert fake.threads(world.second) == []
+    (muted_thread,) = fake.threads(muted)
+    assert replies_in(fake, muted_thread.id) == ["miguelreads", "neonwatcher", "alienpunklord", "reader02"]
+    assert not fake.violations, fake.violations
+    assert db_rows(world.db, "SELECT count(*) FROM jobs WHERE state = 'dropped'") == [(0,)]
