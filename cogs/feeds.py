@@ -13,7 +13,7 @@ from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
 from bot.errors import UserError
 from bot.hive.names import is_account, is_community
-from bot.services.feeds import FeedRequest
+from bot.services.feeds import FeedRequest, mute_list, thread_mode
 from bot.text import truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
@@ -28,6 +28,12 @@ LIST_CURATORS = 5
 FIELDS_PER_PAGE = 10
 PAGE_CHARS = 5000
 FOOTER_ROOM = 60
+
+THREAD_CHOICES = [
+    app_commands.Choice(name="off: posts only", value="off"),
+    app_commands.Choice(name="on: a thread on each post, with its Hive replies", value="on"),
+]
+THREAD_LABELS = {"off": "off", "on": "on", "forum": "forum posts"}
 
 VOTE_CHOICES = [
     app_commands.Choice(name="off: no vote messages", value="off"),
@@ -65,12 +71,14 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
     """One feed's settings and health; `curators_shown` cuts a long curator list to "+N more"."""
     parts = [
         f"**{feed.community}** → {channel_mention}",
-        f"posts {'on' if feed.posts else 'off'} · votes {feed.votes} · badges {'on' if feed.badges else 'off'}",
+        f"posts {'on' if feed.posts else 'off'} · votes {feed.votes} · badges {'on' if feed.badges else 'off'}"
+        f" · threads {THREAD_LABELS[feed.threads]}",
     ]
-    if feed.curators:
-        shown = feed.curators if curators_shown is None else feed.curators[:curators_shown]
-        more = len(feed.curators) - len(shown)
-        parts.append("curators: " + ", ".join(shown) + (f" +{more} more" if more else ""))
+    for label, names in (("curators", feed.curators), ("muted", feed.mute)):
+        if names:
+            shown = names if curators_shown is None else names[:curators_shown]
+            more = len(names) - len(shown)
+            parts.append(f"{label}: " + ", ".join(shown) + (f" +{more} more" if more else ""))
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
@@ -135,21 +143,34 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
 
     @staticmethod
     def _target(
-        interaction: discord.Interaction, channel: discord.TextChannel | None
-    ) -> discord.TextChannel | discord.Thread:
-        """The channel named, or the current one: a text channel the bot can post embeds in."""
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel | None,
+        *,
+        threads: bool = False,
+    ) -> discord.TextChannel | discord.Thread | discord.ForumChannel:
+        """The channel named, or the current one: a text channel or forum the bot can post embeds in
+        (and, for a forum or `threads`, open threads and write in them)."""
         target = channel or interaction.channel
         if target is None or interaction.guild is None:
             raise UserError("Run this in a server channel, or name the channel.")
-        if not isinstance(target, discord.TextChannel | discord.Thread):
-            raise UserError("That is not a text channel; pick one where messages can be posted.")
+        if not isinstance(target, discord.TextChannel | discord.Thread | discord.ForumChannel):
+            raise UserError("That is not a text channel or forum; pick one where messages can be posted.")
+        forum = isinstance(target, discord.ForumChannel)
+        if threads and isinstance(target, discord.Thread):
+            raise UserError(f"{target.mention} is a thread and can't hold threads; pick its channel instead.")
         # The admin's own permissions there, as Discord resolved them: the bot posts nowhere they couldn't.
         theirs, thread = permits.channel_permissions(interaction, "channel" if channel else None)
         permits.require_member_can_send(theirs, f"You can't have me post in {target.mention}", thread=thread)
+        conversation = forum or threads
+        if conversation:
+            refusal = f"You can't have me open threads in {target.mention}"
+            permits.require_member_can_thread(theirs, refusal, forum=forum)
         perms = target.permissions_for(target.guild.me)
-        missing = [p for p in NEEDED if not getattr(perms, p)]
+        missing = [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
+        if conversation:
+            missing += [m for m in permits.thread_missing(perms, forum=forum) if m not in missing]
         if missing:
-            names = ", ".join(p.replace("_", " ").title() for p in missing)
+            names = ", ".join(missing)
             raise UserError(f"I can't post in {target.mention}: I'm missing **{names}** there.")
         return target
 
@@ -163,26 +184,33 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         badges="Relay HiveBuzz badges of the community's authors (default: on)",
         role="A role to ping on each new post",
         backfill="Post this many recent posts now (0-10)",
+        threads="A thread on each post with its Hive replies (default: off; a forum always has one)",
+        mute="Accounts whose replies stay out of the threads, comma-separated",
     )
-    @app_commands.choices(votes=VOTE_CHOICES)
+    @app_commands.choices(votes=VOTE_CHOICES, threads=THREAD_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def add(
         self,
         interaction: discord.Interaction,
         community: str,
-        channel: discord.TextChannel | None = None,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
         posts: bool = True,
         votes: str = "curators",
         curators: str | None = None,
         badges: bool = True,
         role: discord.Role | None = None,
         backfill: app_commands.Range[int, 0, 10] = 0,
+        threads: str = "off",
+        mute: str | None = None,
     ) -> None:
         name = parse_community(community)
         curator_list = parse_curators(curators)
+        muted = mute_list(mute)
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
-        target = self._target(interaction, channel)
+        if threads not in ("off", "on"):
+            raise UserError("`threads` is on or off.")
+        target = self._target(interaction, channel, threads=threads == "on")
         assert interaction.guild is not None  # _target checked
         if role is not None and (role.is_default() or role.managed):
             raise UserError("Pick a role members can be given; @everyone and bot roles can't be pinged here.")
@@ -203,6 +231,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 role_id=role.id if role else None,
                 created_by=interaction.user.id,
                 backfill=backfill,
+                threads=thread_mode(forum=isinstance(target, discord.ForumChannel), threads=threads == "on"),
+                mute=muted,
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued
@@ -218,7 +248,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     @app_commands.describe(community="Community id, like hive-158489", channel="Only this channel's feed")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def remove(
-        self, interaction: discord.Interaction, community: str, channel: discord.TextChannel | None = None
+        self,
+        interaction: discord.Interaction,
+        community: str,
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
     ) -> None:
         name = parse_community(community)
         assert interaction.guild is not None
@@ -250,6 +283,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
     ) -> None:
         name = parse_community(community)
         target = self._target(interaction, channel)
+        if isinstance(target, discord.ForumChannel):  # the option takes text channels only; kept for types
+            raise UserError("A preview goes to a text channel; pick one.")
         post, title = await self.bot.feeds.preview(name)
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed = post_embed(post, title, preview=True)

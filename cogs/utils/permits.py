@@ -49,6 +49,25 @@ def require_member_can_send(
         raise UserError(f"{refusal}: you are missing **{', '.join(lacking)}** there.")
 
 
+def thread_missing(perms: discord.Permissions, *, forum: bool) -> list[str]:
+    """What is missing to carry a feed's conversation: threads on its posts, or posts in a forum.
+
+    A forum's posts are created with Send Messages (checked with the channel); a text channel's
+    threads need Create Public Threads. Both need Send Messages in Threads for the replies.
+    """
+    needed = [("send_messages_in_threads", "Send Messages in Threads")]
+    if not forum:
+        needed.insert(0, ("create_public_threads", "Create Public Threads"))
+    return [label for attr, label in needed if not getattr(perms, attr)]
+
+
+def require_member_can_thread(perms: discord.Permissions, refusal: str, *, forum: bool) -> None:
+    """Raises a UserError: `refusal`, then the thread permissions the member lacks there."""
+    lacking = thread_missing(perms, forum=forum)
+    if lacking:
+        raise UserError(f"{refusal}: you are missing **{', '.join(lacking)}** there.")
+
+
 def require_can_ping(role: discord.Role, perms: discord.Permissions, where: str) -> None:
     """A role the member could not ping themselves is not one the bot pings for them."""
     if not role.mentionable and not perms.mention_everyone:

@@ -148,6 +148,17 @@ async def test_archived_locked_and_deleted_threads(bot: Bot) -> None:
     assert [m.content for m in fake.messages(first.id)] == ["edited", "reopens it"]
 
 
+async def test_archived_threads_are_listed_newest_first(bot: Bot) -> None:
+    fake, forum = bot.fake, forum_of(bot)
+    posts = [(await forum.create_thread(name=f"post {i}", content="x")).thread for i in range(3)]
+    await fake.archive_thread(posts[0].id)
+    await fake.archive_thread(posts[2].id)
+    archived = [t async for t in forum.archived_threads()]
+    assert [t.id for t in archived] == [posts[2].id, posts[0].id]
+    assert [t.id for t in await forum.guild.active_threads()] == [posts[1].id]
+    assert_clean(fake)
+
+
 async def test_editing_a_thread_needs_the_right_permissions(bot: Bot) -> None:
     fake = bot.fake
     thread = await (await bot.general.send("two")).create_thread(name="two")

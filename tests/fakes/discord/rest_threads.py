@@ -1,4 +1,4 @@
-"""Thread and forum routes: a thread on a message, a forum post, active threads, editing a thread.
+"""Thread and forum routes: a thread on a message, a forum post, active and archived threads, editing one.
 
 As on Discord: a thread started on a message has that message's id (a second one is refused,
 400 160004); a forum post's starter message has the post's id; thread creation takes no nonce.
@@ -6,6 +6,7 @@ As on Discord: a thread started on a message has that message's id (a second one
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from . import payloads
@@ -126,6 +127,25 @@ async def list_active_threads(call: Call) -> Reply:
     return ok({"threads": threads, "members": [], "has_more": False})
 
 
+async def list_archived_public_threads(call: Call) -> Reply:
+    """A channel's or forum's archived public threads, most recently archived first (`before` an ISO time)."""
+    state = call.state
+    channel = bot_channel(call, perms.READ_MESSAGE_HISTORY)
+    limit = max(2, min(int(call.query.get("limit", "50")), 100))
+    found = [
+        c
+        for c in state.channels.values()
+        if c.is_thread and c.parent_id == channel.id and c.archived and c.type != PRIVATE_THREAD
+    ]
+    found.sort(key=lambda c: c.archive_timestamp or datetime.datetime.min.replace(tzinfo=datetime.UTC), reverse=True)
+    before = call.query.get("before")
+    if before:
+        cut = datetime.datetime.fromisoformat(before)
+        found = [c for c in found if c.archive_timestamp is not None and c.archive_timestamp < cut]
+    page = found[:limit]
+    return ok({"threads": [payloads.channel(state, c) for c in page], "members": [], "has_more": len(found) > limit})
+
+
 async def _edit_thread(call: Call, thread: Channel) -> Reply:
     state = call.state
     body = call.json_object()
@@ -178,5 +198,6 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/channels/{channel_id}/messages/{message_id}/threads"): start_thread_on_message,
     ("POST", "/channels/{channel_id}/threads"): create_thread,
     ("GET", "/guilds/{guild_id}/threads/active"): list_active_threads,
+    ("GET", "/channels/{channel_id}/threads/archived/public"): list_archived_public_threads,
     ("PATCH", "/channels/{channel_id}"): edit_channel,
 }

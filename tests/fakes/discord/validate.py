@@ -70,6 +70,11 @@ class OpenApiSpec:
         snowflake = schemas["SnowflakeType"]
         if "anyOf" not in snowflake:
             schemas["SnowflakeType"] = {"anyOf": [snowflake, {"type": "integer", "minimum": 0}]}
+        # Media channels (16) are real and discord.py sends them with forums in channel_types, but the
+        # published spec does not list them yet.
+        kinds = schemas["ChannelTypes"]["oneOf"]
+        if not any(k.get("const") == 16 for k in kinds):
+            kinds.append({"title": "GUILD_MEDIA", "const": 16})
         self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, DRAFT202012.create_resource(document))
         self.templates = sorted((_compile_template(p) for p in document["paths"]), key=lambda t: (t.params, t.path))
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
