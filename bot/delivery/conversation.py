@@ -50,6 +50,8 @@ class Conversation:
         if known is not None and not thread_id:
             # A creation was in hand when the bot stopped: Discord may have made the post already.
             thread_id = await self._find_forum_post(forum_id, post) or 0
+            if thread_id:
+                await self.store.replies.record_thread(forum_id, post.id, thread_id, forum=True)
         if not thread_id:
             await self.store.replies.record_thread(forum_id, post.id, 0, forum=True)  # in hand
             forum = await self._forum(forum_id)
@@ -119,7 +121,12 @@ class Conversation:
             if reply.deleted:
                 await self.store.jobs.drop_job(job, "the reply was deleted before it was delivered")
                 return
-            thread_id = known[0] if known is not None and known[0] else await self._open_thread(channel_id, post)
+            if known is not None and known[0]:
+                thread_id: int | None = known[0]
+            elif feed.threads == "forum":
+                thread_id = None  # a forum post is made by its post job, never here
+            else:
+                thread_id = await self._open_thread(channel_id, post)
             if thread_id is None:
                 await self.store.jobs.drop_job(job, "the post has no message to start a thread on")
                 return
@@ -161,7 +168,7 @@ class Conversation:
         message_id = await self.store.jobs.mirror(channel_id, post.id)
         if message_id is None:
             return None
-        thread_id: int | None = None
+        made: int | None = None
         for duration in ARCHIVE_AFTER:
             try:
                 # The raw route: a partial message has no guild for discord.py's create_thread.
@@ -170,16 +177,16 @@ class Conversation:
                 )
             except discord.HTTPException as exc:
                 if exc.code == THREAD_EXISTS:
-                    thread_id = message_id  # made before a restart: a thread on a message has its id
+                    made = message_id  # made before a restart: a thread on a message has its id
                     break
                 if exc.code == INVALID_FORM and "auto_archive_duration" in exc.text and duration != ARCHIVE_AFTER[-1]:
                     continue
                 raise
-            thread_id = int(thread["id"])
+            made = int(thread["id"])
             break
-        assert thread_id is not None
-        await self.store.replies.record_thread(channel_id, post.id, thread_id, forum=False)
-        return thread_id
+        assert made is not None
+        await self.store.replies.record_thread(channel_id, post.id, made, forum=False)
+        return made
 
     async def _in_thread(
         self, channel_id: int, post: PostRow, thread_id: int, call: Callable[[], Awaitable[discord.Message]]

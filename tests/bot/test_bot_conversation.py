@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from diff_match_patch import diff_match_patch
 
 from bot.domain import ThreadMode
 from bot.store.store import Store
-from tests.bot_harness import BotProcess, comment_block, db_rows, delivery_settled
+from tests.bot_harness import BotProcess, RequestCounter, comment_block, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import ANIME_REALM, SEED_LAST
 from tests.world import World
@@ -48,8 +49,8 @@ async def add_feeds(db: Path, guild_id: int, feeds: list[tuple[int, ThreadMode, 
         for channel_id, threads, mute in feeds:
             await store.feeds.upsert_feed(
                 guild_id=guild_id, channel_id=channel_id, community=ANIME_REALM, posts=True, votes="curators",
-                curators=("animerealm.cur",), badges=True, role_id=None, created_by=1, at="2026-11-23T00:00:00", threads=threads,
-                mute=mute,
+                curators=("animerealm.cur",), badges=True, role_id=None, created_by=1, at="2026-11-23T00:00:00",
+                threads=threads, mute=mute,
             )  # fmt: skip
     finally:
         await store.close()
@@ -155,3 +156,59 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
     assert replies_in(fake, muted_thread.id) == ["miguelreads", "neonwatcher", "alienpunklord", "reader02"]
     assert not fake.violations, fake.violations
     assert db_rows(world.db, "SELECT count(*) FROM jobs WHERE state = 'dropped'") == [(0,)]
+
+
+@pytest.mark.slow
+async def test_sigkills_during_a_burst_of_replies_lose_and_repeat_nothing(world: World) -> None:
+    fake = world.fake
+    guild = fake.world.guild_id
+    forum = (await fake.add_forum_channel(guild, "reviews-forum")).id
+    await add_feeds(world.db, guild, [(forum, "forum", ()), (world.reviews, "on", ())])
+    first = SEED_LAST + 1
+    posts = [(f"writer{p}", f"burst-review-{p}") for p in range(3)]
+    blocks = {first + p: comment_block(*posts[p], f"Burst review {p}", f"Body {p}", "{}") for p in range(3)}
+    # 60 replies across the 3 posts, interleaved, two to a block.
+    for i in range(0, 60, 2):
+        blocks[first + 3 + i // 2] = ops_block(
+            *(comment_op(f"fan{j % 7}", f"re-burst-{j:02d}", posts[j % 3], f"Burst reply {j:02d}") for j in (i, i + 1))
+        )
+    last = first + 3 + 30
+    blocks[last + 1] = EMPTY
+    world.node.add_blocks(blocks)
+    # Answers come back late, so kills land after Discord made a message and before the bot heard of it.
+    fake.answer_delay = 0.02
+    forum_posts = RequestCounter(fake, "POST", "/channels/{channel_id}/threads")
+    top = {f"/channels/{c}/messages" for c in (forum, world.reviews)}
+    replies_sent = RequestCounter(fake, "POST", "/channels/{channel_id}/messages", lambda r: r.path not in top)
+
+    def burst_replies(thread_id: int) -> list[str]:
+        texts = [embed_text(m) for m in fake.messages(thread_id)]
+        return [t[t.index("Burst reply ") :][:14] for t in texts if "Burst reply " in t]
+
+    def delivered() -> int:
+        threads = [*fake.threads(forum), *fake.threads(world.reviews)]
+        return sum(len(burst_replies(t.id)) for t in threads)
+
+    # The first kill lands on a forum post's creation (it takes no nonce); three more during the replies.
+    kill_points = [lambda: forum_posts() >= 2, *(lambda n=n: replies_sent() >= n for n in (15, 45, 80))]
+    kills = 0
+    while True:
+        bot = BotProcess(world.config, fake)
+        await bot.start(wait_ready=False)
+        point = kill_points[kills] if kills < len(kill_points) else None
+        if point is None or not await bot.kill_at(point, unless=lambda: delivered() >= 120):
+            await fake.wait_for(lambda: delivery_settled(world.db, last), timeout=90)
+            assert await bot.stop() == 0, bot.log
+            break
+        kills += 1
+    assert kills == len(kill_points)
+    forum_threads = fake.threads(forum)
+    assert [t.name for t in forum_threads] == [
+        "Review Metallic Rouge 🤖Mars, Machines, and Meaning", "Burst review 0", "Burst review 1", "Burst review 2"
+    ]  # fmt: skip
+    for parent in (forum, world.reviews):
+        threads = {t.name: t.id for t in fake.threads(parent)}
+        for p in range(3):
+            expected = [f"Burst reply {j:02d}" for j in range(60) if j % 3 == p]
+            assert burst_replies(threads[f"Burst review {p}"]) == expected
+    assert not fake.violations, fake.violations
