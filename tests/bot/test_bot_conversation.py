@@ -96,6 +96,9 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
         await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 10), timeout=60)
         (post,) = fake.threads(forum)[:1]
         (text_thread,) = fake.threads(world.reviews)
+        # A moderator locks the muted channel's thread: its later replies are dropped, the feed goes on.
+        (muted_thread,) = fake.threads(muted)
+        await fake.lock_thread(muted_thread.id)
         # Phase two, once the replies are shown: a nested reply, a reply deleted later, an edit.
         patch = diff_match_patch().patch_toText(diff_match_patch().patch_make(NEON_BODY, NEON_BODY + " Loved it."))
         world.node.add_blocks(
@@ -103,6 +106,11 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
                 SEED_LAST + 20: ops_block(
                     comment_op("alienpunklord", "re-thanks", MIGUEL, "Gracias!"),
                     comment_op("reader02", "re-oops", REVIEW, "Oops, wrong post."),
+                    {
+                        **comment_block("latewriter", "late-review", "Review Late Show", "Still here.", "{}")[
+                            "transactions"
+                        ][0]["operations"][0]
+                    },
                 ),
                 SEED_LAST + 21: EMPTY,
             }
@@ -128,7 +136,7 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
 
     # The forum: one post named after the review, the series tag applied, the edited review as starter.
     threads = fake.threads(forum)
-    assert len(threads) == 2, [t.name for t in threads]  # the review and the quiet review: forums post all
+    assert len(threads) == 3, [t.name for t in threads]  # every review gets its forum post, quiet or not
     assert post.name.startswith("Review Metallic Rouge")
     assert post.applied_tags == [fake.tag_id(forum, "Metallic Rouge")]
     starter = fake.starter_message(post.id)
@@ -152,10 +160,14 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
 
     # threads off: no thread; muted: the community's welcome is left out.
     assert fake.threads(world.second) == []
-    (muted_thread,) = fake.threads(muted)
-    assert replies_in(fake, muted_thread.id) == ["miguelreads", "neonwatcher", "alienpunklord", "reader02"]
+    assert replies_in(fake, muted_thread.id) == ["miguelreads", "neonwatcher"]
+    # The locked thread: one log line, the feed healthy, the review after the lock still mirrored.
+    assert bot.log.count("is locked; its later replies are dropped") == 1, bot.log
+    assert db_rows(world.db, "SELECT count(*) FROM feeds WHERE broken IS NOT NULL") == [(0,)]
+    assert any("Review Late Show" in embed_text(m) for m in fake.messages(muted))
     assert not fake.violations, fake.violations
-    assert db_rows(world.db, "SELECT count(*) FROM jobs WHERE state = 'dropped'") == [(0,)]
+    dropped = db_rows(world.db, "SELECT j.feed_id FROM jobs j WHERE j.state = 'dropped'")
+    assert {f for (f,) in dropped} <= {4}, dropped  # only the locked thread's
 
 
 @pytest.mark.slow
