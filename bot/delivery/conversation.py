@@ -95,6 +95,16 @@ class Conversation:
                 return thread.id
         return None
 
+    async def forum_thread(self, job: Job, feed: Feed | None, post: PostRow | None) -> int | None:
+        """The forum post a vote (its review's) or a badge (its recipient's newest review's) goes into."""
+        if feed is None:
+            return None
+        if job.action == "badge":
+            badge = await self.store.posts.badge(job.badge_id or 0)
+            return await self.store.replies.latest_thread_of_author(feed.channel_id, badge.recipient) if badge else None
+        known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
+        return known[0] if known is not None and known[0] and known[2] == "ok" else None
+
     async def message_channel(self, channel_id: int, post_id: int) -> int:
         """Where the message mirroring a post lives: the forum post's thread, or the channel itself."""
         known = await self.store.replies.thread(channel_id, post_id)

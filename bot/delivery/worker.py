@@ -17,8 +17,15 @@ from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classif
 from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.planner import plan
-from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
-from bot.domain import Feed, Job, PostRow, is_dm_lane
+from bot.delivery.render import (
+    badge_embed,
+    post_embed,
+    role_ping,
+    tombstone_embed,
+    votes_embed,
+    with_discuss_link,
+)
+from bot.domain import Job, PostRow, is_dm_lane
 from bot.store.store import Store
 from bot.text import neutralise
 
@@ -205,7 +212,7 @@ class DeliveryWorker:
         forum = feed is not None and feed.threads == "forum"
         if forum and job.action in ("vote", "votes", "badge"):
             # A forum takes posts only: these go into the review's own post.
-            target = await self._forum_thread(job, feed, post)
+            target = await self.conversation.forum_thread(job, feed, post)
             if target is None:
                 await self.store.jobs.drop_job(job, "no forum post to put it in")
                 return
@@ -265,16 +272,6 @@ class DeliveryWorker:
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 
-    async def _forum_thread(self, job: Job, feed: Feed | None, post: PostRow | None) -> int | None:
-        """The forum post a vote (its review's) or a badge (its recipient's newest review's) goes into."""
-        if feed is None:
-            return None
-        if job.action == "badge":
-            badge = await self.store.posts.badge(job.badge_id or 0)
-            return await self.store.replies.latest_thread_of_author(feed.channel_id, badge.recipient) if badge else None
-        known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
-        return known[0] if known is not None and known[0] and known[2] == "ok" else None
-
     async def _alert(self, job: Job, post: PostRow | None) -> None:
         """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
         if post is None or post.deleted or job.user_id is None:
@@ -282,6 +279,11 @@ class DeliveryWorker:
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
         embed = post_embed(post, await self.store.communities.community_title(post.community))
+        sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
+        if sub is not None and sub.guild_id is not None:
+            # Its thread in the server they subscribed in, when it has one by now.
+            links = await self.store.replies.thread_links([post.id], sub.guild_id)
+            embed = with_discuss_link(embed, links.get(post.id))
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:

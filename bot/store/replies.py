@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from bot.domain import Job, ReplyRow
@@ -86,6 +86,21 @@ class ReplyTables:
             (post_id,),
         ) as cur:
             return [(int(r[0]), int(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def thread_links(self, post_ids: Sequence[int], guild_id: int | None) -> dict[int, str]:
+        """The link to each post's usable thread in a server (a forum post or a thread on its message)."""
+        if not post_ids or guild_id is None:
+            return {}
+        marks = ", ".join("?" * len(post_ids))
+        async with self._db.reader.execute(
+            "SELECT t.post_id, t.thread_id FROM threads t JOIN feeds f ON f.channel_id = t.channel_id"
+            f" WHERE t.post_id IN ({marks}) AND f.guild_id = ? AND t.state = 'ok' AND t.thread_id != 0"
+            " ORDER BY t.channel_id DESC",
+            (*post_ids, guild_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        # The first channel's thread wins (rows come last-first, so it is written last).
+        return {int(r["post_id"]): f"https://discord.com/channels/{guild_id}/{int(r['thread_id'])}" for r in rows}
 
     async def record_thread(self, channel_id: int, post_id: int, thread_id: int, *, forum: bool) -> None:
         async with self._db.write() as conn:

@@ -126,6 +126,16 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
             }
         )
         await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 30), timeout=60)
+        # /search links each review to its conversation in this server, and so does a shared review.
+        caller = fake.world.member_id
+        search = await fake.send_interaction(guild, world.second, caller, "search", {"query": "metallic rouge"})
+        found = json.dumps((await search.response(timeout=10))["data"]["embeds"])
+        row = next(r for r in (await search.wait_original()).components for c in r["components"] if c["type"] == 3)
+        picker = row["components"][0]
+        shared = await search.click(
+            picker["custom_id"], user_id=caller, component_type=3, values=[picker["options"][0]["value"]]
+        )
+        await shared.response(timeout=10)
     except TimeoutError:
         print(db_rows(world.db, "SELECT id, channel_id, action, post_id, reply_id, state, last_error FROM jobs"))
         print(db_rows(world.db, "SELECT * FROM meta"), db_rows(world.db, "SELECT id, outbox_cursor FROM feeds"))
@@ -157,6 +167,11 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
     assert "Loved it." in embed_text(neon) and neon.history, "the on-chain edit edits the reply's message"
     oops = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "reader02")
     assert "Oops, wrong post." not in embed_text(oops) and oops.history, "a deleted reply becomes a tombstone"
+
+    links = {f"[Discuss](https://discord.com/channels/{guild}/{t})" for t in (post.id, text_thread.id)}
+    assert any(link in found for link in links), found
+    share = next(m for m in fake.messages(world.second) if m.content.startswith("Shared by"))
+    assert any(link.removeprefix("[Discuss]") in embed_text(share) for link in links), embed_text(share)
 
     # threads off: no thread; muted: the community's welcome is left out.
     assert fake.threads(world.second) == []
