@@ -37,11 +37,21 @@ class Conversation:
     def __init__(self, client: discord.Client, store: Store) -> None:
         self.client = client
         self.store = store
+        # Stores the replies a post already has on chain that the store lacks (set by the app: it
+        # asks the node's bridge.get_discussion), before a new thread's late start.
+        self.late_start: Callable[[PostRow], Awaitable[object]] | None = None
 
     # Forum posts -------------------------------------------------------------------------------
 
     async def forum_post(
-        self, job: Job, post: PostRow, *, embed: discord.Embed, content: str | None, mentions: discord.AllowedMentions
+        self,
+        job: Job,
+        feed: Feed,
+        post: PostRow,
+        *,
+        embed: discord.Embed,
+        content: str | None,
+        mentions: discord.AllowedMentions,
     ) -> None:
         """A new review in a forum: its own post, named after it, with the forum's matching tags."""
         forum_id = job.channel_id
@@ -51,7 +61,7 @@ class Conversation:
             # A creation was in hand when the bot stopped: Discord may have made the post already.
             thread_id = await self._find_forum_post(forum_id, post) or 0
             if thread_id:
-                await self.store.replies.record_thread(forum_id, post.id, thread_id, forum=True)
+                await self._thread_made(feed, post, thread_id, lane=thread_id)
         if not thread_id:
             await self.store.replies.record_thread(forum_id, post.id, 0, forum=True)  # in hand
             forum = await self._forum(forum_id)
@@ -66,7 +76,7 @@ class Conversation:
                 auto_archive_duration=ARCHIVE_AFTER[0],
             )
             thread_id = made.thread.id
-            await self.store.replies.record_thread(forum_id, post.id, thread_id, forum=True)
+            await self._thread_made(feed, post, thread_id, lane=thread_id)
         # The starter message has the post's id: it is the mirror edits and vote counts find.
         await self.store.jobs.finish_job(job, thread_id, mirrors_post=True)
 
@@ -131,15 +141,13 @@ class Conversation:
             if reply.deleted:
                 await self.store.jobs.drop_job(job, "the reply was deleted before it was delivered")
                 return
-            if known is not None and known[0]:
-                thread_id: int | None = known[0]
-            elif feed.threads == "forum":
-                thread_id = None  # a forum post is made by its post job, never here
-            else:
-                thread_id = await self._open_thread(channel_id, post)
-            if thread_id is None:
-                await self.store.jobs.drop_job(job, "the post has no message to start a thread on")
+            if known is None or not known[0]:
+                # A forum post is made by its post job; a text channel's thread now, by its first reply.
+                if feed.threads != "forum" and await self._open_thread(job, feed, post):
+                    return  # the thread's late start queued this reply again, after the older ones
+                await self.store.jobs.drop_job(job, "the post has no message or forum post to reply in")
                 return
+            thread_id = known[0]
             embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
             thread = self.client.get_partial_messageable(thread_id)
             nonce = job.nonce
@@ -173,11 +181,24 @@ class Conversation:
             return
         await self.store.replies.finish_reply_job(job, channel_id, message_id)
 
-    async def _open_thread(self, channel_id: int, post: PostRow) -> int | None:
-        """The thread on the post's message in a text channel, made when its first reply comes."""
+    async def _thread_made(self, feed: Feed, post: PostRow, thread_id: int, *, lane: int) -> None:
+        """Records a new thread with its late start: the replies the post already has, each once."""
+        if self.late_start is not None:
+            await self.late_start(post)
+        queued = await self.store.replies.thread_made(
+            feed.channel_id, post.id, thread_id, forum=feed.threads == "forum", lane=lane, feed_id=feed.id,
+            mute=feed.mute,
+        )  # fmt: skip
+        log.info("channel %d: thread %d for %s/%s starts with %d reply(s)", feed.channel_id, thread_id, *post_key(post),
+                 queued)  # fmt: skip
+
+    async def _open_thread(self, job: Job, feed: Feed, post: PostRow) -> bool:
+        """The thread on the post's message in a text channel, made when its first reply comes; False
+        when the post has no message to start it on."""
+        channel_id = feed.channel_id
         message_id = await self.store.jobs.mirror(channel_id, post.id)
         if message_id is None:
-            return None
+            return False
         made: int | None = None
         for duration in ARCHIVE_AFTER:
             try:
@@ -195,8 +216,8 @@ class Conversation:
             made = int(thread["id"])
             break
         assert made is not None
-        await self.store.replies.record_thread(channel_id, post.id, made, forum=False)
-        return made
+        await self._thread_made(feed, post, made, lane=job.channel_id)
+        return True
 
     async def _in_thread(
         self, channel_id: int, post: PostRow, thread_id: int, call: Callable[[], Awaitable[discord.Message]]

@@ -226,7 +226,8 @@ class DeliveryWorker:
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
             if forum and job.action == "post":
-                await self.conversation.forum_post(job, post, embed=embed, content=content, mentions=mentions)
+                assert feed is not None
+                await self.conversation.forum_post(job, feed, post, embed=embed, content=content, mentions=mentions)
                 return
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)

@@ -222,9 +222,7 @@ class EventDecoder:
                 self.skipped_ops += 1
                 return
             self.live_replies.add(key)
-            out.append(
-                ReplyCreated(number, ts, op.author, op.permlink, op.parent_author, op.parent_permlink, op.body)
-            )
+            out.append(ReplyCreated(number, ts, op.author, op.permlink, op.parent_author, op.parent_permlink, op.body))
 
     def _delete(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
         try:

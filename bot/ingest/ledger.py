@@ -128,6 +128,8 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
 def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDeleted) -> bool:
     """A reply in a kept post's tree: stored with its root post, and queued for that post's thread."""
     if isinstance(event, ReplyCreated):
+        if tx.live_reply_ref(event.author, event.permlink) is not None:
+            return False  # stored already by a thread's late start (bridge.get_discussion)
         # The parent is the root post itself, or a reply whose root is known.
         root: tuple[int, str] | None = tx.live_post_ref(event.parent_author, event.parent_permlink)
         if root is None:

@@ -101,6 +101,15 @@ class PlanningTx:
             row = await cur.fetchone()
         return str(row["author"]) if row else None
 
+    async def reply_owed(self, feed_id: int, channel_id: int, reply_id: int) -> bool:
+        """Whether a reply is shown or queued already (a thread's late start may have queued it)."""
+        async with self._conn.execute(
+            "SELECT 1 FROM jobs WHERE feed_id = ? AND reply_id = ? AND action = 'reply' AND state != 'dropped'"
+            " UNION ALL SELECT 1 FROM reply_messages WHERE channel_id = ? AND reply_id = ? LIMIT 1",
+            (feed_id, reply_id, channel_id, reply_id),
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def thread_usable(self, channel_id: int, post_id: int) -> bool:
         """False once the post's thread in the channel is locked or deleted: its replies are dropped."""
         async with self._conn.execute(

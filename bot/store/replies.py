@@ -9,7 +9,7 @@ from typing import Literal
 
 from bot.domain import Job, ReplyRow
 from bot.store.db import Database
-from bot.store.jobs import lane_answered
+from bot.store.jobs import insert_job, lane_answered
 
 ThreadState = Literal["ok", "locked", "gone"]
 
@@ -173,3 +173,34 @@ class ReplyTables:
         ) as cur:
             row = await cur.fetchone()
         return int(row["thread_id"]) if row else None
+
+    async def thread_made(
+        self, channel_id: int, post_id: int, thread_id: int, *, forum: bool, lane: int, feed_id: int,
+        mute: Sequence[str],
+    ) -> int:  # fmt: skip
+        """Records a post's new thread and, in the same transaction, its late start: every live reply
+        of the post it does not show yet is queued in `lane`, in chain order, replacing the reply jobs
+        of the post still waiting (so the older replies cannot come after them). Returns how many."""
+        muted = [m.lower() for m in mute]
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
+                " forum = excluded.forum",
+                (channel_id, post_id, thread_id, int(forum)),
+            )
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'queued again by the thread''s late start',"
+                " finished_at = ? WHERE feed_id = ? AND post_id = ? AND reply_id IS NOT NULL AND state = 'pending'",
+                (time.time(), feed_id, post_id),
+            )
+            async with conn.execute(
+                "SELECT r.id, r.author FROM replies r WHERE r.post_id = ? AND r.deleted = 0 AND NOT EXISTS"
+                " (SELECT 1 FROM reply_messages m WHERE m.channel_id = ? AND m.reply_id = r.id)"
+                " ORDER BY r.created_at, r.id",
+                (post_id, channel_id),
+            ) as cur:
+                owed = [int(r["id"]) for r in await cur.fetchall() if str(r["author"]).lower() not in muted]
+            for reply_id in owed:
+                await insert_job(conn, lane, "reply", feed_id=feed_id, post_id=post_id, reply_id=reply_id)
+        return len(owed)
