@@ -52,7 +52,7 @@ def _duration(body: dict[str, Any], parent: Channel) -> int:
 
 async def start_thread_on_message(call: Call) -> Reply:
     state = call.state
-    channel = bot_channel(call, perms.CREATE_PUBLIC_THREADS | perms.READ_MESSAGE_HISTORY)
+    channel = bot_channel(call, perms.CREATE_PUBLIC_THREADS)
     if channel.type not in (TEXT_CHANNEL, NEWS_CHANNEL):
         raise DiscordError(400, 50024)
     message = state.messages.get(call.snowflake("message_id", 10008))
