@@ -13,6 +13,7 @@ from diff_match_patch import diff_match_patch
 
 from bot.domain import ThreadMode
 from bot.store.store import Store
+from tests.bot.test_bot_feeds import add_feed
 from tests.bot_harness import BotProcess, RequestCounter, comment_block, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import ANIME_REALM, SEED_LAST
@@ -83,17 +84,21 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
     guild = fake.world.guild_id
     forum = (await fake.add_forum_channel(guild, "reviews-forum", tags=["Metallic Rouge", "Action"])).id
     muted = fake.state.add_text_channel(guild, "muted").id
-    await add_feeds(
-        world.db,
-        guild,
-        [(forum, "forum", ()), (world.reviews, "on", ()), (world.second, "off", ()), (muted, "on", (ANIME_REALM,))],
-    )
-    # A quiet review after the seed: no reply, so no thread in the text channel.
-    quiet = comment_block("quietwriter", "quiet-review", "Review Quiet Show", "Nothing to say here.", "{}")
-    world.node.add_blocks({SEED_LAST + 10: quiet, SEED_LAST + 11: EMPTY})
     bot = BotProcess(world.config, fake)
     await bot.start()
     try:
+        # Through /feed add, before the chain moves: the feeds see the seed from its first block.
+        for channel, options in (
+            (forum, {}),
+            (world.reviews, {"threads": "on"}),
+            (world.second, {}),
+            (muted, {"threads": "on", "mute": ANIME_REALM}),
+        ):
+            answer = await add_feed(world, channel, curators="animerealm.cur", **options)
+            assert "Feed added" in answer["title"], answer
+        # A quiet review after the seed: no reply, so no thread in the text channel.
+        quiet = comment_block("quietwriter", "quiet-review", "Review Quiet Show", "Nothing to say here.", "{}")
+        world.node.add_blocks({SEED_LAST + 10: quiet, SEED_LAST + 11: EMPTY})
         await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 10), timeout=60)
         (post,) = fake.threads(forum)[:1]
         (text_thread,) = fake.threads(world.reviews)
