@@ -14,6 +14,7 @@ from typing import Literal
 
 import discord
 
+from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
 from bot.store.replies import ThreadState
@@ -151,9 +152,8 @@ class Conversation:
             embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
             thread = self.client.get_partial_messageable(thread_id)
             nonce = job.nonce
-            sent = await self._in_thread(
+            sent = await self.in_thread(
                 channel_id,
-                post,
                 thread_id,
                 lambda: thread.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce),
             )
@@ -170,12 +170,7 @@ class Conversation:
         if job.action == "reply_tombstone":
             embed = reply_tombstone_embed(reply)
         message = self.client.get_partial_messageable(known[0]).get_partial_message(message_id)
-        try:
-            edited = await self._in_thread(channel_id, post, known[0], lambda: message.edit(embed=embed))
-        except discord.NotFound as exc:
-            if exc.code != 10008:  # the reply's message was deleted in Discord: nothing to edit
-                raise
-            edited = None
+        edited = await self.in_thread(channel_id, known[0], lambda: message.edit(embed=embed))
         if edited is None:
             await self.store.jobs.drop_job(job, "the reply's message or its thread is gone")
             return
@@ -219,29 +214,28 @@ class Conversation:
         await self._thread_made(feed, post, made, lane=job.channel_id)
         return True
 
-    async def _in_thread(
-        self, channel_id: int, post: PostRow, thread_id: int, call: Callable[[], Awaitable[discord.Message]]
+    async def in_thread(
+        self, channel_id: int, thread_id: int, call: Callable[[], Awaitable[discord.Message]]
     ) -> discord.Message | None:
-        """Runs a send or edit in a thread; None (and the thread marked, with one log line) when the
-        thread is locked or deleted. An edit in an archived thread reopens it first (a send does so by
-        itself). Other failures go to the lane as usual."""
+        """Runs a send or edit in a post's thread (of the feed's channel `channel_id`); None when the
+        message is gone, or the thread is locked or deleted (then the thread is marked, with one log
+        line). An edit in an archived thread reopens it first (a send does so by itself). Other
+        failures go to the lane as usual."""
         for _ in range(2):
             try:
                 return await call()
             except discord.HTTPException as exc:
+                if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
+                    return None  # the message itself was deleted in Discord: nothing to edit
                 state = await self._thread_state(thread_id, exc)
                 if state == "ok":
                     continue  # reopened: once more
                 if state is None:
                     raise
+                post = await self.store.replies.set_thread_state(channel_id, thread_id, state)
                 log.warning(
-                    "channel %d: the thread of %s/%s is %s; its later replies are dropped",
-                    channel_id,
-                    post.author,
-                    post.permlink,
-                    state,
+                    "channel %d: the thread of %s is %s; its later replies are dropped", channel_id, post, state
                 )
-                await self.store.replies.set_thread_state(channel_id, post.id, state)
                 return None
         return None
 

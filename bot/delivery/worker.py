@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -202,6 +202,15 @@ class DeliveryWorker:
                 return None
             raise
 
+    async def _in(
+        self, lane: int, where: int, call: Callable[[], Awaitable[discord.Message]]
+    ) -> discord.Message | None:
+        """A send or edit: in a forum post's thread (`where` is not the lane's channel), one that
+        knows archived, locked and deleted threads; else guarded as usual."""
+        if where != lane:
+            return await self.conversation.in_thread(lane, where, call)
+        return await self._guarded(call())
+
     async def _execute(self, job: Job) -> None:
         channel = self._channel(job.channel_id)
         post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
@@ -242,32 +251,30 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
             else:
                 embed = tombstone_embed(post)
-            channel = self._channel(await self.conversation.message_channel(job.channel_id, post.id))
-            edited = await self._guarded(channel.get_partial_message(message_id).edit(embed=embed))
+            where = await self.conversation.message_channel(job.channel_id, post.id)
+            mirror = self._channel(where).get_partial_message(message_id)
+            edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
             await self.store.jobs.finish_job(job, message_id)
-        elif job.action in ("vote", "votes"):
-            if post is None:
+        elif job.action in ("vote", "votes", "badge"):
+            if job.action == "badge":
+                badge = await self.store.posts.badge(job.badge_id or 0)
+                if badge is None:
+                    await self.store.jobs.drop_job(job, "unknown badge")
+                    return
+                embed = badge_embed(badge)
+            elif post is None:
                 await self.store.jobs.drop_job(job, "unknown post")
                 return
-            voters = [(str(v), int(w)) for v, w in job.detail or []]
-            embed = votes_embed(post, voters)
-            message = await self._guarded(
-                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
+            else:
+                embed = votes_embed(post, [(str(v), int(w)) for v, w in job.detail or []])
+            nonce, none = job.nonce, discord.AllowedMentions.none()
+            sent = await self._in(
+                job.channel_id, channel.id, lambda: channel.send(embed=embed, allowed_mentions=none, nonce=nonce)
             )
-            await self.store.jobs.finish_job(job, message.id if message else None)
-        elif job.action == "badge":
-            badge = await self.store.posts.badge(job.badge_id or 0)
-            if badge is None:
-                await self.store.jobs.drop_job(job, "unknown badge")
-                return
-            embed = badge_embed(badge)
-            message = await self._guarded(
-                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
-            )
-            await self.store.jobs.finish_job(job, message.id if message else None)
+            await self.store.jobs.finish_job(job, sent.id if sent else None)
         elif job.action == "alert":
             await self._alert(job, post)
         else:
@@ -363,8 +370,9 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
                 await self.pace.wait()
                 await self.budget.wait()
-                where = self._channel(await self.conversation.message_channel(channel_id, post_id))
-                await self._guarded(where.get_partial_message(message_id).edit(embed=embed))
+                where = await self.conversation.message_channel(channel_id, post_id)
+                mirror = self._channel(where).get_partial_message(message_id)
+                await self._in(channel_id, where, lambda: mirror.edit(embed=embed))  # noqa: B023
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -111,11 +111,19 @@ class ReplyTables:
                 (channel_id, post_id, thread_id, int(forum)),
             )
 
-    async def set_thread_state(self, channel_id: int, post_id: int, state: ThreadState) -> None:
+    async def set_thread_state(self, channel_id: int, thread_id: int, state: ThreadState) -> str:
+        """Marks a post's thread locked or gone; returns the post as "author/permlink", for the log."""
         async with self._db.write() as conn:
             await conn.execute(
-                "UPDATE threads SET state = ? WHERE channel_id = ? AND post_id = ?", (state, channel_id, post_id)
+                "UPDATE threads SET state = ? WHERE channel_id = ? AND thread_id = ?", (state, channel_id, thread_id)
             )
+            async with conn.execute(
+                "SELECT p.author, p.permlink FROM threads t JOIN posts p ON p.id = t.post_id"
+                " WHERE t.channel_id = ? AND t.thread_id = ?",
+                (channel_id, thread_id),
+            ) as cur:
+                row = await cur.fetchone()
+        return f"{row['author']}/{row['permlink']}" if row else f"thread {thread_id}"
 
     async def forum_thread_channels(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
         """For (channel, post) pairs mirrored as forum posts: the thread that holds the starter message."""

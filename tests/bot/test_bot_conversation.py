@@ -122,6 +122,9 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
             }
         )
         await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 20), timeout=60)
+        # A week of quiet archives both threads: an edit reopens them (a send does so by itself).
+        await fake.archive_thread(post.id)
+        await fake.archive_thread(text_thread.id)
         world.node.add_blocks(
             {
                 SEED_LAST + 30: ops_block(
@@ -171,6 +174,8 @@ async def test_forum_and_text_threads_carry_the_conversation(world: World) -> No
     assert "miguelreads" in embed_text(nested), "a nested reply says whom it answers"
     neon = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "neonwatcher")
     assert "Loved it." in embed_text(neon) and neon.history, "the on-chain edit edits the reply's message"
+    in_forum = next(m for m in fake.messages(post.id) if reply_author(m) == "neonwatcher")
+    assert "Loved it." in embed_text(in_forum), "an archived forum post is reopened for the edit"
     oops = next(m for m in fake.messages(text_thread.id) if reply_author(m) == "reader02")
     assert "Oops, wrong post." not in embed_text(oops) and oops.history, "a deleted reply becomes a tombstone"
 
