@@ -217,6 +217,8 @@ async def test_sigkills_during_a_burst_of_replies_lose_and_repeat_nothing(world:
     world.node.add_blocks(blocks)
     # Answers come back late, so kills land after Discord made a message and before the bot heard of it.
     fake.answer_delay = 0.02
+    # Discord's thread-creation limit, made tight: the lanes wait it out rather than spin.
+    fake.buckets.thread_create = (2, 1.0)
     forum_posts = RequestCounter(fake, "POST", "/channels/{channel_id}/threads")
     top = {f"/channels/{c}/messages" for c in (forum, world.reviews)}
     replies_sent = RequestCounter(fake, "POST", "/channels/{channel_id}/messages", lambda r: r.path not in top)
@@ -251,6 +253,10 @@ async def test_sigkills_during_a_burst_of_replies_lose_and_repeat_nothing(world:
         for p in range(3):
             expected = [f"Burst reply {j:02d}" for j in range(60) if j % 3 == p]
             assert burst_replies(threads[f"Burst review {p}"]) == expected
+    made = [r for r in fake.requests if r.method == "POST" and (r.route or "").endswith("/threads")]
+    limited = [r for r in made if r.status == 429]
+    # Four posts per channel against a bucket of two a second: the bucket's headers are waited out, never hit.
+    assert len(made) >= 8 and not limited, (len(limited), len(made))
     assert not fake.violations, fake.violations
 
 
