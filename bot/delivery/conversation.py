@@ -205,6 +205,8 @@ class Conversation:
                 if exc.code == THREAD_EXISTS:
                     made = message_id  # made before a restart: a thread on a message has its id
                     break
+                if exc.code == UNKNOWN_MESSAGE:
+                    return False  # the mirrored message was deleted in Discord
                 if exc.code == INVALID_FORM and "auto_archive_duration" in exc.text and duration != ARCHIVE_AFTER[-1]:
                     continue
                 raise
