@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.config import Config
 from bot.delivery.worker import DeliveryWorker
 from bot.errors import GuardedTree, on_tree_error
 from bot.hive.client import HiveClient
+from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
 from bot.services.delivery_status import DeliveryStatus
@@ -89,6 +91,8 @@ class Hivecord(commands.AutoShardedBot):
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
             retention_days=config.delivery.retention_days,
         )
+        # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
+        self.delivery.conversation.late_start = partial(fetch_discussion, hive, store, self.follower)
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series = SeriesCatalog(store.posts)
         # The use cases the cogs call.

@@ -6,10 +6,25 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 # What happened on the chain, as the ingest stage records it in the outbox for delivery to plan from.
-OutboxKind = Literal["post_created", "post_edited", "post_deleted", "vote", "badge"]
+OutboxKind = Literal[
+    "post_created", "post_edited", "post_deleted", "vote", "badge", "reply_created", "reply_edited", "reply_deleted"
+]
 # What a job sends or edits in its lane.
 JobAction = Literal[
-    "post", "edit", "tombstone", "vote", "votes", "badge", "preview", "alert", "role_add", "role_remove", "notice"
+    "post",
+    "edit",
+    "tombstone",
+    "vote",
+    "votes",
+    "badge",
+    "preview",
+    "alert",
+    "role_add",
+    "role_remove",
+    "notice",
+    "reply",
+    "reply_edit",
+    "reply_tombstone",
 ]
 # A lane's recorded state; a lane without a record is healthy.
 LaneState = Literal["backoff", "refused"]
@@ -139,6 +154,7 @@ class OutboxRow:
     weight: int | None
     block_num: int
     at: str
+    reply_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +169,7 @@ class Job:
     detail: Any
     nonce: str
     attempts: int
+    reply_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,7 @@ class SearchHit:
     # Plain text (markdown and HTML removed) around the match; matched words are wrapped in
     # \x02 ... \x03 for the renderer to emphasise.
     excerpt: str
+    discuss: str | None = None  # the review's thread in the searcher's server, when it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +239,13 @@ async def rank(
     return Ranking(ids, more, tuple(found))
 
 
-async def fetch_page(store: Store, ranking: Ranking, *, offset: int = 0, limit: int = 5) -> SearchPage:
+async def fetch_page(
+    store: Store, ranking: Ranking, *, offset: int = 0, limit: int = 5, guild_id: int | None = None
+) -> SearchPage:
     offset = max(0, offset)
     posts = await store.posts.live_posts(ranking.ids[offset : offset + max(1, min(limit, 100))])
-    hits = [SearchHit(post, excerpt(post.body, ranking.terms)) for post in posts]
+    threads = await store.replies.thread_links([p.id for p in posts], guild_id) if guild_id else {}
+    hits = [SearchHit(post, excerpt(post.body, ranking.terms), threads.get(post.id)) for post in posts]
     return SearchPage(hits, len(ranking.ids), offset, ranking.more)
 
 

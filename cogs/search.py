@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.catalog import SeriesName
-from bot.delivery.render import post_embed, search_page_embed
+from bot.delivery.render import post_embed, search_page_embed, with_discuss_link
 from bot.errors import UserError
 from bot.hive.names import account_name, is_account, is_community
 from bot.search import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
@@ -40,13 +40,16 @@ class SearchResults:
         self.request = request
         self.ranking = ranking
         self.shown = first
+        self.guild_id: int | None = None  # whose threads the "Discuss" links point to
 
     @property
     def page_count(self) -> int:
         return max(1, -(-len(self.ranking.ids) // PAGE_SIZE))
 
     async def page(self, index: int) -> discord.Embed:
-        self.shown = await self.bot.reviews.page(self.ranking, offset=index * PAGE_SIZE, limit=PAGE_SIZE)
+        self.shown = await self.bot.reviews.page(
+            self.ranking, offset=index * PAGE_SIZE, limit=PAGE_SIZE, guild_id=self.guild_id
+        )
         return search_page_embed(self.request, self.shown)
 
 
@@ -104,7 +107,8 @@ class SearchView(Paginator):
         missing = [name for name, ok in (("Send Messages", can_send), ("Embed Links", perms.embed_links)) if not ok]
         if missing:
             raise UserError(f"I can't post here: I'm missing **{', '.join(missing)}** in this channel.")
-        embed = post_embed(post, community_title)
+        discuss = await self.results.bot.reviews.discuss_link(post.id, interaction.guild_id)
+        embed = with_discuss_link(post_embed(post, community_title), discuss)
         try:
             await channel.send(
                 content=f"Shared by {interaction.user.mention} from /search",
@@ -188,13 +192,15 @@ class Search(commands.Cog):
         ranking = await self.bot.reviews.rank(
             query, author=who, series=picked.key if picked else None, community=where, sort=order
         )
-        first = await self.bot.reviews.page(ranking, offset=0, limit=PAGE_SIZE)
+        first = await self.bot.reviews.page(ranking, offset=0, limit=PAGE_SIZE, guild_id=interaction.guild_id)
         if not first.hits:
             suggestions = [] if picked else (await self.series.index()).suggest(query)
             embed = search_page_embed(request, first, suggestions=suggestions)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
-        view = SearchView(SearchResults(self.bot, request, ranking, first), interaction.user.id)
+        results = SearchResults(self.bot, request, ranking, first)
+        results.guild_id = interaction.guild_id
+        view = SearchView(results, interaction.user.id)
         await view.start(interaction, search_page_embed(request, first))
 
     @search.autocomplete("author")

@@ -70,12 +70,12 @@ def popen_hivecord(*args: str, env: dict[str, str] | None = None) -> subprocess.
     )
 
 
-CHAIN_TABLES = ("posts", "votes", "badges", "outbox")
+CHAIN_TABLES = ("posts", "votes", "badges", "outbox", "replies")
 
 
 def dump_chain_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row the follower wrote, in a stable order: what crash and fault runs must agree on."""
-    order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id"}
+    order = {"posts": "id", "votes": "post_id, voter", "badges": "id", "outbox": "id", "replies": "id"}
     with sqlite3.connect(db) as conn:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY {order[t]}").fetchall() for t in CHAIN_TABLES}
 

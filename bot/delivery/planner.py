@@ -127,6 +127,8 @@ async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, 
             return 1
     elif row.kind == "vote":
         return await _plan_vote(p, feed, row, team, window)
+    elif row.kind in _REPLY_ACTIONS:
+        return await _plan_reply(p, feed, row)
     elif (
         row.kind == "badge"
         and feed.badges
@@ -136,6 +138,32 @@ async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, 
         await p.add_job(feed.channel_id, "badge", feed_id=feed.id, badge_id=row.badge_id)
         return 1
     return 0
+
+
+_REPLY_ACTIONS: dict[str, JobAction] = {
+    "reply_created": "reply",
+    "reply_edited": "reply_edit",
+    "reply_deleted": "reply_tombstone",
+}
+
+
+async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
+    """A reply goes to its post's thread when the feed keeps threads, the channel shows the post,
+    the thread still takes replies, and its author is not muted by the feed."""
+    if feed.threads == "off" or row.post_id is None or row.reply_id is None:
+        return 0
+    if not await p.has_post_job(feed.channel_id, row.post_id):
+        return 0
+    author = await p.reply_author(row.reply_id)
+    if author is None or author.lower() in {m.lower() for m in feed.mute}:
+        return 0
+    if not await p.thread_usable(feed.channel_id, row.post_id):
+        return 0
+    if row.kind == "reply_created" and await p.reply_owed(feed.id, feed.channel_id, row.reply_id):
+        return 0
+    lane = await p.reply_lane(feed.channel_id, row.post_id)
+    await p.add_job(lane, _REPLY_ACTIONS[row.kind], feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id)
+    return 1
 
 
 async def _plan_vote(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:

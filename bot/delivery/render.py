@@ -245,11 +245,20 @@ def _result_block(number: int, hit: SearchHit, excerpt_chars: int) -> str:
     if post.series:
         facts.append(neutralise(post.series))
     facts.append(post.created_at[:10])
+    if hit.discuss and not _LINK_BREAKERS.search(hit.discuss):
+        facts.append(f"[Discuss]({hit.discuss})")
     lines = [heading, " · ".join(facts)]
     excerpt = highlight(hit.excerpt, excerpt_chars) if excerpt_chars > 0 else ""
     if excerpt:
         lines.append(excerpt)
     return "\n".join(lines)
+
+
+def with_discuss_link(embed: discord.Embed, discuss: str | None) -> discord.Embed:
+    """A review's embed with a "Discuss" link to its thread, when it has one."""
+    if discuss:
+        embed.add_field(name="Discuss", value=f"[In its thread]({discuss})", inline=False)
+    return fit(embed)
 
 
 def search_filters(request: SearchRequest) -> list[str]:

@@ -6,17 +6,25 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
 import discord
 
+from bot.delivery.conversation import Conversation
 from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author, mention_refusal
 from bot.delivery.planner import plan
-from bot.delivery.render import badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
+from bot.delivery.render import (
+    badge_embed,
+    post_embed,
+    role_ping,
+    tombstone_embed,
+    votes_embed,
+    with_discuss_link,
+)
 from bot.delivery.roles import change_role
 from bot.domain import ROLE_ACTIONS, Job, PostRow, is_dm_lane
 from bot.store.store import Store
@@ -68,6 +76,7 @@ class DeliveryWorker:
         self._stopping = False
         self.stop_grace = stop_grace
         self.sent = 0
+        self.conversation = Conversation(client, store)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
@@ -196,20 +205,44 @@ class DeliveryWorker:
                 return None
             raise
 
+    async def _in(
+        self, lane: int, where: int, call: Callable[[], Awaitable[discord.Message]]
+    ) -> discord.Message | None:
+        """A send or edit: in a forum post's thread (`where` is not the lane's channel), one that
+        knows archived, locked and deleted threads; else guarded as usual."""
+        if where != lane:
+            return await self.conversation.in_thread(lane, where, call)
+        return await self._guarded(call())
+
     async def _execute(self, job: Job) -> None:
         channel = self._channel(job.channel_id)
         post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
+        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
+        if job.reply_id is not None:
+            await self.conversation.execute(job, feed)
+            return
+        forum = feed is not None and feed.threads == "forum"
+        if forum and job.action in ("vote", "votes", "badge"):
+            # A forum takes posts only: these go into the review's own post.
+            target = await self.conversation.forum_thread(job, feed, post)
+            if target is None:
+                await self.store.jobs.drop_job(job, "no forum post to put it in")
+                return
+            channel = self._channel(target)
         if job.action in ("post", "preview"):
             if post is None or (post.deleted and job.action == "post"):
                 await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
-            feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
             mention = job.action == "post" and feed is not None
             author = await linked_author(self.client, self.store, feed, post) if mention and feed else None
             content, mentions = role_ping(feed.role_id if feed and mention else None, author)
             embed = post_embed(
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
+            if forum and job.action == "post":
+                assert feed is not None
+                await self.conversation.forum_post(job, feed, post, embed=embed, content=content, mentions=mentions)
+                return
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
             )
@@ -223,31 +256,30 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
             else:
                 embed = tombstone_embed(post)
-            edited = await self._guarded(channel.get_partial_message(message_id).edit(embed=embed))
+            where = await self.conversation.message_channel(job.channel_id, post.id)
+            mirror = self._channel(where).get_partial_message(message_id)
+            edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
             await self.store.jobs.finish_job(job, message_id)
-        elif job.action in ("vote", "votes"):
-            if post is None:
+        elif job.action in ("vote", "votes", "badge"):
+            if job.action == "badge":
+                badge = await self.store.posts.badge(job.badge_id or 0)
+                if badge is None:
+                    await self.store.jobs.drop_job(job, "unknown badge")
+                    return
+                embed = badge_embed(badge)
+            elif post is None:
                 await self.store.jobs.drop_job(job, "unknown post")
                 return
-            voters = [(str(v), int(w)) for v, w in job.detail or []]
-            embed = votes_embed(post, voters)
-            message = await self._guarded(
-                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
+            else:
+                embed = votes_embed(post, [(str(v), int(w)) for v, w in job.detail or []])
+            nonce, none = job.nonce, discord.AllowedMentions.none()
+            sent = await self._in(
+                job.channel_id, channel.id, lambda: channel.send(embed=embed, allowed_mentions=none, nonce=nonce)
             )
-            await self.store.jobs.finish_job(job, message.id if message else None)
-        elif job.action == "badge":
-            badge = await self.store.posts.badge(job.badge_id or 0)
-            if badge is None:
-                await self.store.jobs.drop_job(job, "unknown badge")
-                return
-            embed = badge_embed(badge)
-            message = await self._guarded(
-                channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=job.nonce)
-            )
-            await self.store.jobs.finish_job(job, message.id if message else None)
+            await self.store.jobs.finish_job(job, sent.id if sent else None)
         elif job.action == "alert":
             await self._alert(job, post)
         elif job.action in ROLE_ACTIONS:
@@ -264,6 +296,11 @@ class DeliveryWorker:
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
         embed = post_embed(post, await self.store.communities.community_title(post.community))
+        sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
+        if sub is not None and sub.guild_id is not None:
+            # Its thread in the server they subscribed in, when it has one by now.
+            links = await self.store.replies.thread_links([post.id], sub.guild_id)
+            embed = with_discuss_link(embed, links.get(post.id))
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
@@ -365,7 +402,9 @@ class DeliveryWorker:
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
                 await self.pace.wait()
                 await self.budget.wait()
-                await self._guarded(self._channel(channel_id).get_partial_message(message_id).edit(embed=embed))
+                where = await self.conversation.message_channel(channel_id, post_id)
+                mirror = self._channel(where).get_partial_message(message_id)
+                await self._in(channel_id, where, lambda: mirror.edit(embed=embed))  # noqa: B023
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

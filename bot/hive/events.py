@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import msgspec
 
 from bot.hive.blocks import Block, CommentHead, CommentOp, DeleteCommentOp, VoteOp
-from bot.hive.hivebuzz import Badge, is_hivebuzz_notice, parse_badge
+from bot.hive.hivebuzz import HIVEBUZZ_ACCOUNT, Badge, is_hivebuzz_notice, parse_badge
 from bot.hive.identity import CUSTOM_JSON_ID, CustomJsonId, read_link_claim
 
 
@@ -89,7 +89,48 @@ class LinkClaimed:
     code: str
 
 
-ChainEvent = PostCreated | PostAdopted | PostEdited | PostDeleted | VoteCast | BadgeAwarded | LinkClaimed
+@dataclass(frozen=True, slots=True)
+class ReplyCreated:
+    """A comment in the tree of a kept post: its parent is a kept post or a kept reply."""
+
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+    parent_author: str
+    parent_permlink: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEdited:
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+    body: str  # the full new text or a diff-match-patch patch against the stored body
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDeleted:
+    block_num: int
+    timestamp: str
+    author: str
+    permlink: str
+
+
+ChainEvent = (
+    PostCreated
+    | PostAdopted
+    | PostEdited
+    | PostDeleted
+    | VoteCast
+    | BadgeAwarded
+    | ReplyCreated
+    | ReplyEdited
+    | ReplyDeleted
+    | LinkClaimed
+)
 
 _comment_head = msgspec.json.Decoder(CommentHead)
 _comment = msgspec.json.Decoder(CommentOp)
@@ -110,6 +151,7 @@ class EventDecoder:
         communities: Iterable[str],
         live_posts: set[tuple[str, str]],
         authors: set[str],
+        live_replies: set[tuple[str, str]] | None = None,
         claims_until: Callable[[], str] = lambda: "~",
     ) -> None:
         self.communities = set(communities)
@@ -118,6 +160,8 @@ class EventDecoder:
         # The block time (as blocks write it) up to which an open /link code could still be used: a
         # custom_json in a later block can link nothing, so it is not even read. "" when no code is open.
         self.claims_until = claims_until
+        # Replies in the trees of live posts: a comment answering one of them is conversation too.
+        self.live_replies: set[tuple[str, str]] = live_replies if live_replies is not None else set()
         self.skipped_ops = 0  # ops that would matter but could not be decoded
 
     def decode(self, blocks: Iterable[Block]) -> list[ChainEvent]:
@@ -185,6 +229,24 @@ class EventDecoder:
             badge = parse_badge(op.body, op.parent_author)
             if badge is not None:
                 out.append(BadgeAwarded(number, ts, op.permlink, badge))
+        elif key in self.live_replies:
+            try:
+                op = _comment.decode(raw)
+            except msgspec.MsgspecError:
+                self.skipped_ops += 1
+                return
+            out.append(ReplyEdited(number, ts, op.author, op.permlink, op.body))
+        elif head.author != HIVEBUZZ_ACCOUNT and (
+            (parent := (head.parent_author, head.parent_permlink)) in self.live_posts or parent in self.live_replies
+        ):
+            # HiveBuzz's replies are badge notices (or its chatter), never conversation.
+            try:
+                op = _comment.decode(raw)
+            except msgspec.MsgspecError:
+                self.skipped_ops += 1
+                return
+            self.live_replies.add(key)
+            out.append(ReplyCreated(number, ts, op.author, op.permlink, op.parent_author, op.parent_permlink, op.body))
 
     def _delete(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
         try:
@@ -196,6 +258,9 @@ class EventDecoder:
         if key in self.live_posts:
             self.live_posts.discard(key)
             out.append(PostDeleted(number, ts, op.author, op.permlink))
+        elif key in self.live_replies:
+            self.live_replies.discard(key)
+            out.append(ReplyDeleted(number, ts, op.author, op.permlink))
 
     def _custom_json(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
         try:

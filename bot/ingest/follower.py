@@ -112,9 +112,12 @@ class Follower:
         if self._decoder is not None:
             self._decoder.communities.add(community)
 
-    def adopt(self, author: str, permlink: str) -> None:
-        """A post stored from elsewhere (a backfill): its later edits, votes and deletes are kept."""
-        if self._decoder is not None:
+    def adopt(self, author: str, permlink: str, *, reply: bool = False) -> None:
+        """A post (a backfill) or a reply (a thread's late start) stored from elsewhere: its later edits,
+        votes and deletes are kept."""
+        if self._decoder is not None and reply:
+            self._decoder.live_replies.add((author, permlink))
+        elif self._decoder is not None:
             self._decoder.live_posts.add((author, permlink))
             self._decoder.authors.add(author)
 
@@ -129,9 +132,14 @@ class Follower:
         self._started = time.monotonic()
         await self.client.probe()
         self.cursor = await self._initial_cursor()
-        keys, authors = await self.store.posts.live_post_keys(), await self.store.posts.known_authors()
+        stored = (await self.store.posts.live_post_keys(), await self.store.posts.known_authors())
         # custom_json ops are read only in blocks where an open /link code could still be used.
-        self._decoder = EventDecoder(self.communities, keys, authors, self.store.links.claims_until)
+        self._decoder = EventDecoder(
+            self.communities,
+            *stored,
+            live_replies=await self.store.replies.live_reply_keys(),
+            claims_until=self.store.links.claims_until,
+        )
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
         while not self._stopping.is_set():

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from bot.domain import PostContent
+from bot.domain import OutboxKind, PostContent
 from bot.hive.content import describe_post, merge_body
 from bot.hive.events import (
     BadgeAwarded,
@@ -16,6 +16,9 @@ from bot.hive.events import (
     PostCreated,
     PostDeleted,
     PostEdited,
+    ReplyCreated,
+    ReplyDeleted,
+    ReplyEdited,
     VoteCast,
 )
 from bot.store.chain_writer import ChainWriter
@@ -141,5 +144,50 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 log.info("block %d: a hivecord link claim by @%s matched no open code", event.block_num, event.account)
                 continue
             log.info("block %d: @%s linked to Discord user %d", event.block_num, event.account, event.user_id)
+        elif isinstance(event, ReplyCreated | ReplyEdited | ReplyDeleted) and not apply_reply(tx, event):
+            continue
         applied += 1
     return applied
+
+
+def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDeleted) -> bool:
+    """A reply in a kept post's tree: stored with its root post, and queued for that post's thread."""
+    if isinstance(event, ReplyCreated):
+        if tx.live_reply_ref(event.author, event.permlink) is not None:
+            return False  # stored already by a thread's late start (bridge.get_discussion)
+        # The parent is the root post itself, or a reply whose root is known.
+        root: tuple[int, str] | None = tx.live_post_ref(event.parent_author, event.parent_permlink)
+        if root is None:
+            parent = tx.live_reply_ref(event.parent_author, event.parent_permlink)
+            if parent is None:
+                return False
+            root = (parent[1], parent[2])
+        post_id, community = root
+        reply_id = tx.insert_reply(
+            post_id=post_id,
+            community=community,
+            author=event.author,
+            permlink=event.permlink,
+            parent_author=event.parent_author,
+            parent_permlink=event.parent_permlink,
+            body=event.body,
+            block_num=event.block_num,
+            at=event.timestamp,
+        )
+        kind: OutboxKind = "reply_created"
+    else:
+        ref = tx.live_reply_ref(event.author, event.permlink)
+        if ref is None:
+            return False
+        reply_id, post_id, community = ref
+        if isinstance(event, ReplyEdited):
+            # The same rule as a post's body: a diff-match-patch patch against the stored text, or the text.
+            tx.update_reply(reply_id, merge_body(tx.reply_body(reply_id), event.body), event.timestamp)
+            kind = "reply_edited"
+        else:
+            tx.mark_reply_deleted(reply_id, event.block_num, event.timestamp)
+            kind = "reply_deleted"
+    tx.add_outbox(
+        kind, block_num=event.block_num, at=event.timestamp, community=community, post_id=post_id, reply_id=reply_id
+    )
+    return True

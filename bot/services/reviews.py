@@ -20,8 +20,14 @@ class ReviewService:
     ) -> Ranking:
         return await rank(self._store, query, author=author, series=series, community=community, sort=sort)
 
-    async def page(self, ranking: Ranking, *, offset: int, limit: int) -> SearchPage:
-        return await fetch_page(self._store, ranking, offset=offset, limit=limit)
+    async def page(
+        self, ranking: Ranking, *, offset: int, limit: int, guild_id: int | None = None
+    ) -> SearchPage:
+        return await fetch_page(self._store, ranking, offset=offset, limit=limit, guild_id=guild_id)
+
+    async def discuss_link(self, post_id: int, guild_id: int | None) -> str | None:
+        """The review's thread in the server, when it has one: where its conversation is."""
+        return (await self._store.replies.thread_links([post_id], guild_id)).get(post_id)
 
     async def has_author(self, name: str) -> bool:
         return await self._store.posts.has_author(name)

@@ -30,6 +30,8 @@ class ChainWriter:
         self._outbox: list[tuple[Any, ...]] = []
         self._refs: dict[tuple[str, str], tuple[int, str]] = {}
         self.link_changes: list[LinkChange] = []  # told to the links' listener once the batch commits
+        # (reply id, root post id, community) of live replies looked up or inserted in this batch.
+        self._reply_refs: dict[tuple[str, str], tuple[int, int, str]] = {}
 
     def live_post(self, author: str, permlink: str) -> PostRow | None:
         row = self._conn.execute(
@@ -84,6 +86,59 @@ class ChainWriter:
         self._conn.execute(
             "UPDATE posts SET deleted = 1, deleted_block = ?, updated_at = ? WHERE id = ?",
             (block_num, at, post_id),
+        )
+
+    def live_reply_ref(self, author: str, permlink: str) -> tuple[int, int, str] | None:
+        """(reply id, root post id, community) of a live reply."""
+        key = (author, permlink)
+        ref = self._reply_refs.get(key)
+        if ref is None:
+            row = self._conn.execute(
+                "SELECT r.id, r.post_id, p.community FROM replies r JOIN posts p ON p.id = r.post_id"
+                " WHERE r.author = ? AND r.permlink = ? AND r.deleted = 0",
+                key,
+            ).fetchone()
+            if row is None:
+                return None
+            ref = self._reply_refs[key] = (int(row[0]), int(row[1]), str(row[2]))
+        return ref
+
+    def reply_body(self, reply_id: int) -> str:
+        row = self._conn.execute("SELECT body FROM replies WHERE id = ?", (reply_id,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def insert_reply(
+        self,
+        *,
+        post_id: int,
+        community: str,
+        author: str,
+        permlink: str,
+        parent_author: str,
+        parent_permlink: str,
+        body: str,
+        block_num: int,
+        at: str,
+    ) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO replies (post_id, author, permlink, parent_author, parent_permlink, body, created_block,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (post_id, author, permlink, parent_author, parent_permlink, body, block_num, at, at),
+        )
+        assert cur.lastrowid is not None
+        self._reply_refs[(author, permlink)] = (cur.lastrowid, post_id, community)
+        return cur.lastrowid
+
+    def update_reply(self, reply_id: int, body: str, at: str) -> None:
+        self._conn.execute(
+            "UPDATE replies SET body = ?, updated_at = ?, edits = edits + 1 WHERE id = ?", (body, at, reply_id)
+        )
+
+    def mark_reply_deleted(self, reply_id: int, block_num: int, at: str) -> None:
+        self._reply_refs = {k: v for k, v in self._reply_refs.items() if v[0] != reply_id}
+        self._conn.execute(
+            "UPDATE replies SET deleted = 1, deleted_block = ?, updated_at = ? WHERE id = ?",
+            (block_num, at, reply_id),
         )
 
     def record_vote(
@@ -141,8 +196,9 @@ class ChainWriter:
         badge_id: int | None = None,
         voter: str | None = None,
         weight: int | None = None,
+        reply_id: int | None = None,
     ) -> None:
-        self._outbox.append((kind, community, post_id, badge_id, voter, weight, block_num, at))
+        self._outbox.append((kind, community, post_id, badge_id, voter, weight, block_num, at, reply_id))
 
     def flush(self) -> None:
         """Writes the queued votes and outbox rows, in the order they came."""
@@ -158,8 +214,8 @@ class ChainWriter:
             self._votes.clear()
         if self._outbox:
             self._conn.executemany(
-                "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (kind, community, post_id, badge_id, voter, weight, block_num, at, reply_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self._outbox,
             )
             self._outbox.clear()

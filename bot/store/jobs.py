@@ -16,7 +16,9 @@ from bot.store.db import Database, nonce_salt
 # Sends of one feed rejected in a row with the same code before the feed is marked broken.
 REJECTS_TO_BREAK = 3
 
-_JOB_COLUMNS = "j.id, j.channel_id, j.feed_id, j.action, j.post_id, j.badge_id, j.user_id, j.detail, j.attempts"
+_JOB_COLUMNS = (
+    "j.id, j.channel_id, j.feed_id, j.action, j.post_id, j.badge_id, j.user_id, j.detail, j.attempts, j.reply_id"
+)
 
 
 async def insert_job(
@@ -29,11 +31,12 @@ async def insert_job(
     badge_id: int | None = None,
     user_id: int | None = None,
     detail: Any = None,
+    reply_id: int | None = None,
 ) -> int:
     """Queues one job in a lane, inside the caller's write transaction; returns its id."""
     cur = await conn.execute(
-        "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail, reply_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             channel_id,
             feed_id,
@@ -42,6 +45,7 @@ async def insert_job(
             badge_id,
             user_id,
             None if detail is None else json.dumps(detail),
+            reply_id,
         ),
     )
     job_id = cur.lastrowid
@@ -124,6 +128,7 @@ class JobTables:
             detail=json.loads(row["detail"]) if row["detail"] else None,
             nonce=nonce,
             attempts=row["attempts"],
+            reply_id=row["reply_id"],
         )
 
     async def pending_jobs(self, channel_id: int) -> list[Job]:

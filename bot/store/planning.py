@@ -31,7 +31,7 @@ class PlanningTx:
     async def outbox_after(self, after: int, community: str, limit: int) -> list[OutboxRow]:
         """Rows of one community (badges carry none and are read for every feed) past a feed's cursor."""
         async with self._conn.execute(
-            "SELECT id, kind, community, post_id, badge_id, voter, weight, block_num, at FROM outbox"
+            "SELECT id, kind, community, post_id, badge_id, voter, weight, block_num, at, reply_id FROM outbox"
             " WHERE id > ? AND (community = ? OR kind = 'badge') ORDER BY id LIMIT ?",
             (after, community, limit),
         ) as cur:
@@ -46,6 +46,7 @@ class PlanningTx:
                     weight=r["weight"],
                     block_num=r["block_num"],
                     at=r["at"],
+                    reply_id=r["reply_id"],
                 )
                 for r in await cur.fetchall()
             ]
@@ -89,11 +90,52 @@ class PlanningTx:
         badge_id: int | None = None,
         user_id: int | None = None,
         detail: Any = None,
+        reply_id: int | None = None,
     ) -> int:
         return await insert_job(
             self._conn, channel_id, action, feed_id=feed_id, post_id=post_id, badge_id=badge_id, user_id=user_id,
-            detail=detail,
+            detail=detail, reply_id=reply_id,
         )  # fmt: skip
+
+    async def reply_author(self, reply_id: int) -> str | None:
+        async with self._conn.execute("SELECT author FROM replies WHERE id = ?", (reply_id,)) as cur:
+            row = await cur.fetchone()
+        return str(row["author"]) if row else None
+
+    async def reply_owed(self, feed_id: int, channel_id: int, reply_id: int) -> bool:
+        """Whether a reply is shown or queued already (a thread's late start may have queued it)."""
+        async with self._conn.execute(
+            "SELECT 1 FROM jobs WHERE feed_id = ? AND reply_id = ? AND action = 'reply' AND state != 'dropped'"
+            " UNION ALL SELECT 1 FROM reply_messages WHERE channel_id = ? AND reply_id = ? LIMIT 1",
+            (feed_id, reply_id, channel_id, reply_id),
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def thread_usable(self, channel_id: int, post_id: int) -> bool:
+        """False once the post's thread in the channel is locked or deleted: its replies are dropped."""
+        async with self._conn.execute(
+            "SELECT 1 FROM threads WHERE channel_id = ? AND post_id = ? AND state != 'ok'", (channel_id, post_id)
+        ) as cur:
+            return await cur.fetchone() is None
+
+    async def reply_lane(self, channel_id: int, post_id: int) -> int:
+        """The lane of a post's conversation: its thread, whose id is the mirrored message's (a thread
+        started on a message, or a forum post and its starter message, share the id). Until the post
+        is mirrored, and while replies planned then still wait there, the channel's lane: chain order
+        is kept either way."""
+        async with self._conn.execute(
+            "SELECT message_id FROM mirrors WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return channel_id
+        async with self._conn.execute(
+            "SELECT 1 FROM jobs WHERE channel_id = ? AND post_id = ? AND reply_id IS NOT NULL AND state = 'pending'"
+            " LIMIT 1",
+            (channel_id, post_id),
+        ) as cur:
+            waiting = await cur.fetchone() is not None
+        return channel_id if waiting else int(row["message_id"])
 
     async def add_alerts(self, rows: list[tuple[int, int, int, Any]]) -> None:
         """(lane, post_id, user_id, detail) alert jobs at once: a review can have thousands of subscribers."""

@@ -15,6 +15,7 @@ from bot.store.links import LinkTables
 from bot.store.notices import NoticeTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
+from bot.store.replies import ReplyTables
 from bot.store.roles import RoleTables
 from bot.store.subscriptions import SubscriptionTables
 
@@ -28,6 +29,7 @@ class Store:
         self.db = db
         self.path = db.path
         self.posts = PostTables(db)
+        self.replies = ReplyTables(db)
         self.feeds = FeedTables(db)
         self.communities = CommunityTables(db)
         self.jobs = JobTables(db)

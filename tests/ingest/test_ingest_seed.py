@@ -76,7 +76,22 @@ def test_votes_badge_and_outbox(seeded: tuple[Path, str, FakeHiveNode]) -> None:
     assert image.startswith("https://hivebuzz.me/@alienpunklord/upvotes.png")
     assert "8000" in achievement and next_target is not None and "9000" in next_target
     kinds = [row[1] for row in tables["outbox"]]
-    assert kinds == ["post_created", "vote", "vote", "badge", "vote", "post_edited"]
+    assert kinds == [
+        "post_created", "vote", "vote", "reply_created", "badge", "reply_created", "vote", "reply_created",
+        "post_edited",
+    ]  # fmt: skip
+
+
+def test_replies_are_the_conversation_without_the_hivebuzz_notice(seeded: tuple[Path, str, FakeHiveNode]) -> None:
+    config, _, _ = seeded
+    tables = dump_chain_tables(config.parent / "hivecord.sqlite3")
+    (post,) = tables["posts"]
+    replies = [(r[1], r[2], r[6][:20]) for r in tables["replies"]]
+    assert replies == [
+        (post[0], ANIME_REALM, "Hello @alienpunklord"),
+        (post[0], "miguelreads", "Interesante propuest"),
+        (post[0], "neonwatcher", "Looks so nice. Good "),
+    ]
 
 
 def test_ingest_again_is_a_no_op(seeded: tuple[Path, str, FakeHiveNode]) -> None:

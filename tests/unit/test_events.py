@@ -16,6 +16,7 @@ from bot.hive.events import (
     PostCreated,
     PostDeleted,
     PostEdited,
+    ReplyCreated,
     VoteCast,
 )
 
@@ -251,12 +252,17 @@ def test_a_post_and_its_edit_in_one_block() -> None:
     assert [type(e) for e in events] == [PostCreated, PostEdited]
 
 
-def test_a_reply_is_nothing() -> None:
+def test_a_reply_is_conversation_not_a_post() -> None:
     decoder = new_decoder()
     run(decoder, FIRST, comment())
     events = run(decoder, FIRST + 1, comment("reader01", "re-review", parent_author=AUTHOR, parent_permlink=PERMLINK))
-    assert events == []
+    assert [type(e) for e in events] == [ReplyCreated]
     assert ("reader01", "re-review") not in decoder.live_posts
+
+
+def test_a_reply_to_an_unknown_post_is_nothing() -> None:
+    events = run(new_decoder(), FIRST, comment("reader01", "re-x", parent_author="someone", parent_permlink="x"))
+    assert events == []
 
 
 def test_a_post_in_another_community_is_nothing() -> None:
@@ -419,8 +425,11 @@ def test_the_seed_blocks_give_the_expected_events() -> None:
         ("PostCreated", 101000000),
         ("VoteCast", 101000003),
         ("VoteCast", 101000003),
+        ("ReplyCreated", 101000040),
         ("BadgeAwarded", 101000055),
+        ("ReplyCreated", 101000060),
         ("VoteCast", 101000061),
+        ("ReplyCreated", 101000080),
         ("PostEdited", 101000120),
     ]
     assert decoder.skipped_ops == 0

@@ -2,16 +2,79 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
+
+from diff_match_patch import diff_match_patch
 
 from ..chain_gen import dump_json
 from .errors import arg, bridge_error
+
+
+def _merge(stored: str, body: str) -> str:
+    """hivemind's rule for an edit's body: a diff-match-patch patch if it parses as one, else the text."""
+    if body.startswith("@@ "):
+        try:
+            patches = diff_match_patch().patch_fromText(body)
+        except ValueError:
+            return body
+        if patches:
+            return str(diff_match_patch().patch_apply(patches, stored)[0])
+    return body
 
 
 class BridgeApi:
     communities: dict[str, dict[str, Any]]
     ranked_posts: dict[str, list[dict[str, Any]]]
     posts: dict[tuple[str, str], dict[str, Any]]
+    served_head: int
+    block_bytes: Callable[[int], bytes | None]  # ChainData's
+    _raw: dict[int, bytes]
+
+    def _comments(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every live comment of the served chain as bridge shows it: edits merged, deletes gone."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for num in sorted(n for n in self._raw if n <= self.served_head):
+            raw = self.block_bytes(num)
+            block = json.loads(raw) if raw else {}
+            for trx in block.get("transactions", []):
+                for op in trx.get("operations", []):
+                    value = op.get("value") or {}
+                    key = (value.get("author"), value.get("permlink"))
+                    if op.get("type") == "delete_comment_operation":
+                        found.pop(key, None)
+                    elif op.get("type") == "comment_operation":
+                        old = found.get(key)
+                        if old is None:
+                            found[key] = {**value, "created": block.get("timestamp", "")}
+                        else:
+                            old["body"] = _merge(old["body"], value.get("body", ""))
+        return found
+
+    def _bridge_get_discussion(self, params: Any) -> bytes:
+        """The post and every reply in its tree, keyed "author/permlink", as hivemind gives them."""
+        author, permlink = arg(params, "author", ""), arg(params, "permlink", "")
+        comments = self._comments()
+        if (author, permlink) not in comments:
+            raise bridge_error(f"Post {author}/{permlink} does not exist")
+        children: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for key, c in comments.items():
+            children.setdefault((c["parent_author"], c["parent_permlink"]), []).append(key)
+        out: dict[str, Any] = {}
+        todo = [((author, permlink), 0)]
+        while todo:
+            key, depth = todo.pop(0)
+            c = comments[key]
+            kids = children.get(key, [])
+            out[f"{key[0]}/{key[1]}"] = {
+                "author": key[0], "permlink": key[1], "parent_author": c["parent_author"],
+                "parent_permlink": c["parent_permlink"], "title": c.get("title", ""), "body": c.get("body", ""),
+                "json_metadata": c.get("json_metadata", ""), "created": c["created"], "depth": depth,
+                "replies": [f"{k[0]}/{k[1]}" for k in kids],
+            }  # fmt: skip
+            todo.extend((k, depth + 1) for k in kids)
+        return dump_json(out)
 
     def _bridge_get_community(self, params: Any) -> bytes:
         name = str(arg(params, "name", ""))

@@ -141,6 +141,7 @@ _HANDLERS: dict[str, Any] = {
     "bridge.get_ranked_posts": BridgeApi._bridge_get_ranked_posts,
     "bridge.get_post": BridgeApi._bridge_get_post,
     "bridge.list_subscribers": SubscribersApi._bridge_list_subscribers,
+    "bridge.get_discussion": BridgeApi._bridge_get_discussion,
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),
     "rc_api.get_resource_pool": _const(lambda n: {"resource_pool": {}}),

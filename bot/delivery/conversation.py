@@ -1,0 +1,266 @@
+"""A post's conversation in Discord: its forum post or the thread on its message, and the replies in it.
+
+Creating a thread takes no nonce, so a crash between Discord making one and the bot recording it is
+covered by looking first: a thread on a message has the message's id (a second one is refused with
+160004), and a forum post whose creation was in hand is looked for among the guild's active threads.
+Replies themselves are sent with the job's nonce like every other message: exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import discord
+
+from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE
+from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
+from bot.domain import Feed, Job, PostRow
+from bot.store.replies import ThreadState
+from bot.store.store import Store
+from bot.text import safe_url
+
+log = logging.getLogger("hivecord.delivery")
+
+# A week (the payout window), or the longest the server allows.
+ArchiveMinutes = Literal[60, 1440, 4320, 10080]
+ARCHIVE_AFTER: tuple[ArchiveMinutes, ...] = (10080, 4320, 1440)
+UNKNOWN_CHANNEL = 10003
+ARCHIVED_THREAD = 50083
+THREAD_EXISTS = 160004
+INVALID_FORM = 50035
+
+
+class Conversation:
+    """Forum posts, threads and reply messages of the feeds that keep threads."""
+
+    def __init__(self, client: discord.Client, store: Store) -> None:
+        self.client = client
+        self.store = store
+        # Stores the replies a post already has on chain that the store lacks (set by the app: it
+        # asks the node's bridge.get_discussion), before a new thread's late start.
+        self.late_start: Callable[[PostRow], Awaitable[object]] | None = None
+
+    # Forum posts -------------------------------------------------------------------------------
+
+    async def forum_post(
+        self,
+        job: Job,
+        feed: Feed,
+        post: PostRow,
+        *,
+        embed: discord.Embed,
+        content: str | None,
+        mentions: discord.AllowedMentions,
+    ) -> None:
+        """A new review in a forum: its own post, named after it, with the forum's matching tags."""
+        forum_id = job.channel_id
+        known = await self.store.replies.thread(forum_id, post.id)
+        thread_id = known[0] if known else 0
+        if known is not None and not thread_id:
+            # A creation was in hand when the bot stopped: Discord may have made the post already.
+            thread_id = await self._find_forum_post(forum_id, post) or 0
+            if thread_id:
+                await self._thread_made(feed, post, thread_id, lane=thread_id)
+        if not thread_id:
+            await self.store.replies.record_thread(forum_id, post.id, 0, forum=True)  # in hand
+            forum = await self._forum(forum_id)
+            available = [(t.id, t.name) for t in forum.available_tags]
+            tags = [t for t in (forum.get_tag(i) for i in forum_tags(available, post)) if t is not None]
+            made = await forum.create_thread(
+                name=thread_name(post),
+                embed=embed,
+                content=content,
+                allowed_mentions=mentions,
+                applied_tags=tags,
+                auto_archive_duration=ARCHIVE_AFTER[0],
+            )
+            thread_id = made.thread.id
+            await self._thread_made(feed, post, thread_id, lane=thread_id)
+        # The starter message has the post's id: it is the mirror edits and vote counts find.
+        await self.store.jobs.finish_job(job, thread_id, mirrors_post=True)
+
+    async def _forum(self, forum_id: int) -> discord.ForumChannel:
+        channel = self.client.get_channel(forum_id)
+        if not isinstance(channel, discord.ForumChannel):
+            fetched = await self.client.fetch_channel(forum_id)
+            if not isinstance(fetched, discord.ForumChannel):
+                raise RuntimeError(f"channel {forum_id} is not a forum")
+            channel = fetched
+        return channel
+
+    async def _find_forum_post(self, forum_id: int, post: PostRow) -> int | None:
+        """The forum post of `post` among the guild's active threads: same forum, name and review."""
+        forum = await self._forum(forum_id)
+        name = thread_name(post)
+        for thread in await forum.guild.active_threads():
+            if thread.parent_id != forum_id or thread.name != name:
+                continue
+            try:
+                starter = await thread.fetch_message(thread.id)
+            except discord.NotFound:
+                continue
+            if starter.embeds and starter.embeds[0].url == safe_url(post.url):
+                log.info("forum %d: found the post of %s/%s made before a restart", forum_id, *post_key(post))
+                return thread.id
+        return None
+
+    async def forum_thread(self, job: Job, feed: Feed | None, post: PostRow | None) -> int | None:
+        """The forum post a vote (its review's) or a badge (its recipient's newest review's) goes into."""
+        if feed is None:
+            return None
+        if job.action == "badge":
+            badge = await self.store.posts.badge(job.badge_id or 0)
+            return await self.store.replies.latest_thread_of_author(feed.channel_id, badge.recipient) if badge else None
+        known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
+        return known[0] if known is not None and known[0] and known[2] == "ok" else None
+
+    async def message_channel(self, channel_id: int, post_id: int) -> int:
+        """Where the message mirroring a post lives: the forum post's thread, or the channel itself."""
+        known = await self.store.replies.thread(channel_id, post_id)
+        return known[0] if known is not None and known[1] and known[0] else channel_id
+
+    # Replies -----------------------------------------------------------------------------------
+
+    async def execute(self, job: Job, feed: Feed | None) -> None:
+        """Sends, edits or tombstones one reply in its post's thread; a dead thread drops it."""
+        if feed is None or job.post_id is None or job.reply_id is None:
+            await self.store.jobs.drop_job(job, "no feed for this reply")
+            return
+        channel_id = feed.channel_id
+        known = await self.store.replies.thread(channel_id, job.post_id)
+        if known is not None and known[2] != "ok":
+            await self.store.jobs.drop_job(job, f"the post's thread is {known[2]}")
+            return
+        reply = await self.store.replies.reply(job.reply_id)
+        post = await self.store.posts.post(job.post_id)
+        if reply is None or post is None:
+            await self.store.jobs.drop_job(job, "unknown reply")
+            return
+        if job.action == "reply":
+            if reply.deleted:
+                await self.store.jobs.drop_job(job, "the reply was deleted before it was delivered")
+                return
+            if known is None or not known[0]:
+                # A forum post is made by its post job; a text channel's thread now, by its first reply.
+                if feed.threads != "forum" and await self._open_thread(job, feed, post):
+                    return  # the thread's late start queued this reply again, after the older ones
+                await self.store.jobs.drop_job(job, "the post has no message or forum post to reply in")
+                return
+            thread_id = known[0]
+            embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
+            thread = self.client.get_partial_messageable(thread_id)
+            nonce = job.nonce
+            sent = await self.in_thread(
+                channel_id,
+                thread_id,
+                lambda: thread.send(embed=embed, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce),
+            )
+            if sent is None:
+                await self.store.jobs.drop_job(job, "the post's thread takes no more replies")
+                return
+            await self.store.replies.finish_reply_job(job, channel_id, sent.id)
+            return
+        message_id = await self.store.replies.reply_message(channel_id, reply.id)
+        if message_id is None or known is None:
+            await self.store.jobs.drop_job(job, "no reply message to edit")
+            return
+        embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
+        if job.action == "reply_tombstone":
+            embed = reply_tombstone_embed(reply)
+        message = self.client.get_partial_messageable(known[0]).get_partial_message(message_id)
+        edited = await self.in_thread(channel_id, known[0], lambda: message.edit(embed=embed))
+        if edited is None:
+            await self.store.jobs.drop_job(job, "the reply's message or its thread is gone")
+            return
+        await self.store.replies.finish_reply_job(job, channel_id, message_id)
+
+    async def _thread_made(self, feed: Feed, post: PostRow, thread_id: int, *, lane: int) -> None:
+        """Records a new thread with its late start: the replies the post already has, each once."""
+        if self.late_start is not None:
+            await self.late_start(post)
+        queued = await self.store.replies.thread_made(
+            feed.channel_id, post.id, thread_id, forum=feed.threads == "forum", lane=lane, feed_id=feed.id,
+            mute=feed.mute,
+        )  # fmt: skip
+        log.info("channel %d: thread %d for %s/%s starts with %d reply(s)", feed.channel_id, thread_id, *post_key(post),
+                 queued)  # fmt: skip
+
+    async def _open_thread(self, job: Job, feed: Feed, post: PostRow) -> bool:
+        """The thread on the post's message in a text channel, made when its first reply comes; False
+        when the post has no message to start it on."""
+        channel_id = feed.channel_id
+        message_id = await self.store.jobs.mirror(channel_id, post.id)
+        if message_id is None:
+            return False
+        made: int | None = None
+        for duration in ARCHIVE_AFTER:
+            try:
+                # The raw route: a partial message has no guild for discord.py's create_thread.
+                thread = await self.client.http.start_thread_with_message(
+                    channel_id, message_id, name=thread_name(post), auto_archive_duration=duration
+                )
+            except discord.HTTPException as exc:
+                if exc.code == THREAD_EXISTS:
+                    made = message_id  # made before a restart: a thread on a message has its id
+                    break
+                if exc.code == UNKNOWN_MESSAGE:
+                    return False  # the mirrored message was deleted in Discord
+                if exc.code == INVALID_FORM and "auto_archive_duration" in exc.text and duration != ARCHIVE_AFTER[-1]:
+                    continue
+                raise
+            made = int(thread["id"])
+            break
+        assert made is not None
+        await self._thread_made(feed, post, made, lane=job.channel_id)
+        return True
+
+    async def in_thread(
+        self, channel_id: int, thread_id: int, call: Callable[[], Awaitable[discord.Message]]
+    ) -> discord.Message | None:
+        """Runs a send or edit in a post's thread (of the feed's channel `channel_id`); None when the
+        message is gone, or the thread is locked or deleted (then the thread is marked, with one log
+        line). An edit in an archived thread reopens it first (a send does so by itself). Other
+        failures go to the lane as usual."""
+        for _ in range(2):
+            try:
+                return await call()
+            except discord.HTTPException as exc:
+                if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
+                    return None  # the message itself was deleted in Discord: nothing to edit
+                state = await self._thread_state(thread_id, exc)
+                if state == "ok":
+                    continue  # reopened: once more
+                if state is None:
+                    raise
+                post = await self.store.replies.set_thread_state(channel_id, thread_id, state)
+                log.warning(
+                    "channel %d: the thread of %s is %s; its later replies are dropped", channel_id, post, state
+                )
+                return None
+        return None
+
+    async def _thread_state(self, thread_id: int, exc: discord.HTTPException) -> ThreadState | None:
+        """What a failure in a thread means: 'gone', 'locked', 'ok' (it was archived and is reopened),
+        or None (not the thread's doing: missing permissions, an outage)."""
+        if exc.status == 404 and exc.code == UNKNOWN_CHANNEL:
+            return "gone"
+        if exc.code != ARCHIVED_THREAD and exc.status != 403:
+            return None
+        try:
+            channel = await self.client.fetch_channel(thread_id)
+        except discord.NotFound:
+            return "gone"
+        if not isinstance(channel, discord.Thread):
+            return None
+        if channel.locked:
+            return "locked"
+        if channel.archived and exc.code == ARCHIVED_THREAD:
+            await channel.edit(archived=False)
+            return "ok"
+        return None
+
+
+def post_key(post: PostRow) -> tuple[str, str]:
+    return post.author, post.permlink

@@ -1,0 +1,214 @@
+"""Replies in the trees of stored posts, the threads that hold them in Discord, and their messages."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from bot.domain import Job, ReplyRow
+from bot.store.db import Database
+from bot.store.jobs import insert_job, lane_answered
+
+ThreadState = Literal["ok", "locked", "gone"]
+
+REPLY_COLUMNS = (
+    "id, post_id, author, permlink, parent_author, parent_permlink, body, created_block, created_at, updated_at,"
+    " edits, deleted"
+)
+
+
+def reply_from_row(row: sqlite3.Row) -> ReplyRow:
+    return ReplyRow(
+        id=row["id"],
+        post_id=row["post_id"],
+        author=row["author"],
+        permlink=row["permlink"],
+        parent_author=row["parent_author"],
+        parent_permlink=row["parent_permlink"],
+        body=row["body"],
+        created_block=row["created_block"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        edits=row["edits"],
+        deleted=bool(row["deleted"]),
+    )
+
+
+class ReplyTables:
+    """Reads and delivery-side writes of replies, threads and reply messages."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def live_reply_keys(self) -> set[tuple[str, str]]:
+        async with self._db.reader.execute("SELECT author, permlink FROM replies WHERE deleted = 0") as cur:
+            return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
+
+    async def reply(self, reply_id: int) -> ReplyRow | None:
+        async with self._db.reader.execute(f"SELECT {REPLY_COLUMNS} FROM replies WHERE id = ?", (reply_id,)) as cur:
+            row = await cur.fetchone()
+        return reply_from_row(row) if row else None
+
+    async def replies_of(self, post_id: int) -> list[ReplyRow]:
+        """The post's live replies in chain order."""
+        async with self._db.reader.execute(
+            f"SELECT {REPLY_COLUMNS} FROM replies WHERE post_id = ? AND deleted = 0 ORDER BY created_block, id",
+            (post_id,),
+        ) as cur:
+            return [reply_from_row(r) for r in await cur.fetchall()]
+
+    async def parent_author_of(self, reply: ReplyRow) -> str | None:
+        """For a nested reply, the author it answers (None for a reply to the post itself)."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM posts WHERE id = ? AND author = ? AND permlink = ?",
+            (reply.post_id, reply.parent_author, reply.parent_permlink),
+        ) as cur:
+            top = await cur.fetchone() is not None
+        return None if top else reply.parent_author
+
+    # Threads -----------------------------------------------------------------------------------
+
+    async def thread(self, channel_id: int, post_id: int) -> tuple[int, bool, ThreadState] | None:
+        """(thread id, is a forum post, state) of the post's thread in a feed's channel."""
+        async with self._db.reader.execute(
+            "SELECT thread_id, forum, state FROM threads WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row["thread_id"]), bool(row["forum"]), row["state"]) if row else None
+
+    async def threads_of_post(self, post_id: int) -> list[tuple[int, int, int]]:
+        """(guild id, channel id, thread id) of the usable threads of a post, in every feed's channel."""
+        async with self._db.reader.execute(
+            "SELECT DISTINCT f.guild_id, t.channel_id, t.thread_id FROM threads t JOIN feeds f"
+            " ON f.channel_id = t.channel_id WHERE t.post_id = ? AND t.state = 'ok' ORDER BY t.channel_id",
+            (post_id,),
+        ) as cur:
+            return [(int(r[0]), int(r[1]), int(r[2])) for r in await cur.fetchall()]
+
+    async def thread_links(self, post_ids: Sequence[int], guild_id: int | None) -> dict[int, str]:
+        """The link to each post's usable thread in a server (a forum post or a thread on its message)."""
+        if not post_ids or guild_id is None:
+            return {}
+        marks = ", ".join("?" * len(post_ids))
+        async with self._db.reader.execute(
+            "SELECT t.post_id, t.thread_id FROM threads t JOIN feeds f ON f.channel_id = t.channel_id"
+            f" WHERE t.post_id IN ({marks}) AND f.guild_id = ? AND t.state = 'ok' AND t.thread_id != 0"
+            " ORDER BY t.channel_id DESC",
+            (*post_ids, guild_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        # The first channel's thread wins (rows come last-first, so it is written last).
+        return {int(r["post_id"]): f"https://discord.com/channels/{guild_id}/{int(r['thread_id'])}" for r in rows}
+
+    async def record_thread(self, channel_id: int, post_id: int, thread_id: int, *, forum: bool) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
+                " forum = excluded.forum",
+                (channel_id, post_id, thread_id, int(forum)),
+            )
+
+    async def set_thread_state(self, channel_id: int, thread_id: int, state: ThreadState) -> str:
+        """Marks a post's thread locked or gone; returns the post as "author/permlink", for the log."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE threads SET state = ? WHERE channel_id = ? AND thread_id = ?", (state, channel_id, thread_id)
+            )
+            async with conn.execute(
+                "SELECT p.author, p.permlink FROM threads t JOIN posts p ON p.id = t.post_id"
+                " WHERE t.channel_id = ? AND t.thread_id = ?",
+                (channel_id, thread_id),
+            ) as cur:
+                row = await cur.fetchone()
+        return f"{row['author']}/{row['permlink']}" if row else f"thread {thread_id}"
+
+    async def forum_thread_channels(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """For (channel, post) pairs mirrored as forum posts: the thread that holds the starter message."""
+        found: dict[tuple[int, int], int] = {}
+        for channel_id, post_id in pairs:
+            async with self._db.reader.execute(
+                "SELECT thread_id FROM threads WHERE channel_id = ? AND post_id = ? AND forum = 1",
+                (channel_id, post_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                found[(channel_id, post_id)] = int(row["thread_id"])
+        return found
+
+    # Reply messages ----------------------------------------------------------------------------
+
+    async def reply_message(self, channel_id: int, reply_id: int) -> int | None:
+        async with self._db.reader.execute(
+            "SELECT message_id FROM reply_messages WHERE channel_id = ? AND reply_id = ?", (channel_id, reply_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["message_id"]) if row else None
+
+    async def sent_reply_ids(self, channel_id: int, post_id: int) -> set[int]:
+        """Replies of the post already shown (or owed) in the feed's channel: the late start skips them."""
+        async with self._db.reader.execute(
+            "SELECT m.reply_id FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
+            " WHERE m.channel_id = ? AND r.post_id = ?",
+            (channel_id, post_id),
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
+    async def finish_reply_job(self, job: Job, channel_id: int, message_id: int | None) -> None:
+        """A reply job answered: the job done and, for a new reply, its message recorded, in one transaction."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ? WHERE id = ?",
+                (message_id, time.time(), job.id),
+            )
+            if job.action == "reply" and message_id is not None and job.reply_id is not None:
+                await conn.execute(
+                    "INSERT INTO reply_messages (channel_id, reply_id, message_id) VALUES (?, ?, ?)"
+                    " ON CONFLICT (channel_id, reply_id) DO UPDATE SET message_id = excluded.message_id",
+                    (channel_id, job.reply_id, message_id),
+                )
+            await lane_answered(conn, job.channel_id)
+
+    async def latest_thread_of_author(self, channel_id: int, author: str) -> int | None:
+        """The usable thread of the author's newest post in a feed's channel (where a forum feed's badge goes)."""
+        async with self._db.reader.execute(
+            "SELECT t.thread_id FROM threads t JOIN posts p ON p.id = t.post_id WHERE t.channel_id = ?"
+            " AND p.author = ? AND t.state = 'ok' AND t.thread_id != 0 ORDER BY p.created_block DESC, p.id DESC"
+            " LIMIT 1",
+            (channel_id, author),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["thread_id"]) if row else None
+
+    async def thread_made(
+        self, channel_id: int, post_id: int, thread_id: int, *, forum: bool, lane: int, feed_id: int,
+        mute: Sequence[str],
+    ) -> int:  # fmt: skip
+        """Records a post's new thread and, in the same transaction, its late start: every live reply
+        of the post it does not show yet is queued in `lane`, in chain order, replacing the reply jobs
+        of the post still waiting (so the older replies cannot come after them). Returns how many."""
+        muted = [m.lower() for m in mute]
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
+                " forum = excluded.forum",
+                (channel_id, post_id, thread_id, int(forum)),
+            )
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'queued again by the thread''s late start',"
+                " finished_at = ? WHERE feed_id = ? AND post_id = ? AND reply_id IS NOT NULL AND state = 'pending'",
+                (time.time(), feed_id, post_id),
+            )
+            async with conn.execute(
+                "SELECT r.id, r.author FROM replies r WHERE r.post_id = ? AND r.deleted = 0 AND NOT EXISTS"
+                " (SELECT 1 FROM reply_messages m WHERE m.channel_id = ? AND m.reply_id = r.id)"
+                " ORDER BY r.created_at, r.id",
+                (post_id, channel_id),
+            ) as cur:
+                owed = [int(r["id"]) for r in await cur.fetchall() if str(r["author"]).lower() not in muted]
+            for reply_id in owed:
+                await insert_job(conn, lane, "reply", feed_id=feed_id, post_id=post_id, reply_id=reply_id)
+        return len(owed)
