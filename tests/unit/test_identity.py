@@ -36,7 +36,7 @@ def test_only_hivecord_custom_jsons_with_one_posting_account_become_claims() -> 
     ]
     raw = {"block_id": "0000000a" + "0" * 32, "timestamp": "2026-01-01T00:00:00", "transactions": [{"operations": ops}]}
     block = msgspec.json.decode(json.dumps(raw), type=Block)
-    decoder = EventDecoder(set(), set(), set(), lambda: "2026-01-01T00:15:00")
+    decoder = EventDecoder(set(), set(), set(), claims_until=lambda: "2026-01-01T00:15:00")
     assert decoder.decode([block]) == [
         LinkClaimed(10, "2026-01-01T00:00:00", "alice", 1234, "abc"),
         LinkClaimed(10, "2026-01-01T00:00:00", "carol", 99, "xyz"),
@@ -44,7 +44,7 @@ def test_only_hivecord_custom_jsons_with_one_posting_account_become_claims() -> 
     assert decoder.skipped_ops == 4  # hivecord's own that could not be used
     # No open code reaches that block's time: its custom_json ops are not even read.
     for until in ("", "2025-12-31T23:59:59"):
-        decoder = EventDecoder(set(), set(), set(), lambda: until)  # noqa: B023
+        decoder = EventDecoder(set(), set(), set(), claims_until=lambda: until)  # noqa: B023
         assert decoder.decode([block]) == [] and decoder.skipped_ops == 0
 
 
