@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 import aiohttp
 import discord
 
+from bot.delivery.alerts import Alerts
 from bot.delivery.conversation import Conversation
-from bot.delivery.failures import NOT_AUTHOR, REFUSALS, UNKNOWN_MESSAGE, classify
+from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, classify
 from bot.delivery.pace import Pace
-from bot.delivery.permits import linked_author, mention_refusal
+from bot.delivery.permits import linked_author
 from bot.delivery.planner import plan
 from bot.delivery.render import (
     badge_embed,
@@ -23,12 +24,10 @@ from bot.delivery.render import (
     role_ping,
     tombstone_embed,
     votes_embed,
-    with_discuss_link,
 )
 from bot.delivery.roles import change_role
-from bot.domain import ROLE_ACTIONS, Job, PostRow, is_dm_lane
+from bot.domain import ROLE_ACTIONS, Job, is_dm_lane
 from bot.store.store import Store
-from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 
@@ -77,6 +76,7 @@ class DeliveryWorker:
         self.stop_grace = stop_grace
         self.sent = 0
         self.conversation = Conversation(client, store)
+        self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
@@ -281,108 +281,13 @@ class DeliveryWorker:
             )
             await self.store.jobs.finish_job(job, sent.id if sent else None)
         elif job.action == "alert":
-            await self._alert(job, post)
+            await self.alerts.alert(job, post)
         elif job.action in ROLE_ACTIONS:
             await change_role(self.client, self.store, job)
         elif job.action == "notice":
-            await self._notice(job, post)
+            await self.alerts.notice(job, post)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
-
-    async def _alert(self, job: Job, post: PostRow | None) -> None:
-        """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
-        if post is None or post.deleted or job.user_id is None:
-            await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
-            return
-        series = str((job.detail or {}).get("series") or post.series or "a series you follow")
-        embed = post_embed(post, await self.store.communities.community_title(post.community))
-        sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
-        if sub is not None and sub.guild_id is not None:
-            # Its thread in the server they subscribed in, when it has one by now.
-            links = await self.store.replies.thread_links([post.id], sub.guild_id)
-            embed = with_discuss_link(embed, links.get(post.id))
-        if not is_dm_lane(job.channel_id):
-            refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
-            if refusal is not None:
-                log.info("alert job %d not sent: %s", job.id, refusal)
-                await self.store.jobs.drop_job(job, refusal)
-                return
-            content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
-            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
-            channel = self._channel(job.channel_id)
-            message = await self._guarded(
-                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
-            )
-            await self.store.jobs.finish_job(job, message.id if message else None)
-            return
-        try:
-            dm = await self._dm_channel(job.user_id)
-            await self.budget.wait()
-            message = await dm.send(
-                content=f"A new review of **{neutralise(series)}** is out:",
-                embed=embed,
-                allowed_mentions=discord.AllowedMentions.none(),
-                nonce=job.nonce,
-            )
-        except (discord.Forbidden, discord.NotFound) as exc:
-            await self._dm_refused(job, exc)
-            return
-        await self.store.jobs.finish_job(job, message.id)
-
-    async def _notice(self, job: Job, post: PostRow | None) -> None:
-        """A linked author's DM (/notify): a curator upvoted their post, or they earned a badge."""
-        badge = await self.store.posts.badge(job.badge_id) if job.badge_id is not None else None
-        detail = job.detail if isinstance(job.detail, dict) else {}
-        if job.user_id is None or (badge is None and (post is None or "voter" not in detail)):
-            await self.store.jobs.drop_job(job, "nothing left to tell")
-            return
-        if badge is not None:
-            content, embed = "You earned a new HiveBuzz badge:", badge_embed(badge)
-        else:
-            assert post is not None
-            content = "A curator upvoted your post:"
-            embed = votes_embed(post, [(str(detail["voter"]), int(detail.get("weight") or 0))])
-        try:
-            dm = await self._dm_channel(job.user_id)
-            await self.budget.wait()
-            none = discord.AllowedMentions.none()
-            message = await dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce)
-        except (discord.Forbidden, discord.NotFound) as exc:
-            await self._dm_refused(job, exc)
-            return
-        await self.store.jobs.finish_job(job, message.id)
-
-    async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
-        """The member's DM channel: opened once, then remembered so an alert costs one request."""
-        known = await self.store.subscriptions.dm_channel(user_id)
-        if known is None:
-            await self.budget.wait()
-            channel = await self.client.create_dm(discord.Object(user_id))
-            known = channel.id
-            await self.store.subscriptions.remember_dm_channel(user_id, known)
-        return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
-
-    async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
-        """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
-        becomes one mention in the server they subscribed in instead."""
-        assert job.user_id is not None
-        lane = job.channel_id
-        await self.store.jobs.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
-        for waiting in await self.store.jobs.pending_jobs(lane):
-            if waiting.user_id is None:
-                continue
-            key = str((waiting.detail or {}).get("series_key") or "")
-            sub = await self.store.subscriptions.get(waiting.user_id, key)
-            fallback = None
-            if sub is not None and waiting.post_id is not None:
-                post = await self.store.posts.post(waiting.post_id)
-                community = post.community if post else ""
-                fallback = await self.store.feeds.feed_channel_of(sub.guild_id, community) or sub.channel_id
-            log.info(
-                "user %d does not take DMs (%s); mentioning them in channel %s", waiting.user_id, exc.code, fallback
-            )
-            await self.store.jobs.dm_refused(waiting, fallback, waiting.user_id)
-        self.wake()
 
     async def _refresh_stale(self) -> None:
         """Edits mirrored embeds whose vote count moved, at most once per refresh interval each.

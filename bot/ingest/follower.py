@@ -134,12 +134,8 @@ class Follower:
         self.cursor = await self._initial_cursor()
         stored = (await self.store.posts.live_post_keys(), await self.store.posts.known_authors())
         # custom_json ops are read only in blocks where an open /link code could still be used.
-        self._decoder = EventDecoder(
-            self.communities,
-            *stored,
-            live_replies=await self.store.replies.live_reply_keys(),
-            claims_until=self.store.links.claims_until,
-        )
+        replies, claims_until = await self.store.replies.live_reply_keys(), self.store.links.claims_until
+        self._decoder = EventDecoder(self.communities, *stored, live_replies=replies, claims_until=claims_until)
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
         while not self._stopping.is_set():

@@ -1,0 +1,133 @@
+"""What the bot tells one member: a subscribed series' new review (by DM, or a mention where they
+subscribed) and a linked author's notices; a member's closed DMs refuse their lane."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from bot.delivery.failures import REFUSALS
+from bot.delivery.pace import Pace
+from bot.delivery.permits import mention_refusal
+from bot.delivery.render import badge_embed, post_embed, votes_embed, with_discuss_link
+from bot.domain import Job, PostRow, is_dm_lane
+from bot.store.store import Store
+from bot.text import neutralise
+
+log = logging.getLogger("hivecord.delivery")
+
+
+class Alerts:
+    """Sends alert and notice jobs; the worker hands it each one in its lane's order."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        store: Store,
+        budget: Pace,
+        guarded: Callable[[Awaitable[discord.Message | None]], Awaitable[discord.Message | None]],
+        wake: Callable[[], None],
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.budget = budget  # the request budget under Discord's global limit, shared with the worker
+        self._guarded = guarded
+        self._wake = wake
+
+    async def alert(self, job: Job, post: PostRow | None) -> None:
+        """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
+        if post is None or post.deleted or job.user_id is None:
+            await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
+            return
+        series = str((job.detail or {}).get("series") or post.series or "a series you follow")
+        embed = post_embed(post, await self.store.communities.community_title(post.community))
+        sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
+        if sub is not None and sub.guild_id is not None:
+            # Its thread in the server they subscribed in, when it has one by now.
+            links = await self.store.replies.thread_links([post.id], sub.guild_id)
+            embed = with_discuss_link(embed, links.get(post.id))
+        if not is_dm_lane(job.channel_id):
+            refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
+            if refusal is not None:
+                log.info("alert job %d not sent: %s", job.id, refusal)
+                await self.store.jobs.drop_job(job, refusal)
+                return
+            content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
+            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
+            channel = self.client.get_partial_messageable(job.channel_id)
+            message = await self._guarded(
+                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
+            )
+            await self.store.jobs.finish_job(job, message.id if message else None)
+            return
+        try:
+            dm = await self._dm_channel(job.user_id)
+            await self.budget.wait()
+            message = await dm.send(
+                content=f"A new review of **{neutralise(series)}** is out:",
+                embed=embed,
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=job.nonce,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._dm_refused(job, exc)
+            return
+        await self.store.jobs.finish_job(job, message.id)
+
+    async def notice(self, job: Job, post: PostRow | None) -> None:
+        """A linked author's DM (/notify): a curator upvoted their post, or they earned a badge."""
+        badge = await self.store.posts.badge(job.badge_id) if job.badge_id is not None else None
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        if job.user_id is None or (badge is None and (post is None or "voter" not in detail)):
+            await self.store.jobs.drop_job(job, "nothing left to tell")
+            return
+        if badge is not None:
+            content, embed = "You earned a new HiveBuzz badge:", badge_embed(badge)
+        else:
+            assert post is not None
+            content = "A curator upvoted your post:"
+            embed = votes_embed(post, [(str(detail["voter"]), int(detail.get("weight") or 0))])
+        try:
+            dm = await self._dm_channel(job.user_id)
+            await self.budget.wait()
+            none = discord.AllowedMentions.none()
+            message = await dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._dm_refused(job, exc)
+            return
+        await self.store.jobs.finish_job(job, message.id)
+
+    async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
+        """The member's DM channel: opened once, then remembered so an alert costs one request."""
+        known = await self.store.subscriptions.dm_channel(user_id)
+        if known is None:
+            await self.budget.wait()
+            channel = await self.client.create_dm(discord.Object(user_id))
+            known = channel.id
+            await self.store.subscriptions.remember_dm_channel(user_id, known)
+        return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
+
+    async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
+        """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
+        becomes one mention in the server they subscribed in instead."""
+        assert job.user_id is not None
+        lane = job.channel_id
+        await self.store.jobs.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
+        for waiting in await self.store.jobs.pending_jobs(lane):
+            if waiting.user_id is None:
+                continue
+            key = str((waiting.detail or {}).get("series_key") or "")
+            sub = await self.store.subscriptions.get(waiting.user_id, key)
+            fallback = None
+            if sub is not None and waiting.post_id is not None:
+                post = await self.store.posts.post(waiting.post_id)
+                community = post.community if post else ""
+                fallback = await self.store.feeds.feed_channel_of(sub.guild_id, community) or sub.channel_id
+            log.info(
+                "user %d does not take DMs (%s); mentioning them in channel %s", waiting.user_id, exc.code, fallback
+            )
+            await self.store.jobs.dm_refused(waiting, fallback, waiting.user_id)
+        self._wake()
