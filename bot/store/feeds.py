@@ -83,43 +83,29 @@ class FeedTables:
                 "SELECT id FROM feeds WHERE channel_id = ? AND community = ?", (channel_id, community)
             ) as cur:
                 existing = await cur.fetchone()
+            options = (
+                int(posts),
+                votes,
+                json.dumps(list(curators)),
+                int(badges),
+                role_id,
+                threads,
+                json.dumps(list(mute)),
+                int(mention_authors),
+            )
             if existing:
                 feed_id = int(existing["id"])
                 await conn.execute(
                     "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, threads = ?,"
                     " mute = ?, mention_authors = ?, broken = NULL, error_streak = 0 WHERE id = ?",
-                    (
-                        int(posts),
-                        votes,
-                        json.dumps(list(curators)),
-                        int(badges),
-                        role_id,
-                        threads,
-                        json.dumps(list(mute)),
-                        int(mention_authors),
-                        feed_id,
-                    ),
+                    (*options, feed_id),
                 )
             else:
                 cur = await conn.execute(
                     "INSERT INTO feeds (guild_id, channel_id, community, posts, votes, curators, badges, role_id,"
                     " threads, mute, mention_authors, outbox_cursor, created_by, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
-                    (
-                        guild_id,
-                        channel_id,
-                        community,
-                        int(posts),
-                        votes,
-                        json.dumps(list(curators)),
-                        int(badges),
-                        role_id,
-                        threads,
-                        json.dumps(list(mute)),
-                        int(mention_authors),
-                        created_by,
-                        at,
-                    ),
+                    (guild_id, channel_id, community, *options, created_by, at),
                 )
                 assert cur.lastrowid is not None
                 feed_id = cur.lastrowid
