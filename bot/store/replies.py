@@ -13,6 +13,11 @@ from bot.store.jobs import insert_job, lane_answered
 
 ThreadState = Literal["ok", "locked", "gone"]
 
+_RECORD_THREAD = (
+    "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id, forum = excluded.forum"
+)
+
 REPLY_COLUMNS = (
     "id, post_id, author, permlink, parent_author, parent_permlink, body, created_block, created_at, updated_at,"
     " edits, deleted"
@@ -105,9 +110,7 @@ class ReplyTables:
     async def record_thread(self, channel_id: int, post_id: int, thread_id: int, *, forum: bool) -> None:
         async with self._db.write() as conn:
             await conn.execute(
-                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
-                " forum = excluded.forum",
+                _RECORD_THREAD,
                 (channel_id, post_id, thread_id, int(forum)),
             )
 
@@ -192,9 +195,7 @@ class ReplyTables:
         muted = [m.lower() for m in mute]
         async with self._db.write() as conn:
             await conn.execute(
-                "INSERT INTO threads (channel_id, post_id, thread_id, forum) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (channel_id, post_id) DO UPDATE SET thread_id = excluded.thread_id,"
-                " forum = excluded.forum",
+                _RECORD_THREAD,
                 (channel_id, post_id, thread_id, int(forum)),
             )
             await conn.execute(
