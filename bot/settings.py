@@ -88,7 +88,12 @@ class HiveConfig:
         between(1, _MAX_BATCH_SIZE),
     )
     poll_interval: float = setting(
-        NUMBER, 1.0, "Seconds between polls for a new head block once caught up. Greater than 0.", positive()
+        NUMBER,
+        0.5,
+        """Seconds between polls for a new irreversible block once caught up; each poll is one request
+        that also brings the next block. A new review reaches Discord about half of this after it is
+        final, on average. Greater than 0.""",
+        positive(),
     )
     max_head_lag: int = setting(
         INTEGER,

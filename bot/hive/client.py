@@ -57,6 +57,18 @@ class BatchItem(msgspec.Struct):
     error: RpcErrorBody | None = None
 
 
+class RawBatchItem(msgspec.Struct):
+    """One answer of a batch whose results are read later, each with its own type."""
+
+    id: Any = None
+    result: msgspec.Raw = msgspec.Raw()  # empty when absent
+    error: RpcErrorBody | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.error is None and bytes(self.result) not in (b"", b"null")
+
+
 @dataclass
 class NodeState:
     url: str
@@ -65,6 +77,7 @@ class NodeState:
     head: int | None = None
     last_error: str = ""
     requests: int = 0
+    no_batches: bool = False  # it answered a batch with one error object: asked call by call
 
 
 @dataclass
@@ -297,6 +310,58 @@ class HiveClient:
         await self.call("database_api.get_dynamic_global_properties", {}, GlobalProperties, check=keeps_up)
         return read[0]
 
+    async def properties_with(self, calls: Sequence[tuple[str, Any]]) -> tuple[ChainHead, list[msgspec.Raw | None]]:
+        """Global properties and, in the same request (a JSON-RPC batch), other calls' raw results.
+
+        The properties are checked as properties() checks them, and come first in the batch: a node
+        runs a batch in order, so what the other calls read is no older than the properties. Each
+        other result is None where the node refused or garbled it (the caller asks on its own then).
+        A node that cannot batch is asked for the properties alone from then on.
+        """
+        decoder = self._decoders.get("head batch")
+        if decoder is None:
+            decoder = self._decoders["head batch"] = msgspec.json.Decoder(list[RawBatchItem])
+        props_decoder = msgspec.json.Decoder(GlobalProperties)
+        while True:
+            node = await self._next_node()
+            if node.no_batches:
+                return await self.properties(), [None] * len(calls)
+            batch = [{"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}]
+            batch += [{"jsonrpc": "2.0", "id": i + 1, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+            try:
+                raw = await self._post(node, msgspec.json.encode(batch))
+                answers = decoder.decode(raw)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._fail(node, f"head batch: {_describe(exc)}")
+                continue
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                if _refuses_batches(raw):
+                    log.info("Hive node %s does not answer batches; asking for the head alone", node_label(node.url))
+                    node.no_batches = True
+                else:
+                    self._fail(node, f"head batch: malformed answer ({exc or 'nested too deep'})")
+                continue
+            by_id = {a.id: a for a in answers if type(a.id) is int}
+            first = by_id.get(0)
+            try:
+                if first is None or not first.usable:
+                    raise MalformedAnswer("no global properties in the batch's answer")
+                head = read_properties(props_decoder.decode(first.result))
+            except (MalformedAnswer, msgspec.MsgspecError, RecursionError) as exc:
+                self._fail(node, f"head batch: {exc or type(exc).__name__}")
+                continue
+            node.head = head.head_block_number
+            best = self.best_head or head.head_block_number
+            if best - head.head_block_number > self.max_head_lag:
+                self._fail(node, f"head {head.head_block_number} lags the best head {best}")
+                continue
+            node.failures = 0
+            results: list[msgspec.Raw | None] = []
+            for i in range(len(calls)):
+                answer = by_id.get(i + 1)
+                results.append(answer.result if answer is not None and answer.usable else None)
+            return head, results
+
     async def call_batch(self, method: str, params: Sequence[Any], *, deadline: float) -> list[Any | None]:
         """Many calls of one method in one JSON-RPC batch (one request, however many calls).
 
@@ -376,6 +441,15 @@ class HiveClient:
             if node.retry_at <= loop_now and node.head is not None:
                 self._current = index
                 break
+
+
+def _refuses_batches(raw: bytes) -> bool:
+    """One JSON-RPC error object where a batch's list of answers belongs."""
+    try:
+        answer = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return isinstance(answer, dict) and "error" in answer
 
 
 def _describe(exc: BaseException) -> str:

@@ -104,7 +104,7 @@ def test_default_values() -> None:
         start_block="head",
         request_timeout=10.0,
         batch_size=1000,
-        poll_interval=1.0,
+        poll_interval=0.5,
         max_head_lag=20,
     )
     assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0)
