@@ -7,77 +7,30 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import aiohttp
 import msgspec
 
 from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
 from bot.hive.names import node_label
+from bot.hive.rpc import (
+    BadAnswer,
+    BatchItem,
+    Envelope,
+    HiveUnavailable,
+    NodeState,
+    RawBatchItem,
+    RpcError,
+    RpcErrorBody,
+)
+from bot.hive.rpc import describe as _describe
+from bot.hive.rpc import refuses_batches as _refuses_batches
+
+# The errors callers catch live with the wire types; they are the client's too.
+__all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]
 
 log = logging.getLogger("hivecord.hive")
-
-T = TypeVar("T")
-
-
-class RpcErrorBody(msgspec.Struct):
-    code: int = 0
-    message: str = ""
-    data: Any = None
-
-
-class Envelope(msgspec.Struct, Generic[T]):
-    result: T | None = None
-    error: RpcErrorBody | None = None
-
-
-class RpcError(Exception):
-    """Every node answered this call with a JSON-RPC error: the call itself is refused."""
-
-    def __init__(self, method: str, code: int, message: str) -> None:
-        super().__init__(f"{method}: RPC error {code}: {message}")
-        self.method = method
-        self.code = code
-        self.message = message
-
-
-class HiveUnavailable(Exception):
-    """No node answered within the caller's deadline (only calls made with a deadline raise it)."""
-
-
-class BadAnswer(Exception):
-    """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
-
-
-class BatchItem(msgspec.Struct):
-    """One answer of a JSON-RPC batch; answers may come in any order, so the id matters."""
-
-    id: Any = None
-    result: Any = None
-    error: RpcErrorBody | None = None
-
-
-class RawBatchItem(msgspec.Struct):
-    """One answer of a batch whose results are read later, each with its own type."""
-
-    id: Any = None
-    result: msgspec.Raw = msgspec.Raw()  # empty when absent
-    error: RpcErrorBody | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.error is None and bytes(self.result) not in (b"", b"null")
-
-
-@dataclass
-class NodeState:
-    url: str
-    failures: int = 0
-    retry_at: float = 0.0
-    head: int | None = None
-    last_error: str = ""
-    requests: int = 0
-    no_batches: bool = False  # it answered a batch with one error object: asked call by call
 
 
 @dataclass
@@ -441,21 +394,3 @@ class HiveClient:
             if node.retry_at <= loop_now and node.head is not None:
                 self._current = index
                 break
-
-
-def _refuses_batches(raw: bytes) -> bool:
-    """One JSON-RPC error object where a batch's list of answers belongs."""
-    try:
-        answer = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
-        return False
-    return isinstance(answer, dict) and "error" in answer
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status}"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc) or type(exc).__name__
-    return text[:200]

@@ -236,5 +236,3 @@ class Follower:
         if self.on_progress is not None:
             target = self.stop_at or self.irreversible or last
             self.on_progress(Progress(last, target, self._blocks, time.monotonic() - self._started))
-
-

@@ -59,7 +59,7 @@ def test_live_block_comes_with_the_head_and_only_once_irreversible(node: FakeHiv
         assert [p for p in posts(db) if "live-1" in p], posts(db)
         after = node.request_log[mark:]
         # No block range or vote details asked on their own: the head poll brought them.
-        assert all(methods == HEAD_POLL or RANGE not in methods and VOPS not in methods for methods in after), after
+        assert all(methods == HEAD_POLL or (RANGE not in methods and VOPS not in methods) for methods in after), after
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
