@@ -27,6 +27,8 @@ RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
+DM_LANES_AT_ONCE = 64
+EMBEDS_KEPT = 64
 DAY = 86400.0
 
 
@@ -67,6 +69,11 @@ class DeliveryWorker:
         self._stopping = False
         self.stop_grace = stop_grace
         self.sent = 0
+        # Alerts of one review to many members: rendered once (keyed by the post row as read).
+        self._embeds: dict[tuple[PostRow, str | None], discord.Embed] = {}
+        # DM lanes drain a few at a time: thousands of senders started at once would queue
+        # thousands of reads ahead of the first send, and the request budget would sit idle.
+        self._dm_senders = asyncio.Semaphore(DM_LANES_AT_ONCE)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
@@ -129,6 +136,13 @@ class DeliveryWorker:
 
     async def _drain(self, lane: int) -> None:
         """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
+        if is_dm_lane(lane):
+            async with self._dm_senders:
+                await self._drain_lane(lane)
+        else:
+            await self._drain_lane(lane)
+
+    async def _drain_lane(self, lane: int) -> None:
         while not self._stopping:
             job: Job | None = None
             try:
@@ -254,7 +268,7 @@ class DeliveryWorker:
             await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
-        embed = post_embed(post, await self.store.communities.community_title(post.community))
+        embed = await self._alert_embed(post)
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
@@ -282,6 +296,17 @@ class DeliveryWorker:
             await self._dm_refused(job, exc)
             return
         await self.store.jobs.finish_job(job, message.id)
+
+    async def _alert_embed(self, post: PostRow) -> discord.Embed:
+        """One review's embed, rendered once for all its subscribers (a fan-out sends it thousands of times)."""
+        title = await self.store.communities.community_title(post.community)
+        key = (post, title)
+        embed = self._embeds.get(key)
+        if embed is None:
+            if len(self._embeds) >= EMBEDS_KEPT:
+                self._embeds.clear()
+            embed = self._embeds[key] = post_embed(post, title)
+        return embed
 
     async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
         """The member's DM channel: opened once, then remembered so an alert costs one request."""
