@@ -83,8 +83,9 @@ class HiveConfig:
     )
     batch_size: int = setting(
         INTEGER,
-        1000,
-        "Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000.",
+        500,
+        """Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000. Two batches
+        are in memory at once (one in flight, one being written): 500 mainnet blocks are ~12 MB.""",
         between(1, _MAX_BATCH_SIZE),
     )
     poll_interval: float = setting(

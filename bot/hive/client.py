@@ -15,6 +15,7 @@ import msgspec
 from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
 from bot.hive.names import node_label
 from bot.hive.rpc import (
+    LARGE_ANSWER,
     BadAnswer,
     BatchItem,
     Envelope,
@@ -23,12 +24,12 @@ from bot.hive.rpc import (
     RawBatchItem,
     RpcError,
     RpcErrorBody,
+    read_exactly,
 )
 from bot.hive.rpc import describe as _describe
 from bot.hive.rpc import refuses_batches as _refuses_batches
 
-# The errors callers catch live with the wire types; they are the client's too.
-__all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]
+__all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]  # the errors are rpc.py's
 
 log = logging.getLogger("hivecord.hive")
 
@@ -107,9 +108,12 @@ class HiveClient:
             decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])
         return decoder
 
-    async def _post(self, node: NodeState, payload: bytes) -> bytes:
+    async def _post(self, node: NodeState, payload: bytes) -> bytes | bytearray:
         node.requests += 1
         async with self._get_session().post(node.url, data=payload, headers=self._headers) as resp:
+            size = resp.content_length or 0
+            if resp.status == 200 and size >= LARGE_ANSWER and "Content-Encoding" not in resp.headers:
+                return await read_exactly(resp.content, size)
             body = await resp.read()
             if resp.status != 200:
                 raise aiohttp.ClientResponseError(

@@ -10,6 +10,9 @@ import msgspec
 
 T = TypeVar("T")
 
+# Answers at least this long (block ranges) are read into one buffer of their announced size.
+LARGE_ANSWER = 1 << 20
+
 
 class RpcErrorBody(msgspec.Struct):
     code: int = 0
@@ -71,7 +74,31 @@ class NodeState:
     no_batches: bool = False  # it answered a batch with one error object: asked call by call
 
 
-def refuses_batches(raw: bytes) -> bool:
+async def read_exactly(stream: aiohttp.StreamReader, length: int) -> bytearray:
+    """A large answer read straight into one buffer of its announced length.
+
+    aiohttp's read() keeps the parts and then joins them: twice a block range's size at once,
+    the largest allocation of a catch-up.
+    """
+    body = bytearray(length)
+    view = memoryview(body)
+    filled = 0
+    try:
+        while filled < length:
+            chunk = await stream.readany()
+            if not chunk:
+                raise aiohttp.ClientPayloadError(f"answer cut short at {filled} of {length} bytes")
+            end = filled + len(chunk)
+            if end > length:
+                raise aiohttp.ClientPayloadError(f"answer longer than its {length} bytes")
+            view[filled:end] = chunk
+            filled = end
+    finally:
+        view.release()
+    return body
+
+
+def refuses_batches(raw: bytes | bytearray) -> bool:
     """One JSON-RPC error object where a batch's list of answers belongs."""
     try:
         answer = msgspec.json.decode(raw)

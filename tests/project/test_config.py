@@ -103,7 +103,7 @@ def test_default_values() -> None:
         communities=("hive-158489",),
         start_block="head",
         request_timeout=10.0,
-        batch_size=1000,
+        batch_size=500,
         poll_interval=0.5,
         max_head_lag=20,
     )
