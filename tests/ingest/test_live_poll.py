@@ -94,3 +94,29 @@ def test_live_on_a_flaky_node_stores_the_same_as_a_healthy_one(node: FakeHiveNod
         assert len(stores[0]["posts"]) == 5
     finally:
         flaky.stop_thread()
+
+
+def test_a_next_block_that_does_not_link_to_the_last_is_fetched_again(node: FakeHiveNode, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [node.url])
+    db = tmp_path / "hivecord.sqlite3"
+    proc = popen_hivecord("ingest", "--config", str(config))
+    try:
+        wait_until(lambda: polls_since(node, 0) >= 1, timeout=60)
+        node.head = HEAD + 2  # block HEAD+1 is stored from a poll: its id is the one the next must name
+        wait_until(lambda: (cursor_of(db) or 0) >= HEAD + 1, timeout=60)
+        live = len(node.request_log)
+        wait_until(lambda: polls_since(node, live) >= 1, timeout=60)  # caught up again: polling with the head
+        # The next block names another block as its parent (what a poll split across two nodes, one
+        # on a fork, could bring): the poll's copy is not kept, the block is asked for on its own.
+        block = review(2)
+        block["previous"] = "f" * 40
+        node.add_blocks({HEAD + 2: block})
+        mark = len(node.request_log)
+        node.head = HEAD + 3
+        wait_until(lambda: (cursor_of(db) or 0) >= HEAD + 2, timeout=60)
+        alone = [m for m in node.request_log[mark:] if m == (RANGE,)]
+        assert alone, node.request_log[mark:]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
