@@ -18,6 +18,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,14 @@ async def fan_out(subscribers: int, folder: Path) -> None:
         bot = BotProcess(config, fake)
         await bot.start()
         requests_before, throttled_before = len(fake.requests), fake.count_429
+        stamps: list[float] = []  # when each request after the release was recorded
+        plain_notify = fake.notify
+
+        def notify() -> None:
+            stamps.extend([time.perf_counter()] * (len(fake.requests) - requests_before - len(stamps)))
+            plain_notify()
+
+        fake.notify = notify  # type: ignore[method-assign]
         began = time.perf_counter()
         node.head = SEED_LAST + 5
 
@@ -80,6 +89,17 @@ async def fan_out(subscribers: int, folder: Path) -> None:
         print(f"time            : {elapsed:.1f} s against a floor of {floor:.1f} s = {elapsed / floor:.2f}x")
         print(f"requests        : {sent:,}, answered 429: {throttled} ({100 * throttled / max(1, sent):.2f}%)")
         print(f"alerts lost     : {sum(1 for n in got if n == 0)}; duplicated: {sum(1 for n in got if n > 1)}")
+        refused = Counter(
+            f"{r.key}{' (global)' if isinstance(r.answer, dict) and r.answer.get('global') else ''}"
+            for r in fake.requests[requests_before:]
+            if r.status == 429
+        )
+        if len(stamps) > 10:
+            tenth, ninetieth = stamps[len(stamps) // 10], stamps[len(stamps) * 9 // 10]
+            rate = (len(stamps) * 8 // 10) / max(1e-9, ninetieth - tenth)
+            print(f"pace            : first request {stamps[0] - began:.1f} s after the release; {rate:.1f}/s mid-run")
+        if refused:
+            print("429s            : " + ", ".join(f"{key} {n}" for key, n in refused.most_common()))
     finally:
         await fake.stop()
         node.stop_thread()

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -19,6 +20,7 @@ from discord.ext import commands
 
 from bot.catalog import SeriesCatalog
 from bot.config import Config
+from bot.delivery.pace import WireWindow
 from bot.delivery.worker import DeliveryWorker
 from bot.errors import GuardedTree, on_tree_error
 from bot.hive.client import HiveClient
@@ -62,12 +64,15 @@ class Hivecord(commands.AutoShardedBot):
     def __init__(
         self, config: Config, store: Store, hive: HiveClient, communities: set[str], *, stop_grace: float = 3.0
     ) -> None:
+        # Every request to Discord (but interaction answers) counts against one window as it leaves.
+        self.wire = WireWindow(math.floor(config.delivery.requests_per_second))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=GuardedTree,
+            http_trace=self.wire.trace(),
         )
         self.config = config
         self.store = store

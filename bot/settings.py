@@ -83,12 +83,18 @@ class HiveConfig:
     )
     batch_size: int = setting(
         INTEGER,
-        1000,
-        "Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000.",
+        500,
+        """Blocks fetched per block_api.get_block_range call while catching up. 1 to 1000. Two batches
+        are in memory at once (one in flight, one being written): 500 mainnet blocks are ~12 MB.""",
         between(1, _MAX_BATCH_SIZE),
     )
     poll_interval: float = setting(
-        NUMBER, 1.0, "Seconds between polls for a new head block once caught up. Greater than 0.", positive()
+        NUMBER,
+        0.5,
+        """Seconds between polls for a new irreversible block once caught up; each poll is one request
+        that also brings the next block. A new review reaches Discord about half of this after it is
+        final, on average. Greater than 0.""",
+        positive(),
     )
     max_head_lag: int = setting(
         INTEGER,

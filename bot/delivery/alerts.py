@@ -19,6 +19,8 @@ from bot.text import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 
+EMBEDS_KEPT = 64
+
 
 class Alerts:
     """Sends alert and notice jobs; the worker hands it each one in its lane's order."""
@@ -36,6 +38,8 @@ class Alerts:
         self.budget = budget  # the request budget under Discord's global limit, shared with the worker
         self._guarded = guarded
         self._wake = wake
+        # Alerts of one review to many members: rendered once (keyed by the post row as read).
+        self._embeds: dict[tuple[PostRow, str | None], discord.Embed] = {}
 
     async def alert(self, job: Job, post: PostRow | None) -> None:
         """A new review of a subscribed series: by DM in the member's lane, or a mention in a channel."""
@@ -43,12 +47,13 @@ class Alerts:
             await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
-        embed = post_embed(post, await self.store.communities.community_title(post.community))
+        embed = await self._alert_embed(post)
         sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
         if sub is not None and sub.guild_id is not None:
             # Its thread in the server they subscribed in, when it has one by now.
-            links = await self.store.replies.thread_links([post.id], sub.guild_id)
-            embed = with_discuss_link(embed, links.get(post.id))
+            link = (await self.store.replies.thread_links([post.id], sub.guild_id)).get(post.id)
+            if link:
+                embed = with_discuss_link(embed.copy(), link)
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
@@ -76,6 +81,17 @@ class Alerts:
             await self._dm_refused(job, exc)
             return
         await self.store.jobs.finish_job(job, message.id)
+
+    async def _alert_embed(self, post: PostRow) -> discord.Embed:
+        """One review's embed, rendered once for all its subscribers (a fan-out sends it thousands of times)."""
+        title = await self.store.communities.community_title(post.community)
+        key = (post, title)
+        embed = self._embeds.get(key)
+        if embed is None:
+            if len(self._embeds) >= EMBEDS_KEPT:
+                self._embeds.clear()
+            embed = self._embeds[key] = post_embed(post, title)
+        return embed
 
     async def notice(self, job: Job, post: PostRow | None) -> None:
         """A linked author's DM (/notify): a curator upvoted their post, or they earned a badge."""

@@ -47,4 +47,3 @@ async def change_role(client: discord.Client, store: Store, job: Job) -> None:
         await store.roles.member_absent(job, f"not a member of the server ({exc.code})")
         return
     await store.jobs.finish_job(job, None)
-

@@ -35,6 +35,7 @@ RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
+DM_LANES_AT_ONCE = 64
 DAY = 86400.0
 
 
@@ -77,6 +78,9 @@ class DeliveryWorker:
         self.sent = 0
         self.conversation = Conversation(client, store)
         self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
+        # DM lanes drain a few at a time: thousands of senders started at once would queue
+        # thousands of reads ahead of the first send, and the request budget would sit idle.
+        self._dm_senders = asyncio.Semaphore(DM_LANES_AT_ONCE)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
@@ -139,6 +143,13 @@ class DeliveryWorker:
 
     async def _drain(self, lane: int) -> None:
         """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
+        if is_dm_lane(lane):
+            async with self._dm_senders:
+                await self._drain_lane(lane)
+        else:
+            await self._drain_lane(lane)
+
+    async def _drain_lane(self, lane: int) -> None:
         while not self._stopping:
             job: Job | None = None
             try:

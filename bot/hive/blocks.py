@@ -26,6 +26,7 @@ class Block(msgspec.Struct, gc=False):
     block_id: str
     timestamp: str
     transactions: list[Transaction] = []
+    previous: Any = ""  # the id of the block before; only compared, so any value reads
 
     @property
     def number(self) -> int:

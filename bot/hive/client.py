@@ -7,64 +7,31 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import aiohttp
 import msgspec
 
 from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
 from bot.hive.names import node_label
+from bot.hive.rpc import (
+    LARGE_ANSWER,
+    BadAnswer,
+    BatchItem,
+    Envelope,
+    HiveUnavailable,
+    NodeState,
+    RawBatchItem,
+    RpcError,
+    RpcErrorBody,
+    read_exactly,
+)
+from bot.hive.rpc import describe as _describe
+from bot.hive.rpc import refuses_batches as _refuses_batches
+
+__all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]  # the errors are rpc.py's
 
 log = logging.getLogger("hivecord.hive")
-
-T = TypeVar("T")
-
-
-class RpcErrorBody(msgspec.Struct):
-    code: int = 0
-    message: str = ""
-    data: Any = None
-
-
-class Envelope(msgspec.Struct, Generic[T]):
-    result: T | None = None
-    error: RpcErrorBody | None = None
-
-
-class RpcError(Exception):
-    """Every node answered this call with a JSON-RPC error: the call itself is refused."""
-
-    def __init__(self, method: str, code: int, message: str) -> None:
-        super().__init__(f"{method}: RPC error {code}: {message}")
-        self.method = method
-        self.code = code
-        self.message = message
-
-
-class HiveUnavailable(Exception):
-    """No node answered within the caller's deadline (only calls made with a deadline raise it)."""
-
-
-class BadAnswer(Exception):
-    """A well-formed answer that is wrong (a gap in a block range, a head far behind): try another node."""
-
-
-class BatchItem(msgspec.Struct):
-    """One answer of a JSON-RPC batch; answers may come in any order, so the id matters."""
-
-    id: Any = None
-    result: Any = None
-    error: RpcErrorBody | None = None
-
-
-@dataclass
-class NodeState:
-    url: str
-    failures: int = 0
-    retry_at: float = 0.0
-    head: int | None = None
-    last_error: str = ""
-    requests: int = 0
 
 
 @dataclass
@@ -141,9 +108,12 @@ class HiveClient:
             decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])
         return decoder
 
-    async def _post(self, node: NodeState, payload: bytes) -> bytes:
+    async def _post(self, node: NodeState, payload: bytes) -> bytes | bytearray:
         node.requests += 1
         async with self._get_session().post(node.url, data=payload, headers=self._headers) as resp:
+            size = resp.content_length or 0
+            if resp.status == 200 and size >= LARGE_ANSWER and "Content-Encoding" not in resp.headers:
+                return await read_exactly(resp.content, size)
             body = await resp.read()
             if resp.status != 200:
                 raise aiohttp.ClientResponseError(
@@ -297,6 +267,58 @@ class HiveClient:
         await self.call("database_api.get_dynamic_global_properties", {}, GlobalProperties, check=keeps_up)
         return read[0]
 
+    async def properties_with(self, calls: Sequence[tuple[str, Any]]) -> tuple[ChainHead, list[msgspec.Raw | None]]:
+        """Global properties and, in the same request (a JSON-RPC batch), other calls' raw results.
+
+        The properties are checked as properties() checks them, and come first in the batch: a node
+        runs a batch in order, so what the other calls read is no older than the properties. Each
+        other result is None where the node refused or garbled it (the caller asks on its own then).
+        A node that cannot batch is asked for the properties alone from then on.
+        """
+        decoder = self._decoders.get("head batch")
+        if decoder is None:
+            decoder = self._decoders["head batch"] = msgspec.json.Decoder(list[RawBatchItem])
+        props_decoder = msgspec.json.Decoder(GlobalProperties)
+        while True:
+            node = await self._next_node()
+            if node.no_batches:
+                return await self.properties(), [None] * len(calls)
+            batch = [{"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}]
+            batch += [{"jsonrpc": "2.0", "id": i + 1, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+            try:
+                raw = await self._post(node, msgspec.json.encode(batch))
+                answers = decoder.decode(raw)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._fail(node, f"head batch: {_describe(exc)}")
+                continue
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                if _refuses_batches(raw):
+                    log.info("Hive node %s does not answer batches; asking for the head alone", node_label(node.url))
+                    node.no_batches = True
+                else:
+                    self._fail(node, f"head batch: malformed answer ({exc or 'nested too deep'})")
+                continue
+            by_id = {a.id: a for a in answers if type(a.id) is int}
+            first = by_id.get(0)
+            try:
+                if first is None or not first.usable:
+                    raise MalformedAnswer("no global properties in the batch's answer")
+                head = read_properties(props_decoder.decode(first.result))
+            except (MalformedAnswer, msgspec.MsgspecError, RecursionError) as exc:
+                self._fail(node, f"head batch: {exc or type(exc).__name__}")
+                continue
+            node.head = head.head_block_number
+            best = self.best_head or head.head_block_number
+            if best - head.head_block_number > self.max_head_lag:
+                self._fail(node, f"head {head.head_block_number} lags the best head {best}")
+                continue
+            node.failures = 0
+            results: list[msgspec.Raw | None] = []
+            for i in range(len(calls)):
+                answer = by_id.get(i + 1)
+                results.append(answer.result if answer is not None and answer.usable else None)
+            return head, results
+
     async def call_batch(self, method: str, params: Sequence[Any], *, deadline: float) -> list[Any | None]:
         """Many calls of one method in one JSON-RPC batch (one request, however many calls).
 
@@ -376,12 +398,3 @@ class HiveClient:
             if node.retry_at <= loop_now and node.head is not None:
                 self._current = index
                 break
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status}"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc) or type(exc).__name__
-    return text[:200]

@@ -245,6 +245,11 @@ async def test_a_rejected_send_is_recorded_shown_counted_and_breaks_the_feed_whe
         )
         world.node.head = SEED_LAST + 5
         await fake.wait_for(lambda: titles(world, world.second), timeout=30)
+        # The two lanes send side by side: the rejection may be recorded just after the other lane's post.
+        await fake.wait_for(
+            lambda: db_rows(world.db, "SELECT error_code FROM feeds WHERE channel_id = ?", world.reviews)[0][0],
+            timeout=30,
+        )
         listing = await command(world, "feed list", {})
         assert "last error" in listing and "50035" in listing, listing
         for i in range(3):

@@ -103,8 +103,8 @@ def test_default_values() -> None:
         communities=("hive-158489",),
         start_block="head",
         request_timeout=10.0,
-        batch_size=1000,
-        poll_interval=1.0,
+        batch_size=500,
+        poll_interval=0.5,
         max_head_lag=20,
         facts_recheck_seconds=3600.0,
     )

@@ -25,7 +25,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
     """In-memory Hive API node; see the module docstring for how to run it.
 
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
-    with a 503 or while ``down`` never reach it), ``requests`` (HTTP requests), ``faults`` (Counter by
+    with a 503 or while ``down`` never reach it), ``request_log`` (per request that reached it, the
+    methods it carried, a batch's together), ``requests`` (HTTP requests), ``faults`` (Counter by
     kind: "503", "hang", "truncate", "down") and ``fault_log``. Runtime knobs: ``head``, ``behind``,
     ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``, ``accounts``.
 
@@ -65,6 +66,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         # With fault_rate > 0: per HTTP request, the fault drawn ("" for none), in arrival order.
         self.fault_log: list[str] = []
         self.requests = 0
+        # Per HTTP request that reached JSON-RPC dispatch: the methods it carried, in order.
+        self.request_log: list[tuple[str, ...]] = []
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
         # bridge.list_subscribers answers, by community; tests change them at run time.

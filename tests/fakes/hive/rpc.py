@@ -38,6 +38,7 @@ _SUPPORTED = (
 class Rpc:
     calls: collections.Counter[str]
     tamper: dict[str, Any]
+    request_log: list[tuple[str, ...]]
 
     def dispatch(self, body: bytes) -> bytes:
         """The HTTP response body for a request body (no faults, no counters of HTTP requests)."""
@@ -50,6 +51,9 @@ class Rpc:
             payload = json.loads(body)
         except ValueError:
             return [error_bytes(None, RpcError(-32700, "Parse Error:Invalid JSON"))]
+        # Which calls came together: a batch is one entry with every method in it, in order.
+        batch = payload if isinstance(payload, list) else [payload]
+        self.request_log.append(tuple(str(p.get("method")) if isinstance(p, dict) else "?" for p in batch))
         if isinstance(payload, list):
             if not payload:
                 return [error_bytes(None, RpcError(-32600, "Invalid Request:empty batch"))]
