@@ -82,7 +82,8 @@ def _posts_at(path: Path, version: int) -> None:
     for post_id, community, title, body, deleted in _POSTS:
         conn.execute(
             "INSERT INTO posts (id, author, permlink, community, title, body, json_metadata, tags, created_block,"
-            " created_at, updated_block, updated_at, deleted) VALUES (?, 'a', ?, ?, ?, ?, '{}', '[]', 1, 't', 1, 't', ?)",
+            " created_at, updated_block, updated_at, deleted)"
+            " VALUES (?, 'a', ?, ?, ?, ?, '{}', '[]', 1, 't', 1, 't', ?)",
             (post_id, f"p{post_id}", community, title, body, deleted),
         )
     conn.close()
