@@ -5,6 +5,7 @@ from pathlib import Path
 
 from bot.store.db import Database, search_text
 from bot.store.migrate import migrations
+from bot.store.posts import PostTables
 
 
 def _database_at(path: Path, version: int) -> None:
@@ -91,8 +92,6 @@ def _posts_at(path: Path, version: int) -> None:
 
 async def test_search_speed_migration_keeps_every_search_answer(tmp_path: Path) -> None:
     """The full-text index rebuilt with prefix indexes (006) finds what the old one found, in order."""
-    from bot.store.posts import PostTables
-
     asked = [
         ('"machines"', {}),
         ('"machin"*', {}),
