@@ -192,27 +192,38 @@ def plain_excerpt(markdown_or_html: str, limit: int) -> str:
     text = _drop_blocks(text, "<!--", "-->")
     text = _drop_blocks(text, "<script", "</script>")
     text = _drop_blocks(text, "<style", "</style>")
-    text = _FENCE_LINE.sub("", text)
+    if "```" in text or "~~~" in text:
+        text = _FENCE_LINE.sub("", text)
 
+    # Each pattern below needs the characters tested before it: a text without them skips a scan
+    # (a third of the time of an excerpt).
     # Markdown images and links before HTML: their targets may contain <, and [![img](a)](b) nests.
     text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_REF_LINK.sub(r"\1", text)
-    text = _MD_REF_DEF.sub("", text)
+    if "]:" in text:
+        text = _MD_REF_DEF.sub("", text)
     text = _AUTOLINK.sub(r"\1", text)
 
     text = _BREAK_TAG.sub("\n", text)
     text = _CELL_END.sub(" ", text)
     text = _ANY_TAG.sub("", text)
-    text = _BARE_URL.sub(_drop_image_url, text)
+    if "://" in text:
+        text = _BARE_URL.sub(_drop_image_url, text)
 
     text = "\n".join(_block_line(line) for line in text.split("\n"))
-    text = _INLINE_CODE.sub(r"\1", text)
-    text = _STRONG.sub(r"\2", text)
-    text = _STRIKE.sub(r"\1", text)
-    text = _EM_STAR.sub(r"\1", text)
-    text = _EM_UNDERSCORE.sub(r"\1", text)
-    text = _MD_ESCAPE.sub(r"\1", text)
+    if "`" in text:
+        text = _INLINE_CODE.sub(r"\1", text)
+    if "**" in text or "__" in text:
+        text = _STRONG.sub(r"\2", text)
+    if "~~" in text:
+        text = _STRIKE.sub(r"\1", text)
+    if "*" in text:
+        text = _EM_STAR.sub(r"\1", text)
+    if "_" in text:
+        text = _EM_UNDERSCORE.sub(r"\1", text)
+    if "\\" in text:
+        text = _MD_ESCAPE.sub(r"\1", text)
 
     # Entities last, so "&lt;b&gt;" written in a post stays visible text instead of becoming a tag.
     text = html.unescape(text)
@@ -221,7 +232,9 @@ def plain_excerpt(markdown_or_html: str, limit: int) -> str:
     text = strip_invisible(text)
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
-    text = _BLANK_LINES.sub("\n\n", text).strip()
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    text = text.strip()
     return _cut_at_word(text, limit)
 
 

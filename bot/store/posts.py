@@ -152,33 +152,48 @@ class PostTables:
         subset = " INTERSECT ".join(subsets)
         if query is None:
             where = " AND ".join([*live, *([f"p.id IN ({subset})"] if subset else [])])
-            ids = await self._ids(
-                f"SELECT p.id AS id FROM posts p WHERE {where} ORDER BY p.id DESC LIMIT ?",
+            return await self._window(
+                f"SELECT p.id AS id, 0 AS score FROM posts p WHERE {where} ORDER BY p.id DESC LIMIT ?",
                 [*live_args, *subset_args, window + 1],
+                window,
+                newest_first=True,
             )
-            return ids[:window], len(ids) > window
         # CROSS JOIN keeps the full-text index as the outer loop, and the unary + keeps the subset
         # a filter on its rowids: driving FTS5 from the posts instead would open one FTS5 cursor per
         # post, and expand a prefix term again in each. bm25 is computed in the same pass, for the
-        # rows returned only; a second pass would expand a prefix term once more.
+        # rows returned only; a second pass would expand a prefix term once more. The live check
+        # reads the covering posts_search index, never the post row (its body and all).
         where = " AND ".join(["posts_fts MATCH ?", *([f"+posts_fts.rowid IN ({subset})"] if subset else []), *live])
         score = "0" if newest_first else _BM25  # bm25 reads every matching list once more
-        async with self._db.reader.execute(
-            f"SELECT posts_fts.rowid AS id, {score} AS score FROM posts_fts CROSS JOIN posts p"
-            f" ON p.id = posts_fts.rowid WHERE {where} ORDER BY posts_fts.rowid DESC LIMIT ?",
+        return await self._window(
+            f"SELECT posts_fts.rowid AS id, {score} AS score FROM posts_fts"
+            f" CROSS JOIN posts p INDEXED BY posts_search ON p.id = posts_fts.rowid"
+            f" WHERE {where} ORDER BY posts_fts.rowid DESC LIMIT ?",
             [query, *subset_args, *live_args, window + 1],
-        ) as cur:
-            rows = [(int(r["id"]), float(r["score"])) for r in await cur.fetchall()]
-        more = len(rows) > window
-        rows = rows[:window]
-        if not newest_first:
-            # bm25 is lower for better matches; ties go to the newer post.
-            rows.sort(key=lambda row: (row[1], -row[0]))
-        return [row[0] for row in rows], more
+            window,
+            newest_first=newest_first,
+        )
 
-    async def _ids(self, sql: str, args: list[Any]) -> list[int]:
-        async with self._db.reader.execute(sql, args) as cur:
-            return [int(r["id"]) for r in await cur.fetchall()]
+    async def _window(self, newest: str, args: list[Any], window: int, *, newest_first: bool) -> tuple[list[int], bool]:
+        """The ids of `newest` (rows of id and score, newest first, at most window + 1 of them) in
+        order, without the extra row, and whether there was one.
+
+        SQLite orders them and hands them over as one JSON list: a row object per match cost more
+        than the ranking itself (bm25 is lower for better matches; ties go to the newer post).
+        """
+        order = "id DESC" if newest_first else "score, id DESC"
+        async with self._db.reader.execute(
+            "SELECT json_group_array(id) AS ids, count(*) AS matches, min(id) AS oldest"
+            f" FROM (SELECT id FROM ({newest}) ORDER BY {order})",
+            args,
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None  # an aggregate always answers
+        ids: list[int] = json.loads(row["ids"])
+        more = row["matches"] > window
+        if more:
+            ids.remove(row["oldest"])  # the window is the newest `window` matches
+        return ids, more
 
     async def live_posts(self, ids: list[int]) -> list[PostRow]:
         """The live posts among `ids`, in the order given."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import unicodedata
 from dataclasses import replace
@@ -117,6 +118,40 @@ def test_highlight_drops_unpaired_empty_and_injected_marks() -> None:
     assert highlight("a \x02 \x03 b") == "a b"
     assert highlight("\ue010fake bold\ue011 and \x02real\x03") == "fake bold and **real**"
     assert highlight("\x02one\x03\x02two\x03") == "**onetwo**"
+
+
+def _balanced_marks_char_by_char(text: str, opener: str, closer: str) -> str:
+    """The first way marks were balanced, one character at a time: the reference for the faster one."""
+    out: list[str] = []
+    open_at = -1
+    for ch in text:
+        if ch == opener:
+            if open_at < 0:
+                open_at = len(out)
+                out.append(ch)
+        elif ch == closer:
+            if open_at >= 0:
+                if not "".join(out[open_at + 1 :]).strip():
+                    del out[open_at]
+                else:
+                    out.append(ch)
+                open_at = -1
+        else:
+            out.append(ch)
+    if open_at >= 0:
+        del out[open_at]
+    return "".join(out).replace(closer + opener, "")
+
+
+def test_marks_are_balanced_as_character_by_character() -> None:
+    from bot.delivery import render
+
+    opener, closer = render._MARK_OPEN, render._MARK_CLOSE
+    rng = random.Random(11)
+    pieces = [opener, closer, opener, closer, " ", "  ", "word", "é", "\n", "**", "a b"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert render._balanced_marks(text) == _balanced_marks_char_by_char(text, opener, closer), repr(text)
 
 
 def test_highlight_cut_inside_a_match_leaves_no_stray_bold() -> None:
