@@ -91,7 +91,7 @@ def _posts_at(path: Path, version: int) -> None:
 
 
 async def test_search_speed_migration_keeps_every_search_answer(tmp_path: Path) -> None:
-    """The full-text index rebuilt with prefix indexes (006) finds what the old one found, in order."""
+    """The full-text index rebuilt with prefix indexes (009) finds what the old one found, in order."""
     asked = [
         ('"machines"', {}),
         ('"machin"*', {}),
@@ -103,10 +103,10 @@ async def test_search_speed_migration_keeps_every_search_answer(tmp_path: Path) 
         (None, {"community": "hive-1"}),
     ]
     before: list[tuple[list[int], bool]] = []
-    _posts_at(tmp_path / "v5.sqlite", 5)
-    # The answers of the version 5 index, as the old code read them: newest `window` matches, then
+    _posts_at(tmp_path / "v8.sqlite", 8)
+    # The answers of the version 8 index, as the old code read them: newest `window` matches, then
     # bm25 order (title 10, series 6, tags 3, body 1), ties to the newer post.
-    conn = sqlite3.connect(tmp_path / "v5.sqlite")
+    conn = sqlite3.connect(tmp_path / "v8.sqlite")
     for query, options in asked:
         window = int(options.get("window", 1000))
         community = options.get("community")
@@ -130,7 +130,7 @@ async def test_search_speed_migration_keeps_every_search_answer(tmp_path: Path) 
     # The fixture means what it says: live posts holding the word (not "machinery"), ranked.
     assert sorted(before[0][0]) == [1, 3, 5] and before[0][0] != sorted(before[0][0], reverse=True)
 
-    db = await Database.open(tmp_path / "v5.sqlite")  # migrates to the latest version
+    db = await Database.open(tmp_path / "v8.sqlite")  # migrates to the latest version
     try:
         posts = PostTables(db)
         after = [await posts.search_ids(query, **options) for query, options in asked]  # type: ignore[arg-type]
