@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import difflib
+import gc
 import heapq
 import logging
 import re
@@ -302,6 +303,12 @@ class _Catalog(Generic[Rows, Index]):
                 return self._index
             index = await asyncio.to_thread(self._build, rows)
             self._index, self._loaded, self._rows = index, began, rows
+            # The index lives until the next rebuild: frozen (with the rest of the long-lived heap),
+            # a full collection stops walking it, and such a walk holds the interpreter lock, a
+            # stalled event loop for tens of milliseconds. Young garbage is collected first, so
+            # little that is already dead is frozen with it.
+            gc.collect(1)
+            gc.freeze()
             return index
         finally:
             self._refresh = None
