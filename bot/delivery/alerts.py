@@ -47,13 +47,6 @@ class Alerts:
             await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
             return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
-        embed = await self._alert_embed(post)
-        sub = await self.store.subscriptions.get(job.user_id, str((job.detail or {}).get("series_key") or ""))
-        if sub is not None and sub.guild_id is not None:
-            # Its thread in the server they subscribed in, when it has one by now.
-            link = (await self.store.replies.thread_links([post.id], sub.guild_id)).get(post.id)
-            if link:
-                embed = with_discuss_link(embed.copy(), link)
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
@@ -63,6 +56,7 @@ class Alerts:
             content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
             mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
             channel = self.client.get_partial_messageable(job.channel_id)
+            embed = await self._alert_embed(job, post)
             message = await self._guarded(
                 channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
             )
@@ -70,6 +64,7 @@ class Alerts:
             return
         try:
             dm = await self._dm_channel(job.user_id)
+            embed = await self._alert_embed(job, post)
             await self.budget.wait()
             message = await dm.send(
                 content=f"A new review of **{neutralise(series)}** is out:",
@@ -82,7 +77,18 @@ class Alerts:
             return
         await self.store.jobs.finish_job(job, message.id)
 
-    async def _alert_embed(self, post: PostRow) -> discord.Embed:
+    async def _alert_embed(self, job: Job, post: PostRow) -> discord.Embed:
+        """The review's embed, with a link to its thread in the server the member subscribed in when it
+        has one: looked up just before the send, so an alert that waited sees the thread made meanwhile."""
+        embed = await self._review_embed(post)
+        key = str((job.detail or {}).get("series_key") or "")
+        sub = await self.store.subscriptions.get(job.user_id, key) if job.user_id is not None else None
+        if sub is None or sub.guild_id is None:
+            return embed
+        link = (await self.store.replies.thread_links([post.id], sub.guild_id)).get(post.id)
+        return with_discuss_link(embed.copy(), link) if link else embed
+
+    async def _review_embed(self, post: PostRow) -> discord.Embed:
         """One review's embed, rendered once for all its subscribers (a fan-out sends it thousands of times)."""
         title = await self.store.communities.community_title(post.community)
         key = (post, title)

@@ -16,6 +16,7 @@ from bot.store.store import Store
 from tests.bot.test_bot_feeds import add_feed
 from tests.bot_harness import BotProcess, RequestCounter, comment_block, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.faults import Fault
 from tests.helpers import ANIME_REALM, SEED_LAST
 from tests.world import World
 
@@ -279,3 +280,39 @@ async def test_a_thread_made_late_starts_with_the_replies_already_on_chain(world
     # The seed's replies first, in chain order, each once; then the new one.
     assert replies_in(fake, thread.id) == [*READERS, "latecomer"]
     assert not fake.violations, fake.violations
+
+
+async def test_a_series_alert_links_to_the_reviews_forum_post(world: World) -> None:
+    """Item 7: a subscriber's alert says where the review is discussed in the server they subscribed in.
+    DMs open only once the bot has recorded the review's forum post: however the two lanes race, the
+    alert goes out after that (tried again after a backoff when it came first), and its link is looked
+    up just before the send."""
+    fake = world.fake
+    guild = fake.world.guild_id
+    forum = (await fake.add_forum_channel(guild, "reviews-forum", tags=["Metallic Rouge"])).id
+    fan = fake.state.add_user("fan").id
+    fake.state.add_member(guild, fan)
+
+    def no_thread_recorded() -> bool:
+        return not db_rows(world.db, "SELECT 1 FROM threads WHERE thread_id != 0")
+
+    fake.faults.add(
+        Fault(503, None, lambda f: f.method == "POST" and f.template == "/users/@me/channels" and no_thread_recorded())
+    )
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        assert "Feed added" in (await add_feed(world, forum, votes="off", badges=False))["title"]
+        handle = await fake.send_interaction(guild, world.reviews, fan, "subscribe", {"series": "Metallic Rouge"})
+        await handle.response(timeout=10)
+        world.node.head = SEED_LAST + 5
+        await fake.wait_for(lambda: world.dms(fan), timeout=60)
+    finally:
+        assert await bot.stop() == 0, bot.log
+    (post,) = fake.threads(forum)
+    (dm,) = world.dms(fan)
+    fields = dm.embeds[0].get("fields", [])
+    assert [f["value"] for f in fields if f["name"] == "Discuss"] == [
+        f"[In its thread](https://discord.com/channels/{guild}/{post.id})"
+    ], dm.embeds
+    assert not fake.violations
