@@ -6,7 +6,7 @@ import asyncio
 import json
 import signal
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,17 @@ ANIME_REALM_INFO = {
 }
 
 
-def bot_config(folder: Path, hive_url: str, fake: FakeDiscord, *, start_block: int, **delivery: Any) -> Path:
+def bot_config(
+    folder: Path,
+    hive_url: str,
+    fake: FakeDiscord,
+    *,
+    start_block: int,
+    hive: Mapping[str, Any] | None = None,
+    **delivery: Any,
+) -> Path:
+    """A config for `hivecord run` against the fake Discord: `delivery` settings, and `hive` ones beside
+    the node and start block."""
     settings = {"max_messages_per_second": 50.0, "vote_digest_minutes": 10, "stats_refresh_minutes": 5}
     settings.update(delivery)
     extra = "\n".join(
@@ -37,7 +47,7 @@ def bot_config(folder: Path, hive_url: str, fake: FakeDiscord, *, start_block: i
             *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
         ]
     )
-    return write_config(folder, [hive_url], start_block=start_block, extra=extra)
+    return write_config(folder, [hive_url], start_block=start_block, extra=extra, **(hive or {}))
 
 
 class BotProcess:
@@ -80,9 +90,7 @@ class BotProcess:
     async def kill(self) -> None:
         await self.stop(signal.SIGKILL)
 
-    async def kill_at(
-        self, condition: Callable[[], bool], *, unless: Callable[[], bool], ceiling: float = 120
-    ) -> bool:
+    async def kill_at(self, condition: Callable[[], bool], *, unless: Callable[[], bool], ceiling: float = 120) -> bool:
         """SIGKILLs the bot the moment the fake records the request that makes `condition()` true.
 
         Checked as each request is recorded, before its answer travels back: the bot dies having done

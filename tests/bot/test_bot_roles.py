@@ -15,10 +15,10 @@ from beemgraphenebase.ecdsasig import sign_message
 
 from bot.services.roles import FACTS_READ_AT
 from bot.store.store import Store
-from tests.bot_harness import BotProcess, RequestCounter, db_rows
+from tests.bot_harness import BotProcess, RequestCounter, bot_config, db_rows
 from tests.fakes.discord import permissions as perms
 from tests.fakes.hive.condenser_api import hive_account
-from tests.helpers import ANIME_REALM, SEED_FIRST, write_config
+from tests.helpers import ANIME_REALM, SEED_FIRST
 from tests.world import World, running_bot
 
 MEMBER_ROLES = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
@@ -27,19 +27,8 @@ LOW_REP = 10**10  # score 34
 
 
 def roles_config(world: World, **hive: Any) -> Path:
-    """The world's config with the facts re-read every `facts_recheck_seconds` (shrunk for the test)."""
-    fake = world.fake
-    extra = "\n".join(
-        [
-            "[discord]",
-            f"api_base = {json.dumps(fake.url + '/api/v10')}",
-            f"gateway_url = {json.dumps(fake.gateway_url)}",
-            "",
-            "[delivery]",
-            "max_messages_per_second = 50.0",
-        ]
-    )
-    return write_config(world.folder, [world.node.url], start_block=SEED_FIRST, extra=extra, **hive)
+    """The world's config with `hive` settings (facts_recheck_seconds shrunk, say)."""
+    return bot_config(world.folder, world.node.url, world.fake, start_block=SEED_FIRST, hive=hive)
 
 
 def member(world: World, name: str, *, in_guild: bool = True) -> int:
