@@ -41,7 +41,7 @@ class BlockRange(msgspec.Struct):
 
 class DecodedRange(msgspec.Struct):
     """A range whose every block is well formed, read in one pass: the common case. A range that does
-    not fit is read again as a BlockRange, block by block (measured: the two passes cost 45% more)."""
+    not fit is read again as a BlockRange, block by block (measured: two passes cost ~50% more)."""
 
     blocks: list[Block]
 

