@@ -1,7 +1,8 @@
 """Series and author names for autocomplete, for checking a series filter and for "did you mean".
 
-The store's names are read into in-memory indexes (rebuilt off the event loop when they go stale),
-so a keystroke costs a few bisects and a bounded scan instead of a query.
+The store's names are read into in-memory indexes (rebuilt when they go stale, in short steps
+between which the event loop runs its other work), so a keystroke costs a few bisects and a bounded
+scan instead of a query.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import re
 import time
 from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from bot.limits import MAX_CHOICES
@@ -59,10 +61,54 @@ def _trigrams(key: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _sorted_in_steps(items: list[str], step: int = 2048) -> list[str]:
-    """sorted(items), as short sorts merged in Python: one long sort would hold the interpreter lock."""
-    runs = [sorted(items[i : i + step]) for i in range(0, len(items), step)]
-    return list(heapq.merge(*runs))
+# A build runs on the event loop in steps: it stops to look at the clock every CHECK items, and
+# lets the loop run (other tasks, keystrokes served from the old index) once it has worked STEP
+# seconds. Building in a worker thread instead makes the loop wait for the interpreter lock on
+# each wake-up (up to a switch interval, longer when the machine is busy).
+CHECK = 64
+STEP = 0.002
+SORT_RUN = 1024  # one sort holds the loop throughout: longer lists are sorted in runs, then merged
+
+T = TypeVar("T")
+Steps = Generator[None, None, T]  # yields where it may stop; returns what it built
+
+
+def _sorted_in_steps(items: list[T]) -> Steps[list[T]]:
+    """sorted(items), as short sorts merged a few items at a time (items that compare, no ties needed)."""
+    runs: list[list[T]] = []
+    for i in range(0, len(items), SORT_RUN):
+        runs.append(sorted(items[i : i + SORT_RUN]))  # type: ignore[type-var]
+        yield
+    if len(runs) <= 1:
+        return runs[0] if runs else []
+    merged: Iterator[T] = heapq.merge(*runs)  # type: ignore[type-var]
+    out: list[T] = []
+    while chunk := list(islice(merged, CHECK)):
+        out += chunk
+        yield
+    return out
+
+
+def built(steps: Steps[T]) -> T:
+    """What `steps` builds, built at once."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+async def build_in_steps(steps: Steps[T], step: float = STEP) -> T:
+    """What `steps` builds, letting the event loop run whenever a stretch of work passes `step` seconds."""
+    began = time.perf_counter()
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if time.perf_counter() - began >= step:
+            await asyncio.sleep(0)
+            began = time.perf_counter()
 
 
 def _posting(index: dict[str, array[int]], term: str) -> array[int]:
@@ -75,24 +121,49 @@ def _posting(index: dict[str, array[int]], term: str) -> array[int]:
 class SeriesIndex:
     """The stored series, for autocomplete, for checking a series filter and for "did you mean".
 
-    Built once per catalogue refresh (off the event loop); each lookup then costs a few bisects and a
+    Built once per catalogue refresh (in steps, see build_in_steps); each lookup then costs a few bisects and a
     bounded scan, never a pass over every name. Ranked: the exact name, names starting with what was
     typed, names with words starting with each typed word, names containing it, then near spellings
     (trigram candidates, compared with difflib); within a tier, most reviewed first.
     """
 
     def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
-        # Most reviewed first: a series' rank is its position, so smaller ranks are better.
-        self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
-        # Built in a worker thread while the event loop runs, so: strings and int arrays, which the
-        # garbage collector does not track (a build leaving many tracked objects brings on a full
-        # collection, holding the interpreter lock for as long as it walks the heap), and no sort of
-        # more than one item per series (a sort holds the lock throughout too).
-        self._shown = [display_series(name) or key for key, name, _ in self.rows]
-        self._keys = [key for key, _, _ in self.rows]
-        self._rank = {key: rank for rank, key in enumerate(self._keys)}
-        self._sorted_keys = _sorted_in_steps(self._keys)
-        self._key_ranks = array("i", [self._rank[key] for key in self._sorted_keys])
+        built(self._fill(rows))
+
+    @classmethod
+    def steps(cls, rows: Iterable[tuple[str, str, int]]) -> Steps[SeriesIndex]:
+        """The index of `rows`, built in steps (see build_in_steps)."""
+        index = cls.__new__(cls)
+        yield from index._fill(rows)
+        return index
+
+    def _fill(self, rows: Iterable[tuple[str, str, int]]) -> Steps[None]:
+        # Most reviewed first: a series' rank is its position, so smaller ranks are better. Keys are
+        # unique (the store groups by them), so the sort never compares further than the key.
+        decorated: list[tuple[int, str, str]] = []
+        for i, (k, name, n) in enumerate(rows, 1):
+            if k:
+                decorated.append((-n, k, name))
+            if not i % CHECK:
+                yield
+        ordered = yield from _sorted_in_steps(decorated)
+        self.rows: list[tuple[str, str, int]] = []
+        self._shown: list[str] = []
+        self._keys: list[str] = []
+        self._rank: dict[str, int] = {}
+        for rank, (n, key, name) in enumerate(ordered):
+            self.rows.append((key, name, -n))
+            self._shown.append(display_series(name) or key)
+            self._keys.append(key)
+            self._rank[key] = rank
+            if not (rank + 1) % CHECK:
+                yield
+        self._sorted_keys = yield from _sorted_in_steps(self._keys)
+        self._key_ranks = array("i")
+        for i, key in enumerate(self._sorted_keys, 1):
+            self._key_ranks.append(self._rank[key])
+            if not i % CHECK:
+                yield
         # " word word ...": "does a word start with w" is a substring test for " " + w.
         self._name_words: list[str] = []
         # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
@@ -105,7 +176,9 @@ class SeriesIndex:
                 _posting(self._word_ranks, word).append(rank)
             for gram in _trigrams(key):
                 _posting(self._trigrams, gram).append(rank)
-        self._sorted_words = _sorted_in_steps(list(self._word_ranks))
+            if not (rank + 1) % CHECK:
+                yield
+        self._sorted_words = yield from _sorted_in_steps(list(self._word_ranks))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -240,10 +313,28 @@ class AuthorIndex:
     """The stored authors, most prolific first, for autocomplete: a bisect over the sorted names."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self.names = list(dict.fromkeys(names))  # most prolific first: rank = position
-        order = sorted(range(len(self.names)), key=self.names.__getitem__)
-        self._sorted = [self.names[r] for r in order]
-        self._ranks = order
+        built(self._fill(names))
+
+    @classmethod
+    def steps(cls, names: Iterable[str]) -> Steps[AuthorIndex]:
+        """The index of `names`, built in steps (see build_in_steps)."""
+        index = cls.__new__(cls)
+        yield from index._fill(names)
+        return index
+
+    def _fill(self, names: Iterable[str]) -> Steps[None]:
+        self.names: list[str] = []  # most prolific first: rank = position
+        seen: set[str] = set()
+        for i, name in enumerate(names, 1):
+            if name not in seen:
+                seen.add(name)
+                self.names.append(name)
+            if not i % CHECK:
+                yield
+        # Names are unique, so the sort never compares ranks.
+        ordered = yield from _sorted_in_steps([(name, rank) for rank, name in enumerate(self.names)])
+        self._sorted = [name for name, _ in ordered]
+        self._ranks = [rank for _, rank in ordered]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -258,24 +349,29 @@ class AuthorIndex:
         return [self.names[r] for r in (heapq.nsmallest(limit, ranks) if len(ranks) > limit else sorted(ranks))]
 
 
-Rows = TypeVar("Rows")
+Rows = TypeVar("Rows", bound=Sequence[Any])
 Index = TypeVar("Index")
 
 
 class _Catalog(Generic[Rows, Index]):
     """Caches an index built from the store: autocomplete asks on every keystroke, the names move slowly.
 
-    The index is built in a worker thread, so a refresh never holds the event loop for the whole
-    build; a stale index keeps answering while its successor is built. Only the very first call, and
-    a caller asking for a fresher index than the cached one, waits for a build.
+    The index is built on the event loop in short steps (build_in_steps), so a refresh never holds
+    the loop for long; a stale index keeps answering while its successor is built. Only the very
+    first call, and a caller asking for a fresher index than the cached one, waits for a build.
     """
 
     def __init__(
-        self, read: Callable[[], Awaitable[Rows]], build: Callable[[Rows], Index], max_age: float = 60.0
+        self,
+        read: Callable[[], Awaitable[Rows]],
+        build: Callable[[Rows], Steps[Index]],
+        max_age: float = 60.0,
+        step: float = STEP,
     ) -> None:
         self._read = read
         self._build = build
         self._max_age = max_age
+        self._step = step
         self._index: Index | None = None
         self._loaded = 0.0
         self._refresh: asyncio.Task[Index] | None = None
@@ -298,20 +394,31 @@ class _Catalog(Generic[Rows, Index]):
             began = time.monotonic()
             rows = await self._read()
             # Names rarely change between refreshes: rebuilding 50,000 of them costs seconds of CPU.
-            if self._index is not None and rows == self._rows:
+            if self._index is not None and await build_in_steps(_same(rows, self._rows), self._step):
                 self._loaded = began
                 return self._index
-            index = await asyncio.to_thread(self._build, rows)
+            index = await build_in_steps(self._build(rows), self._step)
             self._index, self._loaded, self._rows = index, began, rows
             # The index lives until the next rebuild: frozen (with the rest of the long-lived heap),
-            # a full collection stops walking it, and such a walk holds the interpreter lock, a
-            # stalled event loop for tens of milliseconds. Young garbage is collected first, so
+            # a full collection stops walking it, and such a walk stalls the event loop for tens of
+            # milliseconds. Young garbage is collected first, so
             # little that is already dead is frozen with it.
             gc.collect(1)
             gc.freeze()
             return index
         finally:
             self._refresh = None
+
+
+def _same(rows: Sequence[Any], old: Sequence[Any] | None) -> Steps[bool]:
+    """rows == old, compared a slice at a time (one comparison of 50,000 rows holds the loop)."""
+    if old is None or len(rows) != len(old):
+        return False
+    for i in range(0, len(rows), SORT_RUN):
+        if rows[i : i + SORT_RUN] != old[i : i + SORT_RUN]:
+            return False
+        yield
+    return True
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
@@ -323,15 +430,15 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
     """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
 
-    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
-        super().__init__(posts.series_names, SeriesIndex, max_age)
+    def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
+        super().__init__(posts.series_names, SeriesIndex.steps, max_age, step)
 
 
 class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
-    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+    def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
         async def every_author() -> list[str]:
             return await posts.authors_starting("", ALL_AUTHORS)
 
-        super().__init__(every_author, AuthorIndex, max_age)
+        super().__init__(every_author, AuthorIndex.steps, max_age, step)
