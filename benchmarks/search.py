@@ -18,7 +18,7 @@ phase, including while the catalogue builds its index; the old full difflib scan
 few keystrokes for comparison.
 
     python benchmarks/search.py [--reviews 100000] [--queries 1000] [--series-names 50000]
-                                [--rebuild] [--db PATH]
+                                [--rebuild] [--db PATH] [--only search|autocomplete]
 """
 
 from __future__ import annotations
@@ -451,7 +451,7 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
             began = time.perf_counter()
             index = await catalog.index()
             built = (time.perf_counter() - began) * 1000
-        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms (in a thread); meanwhile {ticker}")
+        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms; meanwhile {ticker}")
         typed = keystrokes(index.rows, strokes)
         with Ticker() as ticker:
             timings = []
@@ -518,6 +518,7 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=2000)
     parser.add_argument("--rebuild", action="store_true", help="build the store again even if cached")
     parser.add_argument("--db", type=Path, default=None, help="where the store is cached")
+    parser.add_argument("--only", choices=("search", "autocomplete"), default=None, help="run one part only")
     args = parser.parse_args()
     path = args.db or Path(tempfile.gettempdir()) / f"hivecord-search-bench-{args.reviews}.sqlite3"
     if args.rebuild or not path.exists() or not asyncio.run(cached(path, args.reviews)):
@@ -533,18 +534,22 @@ def main() -> None:
     # As `hivecord run` does once started (bot/ingest/follower.py): the start-up heap is frozen, so
     # the collector's full passes walk only what came after.
     gc.freeze()
-    timings = asyncio.run(measure(path, args.queries))
-    size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
-    # ru_maxrss is in KiB on Linux.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"reviews: {args.reviews:,}  queries: {len(timings):,}")
-    print(
-        f"search + page embed: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
-        f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
-    )
-    print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
-    for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
-        print(line)
+    if args.only != "autocomplete":
+        timings = asyncio.run(measure(path, args.queries))
+        size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
+        # ru_maxrss is in KiB on Linux.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"reviews: {args.reviews:,}  queries: {len(timings):,}")
+        print(
+            f"search + page embed: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
+            f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
+        )
+        print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
+    if args.only != "search":
+        for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
+            print(line)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS after autocomplete: {peak:.1f} MB")
 
 
 if __name__ == "__main__":

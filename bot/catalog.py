@@ -17,7 +17,7 @@ import re
 import time
 from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Generic, TypeVar
@@ -61,32 +61,41 @@ def _trigrams(key: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-# A build runs on the event loop in steps: it stops to look at the clock every CHECK items, and
-# lets the loop run (other tasks, keystrokes served from the old index) once it has worked STEP
-# seconds. Building in a worker thread instead makes the loop wait for the interpreter lock on
-# each wake-up (up to a switch interval, longer when the machine is busy).
-CHECK = 64
+# A build runs on the event loop in steps: it stops to look at the clock every CHECK items (8
+# series names take ~0.3 ms), and lets the loop run (other tasks, keystrokes served from the old
+# index) once it has worked STEP seconds. Built in a worker thread instead, the loop waited for the
+# interpreter lock on each wake-up (a switch interval or more: 25 ms stalls for 50,000 names).
+CHECK = 8
 STEP = 0.002
+# What a build made so far is frozen at its first stop and after every FREEZE_EVERY more (~50 ms
+# of work), as the finished index is: a collection walks every item of a young list or dict (one
+# of 50,000 names: ~5 ms), and the build's containers fill up allocating little the collector
+# counts, so they stayed young until full.
+FREEZE_EVERY = 25
 SORT_RUN = 1024  # one sort holds the loop throughout: longer lists are sorted in runs, then merged
 
 T = TypeVar("T")
 Steps = Generator[None, None, T]  # yields where it may stop; returns what it built
 
 
-def _sorted_in_steps(items: list[T]) -> Steps[list[T]]:
-    """sorted(items), as short sorts merged a few items at a time (items that compare, no ties needed)."""
+def _sorted_in_steps(items: list[T], key: Callable[[T], Any] | None = None) -> Steps[list[T]]:
+    """sorted(items, key=key), as short sorts merged a few items at a time."""
     runs: list[list[T]] = []
     for i in range(0, len(items), SORT_RUN):
-        runs.append(sorted(items[i : i + SORT_RUN]))  # type: ignore[type-var]
+        runs.append(sorted(items[i : i + SORT_RUN], key=key))  # type: ignore[type-var, arg-type]
         yield
     if len(runs) <= 1:
         return runs[0] if runs else []
-    merged: Iterator[T] = heapq.merge(*runs)  # type: ignore[type-var]
+    merged = heapq.merge(*runs, key=key)  # type: ignore[arg-type]
     out: list[T] = []
     while chunk := list(islice(merged, CHECK)):
         out += chunk
         yield
     return out
+
+
+def _most_reviewed(row: tuple[str, str, int]) -> tuple[int, str]:
+    return -row[2], row[0]
 
 
 def built(steps: Steps[T]) -> T:
@@ -101,14 +110,29 @@ def built(steps: Steps[T]) -> T:
 async def build_in_steps(steps: Steps[T], step: float = STEP) -> T:
     """What `steps` builds, letting the event loop run whenever a stretch of work passes `step` seconds."""
     began = time.perf_counter()
+    pauses = 0
     while True:
         try:
             next(steps)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         if time.perf_counter() - began >= step:
+            if not pauses % FREEZE_EVERY:
+                gc.freeze()  # nothing walked: what is dead is freed by reference counting all the same
+            pauses += 1
             await asyncio.sleep(0)
             began = time.perf_counter()
+
+
+def freeze_young() -> None:
+    """Moves what lives now into the permanent generation, which collections do not walk.
+
+    For long-lived structures (an index lives until the next rebuild): a full collection walking
+    them stalls the event loop for tens of milliseconds. Young garbage is collected first, so
+    little that is already dead is frozen with it.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 def _posting(index: dict[str, array[int]], term: str) -> array[int]:
@@ -138,37 +162,40 @@ class SeriesIndex:
         return index
 
     def _fill(self, rows: Iterable[tuple[str, str, int]]) -> Steps[None]:
-        # Most reviewed first: a series' rank is its position, so smaller ranks are better. Keys are
-        # unique (the store groups by them), so the sort never compares further than the key.
-        decorated: list[tuple[int, str, str]] = []
-        for i, (k, name, n) in enumerate(rows, 1):
-            if k:
-                decorated.append((-n, k, name))
-            if not i % CHECK:
-                yield
-        ordered = yield from _sorted_in_steps(decorated)
+        # Most reviewed first: a series' rank is its position, so smaller ranks are better. The store
+        # lists them so: then its rows are kept as they are (no copy to free, one at a time, later).
         self.rows: list[tuple[str, str, int]] = []
         self._shown: list[str] = []
         self._keys: list[str] = []
         self._rank: dict[str, int] = {}
-        for rank, (n, key, name) in enumerate(ordered):
-            self.rows.append((key, name, -n))
+        self._key_ranks = array("i")
+        # " word word ...": "does a word start with w" is a substring test for " " + w.
+        self._name_words: list[str] = []
+        # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
+        self._word_ranks: dict[str, array[int]] = {}
+        self._trigrams: dict[str, array[int]] = {}
+        in_order = True
+        for i, row in enumerate(rows, 1):
+            if row[0]:
+                if in_order and self.rows:
+                    last = self.rows[-1]
+                    in_order = last[2] > row[2] or (last[2] == row[2] and last[0] <= row[0])
+                self.rows.append(row)
+            if not i % CHECK:
+                yield
+        if not in_order:
+            self.rows = yield from _sorted_in_steps(self.rows, key=_most_reviewed)
+        for rank, (key, name, _) in enumerate(self.rows):
             self._shown.append(display_series(name) or key)
             self._keys.append(key)
             self._rank[key] = rank
             if not (rank + 1) % CHECK:
                 yield
         self._sorted_keys = yield from _sorted_in_steps(self._keys)
-        self._key_ranks = array("i")
         for i, key in enumerate(self._sorted_keys, 1):
             self._key_ranks.append(self._rank[key])
             if not i % CHECK:
                 yield
-        # " word word ...": "does a word start with w" is a substring test for " " + w.
-        self._name_words: list[str] = []
-        # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
-        self._word_ranks: dict[str, array[int]] = {}
-        self._trigrams: dict[str, array[int]] = {}
         for rank, (key, shown) in enumerate(zip(self._keys, self._shown, strict=True)):
             words = _words(shown)
             self._name_words.append(" " + " ".join(words))
@@ -399,12 +426,7 @@ class _Catalog(Generic[Rows, Index]):
                 return self._index
             index = await build_in_steps(self._build(rows), self._step)
             self._index, self._loaded, self._rows = index, began, rows
-            # The index lives until the next rebuild: frozen (with the rest of the long-lived heap),
-            # a full collection stops walking it, and such a walk stalls the event loop for tens of
-            # milliseconds. Young garbage is collected first, so
-            # little that is already dead is frozen with it.
-            gc.collect(1)
-            gc.freeze()
+            freeze_young()  # the index lives until the next rebuild
             return index
         finally:
             self._refresh = None
