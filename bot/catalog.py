@@ -10,20 +10,19 @@ from __future__ import annotations
 import asyncio
 import bisect
 import difflib
-import gc
 import heapq
 import logging
 import re
 import time
 from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from bot.limits import MAX_CHOICES
 from bot.series import display_series, series_key
+from bot.steps import CHECK, STEP, Steps, build_in_steps, built, equal_in_steps, freeze_young, sorted_in_steps
 from bot.store.posts import PostTables
 
 log = logging.getLogger("hivecord.search")
@@ -61,78 +60,8 @@ def _trigrams(key: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-# A build runs on the event loop in steps: it stops to look at the clock every CHECK items (8
-# series names take ~0.3 ms), and lets the loop run (other tasks, keystrokes served from the old
-# index) once it has worked STEP seconds. Built in a worker thread instead, the loop waited for the
-# interpreter lock on each wake-up (a switch interval or more: 25 ms stalls for 50,000 names).
-CHECK = 8
-STEP = 0.002
-# What a build made so far is frozen at its first stop and after every FREEZE_EVERY more (~50 ms
-# of work), as the finished index is: a collection walks every item of a young list or dict (one
-# of 50,000 names: ~5 ms), and the build's containers fill up allocating little the collector
-# counts, so they stayed young until full.
-FREEZE_EVERY = 25
-SORT_RUN = 1024  # one sort holds the loop throughout: longer lists are sorted in runs, then merged
-
-T = TypeVar("T")
-Steps = Generator[None, None, T]  # yields where it may stop; returns what it built
-
-
-def _sorted_in_steps(items: list[T], key: Callable[[T], Any] | None = None) -> Steps[list[T]]:
-    """sorted(items, key=key), as short sorts merged a few items at a time."""
-    runs: list[list[T]] = []
-    for i in range(0, len(items), SORT_RUN):
-        runs.append(sorted(items[i : i + SORT_RUN], key=key))  # type: ignore[type-var, arg-type]
-        yield
-    if len(runs) <= 1:
-        return runs[0] if runs else []
-    merged = heapq.merge(*runs, key=key)  # type: ignore[arg-type]
-    out: list[T] = []
-    while chunk := list(islice(merged, CHECK)):
-        out += chunk
-        yield
-    return out
-
-
 def _most_reviewed(row: tuple[str, str, int]) -> tuple[int, str]:
     return -row[2], row[0]
-
-
-def built(steps: Steps[T]) -> T:
-    """What `steps` builds, built at once."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-
-
-async def build_in_steps(steps: Steps[T], step: float = STEP) -> T:
-    """What `steps` builds, letting the event loop run whenever a stretch of work passes `step` seconds."""
-    began = time.perf_counter()
-    pauses = 0
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        if time.perf_counter() - began >= step:
-            if not pauses % FREEZE_EVERY:
-                gc.freeze()  # nothing walked: what is dead is freed by reference counting all the same
-            pauses += 1
-            await asyncio.sleep(0)
-            began = time.perf_counter()
-
-
-def freeze_young() -> None:
-    """Moves what lives now into the permanent generation, which collections do not walk.
-
-    For long-lived structures (an index lives until the next rebuild): a full collection walking
-    them stalls the event loop for tens of milliseconds. Young garbage is collected first, so
-    little that is already dead is frozen with it.
-    """
-    gc.collect(1)
-    gc.freeze()
 
 
 def _posting(index: dict[str, array[int]], term: str) -> array[int]:
@@ -145,10 +74,11 @@ def _posting(index: dict[str, array[int]], term: str) -> array[int]:
 class SeriesIndex:
     """The stored series, for autocomplete, for checking a series filter and for "did you mean".
 
-    Built once per catalogue refresh (in steps, see build_in_steps); each lookup then costs a few bisects and a
-    bounded scan, never a pass over every name. Ranked: the exact name, names starting with what was
-    typed, names with words starting with each typed word, names containing it, then near spellings
-    (trigram candidates, compared with difflib); within a tier, most reviewed first.
+    Built once per catalogue refresh (in steps on the event loop, see bot/steps.py); each lookup then
+    costs a few bisects and a bounded scan, never a pass over every name. Ranked: the exact name,
+    names starting with what was typed, names with words starting with each typed word, names
+    containing it, then near spellings (trigram candidates, compared with difflib); within a tier,
+    most reviewed first.
     """
 
     def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
@@ -184,14 +114,14 @@ class SeriesIndex:
             if not i % CHECK:
                 yield
         if not in_order:
-            self.rows = yield from _sorted_in_steps(self.rows, key=_most_reviewed)
+            self.rows = yield from sorted_in_steps(self.rows, key=_most_reviewed)
         for rank, (key, name, _) in enumerate(self.rows):
             self._shown.append(display_series(name) or key)
             self._keys.append(key)
             self._rank[key] = rank
             if not (rank + 1) % CHECK:
                 yield
-        self._sorted_keys = yield from _sorted_in_steps(self._keys)
+        self._sorted_keys = yield from sorted_in_steps(self._keys)
         for i, key in enumerate(self._sorted_keys, 1):
             self._key_ranks.append(self._rank[key])
             if not i % CHECK:
@@ -205,7 +135,7 @@ class SeriesIndex:
                 _posting(self._trigrams, gram).append(rank)
             if not (rank + 1) % CHECK:
                 yield
-        self._sorted_words = yield from _sorted_in_steps(list(self._word_ranks))
+        self._sorted_words = yield from sorted_in_steps(list(self._word_ranks))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -351,17 +281,19 @@ class AuthorIndex:
 
     def _fill(self, names: Iterable[str]) -> Steps[None]:
         self.names: list[str] = []  # most prolific first: rank = position
-        seen: set[str] = set()
+        rank_of: dict[str, int] = {}
         for i, name in enumerate(names, 1):
-            if name not in seen:
-                seen.add(name)
+            if name not in rank_of:
+                rank_of[name] = len(self.names)
                 self.names.append(name)
             if not i % CHECK:
                 yield
-        # Names are unique, so the sort never compares ranks.
-        ordered = yield from _sorted_in_steps([(name, rank) for rank, name in enumerate(self.names)])
-        self._sorted = [name for name, _ in ordered]
-        self._ranks = [rank for _, rank in ordered]
+        self._sorted = yield from sorted_in_steps(self.names)
+        self._ranks: list[int] = []
+        for i, name in enumerate(self._sorted, 1):
+            self._ranks.append(rank_of[name])
+            if not i % CHECK:
+                yield
 
     def __len__(self) -> int:
         return len(self.names)
@@ -421,7 +353,7 @@ class _Catalog(Generic[Rows, Index]):
             began = time.monotonic()
             rows = await self._read()
             # Names rarely change between refreshes: rebuilding 50,000 of them costs seconds of CPU.
-            if self._index is not None and await build_in_steps(_same(rows, self._rows), self._step):
+            if self._index is not None and await build_in_steps(equal_in_steps(rows, self._rows), self._step):
                 self._loaded = began
                 return self._index
             index = await build_in_steps(self._build(rows), self._step)
@@ -430,17 +362,6 @@ class _Catalog(Generic[Rows, Index]):
             return index
         finally:
             self._refresh = None
-
-
-def _same(rows: Sequence[Any], old: Sequence[Any] | None) -> Steps[bool]:
-    """rows == old, compared a slice at a time (one comparison of 50,000 rows holds the loop)."""
-    if old is None or len(rows) != len(old):
-        return False
-    for i in range(0, len(rows), SORT_RUN):
-        if rows[i : i + SORT_RUN] != old[i : i + SORT_RUN]:
-            return False
-        yield
-    return True
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
