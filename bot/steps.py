@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import heapq
+import sys
 import time
 from collections.abc import Callable, Generator, Sequence
 from itertools import islice
@@ -92,3 +93,28 @@ def equal_in_steps(items: Sequence[Any], other: Sequence[Any] | None) -> Steps[b
             return False
         yield
     return True
+
+
+def emptied(items: list[Any]) -> Steps[None]:
+    """Frees `items` (lists, dicts, objects of them: what a rebuild replaced) a slice at a time.
+
+    Freed at once, 50,000 names hold the loop for ~10 ms. Whatever something else still holds
+    (an index a caller kept) is only let go of, never emptied.
+    """
+    while items:
+        item = items.pop()
+        if sys.getrefcount(item) > 2:  # more than `item` and the call's argument
+            continue
+        if isinstance(item, list):
+            while item:
+                del item[-SORT_RUN:]
+                yield
+        elif isinstance(item, dict):
+            while item:
+                for _ in range(min(len(item), SORT_RUN)):
+                    item.popitem()
+                yield
+        elif hasattr(item, "__dict__"):
+            fields = vars(item)
+            items += fields.values()
+            fields.clear()

@@ -175,3 +175,26 @@ def test_equal_in_steps() -> None:
     changed = rows[:]
     changed[-1] = (changed[-1][0], "Another Name", changed[-1][2])
     assert not built(equal_in_steps(rows, changed))
+
+
+async def test_what_a_rebuild_replaced_is_freed_in_steps_unless_still_held(no_threads: None) -> None:
+    rows = _names(3000, seed=4)
+    store = _Store(rows, [])
+    catalog = SeriesCatalog(cast(PostTables, store), max_age=0.0, step=0.0)
+    held = await catalog.index(max_age=0.0)
+    store.series = [("metallicrouge", "Metallic Rouge", 900), *rows]
+    await catalog.index(max_age=0.0)
+    await catalog.settled()
+    # Replaced, but still held here: left whole.
+    _same_answers(held, SeriesIndex(rows), ["", "ka", "shimo", "rokan"])
+    del held
+    # Replaced and held by nobody: emptied a slice of SORT_RUN items at a time, the loop running
+    # between the slices (its rows, display names, keys, words, sorted keys, ranks...).
+    store.series = rows[:]
+    fresh = await catalog.index(max_age=0.0)
+    assert await _turns_while(asyncio.ensure_future(catalog.settled())) >= 5 * (len(rows) // SORT_RUN)
+    _same_answers(fresh, SeriesIndex(rows), ["", "ka", "shimo", "rokan"])
+    # A refresh finding the names unchanged frees its fresh copy of them in steps too.
+    store.series = [(k, name, n) for k, name, n in rows]
+    assert await catalog.index(max_age=0.0) is fresh
+    assert await _turns_while(asyncio.ensure_future(catalog.settled())) >= len(rows) // SORT_RUN
