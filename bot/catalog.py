@@ -7,35 +7,20 @@ scan instead of a query.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import difflib
 import heapq
-import logging
 import re
-import time
 from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
+from bot.cached_index import CachedIndex
 from bot.limits import MAX_CHOICES
 from bot.series import display_series, series_key
-from bot.steps import (
-    CHECK,
-    STEP,
-    Steps,
-    build_in_steps,
-    built,
-    emptied,
-    equal_in_steps,
-    freeze_young,
-    sorted_in_steps,
-)
+from bot.steps import CHECK, STEP, Steps, built, sorted_in_steps
 from bot.store.posts import PostTables
-
-log = logging.getLogger("hivecord.search")
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -318,96 +303,14 @@ class AuthorIndex:
         return [self.names[r] for r in (heapq.nsmallest(limit, ranks) if len(ranks) > limit else sorted(ranks))]
 
 
-Rows = TypeVar("Rows", bound=Sequence[Any])
-Index = TypeVar("Index")
-
-
-class _Catalog(Generic[Rows, Index]):
-    """Caches an index built from the store: autocomplete asks on every keystroke, the names move slowly.
-
-    The index is built on the event loop in short steps (build_in_steps), so a refresh never holds
-    the loop for long; a stale index keeps answering while its successor is built. Only the very
-    first call, and a caller asking for a fresher index than the cached one, waits for a build.
-    """
-
-    def __init__(
-        self,
-        read: Callable[[], Awaitable[Rows]],
-        build: Callable[[Rows], Steps[Index]],
-        max_age: float = 60.0,
-        step: float = STEP,
-    ) -> None:
-        self._read = read
-        self._build = build
-        self._max_age = max_age
-        self._step = step
-        self._index: Index | None = None
-        self._loaded = 0.0
-        self._refresh: asyncio.Task[Index] | None = None
-        self._rows: Rows | None = None
-        self._retiring: set[asyncio.Task[None]] = set()
-
-    async def index(self, max_age: float | None = None) -> Index:
-        limit = self._max_age if max_age is None else max_age
-        if self._index is not None and time.monotonic() - self._loaded <= limit:
-            return self._index
-        refresh = self._refresh
-        if refresh is None:
-            refresh = self._refresh = asyncio.create_task(self._load())
-            refresh.add_done_callback(_log_failure)
-        if self._index is not None and max_age is None:
-            return self._index
-        return await asyncio.shield(refresh)
-
-    async def _load(self) -> Index:
-        try:
-            began = time.monotonic()
-            rows = await self._read()
-            # Names rarely change between refreshes: rebuilding 50,000 of them costs seconds of CPU.
-            if self._index is not None and await build_in_steps(equal_in_steps(rows, self._rows), self._step):
-                self._loaded = began
-                self._retire([rows])
-                return self._index
-            index = await build_in_steps(self._build(rows), self._step)
-            if self._index is not None:
-                self._retire([self._index, self._rows])
-            self._index, self._loaded, self._rows = index, began, rows
-            freeze_young()  # the index lives until the next rebuild
-            return index
-        finally:
-            self._refresh = None
-
-    async def settled(self) -> None:
-        """Waits until what earlier refreshes replaced is freed (for tests and benchmarks)."""
-        await asyncio.gather(*self._retiring)
-
-    def _retire(self, old: list[Any]) -> None:
-        # What a refresh replaced is freed in steps once the refresh is done: freed at once, an
-        # index of 50,000 names and their rows held the loop for 15-30 ms.
-
-        async def retire() -> None:
-            await asyncio.sleep(0)  # the refresh has returned: its references are gone
-            await build_in_steps(emptied(old), self._step)
-
-        task = asyncio.create_task(retire())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    # A background refresh has nobody awaiting it: say why it failed (the old index stays in use).
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("autocomplete index refresh failed: %r", task.exception())
-
-
-class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
-    """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
+class SeriesCatalog(CachedIndex[list[tuple[str, str, int]], SeriesIndex]):
+    """The store's series names as a SeriesIndex (see CachedIndex for when it is rebuilt)."""
 
     def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
         super().__init__(posts.series_names, SeriesIndex.steps, max_age, step)
 
 
-class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
+class AuthorCatalog(CachedIndex[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
     def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
