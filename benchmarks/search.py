@@ -330,15 +330,16 @@ async def measure(path: Path, count: int) -> list[float]:
 class Ticker:
     """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls.
 
-    Also records the longest garbage collection meanwhile: a full collection stops every thread for
-    as long as it walks the heap, whatever code happened to trigger it.
+    Also records how much of the longest stall the loop's thread spent running (the rest it waited:
+    for the interpreter lock, or for a CPU on a busy machine), and the longest garbage collection
+    meanwhile: a full collection stops every thread for as long as it walks the heap.
     """
 
     def __init__(self) -> None:
-        self.longest = 0.0
+        self.longest = self.longest_cpu = 0.0
         self.longest_gc = 0.0
         self._gc_began = 0.0
-        self._slept = 0.0
+        self._slept = self._slept_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def _gc(self, phase: str, _info: dict[str, int]) -> None:
@@ -347,28 +348,35 @@ class Ticker:
         else:
             self.longest_gc = max(self.longest_gc, (time.perf_counter() - self._gc_began) * 1000)
 
+    def _woke(self) -> None:
+        late = (time.perf_counter() - self._slept - 0.001) * 1000
+        if late > self.longest:
+            self.longest, self.longest_cpu = late, (time.thread_time() - self._slept_cpu) * 1000
+
     async def _run(self) -> None:
         while True:
-            self._slept = time.perf_counter()
+            self._slept, self._slept_cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.001)
-            self.longest = max(self.longest, (time.perf_counter() - self._slept - 0.001) * 1000)
+            self._woke()
 
     def __enter__(self) -> Ticker:
-        self.longest = self.longest_gc = 0.0
+        self.longest = self.longest_cpu = self.longest_gc = 0.0
         gc.callbacks.append(self._gc)
-        self._slept = time.perf_counter()
+        self._slept, self._slept_cpu = time.perf_counter(), time.thread_time()
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
     def __exit__(self, *_: object) -> None:
         assert self._task is not None
-        # The wake-up still due counts too: a phase ending in a long stretch on the loop ends late.
-        self.longest = max(self.longest, (time.perf_counter() - self._slept - 0.001) * 1000)
+        self._woke()  # the wake-up still due counts too: a phase may end in a long stretch on the loop
         self._task.cancel()
         gc.callbacks.remove(self._gc)
 
     def __str__(self) -> str:
-        return f"loop's longest stall {self.longest:.1f} ms (longest garbage collection {self.longest_gc:.1f} ms)"
+        return (
+            f"loop's longest stall {self.longest:.1f} ms ({self.longest_cpu:.1f} ms of it running on the loop's"
+            f" thread; longest garbage collection {self.longest_gc:.1f} ms)"
+        )
 
 
 def series_catalogue(count: int) -> list[tuple[str, str, int]]:
