@@ -330,9 +330,9 @@ async def measure(path: Path, count: int) -> list[float]:
 class Ticker:
     """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls.
 
-    Also records how much of the longest stall the loop's thread spent running (the rest it waited:
-    for the interpreter lock, or for a CPU on a busy machine), and the longest garbage collection
-    meanwhile: a full collection stops every thread for as long as it walks the heap.
+    Also records the CPU time the loop's thread used from the sleep to that latest wake-up (what is
+    missing it waited: for the interpreter lock, or for a CPU on a busy machine), and the longest
+    garbage collection meanwhile: a full collection stops every thread for as long as it walks the heap.
     """
 
     def __init__(self) -> None:
@@ -374,8 +374,8 @@ class Ticker:
 
     def __str__(self) -> str:
         return (
-            f"loop's longest stall {self.longest:.1f} ms ({self.longest_cpu:.1f} ms of it running on the loop's"
-            f" thread; longest garbage collection {self.longest_gc:.1f} ms)"
+            f"loop's longest stall {self.longest:.1f} ms (the loop's thread ran {self.longest_cpu:.1f} ms of it and"
+            f" the 1 ms sleep; longest garbage collection {self.longest_gc:.1f} ms)"
         )
 
 
