@@ -374,8 +374,8 @@ class Ticker:
 
     def __str__(self) -> str:
         return (
-            f"loop's longest stall {self.longest:.1f} ms (the loop's thread ran {self.longest_cpu:.1f} ms of it and"
-            f" the 1 ms sleep; longest garbage collection {self.longest_gc:.1f} ms)"
+            f"loop's longest stall {self.longest:.1f} ms (its thread ran {self.longest_cpu:.1f} ms from the 1 ms sleep"
+            f" to that wake-up; longest garbage collection {self.longest_gc:.1f} ms)"
         )
 
 
