@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 from bot.domain import Badge, PostRow
 from bot.store.db import Database
 
+_NAMES_SLICE = 1024  # series names read per hop to the reader's thread
 # bm25 column weights: a word in the title counts most, then series, tags, body.
 _BM25 = "bm25(posts_fts, 10.0, 6.0, 3.0, 1.0)"
 # How many of the newest matches a search counts and ranks (see PostTables.search_ids).
@@ -102,11 +103,17 @@ class PostTables:
 
     async def series_names(self) -> list[tuple[str, str, int]]:
         """(series_key, a display name, reviews) of every series seen, most reviewed first."""
+        names: list[tuple[str, str, int]] = []
         async with self._db.reader.execute(
-            "SELECT series_key, max(series) AS name, count(*) AS reviews FROM posts"
+            "SELECT series_key, coalesce(max(series), series_key), count(*) FROM posts"
             " WHERE deleted = 0 AND series_key IS NOT NULL GROUP BY series_key ORDER BY count(*) DESC, series_key"
         ) as cur:
-            return [(str(r["series_key"]), str(r["name"]), int(r["reviews"])) for r in await cur.fetchall()]
+            # Plain tuples, a slice per hop: mapping 50,000 rows by name in one go held the event
+            # loop for 25-110 ms (the rows' types are the columns' own: text, text, integer).
+            cur.row_factory = None
+            while rows := await cur.fetchmany(_NAMES_SLICE):
+                names += cast(list[tuple[str, str, int]], rows)
+        return names
 
     async def authors_starting(self, prefix: str, limit: int = 25) -> list[str]:
         """Authors of live posts whose name starts with `prefix`, most prolific first."""
