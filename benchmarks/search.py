@@ -18,7 +18,8 @@ phase, including while the catalogue builds its index; the old full difflib scan
 few keystrokes for comparison.
 
     python benchmarks/search.py [--reviews 100000] [--queries 1000] [--series-names 50000]
-                                [--rebuild] [--db PATH] [--by-kind] [--dump FOUND.json]
+                                [--rebuild] [--db PATH] [--only search|autocomplete] [--by-kind]
+                                [--dump FOUND.json]
 """
 
 from __future__ import annotations
@@ -353,14 +354,16 @@ async def measure(path: Path, count: int, found: list[object] | None = None) -> 
 class Ticker:
     """Sleeps 1 ms at a time on the event loop and records how late each wake-up came: the loop's stalls.
 
-    Also records the longest garbage collection meanwhile: a full collection stops every thread for
-    as long as it walks the heap, whatever code happened to trigger it.
+    Also records the CPU time the loop's thread used from the sleep to that latest wake-up (what is
+    missing it waited: for the interpreter lock, or for a CPU on a busy machine), and the longest
+    garbage collection meanwhile: a full collection stops every thread for as long as it walks the heap.
     """
 
     def __init__(self) -> None:
-        self.longest = 0.0
+        self.longest = self.longest_cpu = 0.0
         self.longest_gc = 0.0
         self._gc_began = 0.0
+        self._slept = self._slept_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def _gc(self, phase: str, _info: dict[str, int]) -> None:
@@ -369,25 +372,35 @@ class Ticker:
         else:
             self.longest_gc = max(self.longest_gc, (time.perf_counter() - self._gc_began) * 1000)
 
+    def _woke(self) -> None:
+        late = (time.perf_counter() - self._slept - 0.001) * 1000
+        if late > self.longest:
+            self.longest, self.longest_cpu = late, (time.thread_time() - self._slept_cpu) * 1000
+
     async def _run(self) -> None:
         while True:
-            began = time.perf_counter()
+            self._slept, self._slept_cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.001)
-            self.longest = max(self.longest, (time.perf_counter() - began - 0.001) * 1000)
+            self._woke()
 
     def __enter__(self) -> Ticker:
-        self.longest = self.longest_gc = 0.0
+        self.longest = self.longest_cpu = self.longest_gc = 0.0
         gc.callbacks.append(self._gc)
+        self._slept, self._slept_cpu = time.perf_counter(), time.thread_time()
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
     def __exit__(self, *_: object) -> None:
         assert self._task is not None
+        self._woke()  # the wake-up still due counts too: a phase may end in a long stretch on the loop
         self._task.cancel()
         gc.callbacks.remove(self._gc)
 
     def __str__(self) -> str:
-        return f"loop's longest stall {self.longest:.1f} ms (longest garbage collection {self.longest_gc:.1f} ms)"
+        return (
+            f"loop's longest stall {self.longest:.1f} ms (its thread ran {self.longest_cpu:.1f} ms from the 1 ms sleep"
+            f" to that wake-up; longest garbage collection {self.longest_gc:.1f} ms)"
+        )
 
 
 def series_catalogue(count: int) -> list[tuple[str, str, int]]:
@@ -422,14 +435,22 @@ def keystrokes(rows: list[tuple[str, str, int]], count: int) -> list[str]:
 
 
 class _Names:
-    """The store's series plus the generated ones, as the catalogue reads them (the store's order)."""
+    """The store's series plus the generated ones, as the catalogue reads them (the store's order).
+
+    Each read gives rows of their own, as the store's does (made beforehand by renew(), so the
+    figures are the catalogue's alone).
+    """
 
     def __init__(self, rows: list[tuple[str, str, int]]) -> None:
         self._rows = rows
 
+    def renew(self, *more: tuple[str, str, int]) -> None:
+        self._rows = sorted([(k, name, n) for k, name, n in self._rows + list(more)], key=lambda r: (-r[2], r[0]))
+
     async def series_names(self) -> list[tuple[str, str, int]]:
         await asyncio.sleep(0)
-        return list(self._rows)
+        rows, self._rows = self._rows, list(self._rows)
+        return rows
 
 
 def closest_series(known: Sequence[tuple[str, str, int]], typed: str, limit: int = 25) -> list[str]:
@@ -469,12 +490,13 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
         lines.append(f"idle for 2 s (the machine's noise floor): {ticker}")
         # Most reviewed first, as the store lists them.
         every = sorted(await store.posts.series_names() + series_catalogue(names), key=lambda row: (-row[2], row[0]))
-        catalog = SeriesCatalog(_Names(every))  # type: ignore[arg-type]
+        read = _Names(every)
+        catalog = SeriesCatalog(read)  # type: ignore[arg-type]
         with Ticker() as ticker:
             began = time.perf_counter()
             index = await catalog.index()
             built = (time.perf_counter() - began) * 1000
-        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms (in a thread); meanwhile {ticker}")
+        lines.append(f"series index of {len(index):,} names built in {built:.0f} ms; meanwhile {ticker}")
         typed = keystrokes(index.rows, strokes)
         with Ticker() as ticker:
             timings = []
@@ -500,6 +522,23 @@ async def measure_autocomplete(path: Path, names: int, strokes: int) -> list[str
             closest_series(index.rows, text, 25)
             timings.append((time.perf_counter() - began) * 1000)
         lines.append(_summary("before: difflib scan per keystroke", timings, "(all on the loop)"))
+        # Refreshes, as every minute in the bot: the names unchanged (compared, not rebuilt), then
+        # one more (rebuilt, the old index freed).
+        del index
+        read.renew()
+        with Ticker() as ticker:
+            began = time.perf_counter()
+            await catalog.index(max_age=0.0)
+            await catalog.settled()
+            took = (time.perf_counter() - began) * 1000
+        lines.append(f"series index refreshed, names unchanged, in {took:.0f} ms; meanwhile {ticker}")
+        read.renew(("zzzbrandnew", "Zzz Brand New", 1))
+        with Ticker() as ticker:
+            began = time.perf_counter()
+            await catalog.index(max_age=0.0)
+            await catalog.settled()
+            took = (time.perf_counter() - began) * 1000
+        lines.append(f"series index rebuilt with a name more in {took:.0f} ms; meanwhile {ticker}")
         authors = sorted(Generator(SEED).authors)
         rng = random.Random(9)
         author_typed = [""] + [a[:n] for a in rng.sample(authors, 60) for n in range(1, len(a) + 1)]
@@ -541,6 +580,7 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=2000)
     parser.add_argument("--rebuild", action="store_true", help="build the store again even if cached")
     parser.add_argument("--db", type=Path, default=None, help="where the store is cached")
+    parser.add_argument("--only", choices=("search", "autocomplete"), default=None, help="run one part only")
     parser.add_argument("--by-kind", action="store_true", help="search figures for each kind of query too")
     parser.add_argument("--dump", type=Path, default=None, help="write each query's ranked ids, excerpts, embed")
     args = parser.parse_args()
@@ -558,29 +598,33 @@ def main() -> None:
     # As `hivecord run` does once started (bot/ingest/follower.py): the start-up heap is frozen, so
     # the collector's full passes walk only what came after.
     gc.freeze()
-    found: list[object] | None = [] if args.dump else None
-    measured = asyncio.run(measure(path, args.queries, found))
-    if args.dump:
-        args.dump.write_text(json.dumps(found, ensure_ascii=False, indent=0))
-    timings = [ms for _, ms in measured]
-    size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
-    # ru_maxrss is in KiB on Linux.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"reviews: {args.reviews:,}  queries: {len(timings):,}")
-    print(
-        f"search + page embed: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
-        f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
-    )
-    print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
-    if args.by_kind:
-        for kind in sorted({kind for kind, _ in measured}):
-            some = [ms for k, ms in measured if k == kind]
-            print(
-                f"  {kind:>20}: {len(some):>3} queries  p50 {statistics.median(some):6.2f} ms"
-                f"  p95 {percentile(some, 0.95):6.2f} ms  max {max(some):6.2f} ms"
-            )
-    for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
-        print(line)
+    if args.only != "autocomplete":
+        found: list[object] | None = [] if args.dump else None
+        measured = asyncio.run(measure(path, args.queries, found))
+        if args.dump:
+            args.dump.write_text(json.dumps(found, ensure_ascii=False, indent=0))
+        timings = [ms for _, ms in measured]
+        size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
+        # ru_maxrss is in KiB on Linux.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"reviews: {args.reviews:,}  queries: {len(timings):,}")
+        print(
+            f"search + page embed: p50 {statistics.median(timings):.2f} ms  p95 {percentile(timings, 0.95):.2f} ms"
+            f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
+        )
+        print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
+        if args.by_kind:
+            for kind in sorted({kind for kind, _ in measured}):
+                some = [ms for k, ms in measured if k == kind]
+                print(
+                    f"  {kind:>20}: {len(some):>3} queries  p50 {statistics.median(some):6.2f} ms"
+                    f"  p95 {percentile(some, 0.95):6.2f} ms  max {max(some):6.2f} ms"
+                )
+    if args.only != "search":
+        for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
+            print(line)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS after autocomplete: {peak:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -1,30 +1,26 @@
 """Series and author names for autocomplete, for checking a series filter and for "did you mean".
 
-The store's names are read into in-memory indexes (rebuilt off the event loop when they go stale),
-so a keystroke costs a few bisects and a bounded scan instead of a query.
+The store's names are read into in-memory indexes (rebuilt when they go stale, in short steps
+between which the event loop runs its other work), so a keystroke costs a few bisects and a bounded
+scan instead of a query.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import difflib
-import gc
 import heapq
-import logging
 import re
-import time
 from array import array
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 
+from bot.cached_index import CachedIndex
 from bot.limits import MAX_CHOICES
 from bot.series import display_series, series_key
+from bot.steps import CHECK, STEP, Steps, built, sorted_in_steps
 from bot.store.posts import PostTables
-
-log = logging.getLogger("hivecord.search")
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -59,10 +55,8 @@ def _trigrams(key: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _sorted_in_steps(items: list[str], step: int = 2048) -> list[str]:
-    """sorted(items), as short sorts merged in Python: one long sort would hold the interpreter lock."""
-    runs = [sorted(items[i : i + step]) for i in range(0, len(items), step)]
-    return list(heapq.merge(*runs))
+def _most_reviewed(row: tuple[str, str, int]) -> tuple[int, str]:
+    return -row[2], row[0]
 
 
 def _posting(index: dict[str, array[int]], term: str) -> array[int]:
@@ -75,29 +69,58 @@ def _posting(index: dict[str, array[int]], term: str) -> array[int]:
 class SeriesIndex:
     """The stored series, for autocomplete, for checking a series filter and for "did you mean".
 
-    Built once per catalogue refresh (off the event loop); each lookup then costs a few bisects and a
-    bounded scan, never a pass over every name. Ranked: the exact name, names starting with what was
-    typed, names with words starting with each typed word, names containing it, then near spellings
-    (trigram candidates, compared with difflib); within a tier, most reviewed first.
+    Built once per catalogue refresh (in steps on the event loop, see bot/steps.py); each lookup then
+    costs a few bisects and a bounded scan, never a pass over every name. Ranked: the exact name,
+    names starting with what was typed, names with words starting with each typed word, names
+    containing it, then near spellings (trigram candidates, compared with difflib); within a tier,
+    most reviewed first.
     """
 
     def __init__(self, rows: Iterable[tuple[str, str, int]]) -> None:
-        # Most reviewed first: a series' rank is its position, so smaller ranks are better.
-        self.rows = sorted(((k, name, n) for k, name, n in rows if k), key=lambda row: (-row[2], row[0]))
-        # Built in a worker thread while the event loop runs, so: strings and int arrays, which the
-        # garbage collector does not track (a build leaving many tracked objects brings on a full
-        # collection, holding the interpreter lock for as long as it walks the heap), and no sort of
-        # more than one item per series (a sort holds the lock throughout too).
-        self._shown = [display_series(name) or key for key, name, _ in self.rows]
-        self._keys = [key for key, _, _ in self.rows]
-        self._rank = {key: rank for rank, key in enumerate(self._keys)}
-        self._sorted_keys = _sorted_in_steps(self._keys)
-        self._key_ranks = array("i", [self._rank[key] for key in self._sorted_keys])
+        built(self._fill(rows))
+
+    @classmethod
+    def steps(cls, rows: Iterable[tuple[str, str, int]]) -> Steps[SeriesIndex]:
+        """The index of `rows`, built in steps (see build_in_steps)."""
+        index = cls.__new__(cls)
+        yield from index._fill(rows)
+        return index
+
+    def _fill(self, rows: Iterable[tuple[str, str, int]]) -> Steps[None]:
+        # Most reviewed first: a series' rank is its position, so smaller ranks are better. The store
+        # lists them so: then its rows are kept as they are (no copy to free, one at a time, later).
+        self.rows: list[tuple[str, str, int]] = []
+        self._shown: list[str] = []
+        self._keys: list[str] = []
+        self._rank: dict[str, int] = {}
+        self._key_ranks = array("i")
         # " word word ...": "does a word start with w" is a substring test for " " + w.
         self._name_words: list[str] = []
         # Word -> ranks of the series using it, and trigram -> ranks holding it: rank order, as built.
         self._word_ranks: dict[str, array[int]] = {}
         self._trigrams: dict[str, array[int]] = {}
+        in_order = True
+        for i, row in enumerate(rows, 1):
+            if row[0]:
+                if in_order and self.rows:
+                    last = self.rows[-1]
+                    in_order = last[2] > row[2] or (last[2] == row[2] and last[0] <= row[0])
+                self.rows.append(row)
+            if not i % CHECK:
+                yield
+        if not in_order:
+            self.rows = yield from sorted_in_steps(self.rows, key=_most_reviewed)
+        for rank, (key, name, _) in enumerate(self.rows):
+            self._shown.append(display_series(name) or key)
+            self._keys.append(key)
+            self._rank[key] = rank
+            if not (rank + 1) % CHECK:
+                yield
+        self._sorted_keys = yield from sorted_in_steps(self._keys)
+        for i, key in enumerate(self._sorted_keys, 1):
+            self._key_ranks.append(self._rank[key])
+            if not i % CHECK:
+                yield
         for rank, (key, shown) in enumerate(zip(self._keys, self._shown, strict=True)):
             words = _words(shown)
             self._name_words.append(" " + " ".join(words))
@@ -105,7 +128,9 @@ class SeriesIndex:
                 _posting(self._word_ranks, word).append(rank)
             for gram in _trigrams(key):
                 _posting(self._trigrams, gram).append(rank)
-        self._sorted_words = _sorted_in_steps(list(self._word_ranks))
+            if not (rank + 1) % CHECK:
+                yield
+        self._sorted_words = yield from sorted_in_steps(list(self._word_ranks))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -240,10 +265,30 @@ class AuthorIndex:
     """The stored authors, most prolific first, for autocomplete: a bisect over the sorted names."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self.names = list(dict.fromkeys(names))  # most prolific first: rank = position
-        order = sorted(range(len(self.names)), key=self.names.__getitem__)
-        self._sorted = [self.names[r] for r in order]
-        self._ranks = order
+        built(self._fill(names))
+
+    @classmethod
+    def steps(cls, names: Iterable[str]) -> Steps[AuthorIndex]:
+        """The index of `names`, built in steps (see build_in_steps)."""
+        index = cls.__new__(cls)
+        yield from index._fill(names)
+        return index
+
+    def _fill(self, names: Iterable[str]) -> Steps[None]:
+        self.names: list[str] = []  # most prolific first: rank = position
+        rank_of: dict[str, int] = {}
+        for i, name in enumerate(names, 1):
+            if name not in rank_of:
+                rank_of[name] = len(self.names)
+                self.names.append(name)
+            if not i % CHECK:
+                yield
+        self._sorted = yield from sorted_in_steps(self.names)
+        self._ranks: list[int] = []
+        for i, name in enumerate(self._sorted, 1):
+            self._ranks.append(rank_of[name])
+            if not i % CHECK:
+                yield
 
     def __len__(self) -> int:
         return len(self.names)
@@ -258,80 +303,18 @@ class AuthorIndex:
         return [self.names[r] for r in (heapq.nsmallest(limit, ranks) if len(ranks) > limit else sorted(ranks))]
 
 
-Rows = TypeVar("Rows")
-Index = TypeVar("Index")
+class SeriesCatalog(CachedIndex[list[tuple[str, str, int]], SeriesIndex]):
+    """The store's series names as a SeriesIndex (see CachedIndex for when it is rebuilt)."""
+
+    def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
+        super().__init__(posts.series_names, SeriesIndex.steps, max_age, step)
 
 
-class _Catalog(Generic[Rows, Index]):
-    """Caches an index built from the store: autocomplete asks on every keystroke, the names move slowly.
-
-    The index is built in a worker thread, so a refresh never holds the event loop for the whole
-    build; a stale index keeps answering while its successor is built. Only the very first call, and
-    a caller asking for a fresher index than the cached one, waits for a build.
-    """
-
-    def __init__(
-        self, read: Callable[[], Awaitable[Rows]], build: Callable[[Rows], Index], max_age: float = 60.0
-    ) -> None:
-        self._read = read
-        self._build = build
-        self._max_age = max_age
-        self._index: Index | None = None
-        self._loaded = 0.0
-        self._refresh: asyncio.Task[Index] | None = None
-        self._rows: Rows | None = None
-
-    async def index(self, max_age: float | None = None) -> Index:
-        limit = self._max_age if max_age is None else max_age
-        if self._index is not None and time.monotonic() - self._loaded <= limit:
-            return self._index
-        refresh = self._refresh
-        if refresh is None:
-            refresh = self._refresh = asyncio.create_task(self._load())
-            refresh.add_done_callback(_log_failure)
-        if self._index is not None and max_age is None:
-            return self._index
-        return await asyncio.shield(refresh)
-
-    async def _load(self) -> Index:
-        try:
-            began = time.monotonic()
-            rows = await self._read()
-            # Names rarely change between refreshes: rebuilding 50,000 of them costs seconds of CPU.
-            if self._index is not None and rows == self._rows:
-                self._loaded = began
-                return self._index
-            index = await asyncio.to_thread(self._build, rows)
-            self._index, self._loaded, self._rows = index, began, rows
-            # The index lives until the next rebuild: frozen (with the rest of the long-lived heap),
-            # a full collection stops walking it, and such a walk holds the interpreter lock, a
-            # stalled event loop for tens of milliseconds. Young garbage is collected first, so
-            # little that is already dead is frozen with it.
-            gc.collect(1)
-            gc.freeze()
-            return index
-        finally:
-            self._refresh = None
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    # A background refresh has nobody awaiting it: say why it failed (the old index stays in use).
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("autocomplete index refresh failed: %r", task.exception())
-
-
-class SeriesCatalog(_Catalog[list[tuple[str, str, int]], SeriesIndex]):
-    """The store's series names as a SeriesIndex (see _Catalog for when it is rebuilt)."""
-
-    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
-        super().__init__(posts.series_names, SeriesIndex, max_age)
-
-
-class AuthorCatalog(_Catalog[list[str], AuthorIndex]):
+class AuthorCatalog(CachedIndex[list[str], AuthorIndex]):
     """The store's authors as an AuthorIndex: a prefix lookup in memory instead of a GROUP BY per keystroke."""
 
-    def __init__(self, posts: PostTables, max_age: float = 60.0) -> None:
+    def __init__(self, posts: PostTables, max_age: float = 60.0, step: float = STEP) -> None:
         async def every_author() -> list[str]:
             return await posts.authors_starting("", ALL_AUTHORS)
 
-        super().__init__(every_author, AuthorIndex, max_age)
+        super().__init__(every_author, AuthorIndex.steps, max_age, step)

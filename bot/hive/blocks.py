@@ -39,6 +39,13 @@ class BlockRange(msgspec.Struct):
     blocks: list[msgspec.Raw]
 
 
+class DecodedRange(msgspec.Struct):
+    """A range whose every block is well formed, read in one pass: the common case. A range that does
+    not fit is read again as a BlockRange, block by block (measured: two passes cost ~50% more)."""
+
+    blocks: list[Block]
+
+
 class _LooseBlock(msgspec.Struct):
     block_id: str
     timestamp: str
@@ -102,12 +109,13 @@ class EffectiveVote(msgspec.Struct):
     pending_payout: Any = None
 
 
-class VirtualOpValue(msgspec.Struct):
+# gc=False: tens of thousands of these come with each range; they hold no containers, so no cycles.
+class VirtualOpValue(msgspec.Struct, gc=False):
     type: str
     value: msgspec.Raw
 
 
-class VirtualOp(msgspec.Struct):
+class VirtualOp(msgspec.Struct, gc=False):
     block: int
     op: VirtualOpValue
 
@@ -277,6 +285,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def check_block(block: Block) -> None:
+    """MalformedBlock if a well-formed block has an unusable id or time: no better than a malformed one."""
+    _check_id(block.block_id)
+    _check_time(block.timestamp)
+
+
 def decode_block(raw: msgspec.Raw | bytes) -> tuple[Block, int]:
     """The block with every well-formed op, and how many malformed ops or transactions were dropped."""
     try:
@@ -284,9 +298,7 @@ def decode_block(raw: msgspec.Raw | bytes) -> tuple[Block, int]:
     except (msgspec.MsgspecError, RecursionError):  # RecursionError: JSON nested ~1000 deep
         pass
     else:
-        # A well-formed block with an unusable id or time is no better than a malformed one.
-        _check_id(block.block_id)
-        _check_time(block.timestamp)
+        check_block(block)
         return block, 0
     try:
         loose = _loose_block.decode(raw)

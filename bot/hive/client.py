@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, read_properties
+from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, gc_paused, read_properties
 from bot.hive.names import node_label
 from bot.hive.rpc import (
     LARGE_ANSWER,
@@ -149,8 +149,7 @@ class HiveClient:
         delay = min(self.backoff_max, self.backoff_base * 2 ** (node.failures - 1))
         node.retry_at = asyncio.get_running_loop().time() + delay
         others = [n for n in self.nodes if n is not node]
-        nxt = min(others, key=lambda n: n.retry_at).url if others else node.url
-        nxt = node_label(nxt)
+        nxt = node_label(min(others, key=lambda n: n.retry_at).url if others else node.url)
         log.warning("Hive node %s failed: %s; backing off %.1f s, trying %s", node_label(node.url), reason, delay, nxt)
         self._current = (self.nodes.index(node) + 1) % len(self.nodes)
 
@@ -194,12 +193,13 @@ class HiveClient:
             payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
                 raw = await self._post(node, payload)
-                try:
-                    envelope = decoder.decode(raw)
-                except msgspec.ValidationError:
-                    if fallback is None:
-                        raise
-                    envelope = fallback.decode(raw)  # the cheap exact reading first; this only on garbage
+                with gc_paused():  # a block range decodes into ~1M objects, none in a cycle
+                    try:
+                        envelope = decoder.decode(raw)
+                    except (msgspec.DecodeError, RecursionError):
+                        if fallback is None:
+                            raise
+                        envelope = fallback.decode(raw)  # the cheap exact reading first; this only on garbage
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._fail(node, f"{method}: {_describe(exc)}")
                 continue

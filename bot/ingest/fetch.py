@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import msgspec
@@ -15,12 +15,14 @@ from bot.hive.blocks import (
     Block,
     BlockRange,
     ChainHead,
+    DecodedRange,
     EffectiveVote,
     LooseVirtualOpsPage,
     MalformedAnswer,
     MalformedBlock,
     VirtualOp,
     VirtualOpsPage,
+    check_block,
     decode_block,
     format_asset,
     gc_paused,
@@ -77,7 +79,7 @@ class BlockFetcher:
     async def _fetch_blocks(self, start: int, count: int, target: int) -> list[Block]:
         decoded: list[Block] = []
 
-        def check(answer: BlockRange) -> None:
+        def check(answer: DecodedRange | BlockRange) -> None:
             decoded.clear()
             decoded.extend(read_range(answer, start, count, target))
 
@@ -93,8 +95,14 @@ class BlockFetcher:
 
         params = {"starting_block_num": start, "count": count}
         try:
+            # Read in one pass; a range with a malformed block is read again block by block.
             await self.client.call(
-                "block_api.get_block_range", params, BlockRange, check=check, bad_answer_limit=self._bad_answer_limit
+                "block_api.get_block_range",
+                params,
+                DecodedRange,
+                check=check,
+                fallback_type=BlockRange,
+                bad_answer_limit=self._bad_answer_limit,
             )
         except BadAnswer as exc:
             log.error("blocks from %d: %s", start, exc)
@@ -181,16 +189,21 @@ class BlockFetcher:
         return props, Fetched(blocks, page.ops)
 
 
-def read_range(answer: BlockRange, start: int, count: int, target: int) -> list[Block]:
+def read_range(answer: DecodedRange | BlockRange, start: int, count: int, target: int) -> list[Block]:
     """The blocks of a range answer from `start` on, up to the first malformed one (BadAnswer if
     that is the first)."""
     if not answer.blocks:
         raise BadAnswer(f"no block {start} yet although the chain is past {target}")
     decoded: list[Block] = []
+    items: Sequence[Block | msgspec.Raw] = answer.blocks[:count]
     with gc_paused():
-        for offset, raw in enumerate(answer.blocks[:count]):
+        for offset, raw in enumerate(items):
             try:
-                block, dropped = decode_block(raw)
+                if isinstance(raw, Block):
+                    block, dropped = raw, 0
+                    check_block(block)
+                else:
+                    block, dropped = decode_block(raw)
                 if block.number != start + offset:
                     raise MalformedBlock(f"expected block {start + offset}, got {block.number}")
             except MalformedBlock as exc:

@@ -16,6 +16,7 @@ from tests.bot_harness import (
     db_rows,
     delivery_settled,
 )
+from tests.fakes.discord.gateway import INTENT_GUILDS
 from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST, hivecord
 from tests.world import World
 
@@ -243,6 +244,26 @@ async def test_run_with_a_rejected_token_says_so_in_one_line(world: World) -> No
     assert code == 2
     assert "Traceback" not in bot.log
     assert sum("rejected the token" in line for line in lines) == 1, bot.log
+
+
+async def test_refused_intents_stop_the_bot_with_one_line(world: World) -> None:
+    # Another server (or a future Discord) may refuse even the guilds intent: 4014 is final, so the bot
+    # says so once and exits instead of identifying again and again.
+    world.fake.gateway.refused_intents = INTENT_GUILDS
+    before = len(world.fake.gateway.received)
+    bot = BotProcess(world.config, world.fake)
+    try:
+        await bot.start(wait_ready=False)
+        code = await bot.proc.wait()  # type: ignore[union-attr]
+        await bot._reader
+    finally:
+        world.fake.gateway.refused_intents = 0
+    lines = [line for line in bot.log.splitlines() if line.strip()]
+    assert code == 2
+    assert "Traceback" not in bot.log
+    assert sum("refused the gateway intents" in line for line in lines) == 1, bot.log
+    identifies = [f for f in world.fake.gateway.received[before:] if f.get("op") == 2]
+    assert len(identifies) == 1
 
 
 async def command(world: World, name: str, options: dict[str, Any], channel: int | None = None) -> str:

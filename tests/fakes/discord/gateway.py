@@ -97,6 +97,9 @@ class Gateway:
         self.connections: list[Connection] = []
         self.received: list[dict[str, Any]] = []  # every frame the client sent, in order
         self.ack_heartbeats = True
+        # Intents this server refuses to grant (as Discord does for privileged ones not enabled in the
+        # Developer Portal): IDENTIFY asking for any of them is closed with 4014.
+        self.refused_intents = 0
 
     # -- public helpers -------------------------------------------------------------------------
 
@@ -198,6 +201,9 @@ class Gateway:
             return
         if conn.session is not None:
             await conn.close(4005, b"Already authenticated.")
+            return
+        if int(data.get("intents", 0)) & self.refused_intents:
+            await conn.close(4014, b"Disallowed intent(s).")
             return
         shard = data.get("shard")
         session = Session(
