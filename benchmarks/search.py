@@ -18,7 +18,8 @@ phase, including while the catalogue builds its index; the old full difflib scan
 few keystrokes for comparison.
 
     python benchmarks/search.py [--reviews 100000] [--queries 1000] [--series-names 50000]
-                                [--rebuild] [--db PATH] [--only search|autocomplete]
+                                [--rebuild] [--db PATH] [--only search|autocomplete] [--by-kind]
+                                [--dump FOUND.json]
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from bot.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
 from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
 from bot.ingest.ledger import apply_events  # noqa: E402
-from bot.search import PAGE_SIZE, SearchRequest, Sort, search  # noqa: E402
+from bot.search import PAGE_SIZE, SearchRequest, Sort, rank, search  # noqa: E402
 from bot.series import display_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 
@@ -249,7 +250,8 @@ async def cached(path: Path, reviews: int) -> bool:
         await store.close()
 
 
-def queries(count: int, authors: list[str]) -> Iterator[tuple[SearchRequest, int]]:
+def queries(count: int, authors: list[str]) -> Iterator[tuple[SearchRequest, int, str]]:
+    """The benchmark's queries: (request, page, what kind of query it is)."""
     rng = random.Random(7)
     words = ENGLISH.split() + SPANISH.split()
     tail = pseudo_words(random.Random(SEED), 20_000)
@@ -262,48 +264,61 @@ def queries(count: int, authors: list[str]) -> Iterator[tuple[SearchRequest, int
         sort: Sort = "relevance"
         page = 0
         if kind < 0.25:
+            label = "words"
             text = " ".join(rng.sample(words, rng.randint(1, 3)))
         elif kind < 0.35:
+            label = "a rare word"
             text = rng.choice(tail)
         elif kind < 0.45:
+            label = "prefix"
             word = rng.choice(words + tail[:3000])  # the stem of a word people use, as in "metal*"
             text = word[: rng.randint(3, max(3, len(word) - 1))] + "*"
         elif kind < 0.55:
+            label = "phrase"
             text = f'"{" ".join(rng.sample(words, 2))}"' if rng.random() < 0.5 else '"mars machines"'
         elif kind < 0.65:
+            label = "series name"
             text = rng.choice(SERIES)[0]
         elif kind < 0.72:
+            label = "series filter"
             text = rng.choice(words)
             series = rng.choice(SERIES)[0]
         elif kind < 0.79:
+            label = "author filter"
             text = rng.choice([*words, ""])
             author = rng.choice(authors)
         elif kind < 0.87:
+            label = "newest first"
             text = rng.choice(words + tail)
             sort = "newest"
         elif kind < 0.92:
+            label = "hostile"
             text = rng.choice(hostile)
         elif kind < 0.96:
+            label = "misspelt or two rare"
             text = "metalic rouge" if rng.random() < 0.5 else rng.choice(tail) + " " + rng.choice(tail)
         else:
+            label = "community filter"
             text = rng.choice(words)
             community = OTHER_COMMUNITY
         if rng.random() < 0.15:
             page = rng.randint(1, 5)
-        yield SearchRequest(text, author=author, series=series, community=community, sort=sort), page
+        yield SearchRequest(text, author=author, series=series, community=community, sort=sort), page, label
 
 
-async def measure(path: Path, count: int) -> list[float]:
+async def measure(path: Path, count: int, found: list[object] | None = None) -> list[tuple[str, float]]:
+    """(kind of query, ms) for each query. With `found`, also lists what each query found, in order
+    (every ranked id, the page's excerpts and embed), for comparing two versions' results."""
     store = await Store.open(path)
     try:
         index = SeriesIndex(await store.posts.series_names())
         authors = sorted({a for a in Generator(SEED).authors})[:400]
         requests = list(queries(count, authors))
         # Warm the page cache and the statement cache, as a running bot would be.
-        for request, _ in requests[:50]:
+        for request, _, _ in requests[:50]:
             await search(store, request.text, limit=PAGE_SIZE)
-        timings: list[float] = []
-        for request, page in requests:
+        timings: list[tuple[str, float]] = []
+        for request, page, kind in requests:
             began = time.perf_counter()
             result = await search(
                 store,
@@ -316,8 +331,17 @@ async def measure(path: Path, count: int) -> list[float]:
                 offset=page * PAGE_SIZE,
             )
             suggestions = index.suggest(request.text) if not result.hits else []
-            search_page_embed(request, result, suggestions=suggestions)
-            timings.append((time.perf_counter() - began) * 1000)
+            embed = search_page_embed(request, result, suggestions=suggestions)
+            timings.append((kind, (time.perf_counter() - began) * 1000))
+            if found is not None:
+                ranking = await rank(
+                    store, request.text, author=request.author, series=request.series,
+                    community=request.community, sort=request.sort,
+                )  # fmt: skip
+                found.append(
+                    {"request": repr(request), "page": page, "ranked": ranking.ids, "more": ranking.more,
+                     "excerpts": [hit.excerpt for hit in result.hits], "embed": embed.to_dict()}
+                )  # fmt: skip
         return timings
     finally:
         await store.close()
@@ -557,6 +581,8 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the store again even if cached")
     parser.add_argument("--db", type=Path, default=None, help="where the store is cached")
     parser.add_argument("--only", choices=("search", "autocomplete"), default=None, help="run one part only")
+    parser.add_argument("--by-kind", action="store_true", help="search figures for each kind of query too")
+    parser.add_argument("--dump", type=Path, default=None, help="write each query's ranked ids, excerpts, embed")
     args = parser.parse_args()
     path = args.db or Path(tempfile.gettempdir()) / f"hivecord-search-bench-{args.reviews}.sqlite3"
     if args.rebuild or not path.exists() or not asyncio.run(cached(path, args.reviews)):
@@ -573,7 +599,11 @@ def main() -> None:
     # the collector's full passes walk only what came after.
     gc.freeze()
     if args.only != "autocomplete":
-        timings = asyncio.run(measure(path, args.queries))
+        found: list[object] | None = [] if args.dump else None
+        measured = asyncio.run(measure(path, args.queries, found))
+        if args.dump:
+            args.dump.write_text(json.dumps(found, ensure_ascii=False, indent=0))
+        timings = [ms for _, ms in measured]
         size = sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}"))
         # ru_maxrss is in KiB on Linux.
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -583,6 +613,13 @@ def main() -> None:
             f"  p99 {percentile(timings, 0.99):.2f} ms  max {max(timings):.2f} ms"
         )
         print(f"store on disk: {size / 1e6:.1f} MB  peak RSS: {peak:.1f} MB")
+        if args.by_kind:
+            for kind in sorted({kind for kind, _ in measured}):
+                some = [ms for k, ms in measured if k == kind]
+                print(
+                    f"  {kind:>20}: {len(some):>3} queries  p50 {statistics.median(some):6.2f} ms"
+                    f"  p95 {percentile(some, 0.95):6.2f} ms  max {max(some):6.2f} ms"
+                )
     if args.only != "search":
         for line in asyncio.run(measure_autocomplete(path, args.series_names, args.keystrokes)):
             print(line)

@@ -50,6 +50,10 @@ _INVISIBLE_RANGES = _ranges([*_FORMAT, *(c for a, b in (*_OTHER_INVISIBLE, *_SEL
 # An emoji tag sequence (the flags of England, Scotland, Wales): black flag, tag letters, cancel tag.
 _TAG_FLAG = "\U0001f3f4[\U000e0020-\U000e007e]{1,30}\U000e007f"
 _INVISIBLE = re.compile(f"(?P<flag>{_TAG_FLAG})|[{_class(_INVISIBLE_RANGES)}]")
+# Where a match of _INVISIBLE can start: its characters of the Basic Multilingual Plane, or any
+# character beyond it. Scanned for quickly (one table lookup a character), where _INVISIBLE's
+# ranges beyond the plane are tried one by one at every position.
+_CANDIDATE = re.compile(f"[{_class(r for r in _INVISIBLE_RANGES if r[1] <= 0xFFFF)}\U00010000-\U0010ffff]")
 _ZWNJ, _ZWJ = "\u200c", "\u200d"
 # Scripts from Hebrew on (Arabic, Persian, Syriac, the Indic scripts...) shape letters with joiners;
 # Latin, Greek and Cyrillic never need them, so there a joiner can only disguise a word.
@@ -89,4 +93,18 @@ def strip_invisible(text: str) -> str:
     Kept where they do a visible job: emoji ZWJ sequences, flag tag sequences, a variation selector
     after the character it styles, joiners between letters of scripts that join.
     """
-    return _INVISIBLE.sub(_keep_invisible, text)
+    # As _INVISIBLE.sub(_keep_invisible, text), but jumping to where the next match can start first.
+    out: list[str] = []
+    pos = 0
+    candidate = _CANDIDATE.search(text)
+    while candidate is not None:
+        match = _INVISIBLE.search(text, candidate.start())
+        if match is None:
+            break
+        out += [text[pos : match.start()], _keep_invisible(match)]
+        pos = match.end()
+        candidate = _CANDIDATE.search(text, pos)
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)

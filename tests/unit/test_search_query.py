@@ -104,3 +104,17 @@ def test_any_typed_text_runs_and_finds_a_review_containing_it() -> None:
         assert row in found, (text, query)
         searched += 1
     assert searched > 1000
+
+
+def test_fold_is_the_character_table_over_mixed_text() -> None:
+    # fold() lowers ASCII runs and translates only the rest: the same as the table on every character.
+    from bot.search import _FOLD, fold
+
+    rng = random.Random(2)
+    chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c <= 0xDFFF] + ["𝔄", "🤖", "İ", "ẞ", "K"]
+    texts = ["".join(rng.choice(chars) if rng.random() < 0.3 else chr(rng.randrange(128)) for _ in range(40))]
+    texts += ["Pokémon Re:Zero − ÉTÉ", "plain ascii", "", "ÀÉÎÕÜ"] + [
+        "".join(rng.sample(chars, 60)) for _ in range(300)
+    ]
+    for text in texts:
+        assert fold(text) == "".join(_FOLD[ord(c)] for c in text) and len(fold(text)) == len(text)

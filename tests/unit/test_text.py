@@ -430,3 +430,30 @@ def test_safe_url_accepts(url: str) -> None:
 )
 def test_safe_url_rejects(url: Any) -> None:
     assert safe_url(url) is None
+
+
+def test_spaces_pattern_is_every_white_space_but_newline() -> None:
+    # plain_excerpt's white-space class is spelled out for speed; it must stay what \s less "\n" means.
+    from bot.text import _BLANKS, _SPACES
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert set(re.findall(f"[ {_BLANKS}]", every)) == {c for c in every if c.isspace() and c != "\n"}
+    assert _SPACES.sub(" ", "a \t b\u3000\n  c d") == "a b \n c d"
+
+
+def test_strip_invisible_is_the_plain_substitution() -> None:
+    # strip_invisible jumps between places a match can start; it must find every match the pattern does.
+    from bot.invisible import _INVISIBLE, _keep_invisible
+
+    rng = random.Random(4)
+    parts = [
+        "a", "é", " ", "\n", "🤖", "\U0001f469", "\u200d", "\u200c", "\ufe0f", "\u00ad", "\u0600", "\u0915", "\u094d",
+        "\U000e0067", "\U000e007f", "\U000e0100", "\U0001f3f4", "\U0001f3f4\U000e0067\U000e0062\U000e007f", "1", "#",
+    ]  # fmt: skip
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    every_invisible = "".join(m.group() for m in _INVISIBLE.finditer(every))
+    assert len(every_invisible) > 4000
+    texts = [every_invisible, "x" + every_invisible + "🤖"]
+    texts += ["".join(rng.choice(parts) for _ in range(rng.randint(0, 40))) for _ in range(5_000)]
+    for text in texts:
+        assert strip_invisible(text) == _INVISIBLE.sub(_keep_invisible, text), repr(text)
