@@ -309,8 +309,34 @@ class Hivecord(commands.AutoShardedBot):
             for task in self._tasks.values():
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        # Commands and listeners discord.py started may still be using the store and the HTTP
+        # session, both closed after this: they get the same grace to finish, and so do the
+        # listeners their end sets off (on_app_command_completion).
+        grace_ends = time.monotonic() + self.stop_grace
+        while handlers := _handlers_in_flight():
+            left = grace_ends - time.monotonic()
+            if left <= 0:
+                log.warning(
+                    "%d command(s) or listener(s) did not stop within %g s; cancelling them",
+                    len(handlers),
+                    self.stop_grace,
+                )
+                for handler in handlers:
+                    handler.cancel()
+                break
+            await asyncio.wait(handlers, timeout=left)
         await super().close()
 
     @property
     def uptime(self) -> float:
         return time.monotonic() - self.started_at
+
+
+def _handlers_in_flight() -> set[asyncio.Task[object]]:
+    """The event listeners and command invocations discord.py is running now (by its task names)."""
+    me = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not me and not task.done() and task.get_name().startswith(("discord.py: on_", "CommandTree-invoker"))
+    }

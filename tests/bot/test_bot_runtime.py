@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import sqlite3
 import time
 from collections.abc import Callable
@@ -295,6 +296,30 @@ async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:
     assert_stopped_promptly(code, bot.log)
     # The refused job is still owed, not lost by the stop.
     assert db_rows(world.db, "SELECT COUNT(*) FROM jobs WHERE state != 'done'")[0][0] >= 1
+
+
+async def test_sigterm_while_a_command_waits_for_discord_lets_it_finish(world: World) -> None:
+    # The stop waits for the command in hand (and the listeners its end sets off) before the store
+    # and the HTTP session close under it: it answers, and nothing is used after being closed.
+    await world.fake.start()
+    fake = world.fake
+    bot = BotProcess(config(world), fake)
+    await bot.start()
+    fake.hold = asyncio.Event()
+    fake.hold_if = lambda request: request.path.endswith("/callback")
+    try:
+        handle = await fake.send_interaction(fake.world.guild_id, world.reviews, fake.world.admin_id, "feed list", {})
+        await fake.wait_for(lambda: any("/callback" in r.path for r in fake.held), timeout=60)
+        assert bot.proc is not None
+        bot.proc.send_signal(signal.SIGTERM)
+        await log_shows(bot, lambda log: bool(lines(log, "SIGTERM received")))
+    finally:
+        fake.hold.set()
+        fake.hold = None
+    code = await bot.stop()
+    assert_stopped_promptly(code, bot.log)
+    answer = await handle.response(timeout=30)
+    assert "feed" in json.dumps(answer).lower(), answer
 
 
 # -- a stop during a batch's write -------------------------------------------------------------

@@ -124,6 +124,10 @@ async def handle(fake: FakeDiscord, request: web.Request) -> web.StreamResponse:
     if status == 429:
         fake.count_429 += 1
     fake.notify()
+    if fake.hold is not None and not fake.hold.is_set() and fake.hold_if(record):
+        fake.held.append(record)
+        fake.notify()
+        await fake.hold.wait()
     if fake.answer_delay:
         # The change is made before the answer travels back, as over a real network: a client
         # killed in between has done something it never heard about.

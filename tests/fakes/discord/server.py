@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -53,6 +54,11 @@ class FakeDiscord(ThreadHelpers):
     ) -> None:
         self.token = token
         self.answer_delay = answer_delay
+        # While set to an unset Event, the REST answers `hold_if` picks wait for it (the request is
+        # recorded and its change made first, and it is listed in `held`): a client caught mid-request.
+        self.hold: asyncio.Event | None = None
+        self.hold_if: Callable[[RecordedRequest], bool] = lambda request: True  # which answers wait
+        self.held: list[RecordedRequest] = []
         self.tokens: set[str] = {token, *tokens}
         if state is None:
             state = FakeDiscordState()
