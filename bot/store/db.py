@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import sqlite3
@@ -95,7 +96,15 @@ class Database:
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction on the writer connection; rolled back if anything in it fails."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled (a stop) with the BEGIN queued: it still runs in the connection's thread,
+                # and a transaction left open would hold SQLite's write lock against the follower's
+                # batches. The ROLLBACK queues behind it (and fails harmlessly if nothing began).
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
             try:
                 yield self._writer
             except BaseException:
