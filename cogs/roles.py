@@ -130,5 +130,19 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
         await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
 
 
+class MemberSeen(commands.Cog):
+    """Any interaction in a server shows the member is in it (the bot gets no member events)."""
+
+    def __init__(self, bot: Hivecord) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Keystrokes (autocomplete) are left out: the command they lead to tells the same.
+        if interaction.guild_id is not None and interaction.type is not discord.InteractionType.autocomplete:
+            await self.bot.roles.member_seen(interaction.guild_id, interaction.user.id)
+
+
 async def setup(bot: Hivecord) -> None:
     await bot.add_cog(Roles(bot))
+    await bot.add_cog(MemberSeen(bot))

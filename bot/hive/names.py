@@ -23,6 +23,7 @@ def account_name(text: str) -> str:
     """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
     return text.strip().lstrip("@").strip().lower()
 
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

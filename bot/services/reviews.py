@@ -20,9 +20,7 @@ class ReviewService:
     ) -> Ranking:
         return await rank(self._store, query, author=author, series=series, community=community, sort=sort)
 
-    async def page(
-        self, ranking: Ranking, *, offset: int, limit: int, guild_id: int | None = None
-    ) -> SearchPage:
+    async def page(self, ranking: Ranking, *, offset: int, limit: int, guild_id: int | None = None) -> SearchPage:
         return await fetch_page(self._store, ranking, offset=offset, limit=limit, guild_id=guild_id)
 
     async def discuss_link(self, post_id: int, guild_id: int | None) -> str | None:

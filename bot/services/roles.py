@@ -125,6 +125,15 @@ class RoleService:
     async def on_unlinked(self, user_id: int, _account: str) -> None:
         await self.reconcile(user_id)
 
+    async def member_seen(self, guild_id: int, user_id: int) -> None:
+        """The member used the bot in `guild_id`, so is there now: roles once found without them
+        (they joined after their link) are given. The bot has no member events (a privileged
+        intent), so this, and a new link, are how it learns of a member who joined later."""
+        if await self._store.roles.was_absent(user_id, guild_id):
+            log.info("member %d is in server %d now: their roles are tried again", user_id, guild_id)
+            await self._store.roles.forget_absent(user_id, guild_id)
+            await self.reconcile(user_id)
+
     # Facts and reconciliation ------------------------------------------------------------------
 
     async def reconcile(self, user_id: int | None = None) -> RoleChanges:

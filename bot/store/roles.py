@@ -187,10 +187,21 @@ class RoleTables:
                     removed += 1
         return RoleChanges(added, removed)
 
-    async def forget_absent(self, user_id: int) -> None:
-        """The member linked again: grants once found without a member are tried afresh."""
+    async def forget_absent(self, user_id: int, guild_id: int | None = None) -> None:
+        """The member linked again (or was seen in `guild_id`): grants once found without a member
+        are tried afresh."""
+        where = "user_id = ? AND state = 'absent'" + (" AND guild_id = ?" if guild_id is not None else "")
+        args = (user_id,) if guild_id is None else (user_id, guild_id)
         async with self._db.write() as conn:
-            await conn.execute("DELETE FROM role_grants WHERE user_id = ? AND state = 'absent'", (user_id,))
+            await conn.execute(f"DELETE FROM role_grants WHERE {where}", args)
+
+    async def was_absent(self, user_id: int, guild_id: int) -> bool:
+        """Whether a grant in `guild_id` found the member not there (a read, for every interaction)."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM role_grants WHERE user_id = ? AND guild_id = ? AND state = 'absent' LIMIT 1",
+            (user_id, guild_id),
+        ) as cur:
+            return await cur.fetchone() is not None
 
     async def sending(self, job_id: int) -> bool:
         """Marks a pending job as about to be sent; False when it is no longer pending (superseded)."""

@@ -290,3 +290,28 @@ async def test_a_member_linked_on_chain_and_one_linked_by_signature_get_the_link
         assert len(role_requests(world, "PUT", user, role)) == 1
         assert len(role_requests(world, "DELETE", user, role)) == 1
     assert not world.fake.violations
+
+
+async def test_a_member_who_joins_after_their_link_gets_the_role_at_their_first_command_there(world: World) -> None:
+    """No member events without a privileged intent: the first interaction in the server shows the
+    bot a member it once found missing, and their role is given then, once."""
+    late = member(world, "late", in_guild=False)
+    grant_manage_roles(world)
+    role = new_role(world, "Linked")
+    await link(world.db, {late: "late.hive"})
+    absent = f"SELECT 1 FROM role_grants WHERE user_id = {late} AND state = 'absent'"
+    async with running_bot(roles_config(world, facts_recheck_seconds=0.5), world.fake):
+        await roles_command(world, "roles set", {"role": role, "when": "linked"})
+        await world.fake.wait_for(lambda: db_rows(world.db, absent), timeout=60)
+        # The re-checks of Hive facts run meanwhile; none of them tries the missing member again.
+        recheck = f"SELECT 1 FROM meta WHERE key = '{FACTS_READ_AT}' AND CAST(value AS REAL) > {time.time()}"
+        await world.fake.wait_for(lambda: db_rows(world.db, recheck), timeout=60)
+        assert len(role_requests(world, "PUT", late, role)) == 1
+        world.fake.state.add_member(world.fake.world.guild_id, late)
+        await as_member(world, late, "search", {"query": "review"})
+        await world.fake.wait_for(lambda: has_role(world, late, role), timeout=60)
+        # Later commands of a member with the role change nothing.
+        await as_member(world, late, "search", {"query": "review"})
+    assert [r.status for r in role_requests(world, "PUT", late, role)] == [404, 204]
+    assert not db_rows(world.db, absent)
+    assert not world.fake.violations
