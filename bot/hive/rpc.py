@@ -78,17 +78,23 @@ async def read_exactly(stream: aiohttp.StreamReader, length: int) -> bytearray:
     """A large answer read straight into one buffer of its announced length.
 
     aiohttp's read() keeps the parts and then joins them: twice a block range's size at once,
-    the largest allocation of a catch-up. The buffer grows as parts come (a large one is moved by
-    remapping its pages, not copied): made at full length, it was first written with zeros.
+    the largest allocation of a catch-up.
     """
-    body = bytearray()
-    while len(body) < length:
-        chunk = await stream.readany()
-        if not chunk:
-            raise aiohttp.ClientPayloadError(f"answer cut short at {len(body)} of {length} bytes")
-        if len(body) + len(chunk) > length:
-            raise aiohttp.ClientPayloadError(f"answer longer than its {length} bytes")
-        body += chunk
+    body = bytearray(length)
+    view = memoryview(body)
+    filled = 0
+    try:
+        while filled < length:
+            chunk = await stream.readany()
+            if not chunk:
+                raise aiohttp.ClientPayloadError(f"answer cut short at {filled} of {length} bytes")
+            end = filled + len(chunk)
+            if end > length:
+                raise aiohttp.ClientPayloadError(f"answer longer than its {length} bytes")
+            view[filled:end] = chunk
+            filled = end
+    finally:
+        view.release()
     return body
 
 
