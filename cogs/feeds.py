@@ -171,6 +171,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         missing = [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
         if conversation:
             missing += [m for m in permits.thread_missing(perms, forum=forum) if m not in missing]
+        if forum and not perms.read_message_history:
+            missing.append("Read Message History")  # a post made as the bot stopped is found by reading
         if missing:
             names = ", ".join(missing)
             raise UserError(f"I can't post in {target.mention}: I'm missing **{names}** there.")

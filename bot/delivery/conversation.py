@@ -26,6 +26,8 @@ log = logging.getLogger("hivecord.delivery")
 # A week (the payout window), or the longest the server allows.
 ArchiveMinutes = Literal[60, 1440, 4320, 10080]
 ARCHIVE_AFTER: tuple[ArchiveMinutes, ...] = (10080, 4320, 1440)
+# Archived forum posts searched for one made before a restart: it was archived since, so among the newest.
+ARCHIVED_LOOKUP = 100
 UNKNOWN_CHANNEL = 10003
 ARCHIVED_THREAD = 50083
 THREAD_EXISTS = 160004
@@ -91,20 +93,31 @@ class Conversation:
         return channel
 
     async def _find_forum_post(self, forum_id: int, post: PostRow) -> int | None:
-        """The forum post of `post` among the guild's active threads: same forum, name and review."""
+        """The forum post of `post`: same forum, name and review, among the guild's active threads,
+        then among the forum's recently archived ones (closed by a moderator, or by a week's quiet,
+        while the bot was down)."""
         forum = await self._forum(forum_id)
         name = thread_name(post)
         for thread in await forum.guild.active_threads():
-            if thread.parent_id != forum_id or thread.name != name:
-                continue
-            try:
-                starter = await thread.fetch_message(thread.id)
-            except discord.NotFound:
-                continue
-            if starter.embeds and starter.embeds[0].url == safe_url(post.url):
-                log.info("forum %d: found the post of %s/%s made before a restart", forum_id, *post_key(post))
+            if thread.parent_id == forum_id and thread.name == name and await self._starts_with(thread, post):
+                return thread.id
+        # Listing them takes Read Message History, as reading a starter does: a refusal stops the
+        # forum's lane (and says so) rather than make the post twice.
+        async for thread in forum.archived_threads(limit=ARCHIVED_LOOKUP):
+            if thread.name == name and await self._starts_with(thread, post):
                 return thread.id
         return None
+
+    async def _starts_with(self, thread: discord.Thread, post: PostRow) -> bool:
+        """Whether the thread's starter message is the mirror of `post` (its embed links to the post)."""
+        try:
+            starter = await thread.fetch_message(thread.id)
+        except discord.NotFound:
+            return False
+        if starter.embeds and starter.embeds[0].url == safe_url(post.url):
+            log.info("forum %d: found the post of %s/%s made before a restart", thread.parent_id, *post_key(post))
+            return True
+        return False
 
     async def forum_thread(self, job: Job, feed: Feed | None, post: PostRow | None) -> int | None:
         """The forum post a vote (its review's) or a badge (its recipient's newest review's) goes into."""

@@ -12,7 +12,7 @@ REFUSALS = {
     10003: "the channel no longer exists",
     50001: "the bot cannot see the channel",
     50007: "the member does not take DMs",
-    50013: "missing permissions (the bot needs View, Send Messages, Embed Links)",
+    50013: "missing permissions (the bot needs View, Send Messages, Embed Links; in a forum, Read Message History too)",
 }
 # The same codes in a role's lane (a role change): what the admin has to fix.
 ROLE_REFUSALS = {

@@ -16,6 +16,7 @@ from bot.store.store import Store
 from tests.bot.test_bot_feeds import add_feed
 from tests.bot_harness import BotProcess, RequestCounter, comment_block, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import permissions as perms
 from tests.fakes.discord.faults import Fault
 from tests.helpers import ANIME_REALM, SEED_LAST
 from tests.world import World
@@ -263,6 +264,46 @@ async def test_sigkills_during_a_burst_of_replies_lose_and_repeat_nothing(world:
                 channel = r.path.split("/")[2]
                 assert r.status != 429 or channel not in first_seen, (r.path, start)
                 first_seen.add(channel)
+    assert not fake.violations, fake.violations
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["can-read-history", "history-denied-then-given"])
+async def test_a_forum_post_made_before_a_kill_and_closed_since_is_found_not_made_again(
+    world: World, history: bool
+) -> None:
+    """The bot dies as Discord makes a review's forum post; a moderator closes (archives) it before
+    the restart. The restart finds it among the forum's archived posts: the review keeps one post,
+    and its replies go into it. Without Read Message History the archived posts cannot be listed:
+    the forum's lane stops on that one refusal (no second post) until the permission comes back."""
+    fake = world.fake
+    forum = (await fake.add_forum_channel(fake.world.guild_id, "reviews-forum")).id
+    await add_feeds(world.db, fake.world.guild_id, [(forum, "forum", ())])
+    forum_posts = RequestCounter(fake, "POST", "/channels/{channel_id}/threads")
+    world.node.add_blocks({SEED_LAST + 1: EMPTY})  # the chain moves through the seed
+    bot = BotProcess(world.config, fake)
+    await bot.start(wait_ready=False)
+    assert await bot.kill_at(lambda: forum_posts() >= 1, unless=lambda: False)
+    (made,) = fake.threads(forum)
+    await fake.archive_thread(made.id)
+    bot_role = fake.world.bot_role_id
+    if not history:
+        await fake.set_overwrite(forum, bot_role, deny=perms.READ_MESSAGE_HISTORY)
+    bot = BotProcess(world.config, fake)
+    await bot.start(wait_ready=False)
+    try:
+        if not history:
+            refused = f"SELECT 1 FROM lanes WHERE lane_id = {forum} AND state = 'refused'"
+            await fake.wait_for(lambda: db_rows(world.db, refused), timeout=60)
+            assert forum_posts() == 1
+            await fake.set_overwrite(forum, bot_role)  # given back: the lane tries once more
+        await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST), timeout=90)
+    finally:
+        assert await bot.stop() == 0, bot.log
+    assert forum_posts() == 1
+    assert [t.id for t in fake.threads(forum)] == [made.id]
+    assert replies_in(fake, made.id) == READERS
+    answers = [r.status for r in fake.find_requests("GET", "/channels/{channel_id}/threads/archived/public")]
+    assert answers == ([200] if history else [403, 200])
     assert not fake.violations, fake.violations
 
 

@@ -36,6 +36,7 @@ class World:
     no_create: int  # the bot's role may not create public threads here
     forum_no_reply: int  # a forum where the bot's role may not send messages in threads
     forum_no_post: int  # a forum where the bot's role may not send messages (create posts)
+    forum_no_history: int  # a forum where the bot's role may not read message history
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -55,12 +56,15 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     no_create = state.add_text_channel(w.guild_id, "no-threads", overwrites=deny(perms.CREATE_PUBLIC_THREADS)).id
     no_reply = state.add_forum_channel(w.guild_id, "mute-forum", overwrites=deny(perms.SEND_MESSAGES_IN_THREADS)).id
     no_post = state.add_forum_channel(w.guild_id, "closed-forum", overwrites=deny(perms.SEND_MESSAGES)).id
+    no_history = state.add_forum_channel(w.guild_id, "blind-forum", overwrites=deny(perms.READ_MESSAGE_HISTORY)).id
     await fake.start()
     config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
     try:
         async with running_bot(config, fake) as bot:
             await fake.wait_for(lambda: any(c["name"] == "feed" for c in fake.state.commands.get(None, [])), 60)
-            yield World(fake, bot, tmp_path / "hivecord.sqlite3", text, forum, media, no_create, no_reply, no_post)
+            yield World(
+                fake, bot, tmp_path / "hivecord.sqlite3", text, forum, media, no_create, no_reply, no_post, no_history
+            )
     finally:
         await fake.stop()
         node.stop_thread()
@@ -137,6 +141,10 @@ async def test_missing_thread_permissions_are_named(world: World) -> None:
     no_post = await feed_add(world, world.forum_no_post)
     assert "Send Messages" in no_post and "Send Messages in Threads" not in no_post, no_post
     assert feed_row(world, world.forum_no_reply) is None and feed_row(world, world.forum_no_post) is None
+    # A forum post made as the bot stopped is found again by reading the forum's posts.
+    no_history = await feed_add(world, world.forum_no_history)
+    assert "I'm missing **Read Message History**" in no_history, no_history
+    assert feed_row(world, world.forum_no_history) is None
 
 
 async def test_feed_list_shows_thread_mode_and_mutes(world: World) -> None:
