@@ -17,17 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
-from bot.keys import RedactingFormatter
+from bot.logs import setup_logging
 
 log = logging.getLogger("hivecord")
-
-
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    # Whatever a library logs (discord.py logs whole gateway payloads at DEBUG), no private key a
-    # member pasted reaches the log.
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
 
 
 NO_FILE = f"no config file (no --config, no ${CONFIG_ENV}, no ./{DEFAULT_CONFIG_NAME}): built-in defaults"
@@ -282,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "healthcheck":
         return _healthcheck(args)
     config = _load(args)
-    _setup_logging(config.logging.level)
+    setup_logging(config.logging.level)
     _log_config(config)
     if args.command == "ingest":
         if args.from_block and args.to_block and args.to_block < args.from_block:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import Protocol
 
 import discord
 import yarl
@@ -37,11 +38,17 @@ async def _main(config: Config, token: str) -> int:
             config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
         ) as hive:
             bot = Hivecord(config, store, hive, communities)
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, _shutdown, bot, sig, stopping)
             async with bot:
-                await bot.start(token)
+                started = asyncio.ensure_future(bot.start(token))
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, _shutdown, bot, started, sig, stopping)
+                try:
+                    await started
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if not stopping or (current is not None and current.cancelling()):
+                        raise  # not the stop's own cancel of a start still waiting (below)
     finally:
         # Waits for a batch of blocks still being written, so the file holds whole batches only.
         await store.close()
@@ -52,13 +59,32 @@ async def _main(config: Config, token: str) -> int:
     return 0
 
 
-def _shutdown(bot: Hivecord, sig: signal.Signals, stopping: list[float]) -> None:
+def _shutdown(bot: Hivecord, started: asyncio.Future[None], sig: signal.Signals, stopping: list[float]) -> None:
     if not stopping:
         stopping.append(time.monotonic())
     log.info("%s received: shutting down", sig.name)
-    task = asyncio.get_running_loop().create_task(bot.close())
+    task = asyncio.get_running_loop().create_task(stop(bot, started))
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+class Closable(Protocol):
+    stop_grace: float
+
+    async def close(self) -> None: ...
+
+
+async def stop(bot: Closable, started: asyncio.Future[None]) -> None:
+    """Closes the bot, then ends its start() if that is still waiting after the grace.
+
+    discord.py's start() returns once its shards see the close, but a shard waiting out its
+    reconnect backoff (Discord unreachable mid-run: up to 17 minutes) sees it only when that wait
+    ends; by then a container's stop has long since turned into a SIGKILL."""
+    await bot.close()
+    await asyncio.wait([started], timeout=bot.stop_grace)
+    if not started.done():
+        log.info("the gateway was still waiting to reconnect; stopping without it")
+        started.cancel()
 
 
 # Tasks started from signal handlers, kept referenced until they end (the loop holds only weak ones).

@@ -283,6 +283,25 @@ async def test_sigterm_while_discord_is_unreachable_at_start(world: World) -> No
     assert_stopped_promptly(code, bot.log)
 
 
+async def test_sigterm_while_the_gateway_waits_to_reconnect_stops_without_that_wait(world: World) -> None:
+    """Discord goes away mid-run: discord.py reconnects with a growing backoff, logged as one line a
+    try. A SIGTERM during a long wait (over 10 s) stops the bot after the grace, not after the wait
+    (up to 17 minutes, long after a container's stop turned into a SIGKILL)."""
+    await world.fake.start()
+    bot = BotProcess(config(world), world.fake)
+    await bot.start()
+    try:
+        await world.fake.stop()
+        waits = re.compile(r"Attempting a reconnect .* in ([\d.]+)s")
+        await log_shows(bot, lambda log: any(float(d) >= 10 for d in waits.findall(log)), within=240)
+    finally:
+        code = await bot.stop()
+    assert_stopped_promptly(code, bot.log)
+    assert lines(bot.log, "hivecord: the gateway was still waiting to reconnect; stopping without it"), bot.log
+    tries = lines(bot.log, "discord.shard: Attempting a reconnect")
+    assert len(tries) >= 2 and all("WARNING" in t and "Cannot connect to host" in t for t in tries), tries
+
+
 async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:
     await bot_with_a_feed(world)
     world.fake.fail_channel(world.reviews, 503)
