@@ -36,6 +36,7 @@ from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.store import Store
+from bot.supervisor import keep_running
 
 log = logging.getLogger("hivecord")
 
@@ -132,24 +133,12 @@ class Hivecord(commands.AutoShardedBot):
         backoff = Backoff(self.retry_max)
         synced = await self._try_sync(backoff)
         self._tasks = {
-            "follower": asyncio.create_task(self._supervise("follower", self.follower.run)),
-            "delivery": asyncio.create_task(self._supervise("delivery", self.delivery.run)),
-            "role check": asyncio.create_task(self._supervise("role check", self.roles.run)),
+            "follower": asyncio.create_task(keep_running("follower", self.follower.run, self._stop)),
+            "delivery": asyncio.create_task(keep_running("delivery", self.delivery.run, self._stop)),
+            "role check": asyncio.create_task(keep_running("role check", self.roles.run, self._stop)),
         }
         if not synced:
             self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
-
-    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
-        """Keeps a background loop alive: a bug in one pass is logged, and the loop starts again."""
-        while not self._stop.is_set():
-            try:
-                await run()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the %s stopped on an error; restarting it in 5 s", name)
-                await self._pause(5)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleeps, or less if a stop is requested meanwhile; True when stopping."""
