@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import importlib.metadata
 import json
 import logging
 import signal
@@ -25,7 +24,16 @@ log = logging.getLogger("hivecord")
 NO_FILE = f"no config file (no --config, no ${CONFIG_ENV}, no ./{DEFAULT_CONFIG_NAME}): built-in defaults"
 
 
+class _ShowVersion(argparse.Action):
+    """--version, read only when asked for (reading the package's metadata costs every start ~15 ms)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"hivecord {version()}\n")
+
+
 def version() -> str:
+    import importlib.metadata  # only here: 15-20 ms of every command's start otherwise
+
     try:
         return importlib.metadata.version("hivecord")
     except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
@@ -237,7 +245,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hivecord", description="Hive communities, mirrored into Discord.")
-    parser.add_argument("--version", action="version", version=f"hivecord {version()}")
+    parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
