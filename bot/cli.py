@@ -28,7 +28,8 @@ class _ShowVersion(argparse.Action):
     """--version, read only when asked for (reading the package's metadata costs every start ~15 ms)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.exit(message=f"hivecord {version()}\n")
+        print(f"hivecord {version()}")
+        parser.exit()
 
 
 def version() -> str:
