@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import TOKEN, BotProcess, comment_block, db_rows
+from tests.bot_harness import TOKEN, BotProcess, comment_block, db_rows, delivery_settled
 from tests.fakes.chain_gen import generate_chain
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive import FakeHiveNode
@@ -300,6 +300,33 @@ async def test_sigterm_while_the_gateway_waits_to_reconnect_stops_without_that_w
     assert lines(bot.log, "hivecord: the gateway was still waiting to reconnect; stopping without it"), bot.log
     tries = lines(bot.log, "discord.shard: Attempting a reconnect")
     assert len(tries) >= 2 and all("WARNING" in t and "Cannot connect to host" in t for t in tries), tries
+
+
+async def test_a_review_posted_while_discord_is_down_arrives_once_when_it_is_back(world: World) -> None:
+    """Discord goes away mid-run (an outage, a network cut) while a review is posted on chain: the
+    bot keeps following, retries the send and the gateway with backoff, logs each try as one line,
+    and delivers the review once Discord is back: once, with nothing lost or repeated."""
+    await bot_with_a_feed(world)
+    bot = BotProcess(config(world), world.fake)
+    await bot.start()
+    try:
+        await world.fake.go_down()
+        new_post(world, SEED_LAST + 10, "posted-during-outage")
+        await log_shows(bot, lambda log: bool(lines(log, "Attempting a reconnect")))
+        await log_shows(bot, lambda log: bool(lines(log, "hivecord.delivery", "trying again")))
+        sessions = len(world.fake.gateway.connections)
+        await world.fake.start()  # back, at the same address
+        await world.fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 10), timeout=120)
+        # The gateway is back too: resumed, or a new session.
+        back = lambda: any(c.resumed or c.session for c in world.fake.gateway.connections[sessions:])  # noqa: E731
+        await world.fake.wait_for(back, timeout=120)
+    finally:
+        code = await bot.stop()
+    assert_stopped_promptly(code, bot.log)
+    sent = [m for m in world.fake.messages(world.reviews) if m.embeds and "posted-during-outage" in m.embeds[0]["url"]]
+    assert len(sent) == 1
+    assert all("WARNING" in line for line in lines(bot.log, "Attempting a reconnect")), bot.log
+    assert not world.fake.violations
 
 
 async def test_sigterm_while_delivery_waits_to_retry(world: World) -> None:

@@ -133,6 +133,21 @@ class FakeDiscord(ThreadHelpers):
         await self._runner.cleanup()
         self._runner = None
 
+    async def go_down(self) -> None:
+        """Discord goes away (an outage, a network cut): the gateway drops its connections and every
+        connection to the address is refused until start() brings it back there, state kept."""
+        if self._runner is None:
+            raise RuntimeError("FakeDiscord is not running")
+        port = self._runner.addresses[0][1]
+        await self.gateway.close()
+        await self._runner.cleanup()
+        self._runner = None
+        # Bound but not listening: connections are refused, and no other process can take the port.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        self._reserved = sock
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
