@@ -91,9 +91,9 @@ class HiveConfig:
     poll_interval: float = setting(
         NUMBER,
         0.5,
-        """Seconds between polls for a new irreversible block once caught up; each poll is one request
-        that also brings the next block. A new review reaches Discord about half of this after it is
-        final, on average. Greater than 0.""",
+        """Seconds between polls for a new irreversible block once caught up; each poll is one request,
+        which also brings the next block once that is due (a block comes every 3 s). A new review
+        reaches Discord about half of this after it is final, on average. Greater than 0.""",
         positive(),
     )
     max_head_lag: int = setting(

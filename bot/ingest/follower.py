@@ -22,6 +22,8 @@ from bot.store.store import Store
 
 log = logging.getLogger("hivecord.follower")
 
+BLOCK_INTERVAL = 3.0  # seconds between two Hive blocks
+
 
 @dataclass
 class Progress:
@@ -75,6 +77,7 @@ class Follower:
         self._told_waiting = -math.inf  # when "waiting for block N" was last logged
         self._last_time = ""  # the time of the last block stored, for a block whose own is unusable
         self._last_id = ""  # the id of the last block stored ("" until one is), to check the next links to it
+        self._head_seen = -math.inf  # when the current head was first seen (monotonic)
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -109,13 +112,18 @@ class Follower:
         log.info("following %s from block %d", ", ".join(sorted(self.communities)) or "no community", self.cursor + 1)
         last_probe = time.monotonic()
         live = False  # caught up at the last poll: the next block is asked for with the head
+        final_now = False  # the last poll said the next block is final, without bringing it
         while not self._stopping.is_set():
             if self.stop_at is not None and self.cursor >= self.stop_at:
                 return
-            if live:
+            asked_ahead = live and (final_now or self._next_block_due())
+            if asked_ahead:
                 props, ahead = await self.fetcher.poll_ahead(self.cursor, self._last_id)
             else:
                 props, ahead = await self.client.properties(), None
+            final_now = False
+            if props.head_block_number != self.head:
+                self._head_seen = time.monotonic()
             self.head, self.irreversible, self.head_time = (
                 props.head_block_number,
                 props.last_irreversible_block_num,
@@ -131,6 +139,9 @@ class Follower:
                         live = True  # caught up again: wait for the next block, do not ask at once
                         await self._idle_wait()
                         continue
+                elif live and not asked_ahead and target == self.cursor + 1:
+                    final_now = True  # the head moved early: ask again at once, the block with it
+                    continue
                 live = False
                 await self._catch_up(target)
                 continue
@@ -150,6 +161,13 @@ class Follower:
                 await self.client.probe()
                 last_probe = time.monotonic()
             await self._idle_wait()
+
+    def _next_block_due(self) -> bool:
+        """Whether the block after the cursor may be irreversible by now, so worth asking for with the
+        head. It becomes so when the block after the head is made, BLOCK_INTERVAL after the head was;
+        asked for before, it would come (~24 KB on mainnet) only to be dropped, poll after poll. A
+        head that moves sooner costs one request more: the block is then asked for on its own."""
+        return time.monotonic() - self._head_seen >= BLOCK_INTERVAL - self.poll_interval
 
     async def _idle_wait(self) -> None:
         with contextlib.suppress(TimeoutError):

@@ -1,5 +1,6 @@
-"""Live: the follower asks for the next block in the same round trip as the head, and keeps it only
-once that same answer says it is irreversible."""
+"""Live: the follower asks for the next block in the same round trip as the head once it is due (a
+block's interval after the head was seen), and keeps it only once that same answer says it is
+irreversible."""
 
 from __future__ import annotations
 
@@ -60,6 +61,17 @@ def test_live_block_comes_with_the_head_and_only_once_irreversible(node: FakeHiv
         after = node.request_log[mark:]
         # No block range or vote details asked on their own: the head poll brought them.
         assert all(methods == HEAD_POLL or (RANGE not in methods and VOPS not in methods) for methods in after), after
+        # The head moves again at once, sooner than a block's interval after the last: until the next
+        # block is due the polls ask for the head alone, and the one that sees it final asks again
+        # at once with the block. Still no block range of its own.
+        mark = len(node.request_log)
+        node.add_blocks({HEAD + 2: review(2)})
+        node.head = HEAD + 3
+        wait_until(lambda: (cursor_of(db) or 0) >= HEAD + 2, timeout=60)
+        after = node.request_log[mark:]
+        assert [p for p in posts(db) if "live-2" in p], posts(db)
+        assert all(methods == HEAD_POLL or (RANGE not in methods and VOPS not in methods) for methods in after), after
+        assert HEAD_POLL in after, after
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
