@@ -166,7 +166,7 @@ class Follower:
         """Whether the block after the cursor may be irreversible by now, so worth asking for with the
         head. It becomes so when the block after the head is made, BLOCK_INTERVAL after the head was;
         asked for before, it would come (~24 KB on mainnet) only to be dropped, poll after poll. A
-        head that moves sooner costs one request more: the block is then asked for on its own."""
+        head that moves sooner costs one request more: the head is asked for again at once, with it."""
         return time.monotonic() - self._head_seen >= BLOCK_INTERVAL - self.poll_interval
 
     async def _idle_wait(self) -> None:
