@@ -15,7 +15,6 @@ import msgspec
 from bot.hive.blocks import ChainHead, GlobalProperties, MalformedAnswer, gc_paused, read_properties
 from bot.hive.names import node_label
 from bot.hive.rpc import (
-    LARGE_ANSWER,
     BadAnswer,
     BatchItem,
     Envelope,
@@ -24,7 +23,6 @@ from bot.hive.rpc import (
     RawBatchItem,
     RpcError,
     RpcErrorBody,
-    read_exactly,
 )
 from bot.hive.rpc import describe as _describe
 from bot.hive.rpc import refuses_batches as _refuses_batches
@@ -111,9 +109,7 @@ class HiveClient:
     async def _post(self, node: NodeState, payload: bytes) -> bytes | bytearray:
         node.requests += 1
         async with self._get_session().post(node.url, data=payload, headers=self._headers) as resp:
-            size = resp.content_length or 0
-            if resp.status == 200 and size >= LARGE_ANSWER and "Content-Encoding" not in resp.headers:
-                return await read_exactly(resp.content, size)
+            # aiohttp joins the answer's parts once, at their exact size (and refuses a short one).
             body = await resp.read()
             if resp.status != 200:
                 raise aiohttp.ClientResponseError(

@@ -10,9 +10,6 @@ import msgspec
 
 T = TypeVar("T")
 
-# Answers at least this long (block ranges) are read into one buffer of their announced size.
-LARGE_ANSWER = 1 << 20
-
 
 class RpcErrorBody(msgspec.Struct):
     code: int = 0
@@ -72,25 +69,6 @@ class NodeState:
     last_error: str = ""
     requests: int = 0
     no_batches: bool = False  # it answered a batch with one error object: asked call by call
-
-
-async def read_exactly(stream: aiohttp.StreamReader, length: int) -> bytes:
-    """A large answer of its announced length, its parts joined once they are all in.
-
-    Joined in one allocation of the exact size: a buffer made at full length first is written with
-    zeros (3% of a catch-up's instructions), and one grown as parts come is copied as it grows.
-    """
-    parts: list[bytes] = []
-    filled = 0
-    while filled < length:
-        chunk = await stream.readany()
-        if not chunk:
-            raise aiohttp.ClientPayloadError(f"answer cut short at {filled} of {length} bytes")
-        filled += len(chunk)
-        if filled > length:
-            raise aiohttp.ClientPayloadError(f"answer longer than its {length} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def refuses_batches(raw: bytes | bytearray) -> bool:
