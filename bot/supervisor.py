@@ -30,7 +30,7 @@ async def keep_running(
     same failure again as one line with its count) and `run` starts again after a wait that doubles
     up to `cap`: a lasting fault (a full disk, say) is neither a dead loop nor a spinning one."""
     backoff = Backoff(cap, first=first)
-    last = ""
+    last, repeats = "", 0
     while not stopping.is_set():
         began = time.monotonic()
         try:
@@ -40,16 +40,17 @@ async def keep_running(
             raise
         except Exception as exc:
             if time.monotonic() - began >= healthy:
-                backoff, last = Backoff(cap, first=first), ""
+                backoff, last, repeats = Backoff(cap, first=first), "", 0
             delay = backoff.next()
             error = f"{type(exc).__name__}: {exc}"
+            repeats = repeats + 1 if error == last else 1
             if error != last:
                 log.exception("the %s stopped on an error; restarting it in %g s", name, delay)
             else:
                 log.error(
                     "the %s stopped on the same error again (%d in a row: %s); restarting it in %g s",
                     name,
-                    backoff.failures,
+                    repeats,
                     error[:300],
                     delay,
                 )
