@@ -9,7 +9,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TypeVar
 
@@ -27,6 +27,8 @@ from bot.hive.client import HiveClient
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
+from bot.services.curation import CurationService
+from bot.services.curation_keys import CurationKeys, HeldKey
 from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
@@ -35,6 +37,7 @@ from bot.services.notices import NoticeService
 from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.vote_settler import VoteSettler
 from bot.store.store import Store
 from bot.supervisor import keep_running
 
@@ -51,6 +54,7 @@ EXTENSIONS = (
     "cogs.roles",
     "cogs.notify",
     "cogs.links",
+    "cogs.curation",
 )
 
 
@@ -63,7 +67,14 @@ def intents() -> discord.Intents:
 
 class Hivecord(commands.AutoShardedBot):
     def __init__(
-        self, config: Config, store: Store, hive: HiveClient, communities: set[str], *, stop_grace: float = 3.0
+        self,
+        config: Config,
+        store: Store,
+        hive: HiveClient,
+        communities: set[str],
+        *,
+        posting_keys: Mapping[str, HeldKey] | None = None,
+        stop_grace: float = 3.0,
     ) -> None:
         # Every request to Discord (but interaction answers) counts against one window as it leaves.
         self.wire = WireWindow(math.floor(config.delivery.requests_per_second))
@@ -88,6 +99,17 @@ class Hivecord(commands.AutoShardedBot):
             start_block=config.hive.start_block,
             on_progress=self._on_blocks,
         )
+        # Curation: the accounts' keys (from the environment, never stored), votes and their settling.
+        self.curation_keys = CurationKeys(hive, config.curation.accounts, posting_keys or {})
+        self.settler = VoteSettler(store, hive, self.curation_keys)
+        self.curation = CurationService(
+            store,
+            hive,
+            self.curation_keys,
+            daily_votes=config.curation.daily_votes,
+            margin_hours=config.curation.vote_margin_hours,
+            wake_settler=self.settler.wake,
+        )
         self.delivery = DeliveryWorker(
             self,
             store,
@@ -96,6 +118,7 @@ class Hivecord(commands.AutoShardedBot):
             digest_minutes=config.delivery.vote_digest_minutes,
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
             retention_days=config.delivery.retention_days,
+            upvotes=self.curation.enabled,
         )
         # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
         self.delivery.conversation.late_start = partial(fetch_discussion, hive, store, self.follower)
@@ -122,6 +145,7 @@ class Hivecord(commands.AutoShardedBot):
 
     def _on_blocks(self, _progress: Progress) -> None:
         self.delivery.wake()
+        self.settler.wake.set()  # a vote the bot sent may be in these blocks
 
     async def setup_hook(self) -> None:
         self._setup_started = True
@@ -136,6 +160,7 @@ class Hivecord(commands.AutoShardedBot):
             "follower": asyncio.create_task(keep_running("follower", self.follower.run, self._stop)),
             "delivery": asyncio.create_task(keep_running("delivery", self.delivery.run, self._stop)),
             "role check": asyncio.create_task(keep_running("role check", self.roles.run, self._stop)),
+            "vote settler": asyncio.create_task(keep_running("vote settler", self.settler.run, self._stop)),
         }
         if not synced:
             self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
@@ -285,7 +310,8 @@ class Hivecord(commands.AutoShardedBot):
         self._stop.set()
         self.follower.stop()
         self.roles.stop()
-        for name in ("follower", "command sync", "role check"):
+        self.settler.stop()
+        for name in ("follower", "command sync", "role check", "vote settler"):
             if name in self._tasks:
                 self._tasks[name].cancel()
         await self.delivery.stop()

@@ -25,6 +25,7 @@ JobAction = Literal[
     "reply",
     "reply_edit",
     "reply_tombstone",
+    "audit",
 ]
 # A lane's recorded state; a lane without a record is healthy.
 LaneState = Literal["backoff", "refused"]
@@ -259,3 +260,41 @@ class NotifyPrefs:
 
     votes: bool
     badges: bool
+
+
+# What became of a vote the bot signed: stored before the broadcast, then sent, on chain, or not.
+VoteState = Literal["signed", "sent", "landed", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class CurationRule:
+    """Who may vote from a server with a community's curation account, and how."""
+
+    guild_id: int
+    community: str
+    role_id: int
+    weight: int  # basis points, the default of a press
+    daily_cap: int  # votes per curator per 24 hours
+    audit_channel: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CastVote:
+    """A vote the bot signed for a curator (curation_votes)."""
+
+    id: int
+    community: str
+    voter: str
+    post_id: int
+    author: str
+    permlink: str
+    weight: int
+    guild_id: int
+    user_id: int
+    trx_id: str
+    trx: str
+    expiration: str
+    state: VoteState
+    error: str | None
+    created_at: float
+    checks: int

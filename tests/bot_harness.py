@@ -53,8 +53,11 @@ def bot_config(
 class BotProcess:
     """One `hivecord run`; the fake Discord keeps serving while the test awaits it."""
 
-    def __init__(self, config: Path, fake: FakeDiscord, token: str = TOKEN) -> None:
+    def __init__(
+        self, config: Path, fake: FakeDiscord, token: str = TOKEN, *, env: Mapping[str, str] | None = None
+    ) -> None:
         self.config = config
+        self.env = dict(env or {})
         self.fake = fake
         self.token = token
         self.proc: asyncio.subprocess.Process | None = None
@@ -64,7 +67,7 @@ class BotProcess:
         identified = len(self.fake.gateway.identifies)
         self.proc = await asyncio.create_subprocess_exec(
             *cli_command("run", "--config", str(self.config)),
-            env=cli_env(DISCORD_TOKEN=self.token),
+            env=cli_env(DISCORD_TOKEN=self.token, **self.env),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )

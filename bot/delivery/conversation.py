@@ -55,6 +55,7 @@ class Conversation:
         embed: discord.Embed,
         content: str | None,
         mentions: discord.AllowedMentions,
+        view: discord.ui.View | None = None,
     ) -> None:
         """A new review in a forum: its own post, named after it, with the forum's matching tags."""
         forum_id = job.channel_id
@@ -77,6 +78,7 @@ class Conversation:
                 allowed_mentions=mentions,
                 applied_tags=tags,
                 auto_archive_duration=ARCHIVE_AFTER[0],
+                view=view or discord.utils.MISSING,
             )
             thread_id = made.thread.id
             await self._thread_made(feed, post, thread_id, lane=thread_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.domain import Badge, PostRow
+from bot.domain import Badge, CastVote, PostRow
 from bot.hive.names import is_account
 from bot.limits import (
     AUTHOR_MAX,
@@ -129,17 +129,37 @@ def tombstone_embed(post: PostRow) -> discord.Embed:
     return fit(embed)
 
 
-def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]]) -> discord.Embed:
-    """One curator vote, or the votes gathered for a post over a window."""
+def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]], *, pressed_by: int | None = None) -> discord.Embed:
+    """One curator vote (with the member who pressed Upvote for it, if one did), or the votes gathered
+    for a post over a window."""
     # Every chain-supplied piece is neutralised on its own; the bold around the title is ours.
     names = ", ".join(f"@{neutralise(v)} ({w / 100:g}%)" for v, w in voters)
     if len(voters) == 1:
         voter, weight = voters[0]
         description = f"@{neutralise(voter)} upvoted **{_safe_title(post.title)}** at {weight / 100:g}%."
+        if pressed_by is not None:
+            description += f" Curated from Discord by <@{pressed_by}>."
     else:
         description = f"{len(voters)} upvotes on **{_safe_title(post.title)}**: {names}"
     embed = discord.Embed(description=description, colour=discord.Colour.green(), url=safe_url(post.url))
     embed.set_author(name=f"Votes on @{plain_text(post.author)}'s post", url=safe_url(post.url))
+    return fit(embed)
+
+
+def audit_embed(vote: CastVote, post: PostRow | None) -> discord.Embed:
+    """A vote made from Discord, for the server's audit channel: who pressed, what, and what came of it."""
+    title = _safe_title(post.title) if post is not None else neutralise(vote.permlink)
+    outcome = {"landed": "on chain", "failed": "failed", "sent": "sent", "signed": "being sent"}[vote.state]
+    lines = [
+        f"<@{vote.user_id}> voted **{title}** by @{neutralise(vote.author)} at {vote.weight / 100:g}%"
+        f" as @{neutralise(vote.voter)}: **{outcome}**.",
+        f"Transaction `{vote.trx_id}`",
+    ]
+    if vote.state == "failed" and vote.error:
+        lines.append(f"Why: {neutralise(vote.error)}")
+    colour = discord.Colour.green() if vote.state == "landed" else discord.Colour.red()
+    url = safe_url(post.url) if post is not None else None
+    embed = discord.Embed(title="Curation vote", description="\n".join(lines), colour=colour, url=url)
     return fit(embed)
 
 

@@ -13,12 +13,14 @@ import aiohttp
 import discord
 
 from bot.delivery.alerts import Alerts
+from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
 from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author
 from bot.delivery.planner import plan
 from bot.delivery.render import (
+    audit_embed,
     badge_embed,
     post_embed,
     role_ping,
@@ -54,8 +56,11 @@ class DeliveryWorker:
         retry_cap: float = RETRY_CAP,
         retention_days: float = 14,
         stop_grace: float = 3.0,
+        upvotes: Callable[[str], bool] = lambda community: False,
     ) -> None:
         self.client = client
+        # Whether a community's mirrored posts carry an Upvote button (its curation account can vote).
+        self.upvotes = upvotes
         self.store = store
         # Channel posts drain at a gentle pace; every request also spends from one budget under
         # Discord's global limit, so a DM fan-out can use all of it when channels are quiet.
@@ -250,12 +255,16 @@ class DeliveryWorker:
             embed = post_embed(
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
+            view = upvote_view(post.id) if job.action == "post" and self.upvotes(post.community) else None
             if forum and job.action == "post":
                 assert feed is not None
-                await self.conversation.forum_post(job, feed, post, embed=embed, content=content, mentions=mentions)
+                await self.conversation.forum_post(
+                    job, feed, post, embed=embed, content=content, mentions=mentions, view=view
+                )
                 return
             message = await self._guarded(
-                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce)
+                channel.send(content=content, embed=embed, allowed_mentions=mentions, nonce=job.nonce,
+                             view=view or discord.utils.MISSING)
             )
             await self.store.jobs.finish_job(job, message.id if message else None, mirrors_post=job.action == "post")
         elif job.action in ("edit", "tombstone"):
@@ -269,7 +278,11 @@ class DeliveryWorker:
                 embed = tombstone_embed(post)
             where = await self.conversation.message_channel(job.channel_id, post.id)
             mirror = self._channel(where).get_partial_message(message_id)
-            edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
+            # An edit leaves the Upvote button as it is; a tombstone takes it away.
+            if job.action == "edit":
+                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
+            else:
+                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed, view=None))
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
@@ -285,7 +298,9 @@ class DeliveryWorker:
                 await self.store.jobs.drop_job(job, "unknown post")
                 return
             else:
-                embed = votes_embed(post, [(str(v), int(w)) for v, w in job.detail or []])
+                voters = [(str(v), int(w)) for v, w in job.detail or []]
+                pressed = await self.store.curation.pressed_by(voters[0][0], post.id) if len(voters) == 1 else None
+                embed = votes_embed(post, voters, pressed_by=pressed)
             nonce, none = job.nonce, discord.AllowedMentions.none()
             sent = await self._in(
                 job.channel_id, channel.id, lambda: channel.send(embed=embed, allowed_mentions=none, nonce=nonce)
@@ -297,8 +312,23 @@ class DeliveryWorker:
             await change_role(self.client, self.store, job)
         elif job.action == "notice":
             await self.alerts.notice(job, post)
+        elif job.action == "audit":
+            await self._audit(job)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
+
+    async def _audit(self, job: Job) -> None:
+        """A vote made from Discord, reported in its server's audit channel once it is settled."""
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        vote = await self.store.curation.vote(int(detail.get("vote", 0)))
+        if vote is None:
+            await self.store.jobs.drop_job(job, "unknown vote")
+            return
+        post = await self.store.posts.post(vote.post_id)
+        none = discord.AllowedMentions.none()
+        channel = self._channel(job.channel_id)
+        sent = await self._guarded(channel.send(embed=audit_embed(vote, post), allowed_mentions=none, nonce=job.nonce))
+        await self.store.jobs.finish_job(job, sent.id if sent else None)
 
     async def _refresh_stale(self) -> None:
         """Edits mirrored embeds whose vote count moved, at most once per refresh interval each.

@@ -106,7 +106,8 @@ class HiveClient:
             decoder = self._decoders[result_type] = msgspec.json.Decoder(Envelope[result_type])
         return decoder
 
-    async def _post(self, node: NodeState, payload: bytes) -> bytes | bytearray:
+    async def post_raw(self, node: NodeState, payload: bytes) -> bytes | bytearray:
+        """One POST to `node`, never retried: the body of a 200 (a broadcast decides itself what a failure means)."""
         node.requests += 1
         async with self._get_session().post(node.url, data=payload, headers=self._headers) as resp:
             # aiohttp joins the answer's parts once, at their exact size (and refuses a short one).
@@ -188,7 +189,7 @@ class HiveClient:
                     continue
             payload = msgspec.json.encode({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
             try:
-                raw = await self._post(node, payload)
+                raw = await self.post_raw(node, payload)
                 with gc_paused():  # a block range decodes into ~1M objects, none in a cycle
                     try:
                         envelope = decoder.decode(raw)
@@ -282,7 +283,7 @@ class HiveClient:
             batch = [{"jsonrpc": "2.0", "id": 0, "method": "database_api.get_dynamic_global_properties", "params": {}}]
             batch += [{"jsonrpc": "2.0", "id": i + 1, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
             try:
-                raw = await self._post(node, msgspec.json.encode(batch))
+                raw = await self.post_raw(node, msgspec.json.encode(batch))
                 answers = decoder.decode(raw)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._fail(node, f"head batch: {_describe(exc)}")
@@ -330,7 +331,7 @@ class HiveClient:
                 node = await self._next_node()
                 calls = [{"jsonrpc": "2.0", "id": i, "method": method, "params": p} for i, p in enumerate(params)]
                 try:
-                    answers = decoder.decode(await self._post(node, msgspec.json.encode(calls)))
+                    answers = decoder.decode(await self.post_raw(node, msgspec.json.encode(calls)))
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     self._fail(node, f"{method} batch: {_describe(exc)}")
                     continue
@@ -363,7 +364,7 @@ class HiveClient:
         )
         for _attempt in range(attempts):
             try:
-                raw = await self._post(node, payload)
+                raw = await self.post_raw(node, payload)
                 envelope = self._decoder(GlobalProperties).decode(raw)
             except (aiohttp.ClientError, TimeoutError, msgspec.MsgspecError, RecursionError) as exc:
                 node.last_error = _describe(exc)

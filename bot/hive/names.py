@@ -41,3 +41,29 @@ def node_label(url: str) -> str:
     scheme = parts.scheme.lower()
     shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
     return f"{scheme}://{host}{shown_port}"
+
+
+# A post as people paste it: a hive.blog, peakd or ecency address (with or without the community or
+# tag before the author), or @author/permlink.
+_POST_URL_HOSTS = ("hive.blog", "peakd.com", "ecency.com")
+_AUTHOR_PERMLINK = re.compile(r"@([a-z][a-z0-9.-]{2,15})/([a-z0-9-]{1,255})")
+
+
+def post_ref(text: str) -> tuple[str, str] | None:
+    """(author, permlink) of a post link or `@author/permlink`; None when it is neither."""
+    text = text.strip()
+    if text.startswith("@"):
+        match = _AUTHOR_PERMLINK.fullmatch(text.lower())
+        return (match.group(1), match.group(2)) if match else None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").removeprefix("www.")
+    if parts.scheme not in ("http", "https") or host not in _POST_URL_HOSTS:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2:
+        return None
+    match = _AUTHOR_PERMLINK.fullmatch(f"{segments[-2]}/{segments[-1]}".lower())
+    return (match.group(1), match.group(2)) if match else None

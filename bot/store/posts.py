@@ -77,6 +77,13 @@ class PostTables:
             row = await cur.fetchone()
         return post_from_row(row) if row else None
 
+    async def live_post(self, author: str, permlink: str) -> PostRow | None:
+        async with self._db.reader.execute(
+            f"SELECT {POST_COLUMNS} FROM posts WHERE author = ? AND permlink = ? AND deleted = 0", (author, permlink)
+        ) as cur:
+            row = await cur.fetchone()
+        return post_from_row(row) if row else None
+
     async def badge(self, badge_id: int) -> Badge | None:
         async with self._db.reader.execute(
             "SELECT recipient, badge, image_url, achievement, next_target FROM badges WHERE id = ?", (badge_id,)

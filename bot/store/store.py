@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from bot.store.chain_writer import ChainWriter, chain_batch
 from bot.store.communities import CommunityTables
+from bot.store.curation import CurationTables
 from bot.store.db import Database
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
@@ -38,6 +39,7 @@ class Store:
         self.links = LinkTables(db)
         self.roles = RoleTables(db)
         self.notices = NoticeTables(db)
+        self.curation = CurationTables(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
