@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..chain_gen import HBD, HIVE, VESTS, dump_json
@@ -64,16 +64,19 @@ def condenser_block(num: int, block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def hive_account(
-    name: str, posting_keys: list[tuple[str, int]], *, threshold: int = 1, reputation: int = 0
+    name: str, posting_keys: list[tuple[str, int]], *, threshold: int = 1, reputation: int = 0,
+    account_auths: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     """An account as condenser_api.get_accounts returns it, with the fields identity reads (and a few
-    more of hived's, so a reader that assumes only those is caught)."""
-    def authority(keys: list[tuple[str, int]]) -> dict[str, Any]:
-        return {"weight_threshold": threshold, "account_auths": [], "key_auths": [[k, w] for k, w in keys]}
+    more of hived's, so a reader that assumes only those is caught). ``account_auths``: accounts whose
+    posting keys sign posting operations for this one (an app the user authorised), with weights."""
+    def authority(keys: list[tuple[str, int]], accounts: Sequence[tuple[str, int]] = ()) -> dict[str, Any]:
+        return {"weight_threshold": threshold, "account_auths": [[a, w] for a, w in accounts],
+                "key_auths": [[k, w] for k, w in keys]}
 
     return {
         "id": zlib.crc32(name.encode()) % 2_000_000, "name": name, "owner": authority([]), "active": authority([]),
-        "posting": authority(posting_keys), "memo_key": "STM" + "1" * 50, "json_metadata": "",
+        "posting": authority(posting_keys, account_auths), "memo_key": "STM" + "1" * 50, "json_metadata": "",
         "posting_json_metadata": "", "reputation": str(reputation), "post_count": 12,
         "balance": "1.000 HIVE", "hbd_balance": "0.000 HBD", "vesting_shares": "1000.000000 VESTS",
     }

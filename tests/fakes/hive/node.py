@@ -19,16 +19,22 @@ from .database_api import DatabaseApi
 from .rpc import Rpc
 from .server import Server
 from .subscribers import SubscribersApi
+from .transaction_status import TransactionStatusApi
 
 
-class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi, SubscribersApi):
+class FakeHiveNode(Server, Rpc, TransactionStatusApi, BlockApi, CondenserApi, DatabaseApi, AccountHistoryApi, BridgeApi,
+                   SubscribersApi):
     """In-memory Hive API node; see the module docstring for how to run it.
 
     Counters: ``calls`` (Counter by ``api.method``, each call of a batch counted; requests failed
     with a 503 or while ``down`` never reach it), ``request_log`` (per request that reached it, the
     methods it carried, a batch's together), ``requests`` (HTTP requests), ``faults`` (Counter by
-    kind: "503", "hang", "truncate", "down") and ``fault_log``. Runtime knobs: ``head``, ``behind``,
+    kind: "503", "hang", "truncate", "down", "drop") and ``fault_log``. Runtime knobs: ``head``, ``behind``,
     ``down``, ``fault_rate``, ``hang_seconds``, ``add_blocks()``, ``accounts``.
+
+    Broadcasts (see broadcast.py): ``auto_produce``, ``produce_block()``, ``broadcast_refusal(s)``,
+    ``on_broadcast``, ``drop_broadcasts``, ``lose_broadcast_answers``, ``serves_transaction_status``;
+    records ``broadcasts``, ``accepted``, ``pending``.
 
     Faults: each request fails with probability ``fault_rate`` (seeded, so a sequential client sees
     the same sequence every run), in equal shares: HTTP 503; a hang of ``hang_seconds`` before the
@@ -99,6 +105,8 @@ class FakeHiveNode(Server, Rpc, BlockApi, CondenserApi, DatabaseApi, AccountHist
         self._stopping: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._init_broadcast()
+        self._init_transaction_status()
         self.add_blocks(blocks, vops=vops, _raise_head=False)
         if head is not None:
             self._head = head

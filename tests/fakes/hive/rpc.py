@@ -10,10 +10,13 @@ from ..chain_gen import dump_json
 from .account_history_api import AccountHistoryApi
 from .block_api import BlockApi
 from .bridge import BridgeApi
+from .broadcast import BroadcastApi
+from .chain_state import ChainState
 from .condenser_api import CondenserApi
 from .database_api import DatabaseApi
 from .errors import RpcError, error_bytes
 from .subscribers import SubscribersApi
+from .transaction_status import TransactionStatusApi
 
 _SUPPORTED = (
     "block_api.get_block", "block_api.get_block_range", "block_api.get_block_header",
@@ -26,7 +29,9 @@ _SUPPORTED = (
     "condenser_api.get_next_scheduled_hardfork", "condenser_api.get_feed_history",
     "condenser_api.get_current_median_history_price", "condenser_api.get_reward_fund",
     "condenser_api.get_chain_properties", "condenser_api.get_witness_schedule", "condenser_api.get_ops_in_block",
-    "condenser_api.get_accounts",
+    "condenser_api.get_accounts", "condenser_api.get_active_votes", "condenser_api.get_content",
+    "condenser_api.broadcast_transaction", "network_broadcast_api.broadcast_transaction",
+    "transaction_status_api.find_transaction",
     "account_history_api.enum_virtual_ops", "account_history_api.get_ops_in_block",
     "bridge.get_community", "bridge.get_ranked_posts", "bridge.get_post",
     "bridge.list_subscribers",
@@ -139,6 +144,11 @@ _HANDLERS: dict[str, Any] = {
     "condenser_api.get_witness_schedule": _const(DatabaseApi._witness_schedule),
     "condenser_api.get_ops_in_block": CondenserApi._condenser_get_ops_in_block,
     "condenser_api.get_accounts": CondenserApi._condenser_get_accounts,
+    "condenser_api.get_active_votes": ChainState._condenser_get_active_votes,
+    "condenser_api.get_content": ChainState._condenser_get_content,
+    "condenser_api.broadcast_transaction": BroadcastApi._condenser_broadcast_transaction,
+    "network_broadcast_api.broadcast_transaction": BroadcastApi._nb_broadcast_transaction,
+    "transaction_status_api.find_transaction": TransactionStatusApi._find_transaction,
     "account_history_api.enum_virtual_ops": AccountHistoryApi._enum_virtual_ops,
     "account_history_api.get_ops_in_block": AccountHistoryApi._ah_get_ops_in_block,
     "bridge.get_community": BridgeApi._bridge_get_community,
@@ -149,7 +159,8 @@ _HANDLERS: dict[str, Any] = {
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),
     "rc_api.get_resource_pool": _const(lambda n: {"resource_pool": {}}),
-    "jsonrpc.get_methods": _const(lambda n: sorted(_SUPPORTED)),
+    "jsonrpc.get_methods": _const(lambda n: sorted(
+        m for m in _SUPPORTED if n.serves_transaction_status or not m.startswith("transaction_status_api."))),
     "jsonrpc.get_signature": _const(lambda n: {"args": {}, "ret": {}}),
 }
 

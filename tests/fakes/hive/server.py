@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from .broadcast import DropConnection
 from .rpc import Rpc
 
 STREAM_THRESHOLD = 256 * 1024  # answers above this are streamed part by part
@@ -55,7 +56,14 @@ class Server(Rpc):
             self.fault_log.append(fault or "")
         if fault == "503":
             return web.Response(status=503, text="Service Temporarily Unavailable")
-        parts = self._dispatch_body(await request.read())
+        try:
+            parts = self._dispatch_body(await request.read())
+        except DropConnection:
+            # A broadcast dropped on purpose (drop_broadcasts, lose_broadcast_answers): no answer at all.
+            self.faults["drop"] += 1
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=502)
         if fault == "hang":
             assert self._stopping is not None
             with contextlib.suppress(TimeoutError):
