@@ -59,7 +59,7 @@ class World:
         """The weights of every vote the curation account's accepted transactions made on the post."""
         weights = []
         for entry in self.node.broadcasts:
-            if not entry["accepted"]:
+            if not str(entry["outcome"]).startswith("accepted"):
                 continue
             for op in entry["trx"]["operations"]:
                 name, value = (op[0], op[1]) if isinstance(op, list) else (op["type"], op["value"])
@@ -250,18 +250,18 @@ async def test_a_node_refusal_is_explained_recorded_and_not_retried(world: World
     curator = world.curators[1]
     world.post_block("writer1", "review-rc", "Review for resource credits")
     await world.fake.wait_for(lambda: mirrored(world, "review-rc"), timeout=60)
-    world.node.broadcast_refusal = {
+    world.node.broadcast_refusals = {
         ACCOUNT: "rc_plugin exception: Account: realm.curator has 0 RC, needs 1000 RC. Please wait to transact."
     }
     try:
         _, handle = await press(world, mirrored(world, "review-rc"), curator)
         done = await confirm(world, handle, curator, "Vote 50%")
     finally:
-        world.node.broadcast_refusal = {}
+        world.node.broadcast_refusals = {}
     assert "resource credits" in done and "No vote" in done, done
     rows = db_rows(world.db, "SELECT state, error FROM curation_votes WHERE permlink = 'review-rc'")
     assert rows and rows[0][0] == "failed" and "RC" in rows[0][1]
-    refused = [b for b in world.node.broadcasts if not b["accepted"]]
+    refused = [b for b in world.node.broadcasts if b["outcome"] == "refused"]
     assert len(refused) == 1  # asked once, not again and again
     # The refusal freed the post: a later press may vote (and does, once).
     _, handle = await press(world, mirrored(world, "review-rc"), curator)
@@ -308,7 +308,7 @@ async def test_a_kill_around_the_broadcast_leaves_exactly_one_vote(world: World,
     # Before: the bot dies as its broadcast arrives, which the node drops unread (the intent is stored,
     # nothing reached the chain). After: the node accepts it and the bot dies before hearing so.
     if moment == "before the broadcast":
-        world.node.before_broadcast = lambda trx_id: (kill(trx_id), True)[1]
+        world.node.before_broadcast = lambda method: (kill(method), True)[1]
     else:
         world.node.on_broadcast = kill
     try:

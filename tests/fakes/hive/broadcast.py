@@ -88,6 +88,8 @@ class BroadcastApi(ChainState):
         self.broadcast_refusal: str | None = None
         self.broadcast_refusals: dict[str, str] = {}
         self.on_broadcast: Callable[[str], None] | None = None
+        # Called with the method before anything is read; True drops the request unread (as drop_broadcasts).
+        self.before_broadcast: Callable[[str], bool] | None = None
         self.drop_broadcasts = False
         self.lose_broadcast_answers = False
         self.broadcasts: list[dict[str, Any]] = []
@@ -108,7 +110,8 @@ class BroadcastApi(ChainState):
                                   "block_num": None, "trx": trx}
         with self._lock:
             self.broadcasts.append(record)
-            if self.drop_broadcasts:
+            before = self.before_broadcast
+            if self.drop_broadcasts or (before is not None and before(method)):
                 record["outcome"] = "dropped"
                 raise DropConnection(method)
             try:
