@@ -69,8 +69,10 @@ async def check_curation_keys(
         try:
             found = await client.call("condenser_api.get_accounts", [sorted(keys)], deadline=deadline)
             answers = {a["name"]: a for a in found if isinstance(a, dict) and isinstance(a.get("name"), str)}
-        except (HiveUnavailable, RpcError) as exc:
+        except HiveUnavailable as exc:
             unchecked = str(exc)
+        except RpcError as exc:
+            unchecked = f"every node refused the question ({exc})"
     out = []
     for community, account in accounts.items():
         variable = env_name(account)
@@ -90,14 +92,15 @@ def _judge(community: str, account: str, key: PostingKey, answer: Any) -> Curati
     variable = env_name(account)
     parsed = read_account(answer)
     if parsed is None:
-        return CurationKey(community, account, variable, KeyState.NO_ACCOUNT, f"the node knows no account {account}")
+        detail = f"no Hive node knows an account {account}"
+        return CurationKey(community, account, variable, KeyState.NO_ACCOUNT, detail)
     if (role := other_authority(answer, key.public_key)) is not None:
         # Refused even when it is a posting key too: the bot never holds a key that can move funds.
-        detail = f"{account}'s {role} key, which can move funds: give the bot a posting key that is nothing else"
+        detail = f"it is {account}'s {role} key, which can move funds: give the bot a posting key that is nothing else"
     elif key_is_posting_authority(parsed, key.public_key):
         return CurationKey(community, account, variable, KeyState.POSTING, key=key)
     elif key.public_key in parsed.posting_keys:
-        detail = f"one of {account}'s posting keys, but its weight is below the posting threshold"
+        detail = f"it is one of {account}'s posting keys, with a weight below the posting threshold"
     else:
-        detail = f"not one of {account}'s posting keys"
+        detail = f"it is NOT one of {account}'s posting keys"
     return CurationKey(community, account, variable, KeyState.WRONG, detail)

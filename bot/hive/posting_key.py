@@ -84,7 +84,7 @@ def _why_not_a_key(text: str) -> str:
     if text.startswith("P5"):
         return "it looks like a master password; give the bot only the private posting key (starting with 5)"
     if looks_like_private_key(text):
-        return "it is shaped like a private key but its checksum is wrong (a character mistyped or missing?)"
+        return "it is shaped like a private key, with a wrong checksum (a character mistyped or missing?)"
     return f"it is not a private key in WIF (51 characters starting with 5; this is {len(text)} characters)"
 
 
