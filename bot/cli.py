@@ -77,7 +77,53 @@ def _check_config(args: argparse.Namespace) -> int:
     if config.from_env:
         print(f"set by the environment (wins over the file): {', '.join(config.from_env)}")
     print(f"database: {config.database.path}")
+    found = asyncio.run(_curation_problems(config))
+    if found:
+        print(f"curation: {found} problem(s) found", file=sys.stderr)
+        return 1
     return 0
+
+
+def _key_check_deadline(config: Config) -> float:
+    # Each node may take its whole timeout before the next is asked; a person is waiting, so at most 30 s.
+    return min(30.0, config.hive.request_timeout * (len(config.hive.nodes) + 1))
+
+
+async def _curation_problems(config: Config) -> int:
+    """Prints each curation account's key state (never the key); returns how many are problems.
+
+    A missing key is a notice (that community has no curation). No node answering leaves a key
+    unchecked, which is said plainly but is no problem: the bot checks again when it starts.
+    """
+    import os
+
+    from bot.hive.client import HiveClient
+    from bot.hive.curation_keys import KeyState, check_curation_keys
+    from bot.hive.posting_key import ENV_PREFIX, env_name
+
+    accounts = config.curation.accounts
+    states = []
+    if accounts:
+        logging.getLogger("hivecord.hive").setLevel(logging.ERROR)  # the line printed says why no node answered
+        async with HiveClient(config.hive.nodes, timeout=config.hive.request_timeout) as client:
+            states = await check_curation_keys(client, accounts, os.environ, deadline=_key_check_deadline(config))
+    problems = 0
+    for k in states:
+        head = f"curation {k.community}: account {k.account}, key {k.variable}"
+        off = f": curation is off for {k.community}"
+        if k.state is KeyState.POSTING:
+            print(f"{head} set, one of its posting keys")
+        elif k.state is KeyState.MISSING:
+            print(f"{head} not set{off}")
+        elif k.state is KeyState.UNCHECKED:
+            print(f"{head} set, but NOT checked: {k.detail}", file=sys.stderr)
+        else:
+            print(f"{head} set, but {k.detail}{off}", file=sys.stderr)
+        problems += k.state.is_problem
+    read = {env_name(a) for a in accounts.values()}
+    for name in sorted(n for n in os.environ if n.upper().startswith(ENV_PREFIX) and n not in read):
+        print(f"{name} is set, but no account of curation.accounts reads it (the name is {ENV_PREFIX}<ACCOUNT>)")
+    return problems
 
 
 def _healthcheck(args: argparse.Namespace) -> int:

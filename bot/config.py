@@ -26,12 +26,22 @@ from bot.config_schema import (
     suggest,
     token_keys,
 )
+from bot.config_secrets import (
+    ENV_VALUE_HINT,
+    env_name_problem,
+    is_key_name,
+    is_posting_key_variable,
+    secrets_in,
+    without_echoes,
+)
+from bot.keys import looks_like_private_key
 from bot.settings import (
     DISCORD_GLOBAL_RATE,
     LOG_LEVELS,
     SECTIONS,
     SETTINGS,
     Config,
+    CurationConfig,
     DatabaseConfig,
     DeliveryConfig,
     DiscordConfig,
@@ -49,6 +59,7 @@ __all__ = [
     "TOKEN_ENV",
     "Config",
     "ConfigError",
+    "CurationConfig",
     "DatabaseConfig",
     "DeliveryConfig",
     "DiscordConfig",
@@ -136,6 +147,8 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     """
     problems: list[str] = []
     problems.extend(f"{p}: {_TOKEN_HINT}" for p in token_keys(data, ""))
+    secrets = list(secrets_in(data, ""))
+    problems.extend(f"{path}: {hint}" for path, hint in secrets)
     tables = _sections(data, problems)
     overrides = _env_overrides(env or {}, problems)
     base = source.parent if source is not None else Path.cwd()
@@ -144,7 +157,8 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     fields: dict[str, Field] = {}
     for name, table in tables.items():
         for key in table:
-            if key not in {s.key for s in SETTINGS if s.section == name} and not is_token_key(key):
+            known = key in {s.key for s in SETTINGS if s.section == name}
+            if not known and not is_token_key(key) and not is_key_name(key):
                 problems.append(f"{name}.{key}: unknown key" + suggest(key, _keys_of(name), f"{name}."))
     for s in SETTINGS:
         # A relative path from a variable is taken from the cwd: variables are not in the file.
@@ -164,6 +178,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
         rule(values, fields)
 
     if problems:
+        problems = without_echoes(problems, secrets)
         # Report in the file's own order of sections, so the list reads top to bottom.
         order = {name: i for i, name in enumerate(data)}
         problems.sort(key=lambda line: order.get(re.split(r"[.\[:]", line, maxsplit=1)[0], len(order)))
@@ -195,14 +210,20 @@ def _keys_of(section: str) -> list[str]:
 
 
 def _env_overrides(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
-    """The ``HIVECORD_SECTION__KEY`` variables that name a setting; any other HIVECORD_ name is a problem."""
+    """The ``HIVECORD_SECTION__KEY`` variables that name a setting; any other HIVECORD_ name is a problem,
+    except the posting keys' ``HIVECORD_POSTING_KEY_<ACCOUNT>`` (secrets, read by the curation code).
+    No problem shows a variable's value."""
     found: dict[str, str] = {}
     for name, text in env.items():
         upper = name.upper()
-        if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV:
+        if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV or is_posting_key_variable(upper):
             continue
-        if upper in _BY_ENV:
+        if upper in _BY_ENV and looks_like_private_key(text):
+            problems.append(f"{name} ({_BY_ENV[upper].path}): {ENV_VALUE_HINT}")
+        elif upper in _BY_ENV:
             found[upper] = text
+        elif (hint := env_name_problem(upper)) is not None:
+            problems.append(f"{name}: {hint}")
         elif is_token_key(upper.removeprefix(ENV_PREFIX).rpartition(ENV_DELIMITER)[2]):
             problems.append(f"{name}: {_TOKEN_ENV_HINT}")
         else:
@@ -218,6 +239,6 @@ def _sections(data: dict[str, Any], problems: list[str]) -> dict[str, dict[str, 
                 tables[name] = value
             else:
                 problems.append(f"{name}: expected a table ([{name}]), found {describe(value)}")
-        elif not is_token_key(name):
+        elif not is_token_key(name) and not is_key_name(name):
             problems.append(f"{name}: unknown section" + suggest(name, SECTIONS, ""))
     return tables

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.hive.names import is_community
+from bot.keys import redact_private_keys
 
 ENV_PREFIX = "HIVECORD_"
 ENV_DELIMITER = "__"
@@ -43,11 +44,11 @@ class Field:
         self.problems = problems
         self.base = base  # the folder a relative path is taken from
 
-    def item(self, index: int) -> str:
-        """An item of a list setting, as "hive.nodes[2]"."""
-        return f"{self.dotted}[{index}]"
+    def item(self, index: int | str) -> str:
+        """An item of a list setting, as "hive.nodes[2]"; an entry of a table, as "curation.accounts.hive-158489"."""
+        return f"{self.dotted}[{index}]" if isinstance(index, int) else f"{self.dotted}.{toml_key(index)}"
 
-    def problem(self, message: str, index: int | None = None) -> None:
+    def problem(self, message: str, index: int | str | None = None) -> None:
         where = self.dotted if index is None else self.item(index)
         if self.env:
             where = f"{self.env} ({where})"
@@ -211,15 +212,22 @@ def urls(schemes: tuple[str, ...], *, at_least_one: str = "") -> Check:
     return check
 
 
+def not_a_community(name: str) -> str | None:
+    """The problem with `name` as a community id, or None when it is one."""
+    if is_community(name):
+        return None
+    if is_community(name.strip().lower()):
+        hint = f"community ids are lowercase with no spaces: {quote(name.strip().lower())}"
+    else:
+        hint = 'expected "hive-" followed by 5 to 7 digits'
+    return f"{quote(name)} is not a community id ({hint})"
+
+
 def community_ids(values: list[object], field: Field) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     for i, name in strings(values, field):
-        if not is_community(name):
-            if is_community(name.strip().lower()):
-                hint = f"community ids are lowercase with no spaces: {quote(name.strip().lower())}"
-            else:
-                hint = 'expected "hive-" followed by 5 to 7 digits'
-            field.problem(f"{quote(name)} is not a community id ({hint})", i)
+        if (wrong := not_a_community(name)) is not None:
+            field.problem(wrong, i)
         elif name in seen:
             field.problem(f"{quote(name)} is listed twice (first at {field.item(seen[name])})", i)
         else:
@@ -236,6 +244,15 @@ def strings(values: list[object], field: Field) -> list[tuple[int, str]]:
         else:
             field.problem(f"expected a string, found {describe(item)}", i)
     return out
+
+
+def number_between(minimum: float, maximum: float) -> Check:
+    def check(value: float, field: Field) -> float:
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            field.problem(f"must be between {show(minimum)} and {show(maximum)}, found {show(value)}")
+        return float(value)
+
+    return check
 
 
 def optional_url(schemes: tuple[str, ...]) -> Check:
@@ -329,14 +346,19 @@ def describe(value: object) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    # A token pasted into the wrong key must not end up in logs via an error message.
-    text = _TOKEN_SHAPE_RE.sub("<redacted token>", text)
+    # A token or a private key pasted into the wrong key must not end up in logs via an error message.
+    text = redact_private_keys(_TOKEN_SHAPE_RE.sub("<redacted token>", text))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return json.dumps(text, ensure_ascii=False)
 
 
 # --- names: near misses and keys that look like a token ------------------------------------------------
+
+
+def toml_key(key: str) -> str:
+    # As TOML writes a key: bare when it can be, else quoted.
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else quote(key)
 
 
 def suggest(key: str, known: Iterable[str], prefix: str) -> str:

@@ -24,6 +24,7 @@ from bot.config_schema import (
     community_ids,
     describe,
     file_path,
+    number_between,
     one_of,
     optional_url,
     positive,
@@ -32,6 +33,7 @@ from bot.config_schema import (
     urls,
     word_or_integer,
 )
+from bot.config_tables import TABLE, Table, community_accounts
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.
@@ -200,6 +202,35 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class CurationConfig:
+    # setting() returns a dataclasses.field (no default), which RUF009 cannot see.
+    accounts: Table = setting(  # noqa: RUF009
+        TABLE,
+        {},
+        """Each community whose curators may vote from Discord, and the Hive account that votes for it:
+        { "hive-158489" = "animerealm.cur" }. Its posting key is never read from this file: it comes
+        only from the environment, HIVECORD_POSTING_KEY_ and the account in capitals with . and - as _
+        (HIVECORD_POSTING_KEY_ANIMEREALM_CUR). A community without a key here, or without its key
+        in the environment, has no curation. May be empty ({}).""",
+        community_accounts,
+    )
+    daily_votes: int = setting(
+        INTEGER,
+        20,
+        """The most votes one community's curation account casts from Discord in 24 hours, across all
+        servers. At least 1.""",
+        at_least(1),
+    )
+    vote_margin_hours: float = setting(
+        NUMBER,
+        12.0,
+        """A vote is refused when the post's 7-day payout window closes within this many hours (the
+        chain accepts a vote on a paid-out post, to no effect). 0 to 167.""",
+        number_between(0, 167),
+    )
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = setting(
         STRING,
@@ -214,6 +245,7 @@ SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseConfig,
     "discord": DiscordConfig,
     "delivery": DeliveryConfig,
+    "curation": CurationConfig,
     "logging": LoggingConfig,
 }
 SETTINGS: tuple[Setting, ...] = tuple(s for name, cls in SECTIONS.items() for s in settings_of(name, cls))
@@ -225,6 +257,7 @@ class Config:
     database: DatabaseConfig
     discord: DiscordConfig
     delivery: DeliveryConfig
+    curation: CurationConfig
     logging: LoggingConfig
     # The file the settings came from; None for built-in defaults or a dict parsed in memory.
     source: Path | None = None

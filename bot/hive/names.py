@@ -19,6 +19,32 @@ def is_community(name: str) -> bool:
     return bool(_COMMUNITY.fullmatch(name))
 
 
+# hived's rule for a new account, one dot-separated segment: a letter, then letters, digits or hyphens,
+# ending in a letter or digit, 3 characters at least.
+_SEGMENT = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+
+
+def account_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a Hive account (hived's is_valid_account_name), or None when it can.
+
+    Stricter than is_account, which reads names the chain already holds: this is for names a user
+    writes into the config, where a typo should be named before a node is asked.
+    """
+    if not 3 <= len(name) <= 16:
+        return f"a Hive account name is 3 to 16 characters, not {len(name)}"
+    if name != name.lower():
+        return "a Hive account name is lowercase"
+    for segment in name.split("."):
+        if len(segment) < 3:
+            return "each dot-separated part of a Hive account name is 3 characters at least"
+        if not _SEGMENT.fullmatch(segment):
+            return (
+                "each dot-separated part of a Hive account name starts with a letter, holds only letters, "
+                "digits and hyphens, and does not end with a hyphen"
+            )
+    return None
+
+
 def account_name(text: str) -> str:
     """ "@Reader01 " -> "reader01": how people type an account, as the chain spells it."""
     return text.strip().lstrip("@").strip().lower()
