@@ -242,6 +242,8 @@ def test_pending_pool_and_transaction_statuses(node: FakeHiveNode) -> None:
     assert "result" in broadcast(node, trx) and node.pending == [tid] and node.head == HEAD
     assert status(tid) == "within_mempool"
     assert "Duplicate transaction check failed" in refusal(broadcast(node, trx))
+    # the same vote signed again (another expiration, another id): the pending vote already counts
+    assert "already voted in a similar way" in refusal(broadcast(node, sign(node, [vote()], [Keys.bot], expires_in=9)))
     num = node.produce_block()
     assert num == HEAD + 1 and node.head == num and node.pending == []
     assert status(tid) == "within_reversible_block"
