@@ -311,3 +311,34 @@ async def test_on_broadcast_runs_after_acceptance_before_the_answer() -> None:
     tid = trx_id(trx)
     assert seen == [(tid, "within_irreversible_block", [tid]), (trx_id(trx2), "second", [])]
     assert node.accepted == [tid, trx_id(trx2)] and node.faults["drop"] == 1
+
+
+def test_a_lagging_node_puts_the_transaction_in_the_real_chain(node: FakeHiveNode) -> None:
+    node.behind = 2
+    trx = sign(node, [vote()], [Keys.bot])
+    assert "result" in broadcast(node, trx)
+    num = node.broadcasts[0]["block_num"]
+    assert num == HEAD + 1 and node.served_head < num  # in the chain; this node has not caught up
+    assert node.transaction_status(trx_id(trx)) == "within_mempool"
+    assert call(node, "block_api.get_block", {"block_num": num})["result"] == {}
+    node.behind = 0
+    assert node.transaction_status(trx_id(trx)) == "within_irreversible_block"
+    assert call(node, "block_api.get_block", {"block_num": num})["result"]["block"]["transaction_ids"] == [trx_id(trx)]
+
+
+def test_beems_transaction_builder_broadcasts_to_it(node: FakeHiveNode) -> None:
+    from beem import Hive
+    from beem.transactionbuilder import TransactionBuilder
+
+    url = node.start_in_thread()
+    try:
+        hive = Hive(node=[url], keys=[str(Keys.bot)], num_retries=0)
+        builder = TransactionBuilder(blockchain_instance=hive)
+        builder.appendOps(vote())
+        builder.appendWif(str(Keys.bot))
+        builder.sign()
+        builder.broadcast()
+    finally:
+        node.stop_thread()
+    assert [b["outcome"] for b in node.broadcasts] == ["accepted"]
+    assert node.accepted == [node.broadcasts[0]["trx_id"]]
