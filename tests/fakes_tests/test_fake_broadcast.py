@@ -112,6 +112,9 @@ def test_accepted_vote_lands_in_a_served_final_block(node: FakeHiveNode) -> None
     assert {o["trx_id"] for o in ops} == {tid}
     assert int(ops[1]["op"]["value"]["rshares"]) > 0
     assert call(node, "condenser_api.get_ops_in_block", [num, True])["result"][0]["op"][0] == "effective_comment_vote"
+    enum = call(node, "account_history_api.enum_virtual_ops", {"block_range_begin": HEAD, "block_range_end": num + 1,
+                                                               "filter": 0x400000})["result"]["ops"]
+    assert enum == [ops[1]]
     votes = call(node, "condenser_api.get_active_votes", ["alice", "my-review"])["result"]
     assert [(v["voter"], v["percent"]) for v in votes] == [("bot", 10000)]
     assert int(votes[0]["rshares"]) == int(ops[1]["op"]["value"]["rshares"])
@@ -281,8 +284,9 @@ def test_drop_broadcasts_accepts_nothing(node: FakeHiveNode) -> None:
 
 
 async def test_on_broadcast_runs_after_acceptance_before_the_answer() -> None:
-    blocks = {n: {"transactions": [{"operations": [comment_op("", "hive-1", "alice", "my-review", "T", "B", "")]}]}
-              if n == START else {"transactions": []} for n in range(START, HEAD + 1)}
+    review = comment_op("", "hive-1", "alice", "my-review", "T", "B", "")
+    blocks: dict[int, dict[str, Any]] = {n: {"transactions": [{"operations": [review]}] if n == START else []}
+                                         for n in range(START, HEAD + 1)}
     node = FakeHiveNode(blocks)
     node.accounts["bot"] = hive_account("bot", [(str(Keys.bot.pubkey), 1)])
     seen: list[tuple[str, str, list[str]]] = []
