@@ -2,7 +2,9 @@
 
 Serves ``block_api``, ``database_api``, ``condenser_api`` (enough for beem's ``Blockchain.stream``),
 ``account_history_api`` and ``bridge`` from in-memory blocks, with optional faults (503, hangs,
-truncated bodies), a lagging head (``behind``) and a ``down`` switch, for failover tests.
+truncated bodies), a lagging head (``behind``) and a ``down`` switch, for failover tests. Takes signed
+transactions (``broadcast_transaction``, checked as hived checks them) into blocks it then serves,
+and answers ``transaction_status_api.find_transaction`` (see broadcast.py).
 
 Three ways to run it::
 
@@ -19,6 +21,7 @@ node is never what a benchmark measures.
 from __future__ import annotations
 
 from ..chain_gen import build_vote_vops
+from .broadcast import DropConnection
 from .condenser_api import condenser_block, hive_account
 from .errors import RpcError
 from .fixtures import FIXTURES, SEED_FIXTURE, load_mock_blocks, load_mock_vops, load_seed_fixture
@@ -30,6 +33,7 @@ __all__ = [
     "FIXTURES",
     "OP_TYPE_IDS",
     "SEED_FIXTURE",
+    "DropConnection",
     "FakeHiveNode",
     "RpcError",
     "build_vote_vops",

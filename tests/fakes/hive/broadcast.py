@@ -13,7 +13,9 @@ irreversible; False: it waits in the pending pool for ``produce_block()``), ``br
 (a message refusing every broadcast), ``broadcast_refusals`` (account -> message, for transactions
 that account signs for), ``on_broadcast`` (called with the trx id after acceptance, before the
 answer is written), ``drop_broadcasts`` (accept nothing, answer nothing: the connection is closed),
-``lose_broadcast_answers`` (accept, then close the connection unanswered). Records: ``broadcasts``
+``lose_broadcast_answers`` (accept, then close the connection unanswered). A hook raising
+``DropConnection`` also closes the connection unanswered: the transaction is on chain, its sender
+never hears so (as when the sender dies between broadcast and answer). Records: ``broadcasts``
 (every broadcast request, with its trx id and outcome) and ``accepted`` (trx ids, in order).
 """
 
