@@ -16,6 +16,7 @@ import yarl
 from bot.app import Hivecord
 from bot.config import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
+from bot.hive.posting_key import read_posting_keys
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -37,7 +38,11 @@ async def _main(config: Config, token: str) -> int:
         async with HiveClient(
             config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
         ) as hive:
-            bot = Hivecord(config, store, hive, communities)
+            # Posting keys come from the environment only, and live in this process's memory only.
+            keys, problems = read_posting_keys(config.curation.accounts, os.environ)
+            for problem in problems:
+                log.error("curation key: %s; curation is off for that account", problem)
+            bot = Hivecord(config, store, hive, communities, posting_keys=keys)
             async with bot:
                 started = asyncio.ensure_future(bot.start(token))
                 loop = asyncio.get_running_loop()

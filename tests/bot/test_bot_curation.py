@@ -33,7 +33,7 @@ ACCOUNT = "realm.curator"  # the seed has votes by animerealm.cur: a fresh accou
 KEY = PrivateKey()
 WIF = str(KEY)
 KEY_ENV = "HIVECORD_POSTING_KEY_REALM_CURATOR"
-REVIEW = ("alienpunklord", "metallic-rouge-review")
+REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")
 
 
 @dataclass
