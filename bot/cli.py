@@ -93,7 +93,7 @@ async def _curation_problems(config: Config) -> int:
     """Prints each curation account's key state (never the key); returns how many are problems.
 
     A missing key is a notice (that community has no curation). No node answering leaves a key
-    unchecked, which is said plainly but is no problem: the bot checks again when it starts.
+    unchecked: said plainly, but no problem of the config (a deploy is not failed by a node outage).
     """
     import os
 

@@ -59,7 +59,7 @@ async def check_curation_keys(
         try:
             key = read_posting_key(account, environ)
         except BadKey as exc:
-            bad[account] = str(exc).partition(": ")[2]  # the reason, without the variable's name again
+            bad[account] = exc.reason  # the line already names the variable
             continue
         if key is not None:
             keys[account] = key
@@ -92,7 +92,7 @@ def _judge(community: str, account: str, key: PostingKey, answer: Any) -> Curati
     variable = env_name(account)
     parsed = read_account(answer)
     if parsed is None:
-        detail = f"no Hive node knows an account {account}"
+        detail = f"Hive knows no account {account}"
         return CurationKey(community, account, variable, KeyState.NO_ACCOUNT, detail)
     if (role := other_authority(answer, key.public_key)) is not None:
         # Refused even when it is a posting key too: the bot never holds a key that can move funds.

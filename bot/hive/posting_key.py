@@ -27,7 +27,12 @@ def env_name(account: str) -> str:
 
 
 class BadKey(ValueError):
-    """The text is not a private key in WIF; the message says why without repeating it."""
+    """The text is not a private key in WIF: `reason` says why without repeating it; the message also
+    names the variable it came from, when it came from one."""
+
+    def __init__(self, reason: str, variable: str = "", account: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{variable} (the posting key of {account}): {reason}" if variable else reason)
 
 
 class PostingKey:
@@ -98,7 +103,7 @@ def read_posting_key(account: str, environ: Mapping[str, str]) -> PostingKey | N
     try:
         return PostingKey(account, text)
     except BadKey as exc:
-        raise BadKey(f"{variable} (the posting key of {account}): {exc}") from None
+        raise BadKey(exc.reason, variable, account) from None
 
 
 def read_posting_keys(

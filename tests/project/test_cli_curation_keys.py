@@ -126,7 +126,7 @@ def test_an_account_the_node_does_not_know(tmp_path: Path, node: FakeHiveNode) -
     del node.accounts[ACCOUNT]
     result = check(tmp_path, [node.url], **{VARIABLE: POSTING_WIF})
     assert result.returncode == 1
-    assert f"no Hive node knows an account {ACCOUNT}: curation is off" in result.stderr
+    assert f"Hive knows no account {ACCOUNT}: curation is off" in result.stderr
 
 
 def test_no_node_answering_is_said_plainly(tmp_path: Path) -> None:

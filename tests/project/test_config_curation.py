@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, CurationConfig, default_config, parse_config
+from bot.config import SETTINGS, ConfigError, CurationConfig, default_config, parse_config
+from bot.config_secrets import is_key_name
 
 # Shaped like a WIF private key (and a valid one), but made up for these tests.
 WIF = "5JRVrjJvNkuY1TJ8WjfjH4mp42FrcGHoCNPEn1oZrJfwUXorKbX"
@@ -171,3 +172,8 @@ def test_a_private_key_in_a_settings_variable_is_refused_without_its_value() -> 
     assert len(problems) == 2, problems
     assert problems[0].startswith("HIVECORD_CURATION__ACCOUNTS (curation.accounts): this looks like a private key")
     assert problems[1].startswith("HIVECORD_DISCORD__API_BASE (discord.api_base): this looks like a private key")
+
+
+def test_no_setting_is_named_like_a_secret() -> None:
+    # A setting whose name read as a key's would be refused in every file that sets it.
+    assert not [s.path for s in SETTINGS if is_key_name(s.key) or is_key_name(s.section)]
