@@ -174,7 +174,8 @@ async def _plan_vote(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str,
     if feed.posts and not await p.has_post_job(feed.channel_id, row.post_id):
         return 0  # a vote on a post this channel never showed
     if feed.votes == "curators":
-        if not is_curator(row.voter, feed, team):
+        # A vote a curator pressed in Discord is a curator's vote, whatever account cast it.
+        if not is_curator(row.voter, feed, team) and not await p.curated_from_discord(row.voter, row.post_id):
             return 0
         await p.add_job(feed.channel_id, "vote", feed_id=feed.id, post_id=row.post_id, detail=[[row.voter, row.weight]])
         return 1

@@ -59,6 +59,14 @@ class PlanningTx:
     async def set_feed_cursor(self, feed_id: int, outbox_id: int) -> None:
         await self._conn.execute("UPDATE feeds SET outbox_cursor = ? WHERE id = ?", (outbox_id, feed_id))
 
+    async def curated_from_discord(self, voter: str, post_id: int) -> bool:
+        """Whether `voter`'s vote on the post was pressed in Discord (a curation account's vote)."""
+        async with self._conn.execute(
+            "SELECT 1 FROM curation_votes WHERE voter = ? AND post_id = ? AND state != 'failed' LIMIT 1",
+            (voter, post_id),
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def has_post_job(self, channel_id: int, post_id: int) -> bool:
         """Whether the channel shows (or will show) the post. Mirrors are kept and finished jobs are
         pruned, so a delivered post is known by its mirror, one still owed by its pending job."""

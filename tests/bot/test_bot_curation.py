@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,23 +64,41 @@ class World:
                 continue
             for op in entry["trx"]["operations"]:
                 name, value = (op[0], op[1]) if isinstance(op, list) else (op["type"], op["value"])
-                if name.startswith("vote") and value["voter"] == ACCOUNT and (value["author"], value["permlink"]) == (
-                    author,
-                    permlink,
+                if (
+                    name.startswith("vote")
+                    and value["voter"] == ACCOUNT
+                    and (value["author"], value["permlink"])
+                    == (
+                        author,
+                        permlink,
+                    )
                 ):
                     weights.append(int(value["weight"]))
         return weights
 
-    def post_block(self, author: str, permlink: str, title: str, *, timestamp: str | None = None) -> int:
-        num = self.next_block
-        self.next_block += 3
+    def post_block(self, author: str, permlink: str, title: str, *, days_old: int = 0) -> int:
+        """A new post on chain, in a block above every block the node has (its own votes' blocks too).
+        With `days_old`, the block says it was made that many days ago, and the next block is back at now."""
+        num = max(self.next_block, self.node.head + 1)
+        self.next_block = num + 3
         body = f"{title}: a review long enough to mirror."
         block = comment_block(author, permlink, title, body, '{"tags":["anime"]}')
-        if timestamp is not None:
-            block["timestamp"] = timestamp
-        self.node.add_blocks({num: block})
-        self.node.head = max(self.node.head, num + 2)
+        blocks: dict[int, dict[str, Any]] = {num: block}
+        if days_old:
+            now = datetime.fromisoformat(self.node.block(self.node.head)["timestamp"])
+            block["timestamp"] = (now - timedelta(days=days_old)).strftime("%Y-%m-%dT%H:%M:%S")
+            blocks[num + 1] = {"timestamp": (now + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")}
+        self.node.add_blocks(blocks)
+        self.node.head = max(self.node.head, num + 3)
         return num
+
+    def member(self, name: str, *, curator: bool = True) -> int:
+        user = self.fake.state.add_user(name).id
+        self.fake.state.add_member(self.fake.world.guild_id, user, [self.curator_role] if curator else [])
+        return user
+
+    def state_of(self, permlink: str) -> list[tuple[Any, ...]]:
+        return db_rows(self.db, "SELECT state FROM curation_votes WHERE permlink = ?", permlink)
 
     async def restart(self) -> None:
         self.logs.append(self.bot.log)
@@ -183,9 +202,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
 
 async def test_a_curator_upvotes_the_seed_review_once_and_it_lands(world: World) -> None:
     message = mirrored(world, REVIEW[1])
+    sent = len(world.node.broadcasts)
     said, _ = await press(world, message, world.outsider)
     assert "Only members with the" in said and "No vote" in said
-    assert world.node.broadcasts == []
+    assert len(world.node.broadcasts) == sent
 
     curator = world.curators[0]
     said, handle = await press(world, message, curator)
@@ -196,12 +216,32 @@ async def test_a_curator_upvotes_the_seed_review_once_and_it_lands(world: World)
 
     # On chain, seen by the follower; the audit channel and the vote's relay name the curator.
     def on_chain() -> bool:
-        return db_rows(world.db, "SELECT weight FROM votes WHERE voter = ?", ACCOUNT) == [(5000,)]
+        return db_rows(
+            world.db,
+            "SELECT v.weight FROM votes v JOIN posts p ON p.id = v.post_id WHERE v.voter = ? AND p.permlink = ?",
+            ACCOUNT,
+            REVIEW[1],
+        ) == [(5000,)]
 
     await world.fake.wait_for(on_chain, timeout=60)
-    audit = await world.fake.wait_for(lambda: world.fake.messages(world.audit), timeout=60)
-    assert f"<@{curator}>" in json.dumps(audit[0].embeds) and "on chain" in json.dumps(audit[0].embeds)
-    assert db_rows(world.db, "SELECT state FROM curation_votes") == [("landed",)]
+
+    def audited() -> list[str]:
+        texts = [json.dumps(m.embeds) for m in world.fake.messages(world.audit)]
+        return [t for t in texts if "Metallic Rouge" in t]
+
+    (audit,) = await world.fake.wait_for(audited, timeout=60)
+    assert f"<@{curator}>" in audit and "on chain" in audit, audit
+    assert world.state_of(REVIEW[1]) == [("landed",)]
+    # The vote's relay in the feed says who pressed.
+    relay = await world.fake.wait_for(
+        lambda: [
+            m
+            for m in world.fake.messages(world.reviews)
+            if f"Curated from Discord by <@{curator}>" in json.dumps(m.embeds)
+        ],
+        timeout=60,
+    )
+    assert len(relay) == 1
 
     # The mirrored message counts the new vote (the seed's three and this one).
     def counted() -> bool:
@@ -228,16 +268,11 @@ async def test_posts_that_may_not_be_voted_are_refused_in_words(world: World) ->
     assert "not a post this bot has seen" in said
     said, _ = await command(world, curator, "curate", {"post": "not a link"})
     assert "not a post link" in said
-    # A review whose block is eight days older than the head: its payout window has closed.
-    head_time = world.node.block(world.node.head)["timestamp"]
-    from datetime import datetime, timedelta
-
-    old = (datetime.fromisoformat(head_time) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%S")
-    block = world.post_block("oldtimer", "an-old-review", "An old review", timestamp=old)
+    # A review made eight days before the head: its payout window has closed.
+    world.post_block("oldtimer", "an-old-review", "An old review", days_old=8)
     await world.fake.wait_for(lambda: mirrored(world, "an-old-review"), timeout=60)
     said, _ = await command(world, curator, "curate", {"post": "https://hive.blog/hive-158489/@oldtimer/an-old-review"})
     assert "payout window has closed" in said, said
-    assert block
     # A post by the curation account itself.
     world.post_block(ACCOUNT, "our-own-post", "Our own post")
     await world.fake.wait_for(lambda: mirrored(world, "our-own-post"), timeout=60)
@@ -271,22 +306,25 @@ async def test_a_node_refusal_is_explained_recorded_and_not_retried(world: World
 
 
 async def test_a_curator_over_the_daily_cap_is_refused(world: World) -> None:
-    curator = world.curators[1]
-    # This curator has one vote (25% above); a cap of one stops the next.
-    said, _ = await command(
-        world, world.fake.world.admin_id, "curation set", {"community": ANIME_REALM, "role": world.curator_role,
-                                                          "weight": 50, "daily_cap": 1, "audit_channel": world.audit},
-    )
+    curator = world.member("capped")
+    admin = world.fake.world.admin_id
+    options = {"community": ANIME_REALM, "role": world.curator_role, "weight": 50, "audit_channel": world.audit}
+    world.post_block("writer2", "review-cap-1", "Review under the cap")
+    world.post_block("writer2", "review-cap-2", "Review over the cap")
+    await world.fake.wait_for(lambda: mirrored(world, "review-cap-2"), timeout=60)
+    _, handle = await press(world, mirrored(world, "review-cap-1"), curator)
+    # The cap counts at the press that signs: one vote a day each, from here on.
+    said, _ = await command(world, admin, "curation set", {**options, "daily_cap": 1})
     assert "1 votes a day" in said
-    world.post_block("writer2", "review-cap", "Review over the cap")
-    await world.fake.wait_for(lambda: mirrored(world, "review-cap"), timeout=60)
-    sent = len(world.node.broadcasts)
-    _, handle = await press(world, mirrored(world, "review-cap"), curator)
-    done = await confirm(world, handle, curator, "Vote 50%")
-    assert "cast your 1 votes" in done, done
-    assert len(world.node.broadcasts) == sent
-    await command(world, world.fake.world.admin_id, "curation set", {"community": ANIME_REALM,
-                                                                     "role": world.curator_role, "daily_cap": 50})
+    try:
+        assert "Vote sent" in await confirm(world, handle, curator, "Vote 50%")
+        sent = len(world.node.broadcasts)
+        _, handle = await press(world, mirrored(world, "review-cap-2"), curator)
+        done = await confirm(world, handle, curator, "Vote 50%")
+        assert "cast your 1 votes" in done, done
+        assert len(world.node.broadcasts) == sent
+    finally:
+        await command(world, admin, "curation set", {**options, "daily_cap": 50})
 
 
 @pytest.mark.slow
@@ -317,12 +355,9 @@ async def test_a_kill_around_the_broadcast_leaves_exactly_one_vote(world: World,
     finally:
         world.node.before_broadcast = None
         world.node.on_broadcast = None
-    assert db_rows(world.db, "SELECT state FROM curation_votes WHERE permlink = ?", permlink) == [("signed",)]
+    assert world.state_of(permlink) == [("signed",)]
     await world.restart()
-    await world.fake.wait_for(
-        lambda: db_rows(world.db, "SELECT state FROM curation_votes WHERE permlink = ?", permlink) == [("landed",)],
-        timeout=90,
-    )
+    await world.fake.wait_for(lambda: world.state_of(permlink) == [("landed",)], timeout=90)
     assert world.votes_by_account("writer3", permlink) == [5000]
     # The button on a message sent before the restart still answers.
     said, _ = await press(world, mirrored(world, permlink), world.curators[1])
