@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from bot.hive.client import HiveClient
 from bot.hive.identity import read_account
+from bot.hive.posting_key import other_authority
 from bot.hive.rpc import HiveUnavailable, RpcError
 
 log = logging.getLogger("hivecord.curation")
@@ -72,6 +73,8 @@ class CurationKeys:
             return None
         found = read_account(answer[0]) if answer else None
         ok = found is not None and found.name == account and found.posting_key_suffices(key.public_key)
+        # An active or owner key can move funds: the bot refuses to hold one, as check-config does.
+        ok = ok and other_authority(answer[0], key.public_key) is None
         self.mark(account, ok)
         return ok
 
