@@ -14,6 +14,7 @@ from typing import Literal
 
 import discord
 
+from bot.delivery.answers import Unread, readable
 from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
@@ -231,14 +232,14 @@ class Conversation:
 
     async def in_thread(
         self, channel_id: int, thread_id: int, call: Callable[[], Awaitable[discord.Message]]
-    ) -> discord.Message | None:
+    ) -> discord.Message | Unread | None:
         """Runs a send or edit in a post's thread (of the feed's channel `channel_id`); None when the
         message is gone, or the thread is locked or deleted (then the thread is marked, with one log
         line). An edit in an archived thread reopens it first (a send does so by itself). Other
         failures go to the lane as usual."""
         for _ in range(2):
             try:
-                return await call()
+                return await readable(call())
             except discord.HTTPException as exc:
                 if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
                     return None  # the message itself was deleted in Discord: nothing to edit
