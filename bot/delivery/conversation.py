@@ -15,7 +15,7 @@ from typing import Literal
 import discord
 
 from bot.delivery.answers import Unread, readable
-from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE
+from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, unserved
 from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
 from bot.store.replies import ThreadState
@@ -113,7 +113,9 @@ class Conversation:
         """Whether the thread's starter message is the mirror of `post` (its embed links to the post)."""
         try:
             starter = await thread.fetch_message(thread.id)
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            if unserved(exc):
+                raise  # says nothing of the starter: never make the post twice on it
             return False
         if starter.embeds and starter.embeds[0].url == safe_url(post.url):
             log.info("forum %d: found the post of %s/%s made before a restart", thread.parent_id, *post_key(post))
@@ -264,7 +266,9 @@ class Conversation:
             return None
         try:
             channel = await self.client.fetch_channel(thread_id)
-        except discord.NotFound:
+        except discord.NotFound as missing:
+            if unserved(missing):
+                return None  # says nothing of the thread: the lane retries
             return "gone"
         if not isinstance(channel, discord.Thread):
             return None
