@@ -51,7 +51,6 @@ class Alerts:
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
-                log.info("alert job %d not sent: %s", job.id, refusal)
                 await self.store.jobs.drop_job(job, refusal)
                 return
             content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
