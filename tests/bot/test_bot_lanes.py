@@ -227,6 +227,40 @@ async def test_a_2xx_answer_discord_py_cannot_read_counts_the_edit_or_send_done_
     assert "Traceback" not in bot.log
 
 
+class NoCode(Fault):
+    """A 404 with no Discord error code in its body: a route a proxy in front of Discord does not serve."""
+
+    def body(self) -> dict[str, Any]:
+        return {"message": "404: Not Found"}
+
+
+async def test_a_404_with_no_error_code_to_a_read_backs_the_lane_off_naming_the_route_then_sends(
+    world: World,
+) -> None:
+    """A member's alert in #reviews first reads the member (GET): a 404 with no code there is not a
+    refusal of the lane, only a failure retried with backoff, and the alert goes out."""
+    fake = world.fake
+    fan = fake.state.add_user("fan").id
+    fake.state.add_member(fake.world.guild_id, fan)
+    member = f"/guilds/{fake.world.guild_id}/members/{fan}"
+    fake.faults.add(NoCode(404, None, lambda f: f.method == "GET" and f.path == member, times=1))
+    bot = BotProcess(world.config, fake)
+    await bot.start()
+    try:
+        await add_feed(world, world.reviews)
+        await command(world, "subscribe", {"series": "Metallic Rouge", "where": "here"}, user=fan)
+        world.node.head = SEED_LAST + 5
+        await fake.wait_for(
+            lambda: any(f"<@{fan}>" in (m.content or "") for m in fake.messages(world.reviews)), timeout=60
+        )
+    finally:
+        assert await bot.stop() == 0, bot.log
+    reads = fake.find_requests("GET", member)
+    assert [r.status for r in reads] == [404, 200], [r.key for r in reads]
+    assert bot.log.count(f"404 with no error code to GET /api/v10{member}") == 1, bot.log
+    assert "refused" not in bot.log and lane(world, world.reviews) is None
+
+
 async def test_a_rejected_send_is_recorded_shown_counted_and_breaks_the_feed_when_it_repeats(world: World) -> None:
     fake = world.fake
     bot = BotProcess(world.config, fake)
