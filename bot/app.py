@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.delivery.pace import WireWindow
 from bot.delivery.worker import DeliveryWorker
 from bot.errors import GuardedTree, on_tree_error
+from bot.gateway import UnreadableEvents
 from bot.hive.client import HiveClient
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
@@ -86,6 +87,9 @@ class Hivecord(commands.AutoShardedBot):
             tree_cls=GuardedTree,
             http_trace=self.wire.trace(),
         )
+        # An event discord.py cannot read is dropped with one log line, never the shard or the process.
+        self.unreadable = UnreadableEvents()
+        self.unreadable.guard(self._connection.parsers)
         self.config = config
         self.store = store
         self.hive = hive

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.delivery.answers import Unread, readable
 from bot.delivery.failures import REFUSALS
 from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
@@ -30,7 +31,7 @@ class Alerts:
         client: discord.Client,
         store: Store,
         budget: Pace,
-        guarded: Callable[[Awaitable[discord.Message | None]], Awaitable[discord.Message | None]],
+        guarded: Callable[[Awaitable[discord.Message | None]], Awaitable[discord.Message | Unread | None]],
         wake: Callable[[], None],
     ) -> None:
         self.client = client
@@ -50,7 +51,6 @@ class Alerts:
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)
             if refusal is not None:
-                log.info("alert job %d not sent: %s", job.id, refusal)
                 await self.store.jobs.drop_job(job, refusal)
                 return
             content = f"<@{job.user_id}> a new review of **{neutralise(series)}** is out:"
@@ -66,11 +66,13 @@ class Alerts:
             dm = await self._dm_channel(job.user_id)
             embed = await self._alert_embed(job, post)
             await self.budget.wait()
-            message = await dm.send(
-                content=f"A new review of **{neutralise(series)}** is out:",
-                embed=embed,
-                allowed_mentions=discord.AllowedMentions.none(),
-                nonce=job.nonce,
+            message = await readable(
+                dm.send(
+                    content=f"A new review of **{neutralise(series)}** is out:",
+                    embed=embed,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    nonce=job.nonce,
+                )
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             await self._dm_refused(job, exc)
@@ -116,7 +118,7 @@ class Alerts:
             dm = await self._dm_channel(job.user_id)
             await self.budget.wait()
             none = discord.AllowedMentions.none()
-            message = await dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce)
+            message = await readable(dm.send(content=content, embed=embed, allowed_mentions=none, nonce=job.nonce))
         except (discord.Forbidden, discord.NotFound) as exc:
             await self._dm_refused(job, exc)
             return

@@ -14,7 +14,8 @@ from typing import Literal
 
 import discord
 
-from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE
+from bot.delivery.answers import Unread, readable
+from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, unserved
 from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
 from bot.store.replies import ThreadState
@@ -114,7 +115,9 @@ class Conversation:
         """Whether the thread's starter message is the mirror of `post` (its embed links to the post)."""
         try:
             starter = await thread.fetch_message(thread.id)
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            if unserved(exc):
+                raise  # says nothing of the starter: never make the post twice on it
             return False
         if starter.embeds and starter.embeds[0].url == safe_url(post.url):
             log.info("forum %d: found the post of %s/%s made before a restart", thread.parent_id, *post_key(post))
@@ -233,14 +236,14 @@ class Conversation:
 
     async def in_thread(
         self, channel_id: int, thread_id: int, call: Callable[[], Awaitable[discord.Message]]
-    ) -> discord.Message | None:
+    ) -> discord.Message | Unread | None:
         """Runs a send or edit in a post's thread (of the feed's channel `channel_id`); None when the
         message is gone, or the thread is locked or deleted (then the thread is marked, with one log
         line). An edit in an archived thread reopens it first (a send does so by itself). Other
         failures go to the lane as usual."""
         for _ in range(2):
             try:
-                return await call()
+                return await readable(call())
             except discord.HTTPException as exc:
                 if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
                     return None  # the message itself was deleted in Discord: nothing to edit
@@ -265,7 +268,9 @@ class Conversation:
             return None
         try:
             channel = await self.client.fetch_channel(thread_id)
-        except discord.NotFound:
+        except discord.NotFound as missing:
+            if unserved(missing):
+                return None  # says nothing of the thread: the lane retries
             return "gone"
         if not isinstance(channel, discord.Thread):
             return None

@@ -26,16 +26,38 @@ NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that mes
 Outcome = Literal["refused", "rejected", "retry"]
 
 
+def unserved(exc: BaseException) -> str | None:
+    """The route of a 404 with no Discord error code to a read (GET), else None.
+
+    Discord names what is missing in every 404 of a real route (10003 Unknown Channel, ...); one
+    without a code (no "code" in its JSON, or no JSON) is a route this server or a proxy in front of
+    it does not serve. Nothing is known missing, and nothing an admin does in Discord fixes it: a
+    read there is retried with backoff like any failure, never taken as "gone" nor as a refusal.
+    """
+    if not isinstance(exc, discord.NotFound) or exc.code:
+        return None
+    response = exc.response
+    method = getattr(response, "method", None)
+    if method != "GET":
+        return None
+    url = getattr(response, "url", None)
+    return f"GET {getattr(url, 'path', url)}"
+
+
 def classify(exc: BaseException, *, role: bool = False) -> tuple[Outcome, str]:
     """What a failed send means for its lane.
 
-    refused: Discord will not take anything there (403/404) until something changes.
+    refused: Discord will not take anything there (403/404) until something changes; a 404 with no
+    error code to a read is not one (see `unserved`).
     rejected: this one message is wrong (400 and its kin); the lane goes on.
     retry: anything else (5xx, 429, network, a response discord.py could not read, a bug): the
     lane backs off and tries again.
     """
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code
+        route = unserved(exc)
+        if route is not None:
+            return "retry", f"Discord answered 404 with no error code to {route}: a route it does not serve"
         if status in (403, 404):
             known = ROLE_REFUSALS if role else REFUSALS
             return "refused", known.get(code, f"Discord refused access ({status} {code})")

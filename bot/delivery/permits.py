@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.delivery.failures import unserved
 from bot.domain import Feed, PostRow
 from bot.store.store import Store
 
@@ -23,13 +24,17 @@ async def mention_refusal(client: discord.Client, channel_id: int, user_id: int)
     if channel is None:
         try:
             channel = await client.fetch_channel(channel_id)
-        except (discord.NotFound, discord.Forbidden):
+        except (discord.NotFound, discord.Forbidden) as exc:
+            if unserved(exc):
+                raise  # a route this server does not serve: says nothing of the channel
             return "the alert's channel is out of the bot's reach"
     if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
         return "the alert's channel is not a server channel"
     try:
         member = await channel.guild.fetch_member(user_id)
-    except discord.NotFound:
+    except discord.NotFound as exc:
+        if unserved(exc):
+            raise
         return "the subscriber is no longer a member of that server"
     except discord.Forbidden:
         return "the bot may not look up the subscriber in that server"
@@ -54,6 +59,8 @@ async def linked_author(client: discord.Client, store: Store, feed: Feed, post: 
         return None
     try:
         await client.http.get_member(feed.guild_id, user_id)
-    except (discord.NotFound, discord.Forbidden):
+    except (discord.NotFound, discord.Forbidden) as exc:
+        if unserved(exc):
+            raise
         return None
     return user_id

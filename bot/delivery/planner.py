@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from bot.domain import Feed, JobAction, OutboxRow, dm_lane
 from bot.store.planning import PlanningTx
 from bot.store.store import Store
+
+log = logging.getLogger("hivecord.delivery")
 
 ROWS_PER_PASS = 2000
 
@@ -153,6 +156,13 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
     if feed.threads == "off" or row.post_id is None or row.reply_id is None:
         return 0
     if not await p.has_post_job(feed.channel_id, row.post_id):
+        # Not shown there: a post from before the feed (nothing to say), or one whose send was dropped.
+        dropped = await p.post_not_delivered(feed.channel_id, row.post_id)
+        if dropped is not None and row.kind == "reply_created":
+            log.info(
+                "channel %d: reply %d not sent: its post %d was never delivered there (%s)",
+                feed.channel_id, row.reply_id, row.post_id, dropped,
+            )  # fmt: skip
         return 0
     author = await p.reply_author(row.reply_id)
     if author is None or author.lower() in {m.lower() for m in feed.mute}:

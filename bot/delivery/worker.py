@@ -13,6 +13,7 @@ import aiohttp
 import discord
 
 from bot.delivery.alerts import Alerts
+from bot.delivery.answers import Unread, readable, record_answers
 from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
 from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, classify
@@ -81,6 +82,8 @@ class DeliveryWorker:
         self._stopping = False
         self.stop_grace = stop_grace
         self.sent = 0
+        # A 2xx whose body discord.py cannot read is a send or edit done, not a failure (answers.py).
+        record_answers(client.http)
         self.conversation = Conversation(client, store)
         self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
         # DM lanes drain a few at a time: thousands of senders started at once would queue
@@ -212,10 +215,10 @@ class DeliveryWorker:
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(channel_id)
 
-    async def _guarded(self, call: Awaitable[discord.Message | None]) -> discord.Message | None:
+    async def _guarded(self, call: Awaitable[discord.Message | None]) -> discord.Message | Unread | None:
         """Awaits a send or edit; None when the message itself is gone (the lane is fine)."""
         try:
-            return await call
+            return await readable(call)
         except (discord.NotFound, discord.Forbidden) as exc:
             if exc.code in (UNKNOWN_MESSAGE, NOT_AUTHOR):
                 return None
@@ -223,7 +226,7 @@ class DeliveryWorker:
 
     async def _in(
         self, lane: int, where: int, call: Callable[[], Awaitable[discord.Message]]
-    ) -> discord.Message | None:
+    ) -> discord.Message | Unread | None:
         """A send or edit: in a forum post's thread (`where` is not the lane's channel), one that
         knows archived, locked and deleted threads; else guarded as usual."""
         if where != lane:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ import aiosqlite
 
 from bot.domain import Feed, Job, JobAction, LaneCounts, LaneState, dm_lane, is_dm_lane
 from bot.store.db import Database, nonce_salt
+
+log = logging.getLogger("hivecord.delivery")
 
 # Sends of one feed rejected in a row with the same code before the feed is marked broken.
 REJECTS_TO_BREAK = 3
@@ -211,6 +214,13 @@ class JobTables:
                 )
 
     async def drop_job(self, job: Job, reason: str) -> None:
+        """The job will not be sent: recorded with its reason, and said in one log line (nothing goes silently)."""
+        about = "".join(
+            f", {name} {value}"
+            for name, value in (("post", job.post_id), ("reply", job.reply_id), ("user", job.user_id))
+            if value is not None
+        )
+        log.info("lane %d: job %d (%s%s) dropped: %s", job.channel_id, job.id, job.action, about, reason)
         async with self._db.write() as conn:
             await conn.execute(
                 "UPDATE jobs SET state = 'dropped', last_error = ?, finished_at = ? WHERE id = ?",

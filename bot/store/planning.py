@@ -78,6 +78,16 @@ class PlanningTx:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def post_not_delivered(self, channel_id: int, post_id: int) -> str | None:
+        """Why the channel's post job for the post was dropped (a rejected send, a deleted post), if it was."""
+        async with self._conn.execute(
+            "SELECT last_error FROM jobs WHERE channel_id = ? AND post_id = ? AND action = 'post' AND state = 'dropped'"
+            " ORDER BY id DESC LIMIT 1",
+            (channel_id, post_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0] or "dropped")
+
     async def badge_recipient_posted_in(self, badge_id: int, community: str) -> bool:
         async with self._conn.execute(
             "SELECT 1 FROM badges b JOIN posts p ON p.author = b.recipient WHERE b.id = ? AND p.community = ? LIMIT 1",

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import aiohttp
 import discord
+import yarl
 
 from bot.delivery.failures import classify
 from bot.delivery.worker import DeliveryWorker
@@ -45,3 +46,17 @@ async def test_a_lane_sender_is_released_when_its_lane_is_idle(tmp_path: Path) -
         assert worker._senders == {}
     finally:
         await store.close()
+
+
+def not_found(method: str, body: object) -> discord.NotFound:
+    url = yarl.URL("http://127.0.0.1:1/api/v10/guilds/1/members/2")
+    response = SimpleNamespace(status=404, reason="Not Found", method=method, url=url)
+    return discord.NotFound(response, body)  # type: ignore[arg-type]
+
+
+def test_a_404_with_no_error_code_to_a_read_is_retried_naming_the_route_not_a_refusal() -> None:
+    for body in ({"message": "404: Not Found"}, "<html>Not Found</html>"):
+        outcome, reason = classify(not_found("GET", body))
+        assert outcome == "retry" and "GET /api/v10/guilds/1/members/2" in reason, reason
+    assert classify(not_found("GET", {"message": "Unknown Member", "code": 10007}))[0] == "refused"
+    assert classify(not_found("POST", {"message": "404: Not Found"}))[0] == "refused"  # a change: as before

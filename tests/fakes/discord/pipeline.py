@@ -118,6 +118,8 @@ async def handle(fake: FakeDiscord, request: web.Request) -> web.StreamResponse:
         # would retry a 500 for 25 s, so answer 400 and keep the exception for the test.
         fake.internal_errors.append(exc)
         status, answer, extra = 400, {"message": f"fake discord crashed: {exc!r}", "code": 0}, {}
+    if fake.rewrite_answer is not None and 200 <= status < 300:
+        answer = fake.rewrite_answer(record, answer)
     record.status = status
     record.answer = answer
     fake.requests.append(record)

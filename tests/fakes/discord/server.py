@@ -59,6 +59,9 @@ class FakeDiscord(ThreadHelpers):
         self.hold: asyncio.Event | None = None
         self.hold_if: Callable[[RecordedRequest], bool] = lambda request: True  # which answers wait
         self.held: list[RecordedRequest] = []
+        # When set, a 2xx answer goes out as rewrite_answer(request, answer) returns it, the change made
+        # as usual: a server that does what it is asked but answers in a shape the client cannot read.
+        self.rewrite_answer: Callable[[RecordedRequest, Any], Any] | None = None
         self.tokens: set[str] = {token, *tokens}
         if state is None:
             state = FakeDiscordState()
