@@ -115,6 +115,7 @@ class CurationService:
         existing = await self._store.curation.vote_on(account, post.author, post.permlink)
         if existing is not None:
             raise Refused(already_voted(existing))
+        await self._not_voted_on_chain(post, account)
         default = rule.weight // 100
         choices = tuple(dict.fromkeys((default, *WEIGHT_CHOICES)))
         return Ballot(post, account, default, choices)
@@ -128,6 +129,7 @@ class CurationService:
         existing = await self._store.curation.vote_on(account, post.author, post.permlink)
         if existing is not None:
             raise Refused(already_voted(existing))
+        await self._not_voted_on_chain(post, account)
         now = time.time()
         if await self._store.curation.curator_votes_since(guild_id, user_id, now - DAY) >= rule.daily_cap:
             raise Refused(f"You have cast your {rule.daily_cap} votes for the last 24 hours here; try again later.")
@@ -230,6 +232,16 @@ class CurationService:
             raise Refused(
                 "That post's 7-day payout window has closed (or closes within "
                 f"{self.margin.total_seconds() / 3600:g} hours): a vote would earn it nothing."
+            )
+
+    async def _not_voted_on_chain(self, post: PostRow, account: str) -> None:
+        """A vote the account cast outside Discord (a curator's wallet, another bot) is the account's vote too:
+        voting again would change its weight, not add a vote."""
+        weight = await self._store.curation.chain_weight(post.id, account)
+        if weight:
+            raise Refused(
+                f"@{account} already voted {weight / 100:g}% on this post on chain, outside Discord."
+                " Nothing was sent."
             )
 
     def _wake_settler(self) -> None:

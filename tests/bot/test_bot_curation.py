@@ -76,13 +76,17 @@ class World:
                     weights.append(int(value["weight"]))
         return weights
 
-    def post_block(self, author: str, permlink: str, title: str, *, days_old: int = 0) -> int:
+    def post_block(
+        self, author: str, permlink: str, title: str, *, days_old: int = 0, then: dict[str, Any] | None = None
+    ) -> int:
         """A new post on chain, in a block above every block the node has (its own votes' blocks too).
         With `days_old`, the block says it was made that many days ago, and the next block is back at now."""
         num = max(self.next_block, self.node.head + 1)
         self.next_block = num + 3
         body = f"{title}: a review long enough to mirror."
         block = comment_block(author, permlink, title, body, '{"tags":["anime"]}')
+        if then is not None:  # another transaction in the same block, after the post
+            block["transactions"].append({"operations": [then]})
         blocks: dict[int, dict[str, Any]] = {num: block}
         if days_old:
             now = datetime.fromisoformat(self.node.block(self.node.head)["timestamp"])
@@ -273,6 +277,15 @@ async def test_posts_that_may_not_be_voted_are_refused_in_words(world: World) ->
     await world.fake.wait_for(lambda: mirrored(world, "an-old-review"), timeout=60)
     said, _ = await command(world, curator, "curate", {"post": "https://hive.blog/hive-158489/@oldtimer/an-old-review"})
     assert "payout window has closed" in said, said
+    # A post the account already voted on outside Discord (the node takes any signed vote).
+    vote = {"voter": ACCOUNT, "author": "writer4", "permlink": "voted-elsewhere", "weight": 3000}
+    world.post_block("writer4", "voted-elsewhere", "Voted elsewhere", then={"type": "vote_operation", "value": vote})
+    await world.fake.wait_for(lambda: mirrored(world, "voted-elsewhere"), timeout=60)
+    await world.fake.wait_for(
+        lambda: db_rows(world.db, "SELECT 1 FROM votes WHERE voter = ? AND weight = 3000", ACCOUNT), timeout=60
+    )
+    said, _ = await press(world, mirrored(world, "voted-elsewhere"), curator)
+    assert "already voted 30% on this post on chain, outside Discord" in said, said
     # A post by the curation account itself.
     world.post_block(ACCOUNT, "our-own-post", "Our own post")
     await world.fake.wait_for(lambda: mirrored(world, "our-own-post"), timeout=60)
