@@ -25,11 +25,12 @@ from bot.delivery.worker import DeliveryWorker
 from bot.errors import GuardedTree, on_tree_error
 from bot.gateway import UnreadableEvents
 from bot.hive.client import HiveClient
+from bot.hive.posting_key import PostingKey
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
 from bot.retry import Backoff, describe, unreachable
 from bot.services.curation import CurationService
-from bot.services.curation_keys import CurationKeys, HeldKey
+from bot.services.curation_keys import CurationKeys
 from bot.services.delivery_status import DeliveryStatus
 from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
@@ -74,7 +75,7 @@ class Hivecord(commands.AutoShardedBot):
         hive: HiveClient,
         communities: set[str],
         *,
-        posting_keys: Mapping[str, HeldKey] | None = None,
+        posting_keys: Mapping[str, PostingKey] | None = None,
         stop_grace: float = 3.0,
     ) -> None:
         # Every request to Discord (but interaction answers) counts against one window as it leaves.

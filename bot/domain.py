@@ -264,6 +264,12 @@ class NotifyPrefs:
 
 # What became of a vote the bot signed: stored before the broadcast, then sent, on chain, or not.
 VoteState = Literal["signed", "sent", "landed", "failed"]
+VOTE_STATE_WORDS: dict[VoteState, str] = {
+    "signed": "being sent",
+    "sent": "sent",
+    "landed": "on chain",
+    "failed": "failed",
+}
 
 
 @dataclass(frozen=True, slots=True)

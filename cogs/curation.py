@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.buttons import UPVOTE_TEMPLATE, upvote_id
-from bot.domain import CastVote, CurationRule, PostRow
+from bot.domain import VOTE_STATE_WORDS, CastVote, CurationRule, PostRow
 from bot.errors import UserError, on_tree_error
 from bot.hive.names import post_ref
 from bot.services import Refused
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 BALLOT_TIMEOUT = 600.0  # the confirmation buttons go well before the interaction's 15 minutes
 LOG_PER_PAGE = 8
-STATES = {"signed": "being sent", "sent": "sent", "landed": "on chain", "failed": "failed"}
 
 
 def _roles(interaction: discord.Interaction) -> set[int]:
@@ -138,7 +137,7 @@ class LogPages:
 def _log_line(vote: CastVote) -> str:
     line = (
         f"<t:{int(vote.created_at)}:f> <@{vote.user_id}> · @{neutralise(vote.author)}/"
-        f"{neutralise(truncate(vote.permlink, 60))} · {vote.weight / 100:g}% · **{STATES[vote.state]}**"
+        f"{neutralise(truncate(vote.permlink, 60))} · {vote.weight / 100:g}% · **{VOTE_STATE_WORDS[vote.state]}**"
         f" · `{vote.trx_id[:12]}`"
     )
     if vote.state == "failed" and vote.error:

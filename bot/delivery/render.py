@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.domain import Badge, CastVote, PostRow
+from bot.domain import VOTE_STATE_WORDS, Badge, CastVote, PostRow
 from bot.hive.names import is_account
 from bot.limits import (
     AUTHOR_MAX,
@@ -149,7 +149,7 @@ def votes_embed(post: PostRow, voters: Sequence[tuple[str, int]], *, pressed_by:
 def audit_embed(vote: CastVote, post: PostRow | None) -> discord.Embed:
     """A vote made from Discord, for the server's audit channel: who pressed, what, and what came of it."""
     title = _safe_title(post.title) if post is not None else neutralise(vote.permlink)
-    outcome = {"landed": "on chain", "failed": "failed", "sent": "sent", "signed": "being sent"}[vote.state]
+    outcome = VOTE_STATE_WORDS[vote.state]
     lines = [
         f"<@{vote.user_id}> voted **{title}** by @{neutralise(vote.author)} at {vote.weight / 100:g}%"
         f" as @{neutralise(vote.voter)}: **{outcome}**.",

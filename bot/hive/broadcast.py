@@ -18,7 +18,7 @@ from bot.hive.client import HiveClient
 from bot.hive.names import node_label
 from bot.hive.rpc import Envelope, HiveUnavailable, RpcError
 from bot.hive.rpc import describe as describe_fault
-from bot.hive.transactions import SignedTransaction, Tapos, chain_time_text, tapos
+from bot.hive.transactions import SignedTransaction, Tapos, tapos
 
 log = logging.getLogger("hivecord.hive")
 
@@ -136,6 +136,3 @@ async def active_vote(client: HiveClient, author: str, permlink: str, voter: str
                 return None
     return None
 
-
-def expiration_text(signed: SignedTransaction) -> str:
-    return chain_time_text(signed.expiration)

@@ -84,11 +84,12 @@ async def check_curation_keys(
         elif unchecked:
             out.append(CurationKey(community, account, variable, KeyState.UNCHECKED, unchecked))
         else:
-            out.append(_judge(community, account, key, answers.get(account)))
+            out.append(judge(community, account, key, answers.get(account)))
     return out
 
 
-def _judge(community: str, account: str, key: PostingKey, answer: Any) -> CurationKey:
+def judge(community: str, account: str, key: PostingKey, answer: Any) -> CurationKey:
+    """What a get_accounts answer says of `key` for `account`: the one rule check-config and the bot share."""
     variable = env_name(account)
     parsed = read_account(answer)
     if parsed is None:

@@ -18,7 +18,7 @@ from bot.domain import CastVote, CurationRule, PostRow
 from bot.hive.broadcast import broadcast, head_reference
 from bot.hive.client import HiveClient
 from bot.hive.rpc import HiveUnavailable
-from bot.hive.transactions import read_chain_time, sign_vote
+from bot.hive.transactions import chain_time_text, read_chain_time, sign_vote
 from bot.services import Refused
 from bot.services.curation_keys import CurationKeys
 from bot.services.vote_refusals import explain, is_authority_refusal
@@ -158,8 +158,8 @@ class CurationService:
             "guild_id": guild_id,
             "user_id": user_id,
             "trx_id": signed.id,
-            "trx": _json(signed.trx),
-            "expiration": signed.expiration.strftime("%Y-%m-%dT%H:%M:%S"),
+            "trx": json.dumps(signed.trx, separators=(",", ":")),
+            "expiration": chain_time_text(signed.expiration),
         }
         vote, made = await self._store.curation.record_intent(fields, now)
         if not made:
@@ -256,6 +256,3 @@ def already_voted(vote: CastVote) -> str:
         f" <@{vote.user_id}> <t:{int(vote.created_at)}:R>; that vote {state}. Nothing more was sent."
     )
 
-
-def _json(trx: object) -> str:
-    return json.dumps(trx, separators=(",", ":"))

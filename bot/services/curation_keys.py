@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from bot.hive.client import HiveClient
-from bot.hive.identity import read_account
-from bot.hive.posting_key import other_authority
+from bot.hive.curation_keys import KeyState, judge
+from bot.hive.posting_key import PostingKey
 from bot.hive.rpc import HiveUnavailable, RpcError
 
 log = logging.getLogger("hivecord.curation")
@@ -18,19 +18,10 @@ log = logging.getLogger("hivecord.curation")
 DEADLINE = 10.0
 
 
-class HeldKey(Protocol):
-    """A posting key as bot.hive.posting_key holds it: its public half, and the WIF for the signer only."""
-
-    @property
-    def public_key(self) -> str: ...
-
-    def wif_for_signing(self) -> str: ...
-
-
 class CurationKeys:
     """Each community's curation account and the key it signs with; `usable()` says which may vote."""
 
-    def __init__(self, hive: HiveClient, accounts: Mapping[str, str], keys: Mapping[str, HeldKey]) -> None:
+    def __init__(self, hive: HiveClient, accounts: Mapping[str, str], keys: Mapping[str, PostingKey]) -> None:
         self._hive = hive
         self.accounts = dict(accounts)  # community -> account
         self._keys = dict(keys)  # account -> key
@@ -42,7 +33,7 @@ class CurationKeys:
     def account(self, community: str) -> str | None:
         return self.accounts.get(community)
 
-    def key(self, account: str) -> HeldKey | None:
+    def key(self, account: str) -> PostingKey | None:
         return self._keys.get(account)
 
     def usable(self, community: str) -> bool:
@@ -60,7 +51,10 @@ class CurationKeys:
         return f"the key the bot holds is not a posting key of @{account}; the bot's operator must fix it"
 
     async def verify(self, account: str) -> bool | None:
-        """Asks the chain whether the held key is one of `account`'s posting keys; None when no node answered."""
+        """Whether the held key is one of `account`'s posting keys, asking the chain only the first time (a
+        refused broadcast marks it again); None while no node has answered."""
+        if account in self._checked:
+            return self._checked[account]
         key = self._keys.get(account)
         if key is None:
             return False
@@ -71,24 +65,24 @@ class CurationKeys:
         except (HiveUnavailable, RpcError) as exc:
             log.warning("cannot check the posting key of @%s yet: %s", account, exc)
             return None
-        found = read_account(answer[0]) if answer else None
-        ok = found is not None and found.name == account and found.posting_key_suffices(key.public_key)
-        # An active or owner key can move funds: the bot refuses to hold one, as check-config does.
-        ok = ok and other_authority(answer[0], key.public_key) is None
-        self.mark(account, ok)
+        community = next(c for c, a in self.accounts.items() if a == account)
+        found = judge(community, account, key, answer[0] if answer else None)
+        ok = found.state is KeyState.POSTING
+        self.mark(account, ok, found.detail)
         return ok
 
-    def mark(self, account: str, ok: bool) -> None:
+    def mark(self, account: str, ok: bool, why: str = "") -> None:
         """Records what the chain said of the account's key (a refused broadcast says it too)."""
         was = self._checked.get(account)
         self._checked[account] = ok
         if not ok and was is not False:
             communities = ", ".join(c for c, a in self.accounts.items() if a == account)
             log.error(
-                "curation for %s is off: the key in the environment is not a posting key of @%s"
+                "curation for %s is off: the key in the environment is not a posting key of @%s%s"
                 " (check it with `hivecord check-config`)",
                 communities,
                 account,
+                f" ({why})" if why else "",
             )
         elif ok and was is None:
             log.info("curation key of @%s checked: it is one of the account's posting keys", account)

@@ -43,14 +43,15 @@ class VoteSettler:
         self.wake.set()
 
     async def run(self) -> None:
-        """Checks the keys, then settles open votes whenever woken (a press, a new block) or now and then."""
-        wait = 5.0
-        while not self._stopping and not await self._keys.verify_all():
-            await self._pause(wait)
-            wait = min(wait * 2, 300.0)
+        """Settles open votes whenever woken (a press, a new block) or now and then; checks the keys with the
+        chain until a node has answered, without holding up the votes already made."""
+        keys_checked = False
         while not self._stopping:
+            if not keys_checked:
+                keys_checked = await self._keys.verify_all()
             await self.settle_due()
-            await self._pause(IDLE_WAIT if await self._store.curation.has_open_votes() else 3600.0)
+            idle = keys_checked and not await self._store.curation.has_open_votes()
+            await self._pause(3600.0 if idle else IDLE_WAIT)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
