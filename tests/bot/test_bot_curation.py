@@ -12,6 +12,7 @@ import json
 import os
 import signal
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -156,9 +157,10 @@ async def command(world: World, user: int, name: str, options: dict[str, Any] | 
     return json.dumps(first["data"]["embeds"]), handle
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    folder = tmp_path_factory.mktemp("curation")
+@asynccontextmanager
+async def curation_world(folder: Path) -> AsyncIterator[World]:
+    """The seed on a node that knows the curation account, a guild with a curator role, and a running bot
+    with a feed of the community and curation set (weight 50 %, 3 votes a day, an audit channel)."""
     node, _ = seed_node()
     node.accounts[ACCOUNT] = hive_account(ACCOUNT, [(str(KEY.pubkey), 1)])
     hive_url = node.start_in_thread()
@@ -196,12 +198,19 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         )
         assert "Curation set" in said and "50%" in said, said
         yield made
+        assert not fake.violations and not fake.unknown_requests
     finally:
         code = await made.bot.stop()
         await fake.stop()
         node.stop_thread()
         made.logs.append(made.bot.log)
     assert code == 0, made.bot.log
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    async with curation_world(tmp_path_factory.mktemp("curation")) as made:
+        yield made
 
 
 async def test_a_curator_upvotes_the_seed_review_once_and_it_lands(world: World) -> None:
@@ -294,28 +303,42 @@ async def test_posts_that_may_not_be_voted_are_refused_in_words(world: World) ->
     assert len(world.node.broadcasts) == sent
 
 
-async def test_a_node_refusal_is_explained_recorded_and_not_retried(world: World) -> None:
+REFUSALS = {
+    "rc": (
+        "rc_plugin exception: Account: realm.curator has 0 RC, needs 1000 RC. Please wait to transact.",
+        "resource credits",
+    ),
+    # The account's vote reached the node from elsewhere, and the follower has not seen it yet.
+    "voted": (
+        "Assert Exception:itr->vote_percent != o.weight: You have already voted in a similar way.",
+        "already voted",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+async def test_a_node_refusal_is_explained_recorded_and_not_retried(world: World, refusal: str) -> None:
+    message, words = REFUSALS[refusal]
     curator = world.curators[1]
-    world.post_block("writer1", "review-rc", "Review for resource credits")
-    await world.fake.wait_for(lambda: mirrored(world, "review-rc"), timeout=60)
-    world.node.broadcast_refusals = {
-        ACCOUNT: "rc_plugin exception: Account: realm.curator has 0 RC, needs 1000 RC. Please wait to transact."
-    }
+    permlink = f"review-refused-{refusal}"
+    world.post_block("writer1", permlink, f"Review refused: {refusal}")
+    await world.fake.wait_for(lambda: mirrored(world, permlink), timeout=60)
+    world.node.broadcast_refusals = {ACCOUNT: message}
     try:
-        _, handle = await press(world, mirrored(world, "review-rc"), curator)
+        _, handle = await press(world, mirrored(world, permlink), curator)
         done = await confirm(world, handle, curator, "Vote 50%")
     finally:
         world.node.broadcast_refusals = {}
-    assert "resource credits" in done and "No vote" in done, done
-    rows = db_rows(world.db, "SELECT state, error FROM curation_votes WHERE permlink = 'review-rc'")
-    assert rows and rows[0][0] == "failed" and "RC" in rows[0][1]
-    refused = [b for b in world.node.broadcasts if b["outcome"] == "refused"]
+    assert words in done and "No vote" in done, done
+    rows = db_rows(world.db, "SELECT state, error FROM curation_votes WHERE permlink = ?", permlink)
+    assert rows == [("failed", message)]
+    refused = [b for b in world.node.broadcasts if b["outcome"] == "refused" and permlink in json.dumps(b["trx"])]
     assert len(refused) == 1  # asked once, not again and again
     # The refusal freed the post: a later press may vote (and does, once).
-    _, handle = await press(world, mirrored(world, "review-rc"), curator)
+    _, handle = await press(world, mirrored(world, permlink), curator)
     done = await confirm(world, handle, curator, "Vote 25%")
     assert "Vote sent" in done
-    assert world.votes_by_account("writer1", "review-rc") == [2500]
+    assert world.votes_by_account("writer1", permlink) == [2500]
 
 
 async def test_a_curator_over_the_daily_cap_is_refused(world: World) -> None:
@@ -388,3 +411,27 @@ async def test_the_key_is_in_no_log_answer_database_or_discord_request(world: Wo
     for request in world.fake.requests:
         assert WIF not in json.dumps([request.json, request.headers, request.query], default=str), request.path
     assert "curation for hive-158489 is off" not in everything  # the key was the account's all along
+
+
+async def test_a_key_rotated_away_on_chain_is_refused_by_the_node_and_turns_curation_off(tmp_path: Path) -> None:
+    async with curation_world(tmp_path) as world:
+        # The account's owner changes its posting key on chain; the bot still holds the old one.
+        world.node.accounts[ACCOUNT] = hive_account(ACCOUNT, [(str(PrivateKey().pubkey), 1)])
+        curator = world.curators[0]
+        _, handle = await press(world, mirrored(world, REVIEW[1]), curator)
+        done = await confirm(world, handle, curator, "Vote 50%")
+        assert "not a posting key of @realm.curator" in done and "No vote" in done, done
+        assert world.state_of(REVIEW[1]) == [("failed",)]
+        refused = [b for b in world.node.broadcasts if b["outcome"] == "refused"]
+        assert len(refused) == 1 and "Missing Posting Authority" in refused[0]["error"]
+        # Curation is off now: a press is refused before anything is signed, and new reviews have no button.
+        said, _ = await press(world, mirrored(world, REVIEW[1]), world.curators[1])
+        assert "Curation is off" in said, said
+        world.post_block("writer5", "after-the-rotation", "After the rotation")
+        await world.fake.wait_for(lambda: mirrored(world, "after-the-rotation"), timeout=60)
+        assert upvote_button(mirrored(world, "after-the-rotation")) is None
+        assert len(world.node.broadcasts) == 1
+        log = world.bot.log
+    off = [line for line in log.splitlines() if "curation for hive-158489 is off" in line]
+    assert len(off) == 1 and " ERROR " in off[0], off
+    assert WIF not in log
