@@ -12,7 +12,8 @@ tests' fake Discord, with four lanes refused at once:
 And two lanes that are not refused, for comparison:
 
 - unreadable: a feed's channel takes its first post, then answers every PATCH and POST 200 with a
-              body discord.py raises on (as another Discord-compatible server did): retried with backoff;
+              body discord.py raises on (as another Discord-compatible server did): Discord applied each,
+              so each is counted done and sent once, never again;
 - rejected:   a feed's channel answers every post 400 (50035): each recorded, the feed broken at 3.
 
 While the minute runs, a new post and a new vote on the review arrive every 2 s, so the bot
@@ -101,7 +102,7 @@ async def measure(seconds: float, folder: Path) -> None:
             or (r.path == "/users/@me/channels" and str((r.json or {}).get("recipient_id")) == str(dm_member))
         ),
         "refresh PATCH 404 (10003)": lambda r: r.method == "PATCH" and r.path.startswith(f"/channels/{refresh}/"),
-        "unreadable 200 answers (backoff)": lambda r: (
+        "unreadable 200 answers (each once)": lambda r: (
             r.method != "GET" and r.path.startswith(f"/channels/{unreadable}/") and r.answer == BAD_BODY
         ),
         "rejected 400 (50035)": lambda r: r.path.startswith(f"/channels/{rejected}/"),
