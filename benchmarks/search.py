@@ -4,7 +4,7 @@ Builds (once; cached in the temp dir, --rebuild to redo) a store written through
 chain writer and ledger, as the follower writes it: 50 series, ~2,000 authors, English and Spanish
 reviews with markdown bodies of 1-4 KB drawn from a Zipf-distributed vocabulary (~300 common words,
 then 20,000 made-up ones for names and rare words), a few votes each.
-Then times what the cog does for one /search page: bot.search.search, the series suggestions when
+Then times what the cog does for one /search page: bot.search.query.search, the series suggestions when
 nothing matched, and the page embed. 1,000 varied queries: words (common and rare), prefixes,
 phrases, series names, series and author filters, a community filter, newest-first sorting, later
 pages and hostile text. Prints p50/p95/p99/max in ms, the store's size on disk and the peak RSS;
@@ -44,12 +44,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
 from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
 from bot.ingest.ledger import apply_events  # noqa: E402
-from bot.search import PAGE_SIZE, SearchRequest, Sort, rank, search  # noqa: E402
-from bot.series import display_series, series_key  # noqa: E402
+from bot.search.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
+from bot.search.query import PAGE_SIZE, SearchRequest, Sort, rank, search  # noqa: E402
+from bot.series.detect import display_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402
 
 COMMUNITY = "hive-158489"

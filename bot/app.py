@@ -18,17 +18,18 @@ import discord
 import yarl
 from discord.ext import commands
 
-from bot.catalog import SeriesCatalog
-from bot.config import Config
+from bot.command_tree import GuardedTree, on_tree_error
+from bot.config.load import Config
 from bot.delivery.pace import WireWindow
 from bot.delivery.worker import DeliveryWorker
-from bot.errors import GuardedTree, on_tree_error
-from bot.gateway import UnreadableEvents
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import PostingKey
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
-from bot.retry import Backoff, describe, unreachable
+from bot.process.gateway import UnreadableEvents
+from bot.process.retry import Backoff, describe, unreachable
+from bot.process.supervisor import keep_running
+from bot.search.catalog import SeriesCatalog
 from bot.services.curation import CurationService
 from bot.services.curation_keys import CurationKeys
 from bot.services.delivery_status import DeliveryStatus
@@ -41,7 +42,6 @@ from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
 from bot.services.vote_settler import VoteSettler
 from bot.store.store import Store
-from bot.supervisor import keep_running
 
 log = logging.getLogger("hivecord")
 

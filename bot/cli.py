@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.config import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
-from bot.logs import setup_logging
+from bot.config.load import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
+from bot.process.logs import setup_logging
 
 log = logging.getLogger("hivecord")
 
@@ -184,7 +184,7 @@ def _stop_on_signals(stop: Callable[[], None], task: asyncio.Task[Any]) -> None:
 async def _ingest(config: Config, from_block: int | None, to_block: int | None) -> int:
     from bot.hive.client import HiveClient
     from bot.ingest.follower import Follower
-    from bot.progress import ProgressReporter
+    from bot.process.progress import ProgressReporter
     from bot.store.store import Store
 
     store = await Store.open(config.database.path)
@@ -241,7 +241,7 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
 
 
 async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
-    from bot.search import search
+    from bot.search.query import search
     from bot.store.store import Store
 
     store = await Store.open(config.database.path)

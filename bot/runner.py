@@ -14,7 +14,7 @@ import discord
 import yarl
 
 from bot.app import Hivecord
-from bot.config import TOKEN_ENV, Config
+from bot.config.load import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import read_posting_keys
 from bot.store.store import Store

@@ -9,13 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_tree import UserError, on_tree_error
 from bot.delivery.buttons import UPVOTE_TEMPLATE, upvote_id
 from bot.domain import VOTE_STATE_WORDS, CastVote, CurationRule, PostRow
-from bot.errors import UserError, on_tree_error
 from bot.hive.names import post_ref
 from bot.services import Refused
 from bot.services.curation import Ballot
-from bot.text import neutralise, truncate
+from bot.text.safe import neutralise, truncate
 from cogs.feeds import ephemeral, parse_community
 from cogs.utils import permits
 from cogs.utils.paginator import ComponentError, Paginator

@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_tree import UserError
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
-from bot.errors import UserError
 from bot.hive.names import is_account, is_community
 from bot.services.feeds import FeedRequest, mute_list, thread_mode
-from bot.text import truncate
+from bot.text.safe import truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
 

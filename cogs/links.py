@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserError
+from bot.command_tree import UserError
 from bot.hive.identity import CUSTOM_JSON_ID
 from bot.services.links import CODE_MINUTES, LinkInstructions, WhoIs
-from bot.text import neutralise
+from bot.text.safe import neutralise
 
 if TYPE_CHECKING:
     from bot.app import Hivecord

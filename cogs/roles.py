@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_tree import UserError
 from bot.domain import RoleKind, RoleRule
-from bot.errors import UserError
-from bot.text import truncate
+from bot.text.safe import truncate
 from cogs.feeds import ephemeral, parse_community
 
 if TYPE_CHECKING:

@@ -9,13 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import SeriesName
+from bot.command_tree import UserError
 from bot.delivery.render import post_embed, search_page_embed, with_discuss_link
-from bot.errors import UserError
 from bot.hive.names import account_name, is_account, is_community
-from bot.search import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
-from bot.series import series_key
-from bot.text import neutralise, plain_text, truncate
+from bot.search.catalog import SeriesName
+from bot.search.query import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
+from bot.series.detect import series_key
+from bot.text.safe import neutralise, plain_text, truncate
 from cogs.utils import permits
 from cogs.utils.paginator import Paginator
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.hive.names import node_label
-from bot.text import truncate
+from bot.text.safe import truncate
 
 if TYPE_CHECKING:
     from bot.app import Hivecord

@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_tree import UserError
 from bot.domain import DeliveryMode, Subscription
-from bot.errors import UserError
-from bot.series import display_series, series_key
+from bot.series.detect import display_series, series_key
 from bot.services.subscriptions import MAX_SUBSCRIPTIONS
-from bot.text import neutralise
+from bot.text.safe import neutralise
 from cogs.utils import permits
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from bot.delivery.permits import mention_refusal
 from bot.delivery.render import badge_embed, post_embed, votes_embed, with_discuss_link
 from bot.domain import Job, PostRow, is_dm_lane
 from bot.store.store import Store
-from bot.text import neutralise
+from bot.text.safe import neutralise
 
 log = logging.getLogger("hivecord.delivery")
 

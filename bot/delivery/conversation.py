@@ -20,7 +20,7 @@ from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_e
 from bot.domain import Feed, Job, PostRow
 from bot.store.replies import ThreadState
 from bot.store.store import Store
-from bot.text import safe_url
+from bot.text.safe import safe_url
 
 log = logging.getLogger("hivecord.delivery")
 

@@ -10,7 +10,8 @@ import discord
 
 from bot.domain import VOTE_STATE_WORDS, Badge, CastVote, PostRow
 from bot.hive.names import is_account
-from bot.limits import (
+from bot.search.query import SearchHit, SearchPage, SearchRequest, terms
+from bot.text.limits import (
     AUTHOR_MAX,
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
@@ -20,8 +21,7 @@ from bot.limits import (
     FOOTER_MAX,
     TITLE_MAX,
 )
-from bot.search import SearchHit, SearchPage, SearchRequest, terms
-from bot.text import neutralise, plain_excerpt, plain_text, safe_url, truncate
+from bot.text.safe import neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 EXCERPT_CHARS = 400
 TAGS_SHOWN = 8

@@ -15,8 +15,8 @@ from bot.delivery.render import HIVE_RED, account_url, avatar_url, chain_time, f
 from bot.domain import PostRow, ReplyRow
 from bot.hive.content import cover_image
 from bot.hive.names import is_account
-from bot.series import series_key
-from bot.text import neutralise, plain_excerpt, plain_text, safe_url, truncate
+from bot.series.detect import series_key
+from bot.text.safe import neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 # Plain text before neutralising: escapes at most double it, so it stays inside a description (4096).
 REPLY_CHARS = 1800

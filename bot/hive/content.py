@@ -10,8 +10,8 @@ import msgspec
 from diff_match_patch import diff_match_patch
 
 from bot.hive.names import is_community
-from bot.series import detect_series, series_key
-from bot.text import safe_url
+from bot.series.detect import detect_series, series_key
+from bot.text.safe import safe_url
 
 MAX_TAGS = 25
 MAX_TAG_LEN = 64

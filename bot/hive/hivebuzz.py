@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.text import truncate
+from bot.text.safe import truncate
 
 HIVEBUZZ_ACCOUNT = "hivebuzz"
 NOTIFY_PREFIX = "hivebuzz-notify-"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.keys import looks_like_private_key
+from bot.text.keys import looks_like_private_key
 
 if TYPE_CHECKING:
     from bot.hive.identity import HiveAccount

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.catalog import AuthorCatalog
 from bot.domain import PostRow
-from bot.search import Ranking, SearchPage, Sort, fetch_page, rank
+from bot.search.catalog import AuthorCatalog
+from bot.search.query import Ranking, SearchPage, Sort, fetch_page, rank
 from bot.services import Refused
 from bot.store.store import Store
 

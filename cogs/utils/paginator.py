@@ -13,7 +13,7 @@ from typing import Protocol
 import discord
 from discord import app_commands
 
-from bot.errors import on_tree_error
+from bot.command_tree import on_tree_error
 
 TIMEOUT = 600.0  # an interaction token lives 15 minutes: the buttons go well before that
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.errors import UserError
+from bot.command_tree import UserError
 
 ChannelOption = app_commands.AppCommandChannel | app_commands.AppCommandThread
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.follower import Progress
-from bot.progress import ProgressReporter
+from bot.process.progress import ProgressReporter
 from tests.helpers import cli_env, hivecord
 
 THREE_MISTAKES = """

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import (
+from bot.config.load import (
     CONFIG_ENV,
     SECTIONS,
     SETTINGS,
@@ -25,7 +25,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
-from bot.config_schema import BOOLEAN, STRINGS, WrongType
+from bot.config.schema import BOOLEAN, STRINGS, WrongType
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"

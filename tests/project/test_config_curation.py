@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import SETTINGS, ConfigError, CurationConfig, default_config, parse_config
-from bot.config_secrets import is_key_name
+from bot.config.load import SETTINGS, ConfigError, CurationConfig, default_config, parse_config
+from bot.config.secrets import is_key_name
 
 # Shaped like a WIF private key (and a valid one), but made up for these tests.
 WIF = "5JRVrjJvNkuY1TJ8WjfjH4mp42FrcGHoCNPEn1oZrJfwUXorKbX"

@@ -1,4 +1,4 @@
-"""Autocomplete indexes built on the event loop in short steps (bot/steps.py, bot/catalog.py).
+"""Autocomplete indexes built on the event loop in short steps (bot/search/steps.py, bot/search/catalog.py).
 
 A build in a worker thread held the interpreter lock while the loop waited for it (25 ms stalls
 at 50,000 names); built in steps, the loop runs its other work between them. The steps are made
@@ -17,9 +17,9 @@ from typing import Any, cast
 
 import pytest
 
-from bot.catalog import AuthorCatalog, AuthorIndex, SeriesCatalog, SeriesIndex
-from bot.series import series_key
-from bot.steps import CHECK, SORT_RUN, build_in_steps, built, equal_in_steps, sorted_in_steps
+from bot.search.catalog import AuthorCatalog, AuthorIndex, SeriesCatalog, SeriesIndex
+from bot.search.steps import CHECK, SORT_RUN, build_in_steps, built, equal_in_steps, sorted_in_steps
+from bot.series.detect import series_key
 from bot.store.posts import PostTables
 
 

@@ -15,7 +15,7 @@ from beemgraphenebase.ecdsasig import sign_message
 from bot.hive.blocks import Block
 from bot.hive.events import EventDecoder, LinkClaimed
 from bot.hive.identity import BadSignature, read_signature, recover_public_key, reputation_score
-from bot.keys import REDACTED, RedactingFormatter, looks_like_private_key, redact_private_keys
+from bot.text.keys import REDACTED, RedactingFormatter, looks_like_private_key, redact_private_keys
 
 
 def custom_json(cid: str, posting: list[str], payload: Any, active: list[str] | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 
-from bot.logs import ReconnectAsOneLine
+from bot.process.logs import ReconnectAsOneLine
 from bot.runner import stop
 
 

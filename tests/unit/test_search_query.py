@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.search import fts_query
+from bot.search.query import fts_query
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_any_typed_text_runs_and_finds_a_review_containing_it() -> None:
 
 def test_fold_is_the_character_table_over_mixed_text() -> None:
     # fold() lowers ASCII runs and translates only the rest: the same as the table on every character.
-    from bot.search import _FOLD, fold
+    from bot.search.query import _FOLD, fold
 
     rng = random.Random(2)
     chars = [chr(c) for c in range(0x3100) if not 0xD800 <= c <= 0xDFFF] + ["𝔄", "🤖", "İ", "ẞ", "K"]

@@ -13,10 +13,10 @@ from typing import Any, cast
 import discord
 import pytest
 
-from bot.catalog import AuthorIndex, SeriesIndex
 from bot.delivery.render import highlight, search_page_embed
 from bot.hive.names import account_name, is_account
-from bot.search import SearchHit, SearchPage, SearchRequest, Term, excerpt, fts_query, terms
+from bot.search.catalog import AuthorIndex, SeriesIndex
+from bot.search.query import SearchHit, SearchPage, SearchRequest, Term, excerpt, fts_query, terms
 from cogs.utils.paginator import Paginator
 from tests.unit.test_render import BASE, HOSTILE_BODY, HOSTILE_TITLE
 

@@ -1,4 +1,4 @@
-"""Series detection from review titles and tags (bot/series.py)."""
+"""Series detection from review titles and tags (bot/series/detect.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import pytest
 
-from bot.catalog import SeriesCatalog, SeriesIndex, SeriesName
-from bot.series import MAX_DISPLAY, detect_series, display_series, series_key
+from bot.search.catalog import SeriesCatalog, SeriesIndex, SeriesName
+from bot.series.detect import MAX_DISPLAY, detect_series, display_series, series_key
 from bot.store.posts import PostTables
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hive"
@@ -273,7 +273,7 @@ def test_key_of_non_strings_is_empty(value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the series index (bot/catalog.py): right answers over a catalogue of 50,000 names
+# the series index (bot/search/catalog.py): right answers over a catalogue of 50,000 names
 
 KNOWN = [
     ("metallicrouge", "Metallic Rouge", 12),

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.supervisor import keep_running
+from bot.process.supervisor import keep_running
 
 
 async def test_a_loop_failing_the_same_way_is_restarted_with_growing_waits_and_one_traceback(

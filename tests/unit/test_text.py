@@ -1,4 +1,4 @@
-"""Untrusted post text into safe Discord text (bot/text.py, bot/invisible.py)."""
+"""Untrusted post text into safe Discord text (bot/text/safe.py, bot/text/invisible.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.invisible import strip_invisible
-from bot.text import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, truncate
+from bot.text.invisible import strip_invisible
+from bot.text.safe import ELLIPSIS, ZWSP, neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
@@ -434,7 +434,7 @@ def test_safe_url_rejects(url: Any) -> None:
 
 def test_spaces_pattern_is_every_white_space_but_newline() -> None:
     # plain_excerpt's white-space class is spelled out for speed; it must stay what \s less "\n" means.
-    from bot.text import _BLANKS, _SPACES
+    from bot.text.safe import _BLANKS, _SPACES
 
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
     assert set(re.findall(f"[ {_BLANKS}]", every)) == {c for c in every if c.isspace() and c != "\n"}
@@ -443,7 +443,7 @@ def test_spaces_pattern_is_every_white_space_but_newline() -> None:
 
 def test_strip_invisible_is_the_plain_substitution() -> None:
     # strip_invisible jumps between places a match can start; it must find every match the pattern does.
-    from bot.invisible import _INVISIBLE, _keep_invisible
+    from bot.text.invisible import _INVISIBLE, _keep_invisible
 
     rng = random.Random(4)
     parts = [

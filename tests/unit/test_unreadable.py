@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from bot.delivery.answers import Unread, readable, record_answers
-from bot.gateway import UnreadableEvents
+from bot.process.gateway import UnreadableEvents
 
 
 def test_a_parser_that_raises_drops_its_event_with_one_line_and_the_same_failure_again_is_counted(

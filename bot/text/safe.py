@@ -11,7 +11,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from bot.invisible import strip_invisible
+from bot.text.invisible import strip_invisible
 
 ELLIPSIS = "…"
 ZWSP = "\u200b"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.keys import RedactingFormatter
+from bot.text.keys import RedactingFormatter
 
 # discord.py's own words for a gateway connection it lost and will make again.
 _RECONNECT = "Attempting a reconnect"

@@ -8,9 +8,9 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from bot.config_schema import ENV_PREFIX, is_token_key
+from bot.config.schema import ENV_PREFIX, is_token_key
 from bot.hive.posting_key import ENV_PREFIX as POSTING_KEY_PREFIX
-from bot.keys import looks_like_private_key
+from bot.text.keys import looks_like_private_key
 
 WHERE_KEYS_GO = (
     f"posting keys come only from the environment: {POSTING_KEY_PREFIX}<ACCOUNT>, "

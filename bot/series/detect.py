@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.series_words import COMMUNITY_TAG, FILLER_KEYS, LEADING_CONNECTORS, MAX_TAG, is_generic_key, is_trimmable
-from bot.text import truncate
+from bot.series.words import COMMUNITY_TAG, FILLER_KEYS, LEADING_CONNECTORS, MAX_TAG, is_generic_key, is_trimmable
+from bot.text.safe import truncate
 
 MAX_DISPLAY = 100
 # Hive titles are at most 255 bytes; anything longer is not a real title and only costs time.

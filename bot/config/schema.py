@@ -1,6 +1,6 @@
 """How one setting is declared (type, default, check, doc) and how its value is read and checked.
 
-``bot/settings.py`` declares every setting with :func:`setting` on the field of its section's
+``bot/config/settings.py`` declares every setting with :func:`setting` on the field of its section's
 dataclass; everything else (the values a missing key takes, parsing the TOML file, parsing
 ``HIVECORD_SECTION__KEY`` environment variables, the problems ``check-config`` lists) follows
 from those declarations through the pieces here.
@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.hive.names import is_community
-from bot.keys import redact_private_keys
+from bot.text.keys import redact_private_keys
 
 ENV_PREFIX = "HIVECORD_"
 ENV_DELIMITER = "__"

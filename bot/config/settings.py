@@ -1,7 +1,7 @@
 """Every setting hivecord has, declared once: its section, type, default, check and doc.
 
 Each setting is one ``setting(type, default, doc, check)`` on its section's dataclass below;
-bot.config reads the file and the environment from these declarations, and a test proves
+bot.config.load reads the file and the environment from these declarations, and a test proves
 config.example.toml says the same. The Discord token is deliberately not a setting: it comes
 only from ``$DISCORD_TOKEN``, so configs can be shared.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.config_schema import (
+from bot.config.schema import (
     INTEGER,
     NUMBER,
     STRING,
@@ -33,7 +33,7 @@ from bot.config_schema import (
     urls,
     word_or_integer,
 )
-from bot.config_tables import TABLE, Table, community_accounts
+from bot.config.tables import TABLE, Table, community_accounts
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.

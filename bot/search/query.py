@@ -14,9 +14,9 @@ from typing import Literal
 
 from bot.domain import PostRow
 from bot.hive.names import account_name
-from bot.series import series_key
+from bot.series.detect import series_key
 from bot.store.store import Store
-from bot.text import plain_excerpt
+from bot.text.safe import plain_excerpt
 
 log = logging.getLogger("hivecord.search")
 

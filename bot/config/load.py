@@ -1,7 +1,7 @@
-"""Reading the settings (see bot.settings) from an optional TOML file and the environment.
+"""Reading the settings (see bot.config.settings) from an optional TOML file and the environment.
 
 The defaults, the file's parsing, the ``HIVECORD_SECTION__KEY`` environment overrides and every
-problem ``check-config`` lists follow from the declarations in bot.settings. Every problem is
+problem ``check-config`` lists follow from the declarations in bot.config.settings. Every problem is
 collected and reported together, one line each naming its key (or variable), so a user fixes the
 whole config in one pass.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.config_schema import (
+from bot.config.schema import (
     ENV_DELIMITER,
     ENV_PREFIX,
     Field,
@@ -26,7 +26,7 @@ from bot.config_schema import (
     suggest,
     token_keys,
 )
-from bot.config_secrets import (
+from bot.config.secrets import (
     ENV_VALUE_HINT,
     env_name_problem,
     is_key_name,
@@ -34,8 +34,7 @@ from bot.config_secrets import (
     secrets_in,
     without_echoes,
 )
-from bot.keys import looks_like_private_key
-from bot.settings import (
+from bot.config.settings import (
     DISCORD_GLOBAL_RATE,
     LOG_LEVELS,
     SECTIONS,
@@ -48,6 +47,7 @@ from bot.settings import (
     HiveConfig,
     LoggingConfig,
 )
+from bot.text.keys import looks_like_private_key
 
 __all__ = [
     "CONFIG_ENV",

@@ -10,9 +10,9 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.keys import looks_like_private_key
-from bot.retry import describe
+from bot.process.retry import describe
 from bot.services import Refused
+from bot.text.keys import looks_like_private_key
 
 log = logging.getLogger("hivecord.commands")
 

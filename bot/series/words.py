@@ -1,6 +1,6 @@
 """The words series detection knows: generic words, trimmed edges, glue and filler words, and tests on them.
 
-Kept as keys (see bot.series.series_key): lowercase, accentless, letters and digits only.
+Kept as keys (see bot.series.detect.series_key): lowercase, accentless, letters and digits only.
 """
 
 from __future__ import annotations

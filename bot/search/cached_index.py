@@ -1,6 +1,6 @@
 """An index built from the store and cached: autocomplete asks on every keystroke, names move slowly.
 
-Built and freed on the event loop in short steps (bot/steps.py), so neither holds the loop for long.
+Built and freed on the event loop in short steps (bot/search/steps.py), so neither holds the loop for long.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from bot.steps import STEP, Steps, build_in_steps, emptied, equal_in_steps, freeze_young
+from bot.search.steps import STEP, Steps, build_in_steps, emptied, equal_in_steps, freeze_young
 
 log = logging.getLogger("hivecord.search")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from bot.config_schema import Field, Kind, describe, not_a_community, quote
+from bot.config.schema import Field, Kind, describe, not_a_community, quote
 from bot.hive.names import account_name, account_name_problem
 from bot.hive.posting_key import env_name
 

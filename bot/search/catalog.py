@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.cached_index import CachedIndex
-from bot.limits import MAX_CHOICES
-from bot.series import display_series, series_key
-from bot.steps import CHECK, STEP, Steps, built, sorted_in_steps
+from bot.search.cached_index import CachedIndex
+from bot.search.steps import CHECK, STEP, Steps, built, sorted_in_steps
+from bot.series.detect import display_series, series_key
 from bot.store.posts import PostTables
+from bot.text.limits import MAX_CHOICES
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -69,7 +69,7 @@ def _posting(index: dict[str, array[int]], term: str) -> array[int]:
 class SeriesIndex:
     """The stored series, for autocomplete, for checking a series filter and for "did you mean".
 
-    Built once per catalogue refresh (in steps on the event loop, see bot/steps.py); each lookup then
+    Built once per catalogue refresh (in steps on the event loop, see bot/search/steps.py); each lookup then
     costs a few bisects and a bounded scan, never a pass over every name. Ranked: the exact name,
     names starting with what was typed, names with words starting with each typed word, names
     containing it, then near spellings (trigram candidates, compared with difflib); within a tier,

@@ -1,0 +1,1 @@
+"""Which anime or manga series a review is about, from its title and tags."""
