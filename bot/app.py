@@ -132,11 +132,17 @@ class Hivecord(commands.AutoShardedBot):
         # The use cases the cogs call.
         self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
         self.subscriptions = SubscriptionService(store)
-        self.lanes = LaneService(store, self.delivery.wake)
+        self.lanes = LaneService(store, self.delivery.wake, every=config.delivery.refused_retry_seconds)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
         self.links = LinkService(store, hive)
-        self.roles = RoleService(store, hive, self.delivery.wake, recheck_seconds=config.hive.facts_recheck_seconds)
+        self.roles = RoleService(
+            store,
+            hive,
+            self.delivery.wake,
+            recheck_seconds=config.hive.facts_recheck_seconds,
+            release_lanes=self.lanes.retry,
+        )
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)
         self.notices = NoticeService(store)

@@ -16,6 +16,7 @@ from bot.text.safe import neutralise
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
+UNKNOWN_MEMBER, UNKNOWN_USER = 10007, 10013
 PROOFS = {"custom_json": "a custom_json on chain", "signature": "a signed message"}
 
 
@@ -93,17 +94,43 @@ class Links(commands.Cog):
     ) -> None:
         if (member is None) == (account is None):
             raise UserError("Give either `member:` or `account:`.")
-        assert interaction.guild_id is not None
+        guild = interaction.guild
+        assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def here(user_id: int) -> bool:
+            return await is_member_here(guild, user_id)
+
+        # Links are the bot's, not a server's: only members of this server are told about.
         if member is not None:
-            who = await self.bot.links.whois_member(member.id, interaction.guild_id)
+            if not isinstance(member, discord.Member) and not await here(member.id):
+                embed = answer(f"{member.mention} is not a member of this server.")
+                await interaction.followup.send(embed=embed, ephemeral=True)
+                return
+            who = await self.bot.links.whois_member(member.id, guild.id)
             missing = f"{member.mention} has not linked a Hive account."
         else:
             assert account is not None
-            who = await self.bot.links.whois_account(account, interaction.guild_id)
-            missing = f"No member has linked **@{neutralise(account)}**."
+            who = await self.bot.links.whois_account(account, guild.id, is_member=here)
+            missing = f"No member here is linked to **@{neutralise(account)}**."
         embed = whois_embed(who) if who is not None else answer(missing)
         await interaction.followup.send(embed=embed, ephemeral=True)
+
+
+async def is_member_here(guild: discord.Guild, user_id: int) -> bool:
+    """Whether the user is a member of `guild`: the cache first, else one REST read (the bot has no
+    members intent). Unknown Member or User is no; an answer that tells nothing is said plainly."""
+    if guild.get_member(user_id) is not None:
+        return True
+    try:
+        await guild.fetch_member(user_id)
+    except discord.NotFound as exc:
+        if exc.code in (UNKNOWN_MEMBER, UNKNOWN_USER):
+            return False
+        raise UserError("I could not check this server's members just now; try again in a minute.") from None
+    except discord.HTTPException:
+        raise UserError("I could not check this server's members just now; try again in a minute.") from None
+    return True
 
 
 async def setup(bot: Hivecord) -> None:

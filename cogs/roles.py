@@ -55,9 +55,19 @@ def check_assignable(interaction: discord.Interaction, role: discord.Role) -> No
             f"{role.mention} is at or above my highest role ({me.top_role.mention}): I can only give roles "
             "below it. Move my role above it in Server Settings → Roles."
         )
+    check_caller_above(interaction, role, "hand it out")
+
+
+def check_caller_above(interaction: discord.Interaction, role: discord.Role, what: str) -> None:
+    """A member acts through the bot only on roles below their own highest (the owner on any), as
+    Discord lets them act themselves: giving a role, or taking it back from everyone it was given."""
+    guild = interaction.guild
+    assert guild is not None
     caller = interaction.user
-    if isinstance(caller, discord.Member) and guild.owner_id != caller.id and role >= caller.top_role:
-        raise UserError(f"{role.mention} is at or above your highest role, so you can't hand it out through me.")
+    if not isinstance(caller, discord.Member):
+        raise UserError("I could not tell your roles in this server; try again in a moment.")
+    if guild.owner_id != caller.id and role >= caller.top_role:
+        raise UserError(f"{role.mention} is at or above your highest role, so you can't {what} through me.")
 
 
 @app_commands.guild_only()
@@ -123,6 +133,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
     @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
     async def remove(self, interaction: discord.Interaction, role: discord.Role) -> None:
         assert interaction.guild is not None
+        check_caller_above(interaction, role, "take it back")
         changes = await self.bot.roles.remove_rule(interaction.guild.id, role.id)
         if changes is None:
             raise UserError(f"{role.mention} has no rule in this server. `/roles list` shows them.")

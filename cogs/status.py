@@ -1,4 +1,4 @@
-"""/status: how far behind the chain is, which node, this server's feeds, the delivery backlog."""
+"""/status: how far behind the chain is, which node, and this server's feeds, backlog and lanes."""
 
 from __future__ import annotations
 
@@ -59,20 +59,22 @@ class Status(commands.Cog):
         embed.add_field(
             name="Hive nodes", value=nodes_text([n.url for n in hive.nodes], hive.current_node), inline=False
         )
+        # The chain and the nodes are everyone's; feeds, backlog and lanes only this server's own.
         if interaction.guild_id is not None:
-            feeds = await self.bot.feeds.of_guild(interaction.guild_id)
-            broken = sum(1 for f in feeds if f.broken)
-            text = f"{len(feeds)} feed(s)" + (f", {broken} broken (see `/feed list`)" if broken else ", all healthy")
-            embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
-        backlog = await self.bot.delivery_status.backlog()
-        embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting")
-        await self._lanes_field(embed)
+            await self._server_fields(embed, interaction.guild_id)
         embed.add_field(name="Uptime", value=duration(self.bot.uptime))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    async def _lanes_field(self, embed: discord.Embed) -> None:
-        """Delivery lanes (channels and DM lanes) by state, and the sends Discord rejected lately."""
-        c = await self.bot.delivery_status.lanes()
+    async def _server_fields(self, embed: discord.Embed, guild_id: int) -> None:
+        """This server's feeds, its delivery backlog, and its lanes (channels, threads, roles) by state
+        with the sends Discord rejected lately."""
+        feeds = await self.bot.feeds.of_guild(guild_id)
+        broken = sum(1 for f in feeds if f.broken)
+        text = f"{len(feeds)} feed(s)" + (f", {broken} broken (see `/feed list`)" if broken else ", all healthy")
+        embed.add_field(name="This server", value=text if feeds else "no feeds yet", inline=False)
+        backlog = await self.bot.delivery_status.backlog(guild_id)
+        embed.add_field(name="Delivery backlog", value=f"{backlog} message(s) waiting here")
+        c = await self.bot.delivery_status.lanes(guild_id)
         text = f"{c.ok} ok · {c.backoff} backing off · {c.refused} refused; {c.rejected} rejected (400) in 24 h"
         embed.add_field(name="Delivery lanes", value=text, inline=False)
 

@@ -192,6 +192,14 @@ class DeliveryConfig:
         minutes. At least 1.""",
         at_least(1),
     )
+    refused_retry_seconds: float = setting(
+        NUMBER,
+        300.0,
+        """A channel, role or DM lane Discord refused (403/404) is tried again when something changes
+        (a permission, role or channel update, the member back): the first time at once, then at most
+        once per this many seconds, however many updates arrive. Greater than 0.""",
+        positive(),
+    )
     retention_days: int = setting(
         INTEGER,
         14,

@@ -1,4 +1,4 @@
-"""What /status reports of delivery: the backlog and the lanes by state."""
+"""What /status reports of one server's delivery: its backlog and its lanes by state."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ class DeliveryStatus:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def backlog(self) -> int:
-        return await self._store.jobs.pending_count()
+    async def backlog(self, guild_id: int) -> int:
+        return await self._store.backlog.pending_count(guild_id)
 
-    async def lanes(self) -> LaneCounts:
-        """Lanes by state, and the sends Discord rejected (400) in the last day."""
+    async def lanes(self, guild_id: int) -> LaneCounts:
+        """The server's lanes by state, and its sends Discord rejected (400) in the last day."""
         now = time.time()
-        return await self._store.jobs.lane_counts(now, now - DAY)
+        return await self._store.backlog.lane_counts(guild_id, now, now - DAY)

@@ -170,12 +170,18 @@ class LinkService:
         link = await self._store.links.of_user(user_id)
         return await self._whois(link, guild_id) if link is not None else None
 
-    async def whois_account(self, account_text: str, guild_id: int) -> WhoIs | None:
+    async def whois_account(
+        self, account_text: str, guild_id: int, *, is_member: Callable[[int], Awaitable[bool]]
+    ) -> WhoIs | None:
+        """The link of `account`, only when its member is in the server asking (`is_member`): a link
+        made elsewhere is none of this server's business. None otherwise."""
         account = account_name(account_text)
         if not is_account(account):
             raise Refused("That is not a Hive account name (3 to 16 lowercase letters, digits, dots or dashes).")
         link = await self._store.links.of_account(account)
-        return await self._whois(link, guild_id) if link is not None else None
+        if link is None or not await is_member(link.user_id):
+            return None
+        return await self._whois(link, guild_id)
 
     async def _whois(self, link: Link, guild_id: int) -> WhoIs:
         try:

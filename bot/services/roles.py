@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +25,9 @@ from bot.store.store import Store
 log = logging.getLogger("hivecord.roles")
 
 FACTS_READ_AT = "role_facts_read_at"  # meta: wall time of the last bulk read
+# A community's subscribers (or team) read for /roles set are used again for this long: a burst of
+# /roles set, from one server or many, reads each list once (a subscriber list is many pages).
+FACTS_FRESH_SECONDS = 300.0
 MAX_RULES_PER_GUILD = 25
 
 
@@ -40,11 +43,24 @@ def _now() -> str:
 
 
 class RoleService:
-    def __init__(self, store: Store, hive: HiveClient, wake: Callable[[], None], *, recheck_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hive: HiveClient,
+        wake: Callable[[], None],
+        *,
+        recheck_seconds: float,
+        release_lanes: Callable[[Sequence[int]], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._hive = hive
         self._wake = wake
         self.recheck_seconds = recheck_seconds
+        self._release_lanes = release_lanes
+        self._clock = clock
+        # When each (community, kind) list was last read; in memory: a restart costs one read each.
+        self._read_at: dict[tuple[str, str], float] = {}
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()  # one reconciliation at a time
         self._tasks: set[asyncio.Task[None]] = set()
@@ -72,7 +88,7 @@ class RoleService:
         if len(existing) >= MAX_RULES_PER_GUILD and role_id not in {r.role_id for r in existing}:
             raise Refused(f"A server can have at most {MAX_RULES_PER_GUILD} role rules; `/roles remove` one first.")
         rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
-        facts_read = await self._read_facts([rule], check_community=True)
+        facts_read = await self._read_facts([rule], check_community=True, fresh_for=FACTS_FRESH_SECONDS)
         created = await self._store.roles.set_rule(
             guild_id=guild_id,
             role_id=role_id,
@@ -82,8 +98,9 @@ class RoleService:
             created_by=created_by,
             at=rule.created_at,
         )
-        # A role lane refused before (the role was above the bot, say) gets another try.
-        await self._store.jobs.release_lanes([role_id])
+        # A role lane refused before (the role was above the bot, say) gets another try, paced.
+        if self._release_lanes is not None:
+            await self._release_lanes([role_id])
         return RuleSet(created, await self.reconcile(), facts_read)
 
     async def remove_rule(self, guild_id: int, role_id: int) -> RoleChanges | None:
@@ -144,9 +161,12 @@ class RoleService:
             self._wake()
         return changes
 
-    async def _read_facts(self, rules: list[RoleRule], *, check_community: bool = False) -> bool:
+    async def _read_facts(
+        self, rules: list[RoleRule], *, check_community: bool = False, fresh_for: float = 0.0
+    ) -> bool:
         """Reads the facts `rules` need and stores them; False when a node could not answer (the old
-        facts stay). With check_community, a community Hive does not know is Refused."""
+        facts stay). With check_community, a community Hive does not know is Refused. A list read
+        less than `fresh_for` seconds ago is not read again (its community was found then)."""
         ok = True
         done: set[tuple[str, str]] = set()
         for rule in rules:
@@ -156,6 +176,9 @@ class RoleService:
             if key in done:
                 continue
             done.add(key)
+            read_at = self._read_at.get(key)
+            if read_at is not None and self._clock() - read_at < fresh_for:
+                continue
             try:
                 if rule.kind == "team":
                     accounts = await facts.team(self._hive, rule.community)
@@ -173,6 +196,7 @@ class RoleService:
                 ok = False
                 continue
             await self._store.roles.save_community_facts(rule.community, rule.kind, accounts)
+            self._read_at[key] = self._clock()
         if any(r.min_reputation is not None for r in rules):
             try:
                 accounts = await self._store.roles.linked_accounts()

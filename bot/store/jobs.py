@@ -7,11 +7,11 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
-from bot.domain import Feed, Job, JobAction, LaneCounts, LaneState, dm_lane, is_dm_lane
+from bot.domain import Feed, Job, JobAction, dm_lane, is_dm_lane
 from bot.store.db import Database, nonce_salt
 
 log = logging.getLogger("hivecord.delivery")
@@ -165,11 +165,6 @@ class JobTables:
             )
             await lane_answered(conn, channel_id)
 
-    async def pending_count(self) -> int:
-        async with self._db.reader.execute("SELECT count(*) AS n FROM jobs WHERE state = 'pending'") as cur:
-            row = await cur.fetchone()
-        return int(row["n"]) if row else 0
-
     async def mirror(self, channel_id: int, post_id: int) -> int | None:
         async with self._db.reader.execute(
             "SELECT message_id FROM mirrors WHERE channel_id = ? AND post_id = ?", (channel_id, post_id)
@@ -305,20 +300,35 @@ class JobTables:
         async with self._db.reader.execute("SELECT lane_id FROM lanes WHERE state = 'refused'") as cur:
             return [int(r["lane_id"]) for r in await cur.fetchall()]
 
-    async def release_lanes(self, lanes: Sequence[int]) -> int:
+    async def release_lanes(self, lanes: Sequence[int], *, now: float, every: float) -> int:
         """Something changed (permissions, the member came back): each refused lane of `lanes` gets
-        one more try, and its feeds are shown healthy until that try says otherwise. Returns how many."""
+        one more try, and its feeds are shown healthy until that try says otherwise.
+
+        The first try after a refusal goes at once; a lane refused again is tried at most once per
+        `every` seconds after its last refusal, however many changes arrive (each is one probe
+        Discord answers 403/404, and those count towards its ban of the IP). Persisted with the lane,
+        so a restart does not reset the pace. Returns how many lanes may try now.
+        """
         refused = set(await self.refused_lanes()) & set(lanes)
         if not refused:
             return 0
+        at_once = 0
         async with self._db.write() as conn:
             for lane in refused:
-                await conn.execute(
-                    "UPDATE lanes SET state = 'backoff', retry_at = 0 WHERE lane_id = ? AND state = 'refused'", (lane,)
-                )
+                async with conn.execute(
+                    "UPDATE lanes SET state = 'backoff', retry_at = CASE WHEN failures <= 1 THEN 0"
+                    " ELSE max(?, coalesce(refused_at, 0) + ?) END WHERE lane_id = ? AND state = 'refused'"
+                    " RETURNING retry_at",
+                    (now, every, lane),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    continue
+                at_once += float(row["retry_at"]) <= now
                 if not is_dm_lane(lane):
+                    # A broken feed's jobs are not listed for sending: the probe needs it unbroken.
                     await conn.execute("UPDATE feeds SET broken = NULL WHERE channel_id = ?", (lane,))
-        return len(refused)
+        return at_once
 
     async def member_lanes(self, user_id: int) -> list[int]:
         """The lanes that reach a member directly: their DM lane, their DM channel, and the channels
@@ -330,29 +340,6 @@ class JobTables:
             (user_id, user_id),
         ) as cur:
             return [dm_lane(user_id), *(int(r["lane"]) for r in await cur.fetchall())]
-
-    async def lane_counts(self, now: float, rejected_since: float) -> LaneCounts:
-        """Lanes in use (a feed's channel, pending work, or a known state) by state."""
-        async with self._db.reader.execute(
-            "WITH used (lane) AS (SELECT channel_id FROM feeds UNION SELECT channel_id FROM jobs"
-            " WHERE state = 'pending' UNION SELECT lane_id FROM lanes)"
-            " SELECT CASE WHEN l.state = 'refused' THEN 'refused'"
-            " WHEN l.state = 'backoff' AND l.retry_at > ? THEN 'backoff' ELSE 'ok' END AS state, count(*) AS n"
-            " FROM used u LEFT JOIN lanes l ON l.lane_id = u.lane GROUP BY 1",
-            (now,),
-        ) as cur:
-            counts: dict[LaneState | Literal["ok"], int] = {r["state"]: int(r["n"]) for r in await cur.fetchall()}
-        async with self._db.reader.execute(
-            "SELECT count(*) AS n FROM jobs WHERE error_status IS NOT NULL AND finished_at >= ?", (rejected_since,)
-        ) as cur:
-            row = await cur.fetchone()
-        rejected = int(row["n"]) if row else 0
-        return LaneCounts(
-            ok=counts.get("ok", 0),
-            backoff=counts.get("backoff", 0),
-            refused=counts.get("refused", 0),
-            rejected=rejected,
-        )
 
     # Housekeeping ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot.store.backlog import BacklogQueries
 from bot.store.chain_writer import ChainWriter, chain_batch
 from bot.store.communities import CommunityTables
 from bot.store.curation import CurationTables
@@ -34,6 +35,7 @@ class Store:
         self.feeds = FeedTables(db)
         self.communities = CommunityTables(db)
         self.jobs = JobTables(db)
+        self.backlog = BacklogQueries(db)
         self.planning = Planning(db)
         self.subscriptions = SubscriptionTables(db)
         self.links = LinkTables(db)
