@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
 from bot.delivery.answers import Unread, readable
-from bot.delivery.failures import REFUSALS
+from bot.delivery.failures import REFUSALS, unserved
 from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.render import badge_embed, post_embed, votes_embed, with_discuss_link
@@ -112,6 +113,10 @@ class Alerts:
             content, embed = "You earned a new HiveBuzz badge:", badge_embed(badge)
         else:
             assert post is not None
+            guilds = detail.get("guilds")
+            if isinstance(guilds, list) and not await self._member_of_any(job.user_id, guilds):
+                await self.store.jobs.drop_job(job, "the voter curates in no server the author is a member of")
+                return
             content = "A curator upvoted your post:"
             embed = votes_embed(post, [(str(detail["voter"]), int(detail.get("weight") or 0))])
         try:
@@ -123,6 +128,19 @@ class Alerts:
             await self._dm_refused(job, exc)
             return
         await self.store.jobs.finish_job(job, message.id)
+
+    async def _member_of_any(self, user_id: int, guilds: list[Any]) -> bool:
+        """Whether the member is in one of `guilds`: one REST read each (the bot has no members intent)."""
+        for guild_id in guilds:
+            await self.budget.wait()
+            try:
+                await self.client.http.get_member(int(guild_id), user_id)
+            except (discord.NotFound, discord.Forbidden) as exc:
+                if unserved(exc):
+                    raise  # a route this server does not serve: says nothing of the member
+                continue
+            return True
+        return False
 
     async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
         """The member's DM channel: opened once, then remembered so an alert costs one request."""

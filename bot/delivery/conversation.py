@@ -70,7 +70,8 @@ class Conversation:
         if not thread_id:
             await self.store.replies.record_thread(forum_id, post.id, 0, forum=True)  # in hand
             forum = await self._forum(forum_id)
-            available = [(t.id, t.name) for t in forum.available_tags]
+            # A moderated tag is the forum's moderators' to apply, never the bot's (Manage Threads or not).
+            available = [(t.id, t.name) for t in forum.available_tags if not t.moderated]
             tags = [t for t in (forum.get_tag(i) for i in forum_tags(available, post)) if t is not None]
             made = await forum.create_thread(
                 name=thread_name(post),

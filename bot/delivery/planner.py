@@ -14,6 +14,8 @@ from bot.store.store import Store
 log = logging.getLogger("hivecord.delivery")
 
 ROWS_PER_PASS = 2000
+# Servers checked for an author's membership before a curator's vote is told to them (one read each).
+CURATOR_SERVERS = 5
 
 
 def _chain_time(text: str) -> datetime:
@@ -56,9 +58,22 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
     return added
 
 
+def curated_in(feeds: Iterable[Feed], community: str) -> dict[str, list[int]]:
+    """Each curator a feed of `community` lists, with the servers (at most CURATOR_SERVERS) whose feeds list them."""
+    found: dict[str, list[int]] = {}
+    for feed in feeds:
+        if feed.community == community:
+            for curator in feed.curators:
+                guilds = found.setdefault(curator, [])
+                if feed.guild_id not in guilds and len(guilds) < CURATOR_SERVERS:
+                    guilds.append(feed.guild_id)
+    return found
+
+
 async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
     """A DM to a linked author who asked (/notify) for each curator upvote on their post and each
-    HiveBuzz badge they earn. Curators: the community's team and the curators of its feeds."""
+    HiveBuzz badge they earn. Curators: the community's team, and the curators a feed of the
+    community lists in a server the author is a member of (checked at send time: `guilds`)."""
     cursor = await p.notices_cursor()
     if cursor is None or cursor >= last_id:
         if cursor is None or cursor > last_id:
@@ -66,7 +81,8 @@ async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
         return 0
     events = await p.notice_events(cursor, ROWS_PER_PASS)
     closed = await p.closed_dms() if events else set()
-    curators: dict[str, set[str]] = {}
+    teams: dict[str, set[str]] = {}
+    curators: dict[str, dict[str, list[int]]] = {}
     added = 0
     for event in events:
         user_id = int(event["user_id"])
@@ -74,12 +90,15 @@ async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
             continue  # DMs refused: nothing to fall back to for a personal notice
         if event["kind"] == "vote":
             community = str(event["community"])
-            if community not in curators:
-                curators[community] = set(await p.community_team(community))
-                curators[community].update(c for f in feeds if f.community == community for c in f.curators)
-            if event["voter"] not in curators[community]:
-                continue
-            detail = {"voter": event["voter"], "weight": event["weight"]}
+            if community not in teams:
+                teams[community] = set(await p.community_team(community))
+                curators[community] = curated_in(feeds, community)
+            detail: dict[str, Any] = {"voter": event["voter"], "weight": event["weight"]}
+            if event["voter"] not in teams[community]:
+                guilds = curators[community].get(event["voter"])
+                if not guilds:
+                    continue
+                detail["guilds"] = guilds  # one server's curators are not every server's
             await p.add_job(dm_lane(user_id), "notice", post_id=event["post_id"], user_id=user_id, detail=detail)
         else:
             await p.add_job(dm_lane(user_id), "notice", badge_id=event["badge_id"], user_id=user_id)
