@@ -9,6 +9,8 @@ import sqlite3
 import time
 from typing import Any
 
+import pytest
+
 from tests.bot_harness import BotProcess, comment_block, db_rows, delivery_settled
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import payloads
@@ -304,6 +306,8 @@ async def test_a_rejected_send_is_recorded_shown_counted_and_breaks_the_feed_whe
     assert len(titles(world, world.second)) == 4
 
 
+# A lane refused again is tried once more at most this often (delivery.refused_retry_seconds), shrunk here.
+@pytest.mark.parametrize("world_options", [{"refused_retry_seconds": 1.0}])
 async def test_a_permission_update_gives_a_refused_channel_one_more_try(world: World) -> None:
     fake = world.fake
     bot = BotProcess(world.config, fake)
@@ -324,8 +328,8 @@ async def test_a_permission_update_gives_a_refused_channel_one_more_try(world: W
         )
         await new_post(world, "Still refused", seen_in=world.second)
         assert len(to_channel(world, world.reviews)) == 2
-        # A role update in the server (the admin gave the bot's role what it lacked): the probe goes
-        # through and the lane drains.
+        # A role update in the server (the admin gave the bot's role what it lacked): the next probe,
+        # paced from the last refusal, goes through and the lane drains.
         fake.clear_faults()
         guild = fake.world.guild_id
         everyone = payloads.role(fake.state.roles[guild])

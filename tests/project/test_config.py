@@ -114,6 +114,7 @@ def test_default_values() -> None:
         requests_per_second=45.0,
         vote_digest_minutes=10,
         stats_refresh_minutes=5,
+        refused_retry_seconds=300.0,
         retention_days=14,
     )
     assert c.logging == LoggingConfig(level="INFO")

@@ -60,3 +60,25 @@ def test_a_404_with_no_error_code_to_a_read_is_retried_naming_the_route_not_a_re
         assert outcome == "retry" and "GET /api/v10/guilds/1/members/2" in reason, reason
     assert classify(not_found("GET", {"message": "Unknown Member", "code": 10007}))[0] == "refused"
     assert classify(not_found("POST", {"message": "404: Not Found"}))[0] == "refused"  # a change: as before
+
+
+async def test_a_refused_lane_is_released_at_once_the_first_time_then_paced_from_its_last_refusal(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "lanes.sqlite3")
+    jobs, lane, every = store.jobs, 42, 300.0
+    try:
+        await jobs.lane_refused(lane, "missing permissions", now=1000.0)
+        assert await jobs.release_lanes([lane], now=1001.0, every=every) == 1  # the first probe: at once
+        assert await jobs.lane_may_send(lane, 1001.0)
+        await jobs.lane_refused(lane, "missing permissions", now=1002.0)  # the probe is refused too
+        for now in (1003.0, 1004.0, 1100.0):  # a flood of updates: one probe, due `every` after the refusal
+            assert await jobs.release_lanes([lane, 7], now=now, every=every) == 0
+            assert not await jobs.lane_may_send(lane, now)
+        assert not await jobs.lane_may_send(lane, 1301.0) and await jobs.lane_may_send(lane, 1302.0)
+        # An update long after the last refusal releases the lane at once again.
+        await jobs.lane_refused(lane, "missing permissions", now=1303.0)
+        assert await jobs.release_lanes([lane], now=1303.0 + every, every=every) == 1
+        assert await jobs.release_lanes([99], now=5000.0, every=every) == 0  # no such refused lane
+    finally:
+        await store.close()
