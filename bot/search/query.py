@@ -238,7 +238,7 @@ async def rank(
 ) -> Ranking:
     """Every match in order. Text with nothing searchable in it ("*", "-") lists the newest posts."""
     found = terms(text)
-    query = " ".join(term.fts() for term in found) or None
+    query = fts_query(text)
     key = series_key(series) if series else None
     ids, more = await store.posts.search_ids(
         query,
