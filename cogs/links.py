@@ -12,15 +12,12 @@ from bot.command_tree import UserError
 from bot.hive.identity import CUSTOM_JSON_ID
 from bot.services.links import CODE_MINUTES, LinkInstructions, WhoIs
 from bot.text.safe import neutralise
+from cogs.utils.answers import answer
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
 PROOFS = {"custom_json": "a custom_json on chain", "signature": "a signed message"}
-
-
-def answer(text: str, colour: discord.Colour | None = None) -> discord.Embed:
-    return discord.Embed(description=text, colour=colour or discord.Colour.blurple())
 
 
 def instructions_embed(user_id: int, got: LinkInstructions) -> discord.Embed:

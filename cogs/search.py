@@ -11,13 +11,16 @@ from discord.ext import commands
 
 from bot.command_tree import UserError
 from bot.delivery.render import post_embed, search_page_embed, with_discuss_link
-from bot.hive.names import account_name, is_account, is_community
+from bot.hive.names import account_name, is_account
 from bot.search.catalog import SeriesName
 from bot.search.query import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
 from bot.series.detect import series_key
+from bot.text.limits import MAX_CHOICES, SELECT_OPTION_MAX
 from bot.text.safe import neutralise, plain_text, truncate
 from cogs.utils import permits
+from cogs.utils.choices import at_most, choice
 from cogs.utils.paginator import Paginator
+from cogs.utils.parsing import parse_community
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -62,9 +65,11 @@ class PostHere(discord.ui.Select["SearchView"]):
     def refresh(self, page: SearchPage) -> None:
         self.options = [
             discord.SelectOption(
-                label=truncate(f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", 100),
+                label=truncate(
+                    f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", SELECT_OPTION_MAX
+                ),
                 description=truncate(
-                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), 100
+                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), SELECT_OPTION_MAX
                 ),
                 value=str(hit.post.id),
             )
@@ -182,12 +187,7 @@ class Search(commands.Cog):
         order: Sort = "newest" if sort == "newest" else "relevance"
         picked = await self._series(series) if series else None
         who = await self._author(author) if author else None
-        where = community.strip().lower() if community else None
-        if where is not None and not is_community(where):
-            raise UserError(
-                f"`{discord.utils.escape_markdown(community[:40] if community else '')}` is not a community id. "
-                "Type it as it appears in the community's address, like `hive-158489`."
-            )
+        where = parse_community(community) if community else None
         request = SearchRequest(query, who, picked.name if picked else None, where, order)
         ranking = await self.bot.reviews.rank(
             query, author=who, series=picked.key if picked else None, community=where, sort=order
@@ -208,13 +208,13 @@ class Search(commands.Cog):
         prefix = account_name(current)
         if len(prefix) > 16 or not re.fullmatch(r"[a-z0-9.-]*", prefix):
             return []
-        names = (await self.authors.index()).starting(prefix, 25)
-        return [app_commands.Choice(name=f"@{name}", value=name) for name in names[:25]]
+        names = (await self.authors.index()).starting(prefix, MAX_CHOICES)
+        return at_most(choice(f"@{name}", name) for name in names)
 
     @search.autocomplete("series")
     async def series_choices(self, _interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         index = await self.series.index()
-        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in index.choices(current[:200])][:25]
+        return at_most(choice(name) for name in index.choices(current[:200]))
 
 
 async def setup(bot: Hivecord) -> None:
