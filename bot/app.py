@@ -26,8 +26,9 @@ from bot.hive.client import HiveClient
 from bot.hive.posting_key import PostingKey
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
+from bot.process.backoff import Backoff
 from bot.process.gateway import UnreadableEvents
-from bot.process.retry import Backoff, describe, unreachable
+from bot.process.retry import describe, unreachable
 from bot.process.supervisor import keep_running
 from bot.search.catalog import SeriesCatalog
 from bot.services.curation import CurationService
@@ -128,7 +129,7 @@ class Hivecord(commands.AutoShardedBot):
         # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
         self.delivery.conversation.late_start = partial(fetch_discussion, hive, store, self.follower)
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
-        self.series = SeriesCatalog(store.posts)
+        self.series_catalog = SeriesCatalog(store.posts)
         # The use cases the cogs call.
         self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
         self.subscriptions = SubscriptionService(store)

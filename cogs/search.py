@@ -131,7 +131,7 @@ class SearchView(Paginator):
 class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
-        self.series = bot.series
+        self.series_catalog = bot.series_catalog
         self.authors = bot.reviews.authors
 
     async def _series(self, typed: str) -> SeriesName:
@@ -141,8 +141,8 @@ class Search(commands.Cog):
                 f"`{discord.utils.escape_markdown(typed[:40])}` has no letters or digits, so it names no series. "
                 "Pick a series from the list as you type."
             )
-        index = await self.series.index()
-        found = index.get(key) or (await self.series.index(max_age=SERIES_RECHECK)).get(key)
+        index = await self.series_catalog.index()
+        found = index.get(key) or (await self.series_catalog.index(max_age=SERIES_RECHECK)).get(key)
         if found is None:
             close = index.suggest(typed)
             hint = f" Did you mean {', '.join(f'**{neutralise(n)}**' for n in close)}?" if close else ""
@@ -194,7 +194,7 @@ class Search(commands.Cog):
         )
         first = await self.bot.reviews.page(ranking, offset=0, limit=PAGE_SIZE, guild_id=interaction.guild_id)
         if not first.hits:
-            suggestions = [] if picked else (await self.series.index()).suggest(query)
+            suggestions = [] if picked else (await self.series_catalog.index()).suggest(query)
             embed = search_page_embed(request, first, suggestions=suggestions)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
@@ -213,7 +213,7 @@ class Search(commands.Cog):
 
     @search.autocomplete("series")
     async def series_choices(self, _interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        index = await self.series.index()
+        index = await self.series_catalog.index()
         return at_most(choice(name) for name in index.choices(current[:200]))
 
 

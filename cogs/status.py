@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain import DAY
 from bot.hive.names import node_label
 from bot.text.safe import truncate
 
@@ -30,7 +31,7 @@ def nodes_text(urls: list[str], current: str) -> str:
 
 def duration(seconds: float) -> str:
     seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
+    days, rest = divmod(seconds, int(DAY))
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:

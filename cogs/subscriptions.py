@@ -86,7 +86,7 @@ class Subscriptions(commands.Cog):
     async def series_autocomplete(
         self, _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        names = (await self.bot.series.index()).choices(current)
+        names = (await self.bot.series_catalog.index()).choices(current)
         choices = [choice(n) for n in names if n]
         typed = display_series(current)
         # A series not reviewed yet can be followed too: offer exactly what was typed.
@@ -119,7 +119,7 @@ class Subscriptions(commands.Cog):
             channel_id=interaction.channel_id,
         )
         how = "by DM" if delivery == "dm" else "with a mention in this server's feed channel"
-        known = (await self.bot.series.index()).get(key) is not None
+        known = (await self.bot.series_catalog.index()).get(key) is not None
         note = "" if known else " No review of it has appeared yet; you'll hear of the first."
         verb = "You now follow" if outcome == "added" else "Updated:"
         await interaction.response.send_message(

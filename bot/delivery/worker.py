@@ -16,7 +16,7 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.answers import Unread, readable, record_answers
 from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
-from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, classify
+from bot.delivery.failures import classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author
 from bot.delivery.planner import plan
@@ -29,7 +29,8 @@ from bot.delivery.render import (
     votes_embed,
 )
 from bot.delivery.roles import change_role
-from bot.domain import ROLE_ACTIONS, Job, is_dm_lane
+from bot.domain import DAY, ROLE_ACTIONS, Job, is_dm_lane
+from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.delivery")
@@ -39,7 +40,6 @@ RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
 DM_LANES_AT_ONCE = 64
-DAY = 86400.0
 
 
 class DeliveryWorker:

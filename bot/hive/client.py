@@ -26,6 +26,7 @@ from bot.hive.rpc import (
 )
 from bot.hive.rpc import describe as _describe
 from bot.hive.rpc import refuses_batches as _refuses_batches
+from bot.process.backoff import doubling
 
 __all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]  # the errors are rpc.py's
 
@@ -143,7 +144,7 @@ class HiveClient:
     def _fail(self, node: NodeState, reason: str) -> None:
         node.failures += 1
         node.last_error = reason
-        delay = min(self.backoff_max, self.backoff_base * 2 ** (node.failures - 1))
+        delay = doubling(self.backoff_base, self.backoff_max, node.failures - 1)
         node.retry_at = asyncio.get_running_loop().time() + delay
         others = [n for n in self.nodes if n is not node]
         nxt = node_label(min(others, key=lambda n: n.retry_at).url if others else node.url)

@@ -9,12 +9,11 @@ from typing import Any
 
 from bot.domain import Feed, PostRow, ThreadMode, VoteMode
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
 from bot.services import Refused
 from bot.store.store import Store
-
-HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
 
 
 def thread_mode(*, forum: bool, threads: bool) -> ThreadMode:
@@ -59,7 +58,7 @@ class FeedService:
     async def community(self, name: str) -> tuple[str, list[str]]:
         """(title, team accounts) from bridge.get_community; Refused when Hive does not know it."""
         try:
-            info: Any = await self._hive.call("bridge.get_community", {"name": name}, deadline=HIVE_DEADLINE)
+            info: Any = await self._hive.call("bridge.get_community", {"name": name}, deadline=ANSWER_DEADLINE)
         except RpcError:
             raise Refused(f"Hive has no community `{name}`. Check the id in the community's address.") from None
         except HiveUnavailable:

@@ -26,6 +26,7 @@ from bot.hive.identity import (
     signed_text,
 )
 from bot.hive.names import account_name, is_account
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.services import Refused
 from bot.store.store import Store
 
@@ -33,7 +34,6 @@ log = logging.getLogger("hivecord.links")
 
 CODE_MINUTES = 15  # how long a /link code proves anything
 LINKS_PER_HOUR = 5  # /link requests a member may make in an hour
-HIVE_DEADLINE = 8.0
 
 # Told a member and an account: (Discord user id, Hive account).
 LinkListener = Callable[[int, str], Awaitable[None]]
@@ -160,7 +160,7 @@ class LinkService:
     async def _account(self, name: str) -> HiveAccount | None:
         """The account as the nodes show it now; None when Hive has no such account."""
         try:
-            answer: Any = await self._hive.call("condenser_api.get_accounts", [[name]], deadline=HIVE_DEADLINE)
+            answer: Any = await self._hive.call("condenser_api.get_accounts", [[name]], deadline=ANSWER_DEADLINE)
         except (HiveUnavailable, RpcError):
             raise Refused("The Hive nodes are not answering right now; try again in a minute.") from None
         found = [read_account(a) for a in answer] if isinstance(answer, list) else []
