@@ -38,12 +38,14 @@ SERIES_RECHECK = 5.0
 class SearchResults:
     """The PageSource of one search: its ranked ids, and the page last shown (for the select)."""
 
-    def __init__(self, bot: Hivecord, request: SearchRequest, ranking: Ranking, first: SearchPage) -> None:
+    def __init__(
+        self, bot: Hivecord, request: SearchRequest, ranking: Ranking, first: SearchPage, guild_id: int | None
+    ) -> None:
         self.bot = bot
         self.request = request
         self.ranking = ranking
         self.shown = first
-        self.guild_id: int | None = None  # whose threads the "Discuss" links point to
+        self.guild_id = guild_id  # whose threads the "Discuss" links point to
 
     @property
     def page_count(self) -> int:
@@ -198,8 +200,7 @@ class Search(commands.Cog):
             embed = search_page_embed(request, first, suggestions=suggestions)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
-        results = SearchResults(self.bot, request, ranking, first)
-        results.guild_id = interaction.guild_id
+        results = SearchResults(self.bot, request, ranking, first, interaction.guild_id)
         view = SearchView(results, interaction.user.id)
         await view.start(interaction, search_page_embed(request, first))
 

@@ -42,12 +42,14 @@ ARCHIVED_LOOKUP = 100
 class Conversation:
     """Forum posts, threads and reply messages of the feeds that keep threads."""
 
-    def __init__(self, client: discord.Client, store: Store) -> None:
+    def __init__(
+        self, client: discord.Client, store: Store, late_start: Callable[[PostRow], Awaitable[object]] | None = None
+    ) -> None:
         self.client = client
         self.store = store
-        # Stores the replies a post already has on chain that the store lacks (set by the app: it
-        # asks the node's bridge.get_discussion), before a new thread's late start.
-        self.late_start: Callable[[PostRow], Awaitable[object]] | None = None
+        # Stores the replies a post already has on chain that the store lacks, before a new thread's
+        # late start (the app's asks the node's bridge.get_discussion).
+        self.late_start = late_start
 
     # Forum posts -------------------------------------------------------------------------------
 

@@ -73,7 +73,6 @@ class LinkService:
         self._clock = clock
         self._linked: list[LinkListener] = []
         self._unlinked: list[LinkListener] = []
-        store.links.chain_listener = self._chain_changed
 
     def on_linked(self, listener: LinkListener) -> None:
         """`listener(user_id, account)` is awaited after each new pairing is committed."""
@@ -201,7 +200,8 @@ class LinkService:
     def iso_now(self) -> str:
         return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
 
-    async def _chain_changed(self, changes: Sequence[LinkChange]) -> None:
+    async def linked_on_chain(self, changes: Sequence[LinkChange]) -> None:
+        """The links a batch of blocks completed, once committed: the follower is given this when made."""
         await self._announce(changes)
 
     async def _announce(self, changes: Sequence[LinkChange]) -> None:
