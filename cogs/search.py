@@ -10,9 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.command_tree import UserError
-from bot.delivery.render import post_embed, search_page_embed, with_discuss_link
+from bot.delivery.render import post_embed, with_discuss_link
 from bot.hive.names import account_name, is_account
 from bot.search.catalog import SeriesName
+from bot.search.pages import search_page_embed
 from bot.search.query import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
 from bot.series.detect import series_key
 from bot.text.limits import MAX_CHOICES, SELECT_OPTION_MAX
