@@ -12,6 +12,7 @@ from bot.command_tree import UserError
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
 from bot.services.feeds import FeedRequest, thread_mode
+from bot.text.limits import FIELD_NAME_MAX, FIELD_VALUE_MAX, TITLE_MAX
 from bot.text.safe import truncate
 from cogs.utils import permits
 from cogs.utils.answers import answer
@@ -75,12 +76,12 @@ class FeedPages:
     """/feed list as pages: one field per feed, as many per page as fit well inside Discord's limits."""
 
     def __init__(self, title: str, feeds: list[Feed]) -> None:
-        self.title = truncate(title, 256)
+        self.title = truncate(title, TITLE_MAX)
         self.total = len(feeds)
         fields = [
             (
-                truncate(feed.community, 256),
-                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), 1024),
+                truncate(feed.community, FIELD_NAME_MAX),
+                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), FIELD_VALUE_MAX),
             )
             for feed in feeds
         ]

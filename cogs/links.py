@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.command_tree import UserError
 from bot.hive.identity import CUSTOM_JSON_ID
 from bot.services.links import CODE_MINUTES, LinkInstructions, WhoIs
+from bot.text.limits import FIELD_VALUE_MAX
 from bot.text.safe import neutralise
 from cogs.utils.answers import answer
 
@@ -47,7 +48,7 @@ def whois_embed(who: WhoIs) -> discord.Embed:
     badges = ", ".join(neutralise(b) for b in who.badges[:20]) or "none seen yet"
     if len(who.badges) > 20:
         badges += f" and {len(who.badges) - 20} more"
-    embed.add_field(name="HiveBuzz badges", value=badges[:1024], inline=False)
+    embed.add_field(name="HiveBuzz badges", value=badges[:FIELD_VALUE_MAX], inline=False)
     embed.set_footer(text=f"Linked by {PROOFS.get(link.proof, link.proof)} on {link.linked_at[:10]}")
     return embed
 
