@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.project.test_architecture import modules, strings, tree
+from tests.project.test_architecture import modules, tree
 
 # Called by discord.py or the interpreter, not by our code: hooks a subclass overrides and the
 # `setup` every extension module has.
@@ -33,8 +33,10 @@ def handed_to_the_library(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 def named_in(name: str) -> set[str]:
     """Every name a module mentions: variables, attributes, imported names, and the words of its
-    strings but docstrings (getattr, an extension's dotted name)."""
+    strings but docstrings (getattr, an extension's dotted name). One walk: ast.walk yields a
+    parent before its children, so a docstring is known before it is reached."""
     found: set[str] = set()
+    docstrings: set[int] = set()
     for node in ast.walk(tree(name)):
         if isinstance(node, ast.Name):
             found.add(node.id)
@@ -42,8 +44,12 @@ def named_in(name: str) -> set[str]:
             found.add(node.attr)
         elif isinstance(node, ast.alias):
             found.add(node.name.rpartition(".")[2])
-    for _, text in strings(name):
-        found.update(text.replace(".", " ").split())
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            found.update(node.value.replace(".", " ").split())
+        elif isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
     return found
 
 
