@@ -44,10 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.delivery.render import search_page_embed  # noqa: E402
 from bot.hive.events import ChainEvent, PostCreated, VoteCast  # noqa: E402
 from bot.ingest.ledger import apply_events  # noqa: E402
 from bot.search.catalog import AuthorCatalog, SeriesCatalog, SeriesIndex  # noqa: E402
+from bot.search.pages import search_page_embed  # noqa: E402
 from bot.search.query import PAGE_SIZE, SearchRequest, Sort, rank, search  # noqa: E402
 from bot.series.detect import display_series, series_key  # noqa: E402
 from bot.store.store import Store  # noqa: E402

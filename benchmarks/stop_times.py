@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.bot.test_bot_runtime import WORLD_OPTIONS, bot_with_a_feed, config, lines, log_shows, new_post  # noqa: E402
 from tests.bot_harness import BotProcess  # noqa: E402
 from tests.helpers import SEED_LAST  # noqa: E402
+from tests.runtime_harness import WORLD_OPTIONS, bot_with_a_feed, config, lines, log_shows, new_post  # noqa: E402
 from tests.world import World, seeded_world  # noqa: E402
 
 

@@ -18,7 +18,7 @@ import discord
 import yarl
 from discord.ext import commands
 
-from bot.command_tree import GuardedTree, on_tree_error
+from bot.command_tree import GuardedTree
 from bot.config.load import Config
 from bot.delivery.pace import WireWindow
 from bot.delivery.worker import DeliveryWorker
@@ -26,8 +26,9 @@ from bot.hive.client import HiveClient
 from bot.hive.posting_key import PostingKey
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
+from bot.process.backoff import Backoff
 from bot.process.gateway import UnreadableEvents
-from bot.process.retry import Backoff, describe, unreachable
+from bot.process.retry import describe, unreachable
 from bot.process.supervisor import keep_running
 from bot.search.catalog import SeriesCatalog
 from bot.services.curation import CurationService
@@ -95,14 +96,9 @@ class Hivecord(commands.AutoShardedBot):
         self.store = store
         self.hive = hive
         self.started_at = time.monotonic()
-        self.follower = Follower(
-            hive,
-            store,
-            communities,
-            batch_size=config.hive.batch_size,
-            poll_interval=config.hive.poll_interval,
-            start_block=config.hive.start_block,
-            on_progress=self._on_blocks,
+        self.links = LinkService(store, hive)
+        self.follower = Follower.from_config(
+            hive, store, config.hive, communities, on_progress=self._on_blocks, on_links=self.links.linked_on_chain
         )
         # Curation: the accounts' keys (from the environment, never stored), votes and their settling.
         self.curation_keys = CurationKeys(hive, config.curation.accounts, posting_keys or {})
@@ -124,18 +120,17 @@ class Hivecord(commands.AutoShardedBot):
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
             retention_days=config.delivery.retention_days,
             upvotes=self.curation.enabled,
+            # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
+            late_start=partial(fetch_discussion, hive, store, self.follower),
         )
-        # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
-        self.delivery.conversation.late_start = partial(fetch_discussion, hive, store, self.follower)
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
-        self.series = SeriesCatalog(store.posts)
+        self.series_catalog = SeriesCatalog(store.posts)
         # The use cases the cogs call.
         self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
         self.subscriptions = SubscriptionService(store)
         self.lanes = LaneService(store, self.delivery.wake, every=config.delivery.refused_retry_seconds)
         self.reviews = ReviewService(store)
         self.delivery_status = DeliveryStatus(store)
-        self.links = LinkService(store, hive)
         self.roles = RoleService(
             store,
             hive,
@@ -160,7 +155,6 @@ class Hivecord(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self._setup_started = True
-        self.tree.on_error = on_tree_error  # type: ignore[method-assign]
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         # Commands are in place before the gateway connects; a server that refuses them must not

@@ -105,7 +105,7 @@ async def _curation_problems(config: Config) -> int:
     states = []
     if accounts:
         logging.getLogger("hivecord.hive").setLevel(logging.ERROR)  # the line printed says why no node answered
-        async with HiveClient(config.hive.nodes, timeout=config.hive.request_timeout) as client:
+        async with HiveClient.from_config(config.hive) as client:
             states = await check_curation_keys(client, accounts, os.environ, deadline=_key_check_deadline(config))
     problems = 0
     for k in states:
@@ -210,19 +210,15 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
                 cursor,
                 to_block,
             )
-        start: int | str = from_block if from_block is not None else config.hive.start_block
         first = (cursor + 1) if cursor is not None else (from_block or 0)
         reporter = ProgressReporter(first)
-        async with HiveClient(
-            config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
-        ) as client:
-            follower = Follower(
+        async with HiveClient.from_config(config.hive) as client:
+            follower = Follower.from_config(
                 client,
                 store,
+                config.hive,
                 config.hive.communities,
-                batch_size=config.hive.batch_size,
-                poll_interval=config.hive.poll_interval,
-                start_block=start,  # type: ignore[arg-type]
+                start_block=from_block,
                 stop_at=to_block,
                 on_progress=reporter,
             )

@@ -119,3 +119,6 @@ class GuardedTree(app_commands.CommandTree[Any]):
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("could not warn user %s about a pasted key: %s", interaction.user.id, describe(exc))
         return False
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /) -> None:
+        await on_tree_error(interaction, error)

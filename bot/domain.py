@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+DAY = 86400.0  # seconds: daily vote caps, retention, the day /status counts over
+
 # What happened on the chain, as the ingest stage records it in the outbox for delivery to plan from.
 OutboxKind = Literal[
     "post_created", "post_edited", "post_deleted", "vote", "badge", "reply_created", "reply_edited", "reply_deleted"

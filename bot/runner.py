@@ -35,9 +35,7 @@ async def _main(config: Config, token: str) -> int:
     stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()
-        async with HiveClient(
-            config.hive.nodes, timeout=config.hive.request_timeout, max_head_lag=config.hive.max_head_lag
-        ) as hive:
+        async with HiveClient.from_config(config.hive) as hive:
             # Posting keys come from the environment only, and live in this process's memory only.
             keys, problems = read_posting_keys(config.curation.accounts, os.environ)
             for problem in problems:

@@ -16,9 +16,10 @@ from bot.hive.names import post_ref
 from bot.services import Refused
 from bot.services.curation import Ballot
 from bot.text.safe import neutralise, truncate
-from cogs.feeds import ephemeral, parse_community
 from cogs.utils import permits
+from cogs.utils.answers import answer
 from cogs.utils.paginator import ComponentError, Paginator
+from cogs.utils.parsing import parse_community
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -54,7 +55,7 @@ async def offer(interaction: discord.Interaction, bot: Hivecord, post: PostRow, 
     choices = (weight,) if weight is not None else ballot.choices
     text = f"Upvote {_post_line(post)} as **@{ballot.account}**? Pick the weight; nothing is sent until you do."
     view = Confirm(bot, ballot, choices, owner_id=interaction.user.id)
-    await _answer(interaction, ephemeral(text, title="Curate"), view)
+    await _answer(interaction, answer(text, title="Curate"), view)
 
 
 class Confirm(discord.ui.View):
@@ -80,9 +81,9 @@ class Confirm(discord.ui.View):
                 result = await self.bot.curation.vote(
                     guild_id, interaction.user.id, _roles(interaction), self.ballot.post.id, percent
                 )
-                embed = ephemeral(result.sentence, title="Vote sent", colour=discord.Colour.green())
+                embed = answer(result.sentence, title="Vote sent", colour=discord.Colour.green())
             except Refused as refused:
-                embed = ephemeral(str(refused), title="No vote", colour=discord.Colour.red())
+                embed = answer(str(refused), title="No vote", colour=discord.Colour.red())
             await interaction.edit_original_response(embed=embed, view=None)
 
         return press
@@ -113,7 +114,7 @@ class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=UPVO
         try:
             await offer(interaction, bot, await bot.curation.post_by_id(self.post_id))
         except (Refused, UserError) as refused:
-            await _answer(interaction, ephemeral(str(refused), title="No vote", colour=discord.Colour.red()))
+            await _answer(interaction, answer(str(refused), title="No vote", colour=discord.Colour.red()))
         except Exception as exc:
             await on_tree_error(interaction, ComponentError(exc))
 
@@ -129,7 +130,7 @@ class LogPages:
     async def page(self, index: int) -> discord.Embed:
         votes, total = await self.bot.curation.log_page(self.guild_id, index, LOG_PER_PAGE)
         lines = [_log_line(v) for v in votes] or ["No votes from this server yet."]
-        embed = ephemeral("\n".join(lines), title="Curation log")
+        embed = answer("\n".join(lines), title="Curation log")
         embed.set_footer(text=f"{total} votes · page {index + 1} of {self.page_count}")
         return embed
 
@@ -220,7 +221,7 @@ class Curation(commands.GroupCog, group_name="curation", group_description="Who 
         )
         account = self.bot.curation.keys.account(name)
         text = _describe(rule, account, self.bot.curation.enabled(name))
-        await interaction.response.send_message(embed=ephemeral(text, title="Curation set"), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text, title="Curation set"), ephemeral=True)
 
     @app_commands.command(name="show", description="Who votes from this server, for which community")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -230,7 +231,7 @@ class Curation(commands.GroupCog, group_name="curation", group_description="Who 
         keys = self.bot.curation.keys
         lines = [_describe(r, keys.account(r.community), keys.usable(r.community)) for r in rules]
         text = "\n".join(lines) or "No curator role is set here: nobody votes from this server. Use `/curation set`."
-        await interaction.response.send_message(embed=ephemeral(truncate(text, 4000), title="Curation"), ephemeral=True)
+        await interaction.response.send_message(embed=answer(truncate(text, 4000), title="Curation"), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop voting for a community from this server")
     @app_commands.describe(community="Community id, like hive-158489")
@@ -240,7 +241,7 @@ class Curation(commands.GroupCog, group_name="curation", group_description="Who 
         assert interaction.guild_id is not None
         removed = await self.bot.curation.remove_rule(interaction.guild_id, name)
         text = f"Nobody votes for {name} from this server now." if removed else f"No curator role was set for {name}."
-        await interaction.response.send_message(embed=ephemeral(text, title="Curation"), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text, title="Curation"), ephemeral=True)
 
     @app_commands.command(name="log", description="The votes cast from this server, newest first")
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,17 +11,20 @@ from discord.ext import commands
 from bot.command_tree import UserError
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
-from bot.hive.names import is_account, is_community
-from bot.services.feeds import FeedRequest, mute_list, thread_mode
+from bot.services.feeds import FeedRequest, thread_mode
+from bot.text.limits import FIELD_NAME_MAX, FIELD_VALUE_MAX, TITLE_MAX
 from bot.text.safe import truncate
 from cogs.utils import permits
+from cogs.utils.answers import answer
 from cogs.utils.paginator import Paginator
+from cogs.utils.parsing import AccountList, parse_community
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
 NEEDED = ("view_channel", "send_messages", "embed_links")
-MAX_CURATORS = 50
+CURATORS = AccountList("the curators", "curators per feed", "animerealm.cur, reader01", 50)
+MUTED = AccountList("the accounts to mute", "muted accounts per feed", "hive.welcome, spammer01", 50)
 # /feed list: Discord takes 6000 characters over a message's embeds and 25 fields; pages stay well inside.
 LIST_CURATORS = 5
 FIELDS_PER_PAGE = 10
@@ -40,31 +42,6 @@ VOTE_CHOICES = [
     app_commands.Choice(name="curators: the community team and the curators you list", value="curators"),
     app_commands.Choice(name="all: every upvote, gathered per post every 10 minutes", value="all"),
 ]
-
-
-def parse_community(text: str) -> str:
-    name = text.strip().lower()
-    if not is_community(name):
-        raise UserError(
-            f"`{discord.utils.escape_markdown(text[:40])}` is not a community id. "
-            "Type it as it appears in the community's address, like `hive-158489`."
-        )
-    return name
-
-
-def parse_curators(text: str | None) -> list[str]:
-    if not text:
-        return []
-    names = [n.strip().lstrip("@").lower() for n in re.split(r"[,\s]+", text) if n.strip()]
-    bad = [n for n in names if not is_account(n)]
-    if bad:
-        raise UserError(
-            f"`{discord.utils.escape_markdown(bad[0][:40])}` is not a Hive account name. "
-            "List curators as account names separated by commas, like `animerealm.cur, reader01`."
-        )
-    if len(names) > MAX_CURATORS:
-        raise UserError(f"At most {MAX_CURATORS} curators per feed, please.")
-    return sorted(set(names))
 
 
 def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = None) -> str:
@@ -95,20 +72,16 @@ def last_error_line(feed: Feed) -> list[str]:
     return [f"last error: {discord.utils.escape_markdown(feed.last_error[:200])}"]
 
 
-def ephemeral(text: str, *, title: str | None = None, colour: discord.Colour | None = None) -> discord.Embed:
-    return discord.Embed(title=title, description=text, colour=colour or discord.Colour.blurple())
-
-
 class FeedPages:
     """/feed list as pages: one field per feed, as many per page as fit well inside Discord's limits."""
 
     def __init__(self, title: str, feeds: list[Feed]) -> None:
-        self.title = truncate(title, 256)
+        self.title = truncate(title, TITLE_MAX)
         self.total = len(feeds)
         fields = [
             (
-                truncate(feed.community, 256),
-                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), 1024),
+                truncate(feed.community, FIELD_NAME_MAX),
+                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), FIELD_VALUE_MAX),
             )
             for feed in feeds
         ]
@@ -210,8 +183,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         mention_authors: bool = True,
     ) -> None:
         name = parse_community(community)
-        curator_list = parse_curators(curators)
-        muted = mute_list(mute)
+        curator_list = CURATORS.parse(curators)
+        muted = MUTED.parse(mute)
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
         if threads not in ("off", "on"):
@@ -249,7 +222,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 f" (only {queued} known so far)" if queued < backfill else ""
             )
         verb = "Feed added" if created else "Feed updated"
-        await interaction.followup.send(embed=ephemeral(text, title=f"{verb}: {title}"), ephemeral=True)
+        await interaction.followup.send(embed=answer(text, title=f"{verb}: {title}"), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop mirroring a community (in one channel, or everywhere)")
     @app_commands.describe(community="Community id, like hive-158489", channel="Only this channel's feed")
@@ -267,7 +240,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             where = f" in {channel.mention}" if channel else ""
             raise UserError(f"There is no feed of `{name}`{where} in this server. `/feed list` shows them.")
         text = f"Removed {removed} feed(s) of **{name}**. Messages already posted stay."
-        await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text), ephemeral=True)
 
     @app_commands.command(name="list", description="Every feed of this server, with its settings and health")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -276,7 +249,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         feeds = await self.bot.feeds.of_guild(interaction.guild.id)
         if not feeds:
             text = "No feeds yet. Add one with `/feed add community:hive-158489`."
-            await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+            await interaction.response.send_message(embed=answer(text), ephemeral=True)
             return
         pages = FeedPages(f"Feeds of {interaction.guild.name}", feeds)
         view = Paginator(pages, owner_id=interaction.user.id, not_yours="This list is not yours; run /feed list.")
@@ -299,7 +272,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
         except discord.Forbidden:
             raise UserError(f"Discord refused the preview in {target.mention}: check my permissions there.") from None
-        await interaction.followup.send(embed=ephemeral(f"Preview posted in {target.mention}."), ephemeral=True)
+        await interaction.followup.send(embed=answer(f"Preview posted in {target.mention}."), ephemeral=True)
 
 
 async def setup(bot: Hivecord) -> None:

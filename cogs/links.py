@@ -11,17 +11,15 @@ from discord.ext import commands
 from bot.command_tree import UserError
 from bot.hive.identity import CUSTOM_JSON_ID
 from bot.services.links import CODE_MINUTES, LinkInstructions, WhoIs
+from bot.text.limits import FIELD_VALUE_MAX
 from bot.text.safe import neutralise
+from cogs.utils.answers import answer
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
 
 UNKNOWN_MEMBER, UNKNOWN_USER = 10007, 10013
 PROOFS = {"custom_json": "a custom_json on chain", "signature": "a signed message"}
-
-
-def answer(text: str, colour: discord.Colour | None = None) -> discord.Embed:
-    return discord.Embed(description=text, colour=colour or discord.Colour.blurple())
 
 
 def instructions_embed(user_id: int, got: LinkInstructions) -> discord.Embed:
@@ -51,7 +49,7 @@ def whois_embed(who: WhoIs) -> discord.Embed:
     badges = ", ".join(neutralise(b) for b in who.badges[:20]) or "none seen yet"
     if len(who.badges) > 20:
         badges += f" and {len(who.badges) - 20} more"
-    embed.add_field(name="HiveBuzz badges", value=badges[:1024], inline=False)
+    embed.add_field(name="HiveBuzz badges", value=badges[:FIELD_VALUE_MAX], inline=False)
     embed.set_footer(text=f"Linked by {PROOFS.get(link.proof, link.proof)} on {link.linked_at[:10]}")
     return embed
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.feeds import ephemeral
+from cogs.utils.answers import answer
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -38,7 +38,7 @@ class Notify(commands.Cog):
         text = f"Notices for **@{discord.utils.escape_markdown(account)}** by DM: {state}."
         if prefs.votes or prefs.badges:
             text += "\nThey come from this bot: allow DMs from this server's members to receive them."
-        await interaction.response.send_message(embed=ephemeral(text, title="Notices"), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text, title="Notices"), ephemeral=True)
 
 
 async def setup(bot: Hivecord) -> None:

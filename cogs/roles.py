@@ -11,7 +11,8 @@ from discord.ext import commands
 from bot.command_tree import UserError
 from bot.domain import RoleKind, RoleRule
 from bot.text.safe import truncate
-from cogs.feeds import ephemeral, parse_community
+from cogs.utils.answers import answer
+from cogs.utils.parsing import parse_community
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -115,7 +116,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
         if not done.facts_read:
             text += "\nThe Hive nodes did not answer just now; the facts are read again at the next check."
         title = "Role rule added" if done.created else "Role rule updated"
-        await interaction.followup.send(embed=ephemeral(text, title=title), ephemeral=True)
+        await interaction.followup.send(embed=answer(text, title=title), ephemeral=True)
 
     @app_commands.command(name="list", description="The role rules of this server")
     @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
@@ -126,7 +127,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
             text = "No role rules yet. Add one with `/roles set role:@Linked when:linked`."
         else:
             text = truncate("\n".join(describe_rule(r, n, why) for r, n, why in rules), 4000)
-        await interaction.response.send_message(embed=ephemeral(text, title="Role rules"), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text, title="Role rules"), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop giving a role; the members the bot gave it to lose it")
     @app_commands.describe(role="The role whose rule to remove")
@@ -138,7 +139,7 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
         if changes is None:
             raise UserError(f"{role.mention} has no rule in this server. `/roles list` shows them.")
         text = f"Removed the rule of {role.mention}; {changes.removed} member(s) lose the role."
-        await interaction.response.send_message(embed=ephemeral(text), ephemeral=True)
+        await interaction.response.send_message(embed=answer(text), ephemeral=True)
 
 
 class MemberSeen(commands.Cog):

@@ -10,14 +10,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.command_tree import UserError
-from bot.delivery.render import post_embed, search_page_embed, with_discuss_link
-from bot.hive.names import account_name, is_account, is_community
+from bot.delivery.render import post_embed, with_discuss_link
+from bot.hive.names import account_name, is_account
 from bot.search.catalog import SeriesName
+from bot.search.pages import search_page_embed
 from bot.search.query import PAGE_SIZE, Ranking, SearchPage, SearchRequest, Sort
 from bot.series.detect import series_key
+from bot.text.limits import MAX_CHOICES, SELECT_OPTION_MAX
 from bot.text.safe import neutralise, plain_text, truncate
 from cogs.utils import permits
+from cogs.utils.choices import at_most, choice
 from cogs.utils.paginator import Paginator
+from cogs.utils.parsing import parse_community
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -35,12 +39,14 @@ SERIES_RECHECK = 5.0
 class SearchResults:
     """The PageSource of one search: its ranked ids, and the page last shown (for the select)."""
 
-    def __init__(self, bot: Hivecord, request: SearchRequest, ranking: Ranking, first: SearchPage) -> None:
+    def __init__(
+        self, bot: Hivecord, request: SearchRequest, ranking: Ranking, first: SearchPage, guild_id: int | None
+    ) -> None:
         self.bot = bot
         self.request = request
         self.ranking = ranking
         self.shown = first
-        self.guild_id: int | None = None  # whose threads the "Discuss" links point to
+        self.guild_id = guild_id  # whose threads the "Discuss" links point to
 
     @property
     def page_count(self) -> int:
@@ -62,9 +68,11 @@ class PostHere(discord.ui.Select["SearchView"]):
     def refresh(self, page: SearchPage) -> None:
         self.options = [
             discord.SelectOption(
-                label=truncate(f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", 100),
+                label=truncate(
+                    f"{page.offset + i + 1}. {plain_text(hit.post.title) or '(untitled)'}", SELECT_OPTION_MAX
+                ),
                 description=truncate(
-                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), 100
+                    plain_text(" · ".join(filter(None, [f"@{hit.post.author}", hit.post.series]))), SELECT_OPTION_MAX
                 ),
                 value=str(hit.post.id),
             )
@@ -126,7 +134,7 @@ class SearchView(Paginator):
 class Search(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
-        self.series = bot.series
+        self.series_catalog = bot.series_catalog
         self.authors = bot.reviews.authors
 
     async def _series(self, typed: str) -> SeriesName:
@@ -136,8 +144,8 @@ class Search(commands.Cog):
                 f"`{discord.utils.escape_markdown(typed[:40])}` has no letters or digits, so it names no series. "
                 "Pick a series from the list as you type."
             )
-        index = await self.series.index()
-        found = index.get(key) or (await self.series.index(max_age=SERIES_RECHECK)).get(key)
+        index = await self.series_catalog.index()
+        found = index.get(key) or (await self.series_catalog.index(max_age=SERIES_RECHECK)).get(key)
         if found is None:
             close = index.suggest(typed)
             hint = f" Did you mean {', '.join(f'**{neutralise(n)}**' for n in close)}?" if close else ""
@@ -182,24 +190,18 @@ class Search(commands.Cog):
         order: Sort = "newest" if sort == "newest" else "relevance"
         picked = await self._series(series) if series else None
         who = await self._author(author) if author else None
-        where = community.strip().lower() if community else None
-        if where is not None and not is_community(where):
-            raise UserError(
-                f"`{discord.utils.escape_markdown(community[:40] if community else '')}` is not a community id. "
-                "Type it as it appears in the community's address, like `hive-158489`."
-            )
+        where = parse_community(community) if community else None
         request = SearchRequest(query, who, picked.name if picked else None, where, order)
         ranking = await self.bot.reviews.rank(
             query, author=who, series=picked.key if picked else None, community=where, sort=order
         )
         first = await self.bot.reviews.page(ranking, offset=0, limit=PAGE_SIZE, guild_id=interaction.guild_id)
         if not first.hits:
-            suggestions = [] if picked else (await self.series.index()).suggest(query)
+            suggestions = [] if picked else (await self.series_catalog.index()).suggest(query)
             embed = search_page_embed(request, first, suggestions=suggestions)
             await interaction.response.send_message(embed=embed, ephemeral=True)
             return
-        results = SearchResults(self.bot, request, ranking, first)
-        results.guild_id = interaction.guild_id
+        results = SearchResults(self.bot, request, ranking, first, interaction.guild_id)
         view = SearchView(results, interaction.user.id)
         await view.start(interaction, search_page_embed(request, first))
 
@@ -208,13 +210,13 @@ class Search(commands.Cog):
         prefix = account_name(current)
         if len(prefix) > 16 or not re.fullmatch(r"[a-z0-9.-]*", prefix):
             return []
-        names = (await self.authors.index()).starting(prefix, 25)
-        return [app_commands.Choice(name=f"@{name}", value=name) for name in names[:25]]
+        names = (await self.authors.index()).starting(prefix, MAX_CHOICES)
+        return at_most(choice(f"@{name}", name) for name in names)
 
     @search.autocomplete("series")
     async def series_choices(self, _interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        index = await self.series.index()
-        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in index.choices(current[:200])][:25]
+        index = await self.series_catalog.index()
+        return at_most(choice(name) for name in index.choices(current[:200]))
 
 
 async def setup(bot: Hivecord) -> None:

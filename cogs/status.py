@@ -8,7 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain import DAY
 from bot.hive.names import node_label
+from bot.text.limits import FIELD_VALUE_MAX
 from bot.text.safe import truncate
 
 if TYPE_CHECKING:
@@ -25,12 +27,12 @@ def nodes_text(urls: list[str], current: str) -> str:
     lines = [discord.utils.escape_markdown(node_label(u)) + (" (in use)" if u == current else "") for u in shown]
     if len(ordered) > MAX_NODES_SHOWN:
         lines.append(f"+{len(ordered) - MAX_NODES_SHOWN} more")
-    return truncate("\n".join(lines), 1024)  # a field value's limit, whatever the hostnames
+    return truncate("\n".join(lines), FIELD_VALUE_MAX)  # whatever the hostnames
 
 
 def duration(seconds: float) -> str:
     seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
+    days, rest = divmod(seconds, int(DAY))
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:

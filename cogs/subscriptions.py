@@ -12,8 +12,11 @@ from bot.command_tree import UserError
 from bot.domain import DeliveryMode, Subscription
 from bot.series.detect import display_series, series_key
 from bot.services.subscriptions import MAX_SUBSCRIPTIONS
+from bot.text.limits import BUTTON_LABEL_MAX, COMPONENTS_MAX, CUSTOM_ID_MAX
 from bot.text.safe import neutralise
 from cogs.utils import permits
+from cogs.utils.answers import answer
+from cogs.utils.choices import at_most, choice
 
 if TYPE_CHECKING:
     from bot.app import Hivecord
@@ -24,16 +27,12 @@ WHERE_CHOICES = [
 ]
 
 
-def answer(text: str, colour: discord.Colour | None = None) -> discord.Embed:
-    return discord.Embed(description=text, colour=colour or discord.Colour.blurple())
-
-
 class RemoveButton(discord.ui.Button["SubscriptionList"]):
     def __init__(self, sub: Subscription, row: int) -> None:
         super().__init__(
-            label=f"Remove {sub.series}"[:80],
+            label=f"Remove {sub.series}"[:BUTTON_LABEL_MAX],
             style=discord.ButtonStyle.secondary,
-            custom_id=f"unsub:{sub.series_key}"[:100],
+            custom_id=f"unsub:{sub.series_key}"[:CUSTOM_ID_MAX],
             row=row,
         )
         self.sub = sub
@@ -51,7 +50,7 @@ class SubscriptionList(discord.ui.View):
         self.cog = cog
         self.owner = owner
         self.subs = subs
-        for index, sub in enumerate(subs[:25]):
+        for index, sub in enumerate(subs[:COMPONENTS_MAX]):
             self.add_item(RemoveButton(sub, row=index // 5))
 
     def embed(self) -> discord.Embed:
@@ -87,13 +86,13 @@ class Subscriptions(commands.Cog):
     async def series_autocomplete(
         self, _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        names = (await self.bot.series.index()).choices(current)
-        choices = [app_commands.Choice(name=n[:100], value=n[:100]) for n in names if n]
+        names = (await self.bot.series_catalog.index()).choices(current)
+        choices = [choice(n) for n in names if n]
         typed = display_series(current)
         # A series not reviewed yet can be followed too: offer exactly what was typed.
         if typed and series_key(typed) and all(series_key(c.name) != series_key(typed) for c in choices):
-            choices.insert(0, app_commands.Choice(name=typed[:100], value=typed[:100]))
-        return choices[:25]
+            choices.insert(0, choice(typed))
+        return at_most(choices)
 
     @app_commands.command(name="subscribe", description="Be told when a new review of a series appears")
     @app_commands.describe(series="The series, e.g. Metallic Rouge", where="By DM (default) or a mention here")
@@ -120,7 +119,7 @@ class Subscriptions(commands.Cog):
             channel_id=interaction.channel_id,
         )
         how = "by DM" if delivery == "dm" else "with a mention in this server's feed channel"
-        known = (await self.bot.series.index()).get(key) is not None
+        known = (await self.bot.series_catalog.index()).get(key) is not None
         note = "" if known else " No review of it has appeared yet; you'll hear of the first."
         verb = "You now follow" if outcome == "added" else "Updated:"
         await interaction.response.send_message(
@@ -141,9 +140,7 @@ class Subscriptions(commands.Cog):
     async def own_series(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         subs = await self.bot.subscriptions.of_user(interaction.user.id)
         key = series_key(current)
-        return [app_commands.Choice(name=s.series[:100], value=s.series[:100]) for s in subs if key in s.series_key][
-            :25
-        ]
+        return at_most(choice(s.series) for s in subs if key in s.series_key)
 
     @app_commands.command(name="subscriptions", description="The series you follow, with a remove button each")
     async def subscriptions(self, interaction: discord.Interaction) -> None:

@@ -16,6 +16,7 @@ from bot.delivery.pace import Pace
 from bot.delivery.permits import mention_refusal
 from bot.delivery.render import badge_embed, post_embed, votes_embed, with_discuss_link
 from bot.domain import Job, PostRow, is_dm_lane
+from bot.process.discord_codes import CANNOT_DM
 from bot.store.store import Store
 from bot.text.safe import neutralise
 
@@ -157,7 +158,7 @@ class Alerts:
         becomes one mention in the server they subscribed in instead."""
         assert job.user_id is not None
         lane = job.channel_id
-        await self.store.jobs.lane_refused(lane, f"{REFUSALS[50007]} ({exc.status} {exc.code})", time.time())
+        await self.store.jobs.lane_refused(lane, f"{REFUSALS[CANNOT_DM]} ({exc.status} {exc.code})", time.time())
         for waiting in await self.store.jobs.pending_jobs(lane):
             if waiting.user_id is None:
                 continue

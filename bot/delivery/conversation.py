@@ -15,9 +15,17 @@ from typing import Literal
 import discord
 
 from bot.delivery.answers import Unread, readable
-from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, unserved
+from bot.delivery.failures import unserved
 from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
+from bot.process.discord_codes import (
+    ARCHIVED_THREAD,
+    INVALID_FORM,
+    NOT_AUTHOR,
+    THREAD_EXISTS,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+)
 from bot.store.replies import ThreadState
 from bot.store.store import Store
 from bot.text.safe import safe_url
@@ -29,21 +37,19 @@ ArchiveMinutes = Literal[60, 1440, 4320, 10080]
 ARCHIVE_AFTER: tuple[ArchiveMinutes, ...] = (10080, 4320, 1440)
 # Archived forum posts searched for one made before a restart: it was archived since, so among the newest.
 ARCHIVED_LOOKUP = 100
-UNKNOWN_CHANNEL = 10003
-ARCHIVED_THREAD = 50083
-THREAD_EXISTS = 160004
-INVALID_FORM = 50035
 
 
 class Conversation:
     """Forum posts, threads and reply messages of the feeds that keep threads."""
 
-    def __init__(self, client: discord.Client, store: Store) -> None:
+    def __init__(
+        self, client: discord.Client, store: Store, late_start: Callable[[PostRow], Awaitable[object]] | None = None
+    ) -> None:
         self.client = client
         self.store = store
-        # Stores the replies a post already has on chain that the store lacks (set by the app: it
-        # asks the node's bridge.get_discussion), before a new thread's late start.
-        self.late_start: Callable[[PostRow], Awaitable[object]] | None = None
+        # Stores the replies a post already has on chain that the store lacks, before a new thread's
+        # late start (the app's asks the node's bridge.get_discussion).
+        self.late_start = late_start
 
     # Forum posts -------------------------------------------------------------------------------
 

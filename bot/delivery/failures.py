@@ -7,21 +7,22 @@ from typing import Literal
 import aiohttp
 import discord
 
+from bot.process import discord_codes as codes
+
 # What a 403/404 on a lane means, by Discord's code; any other code there is a refusal too.
 REFUSALS = {
-    10003: "the channel no longer exists",
-    50001: "the bot cannot see the channel",
-    50007: "the member does not take DMs",
-    50013: "missing permissions (the bot needs View, Send Messages, Embed Links; in a forum, Read Message History too)",
+    codes.UNKNOWN_CHANNEL: "the channel no longer exists",
+    codes.MISSING_ACCESS: "the bot cannot see the channel",
+    codes.CANNOT_DM: "the member does not take DMs",
+    codes.MISSING_PERMISSIONS: "missing permissions (the bot needs View, Send Messages, Embed Links;"
+    " in a forum, Read Message History too)",
 }
 # The same codes in a role's lane (a role change): what the admin has to fix.
 ROLE_REFUSALS = {
-    10011: "the role no longer exists",
-    50001: "the bot is no longer in the server",
-    50013: "missing Manage Roles, or the role is not below the bot's highest role",
+    codes.UNKNOWN_ROLE: "the role no longer exists",
+    codes.MISSING_ACCESS: "the bot is no longer in the server",
+    codes.MISSING_PERMISSIONS: "missing Manage Roles, or the role is not below the bot's highest role",
 }
-UNKNOWN_MESSAGE = 10008
-NOT_AUTHOR = 50005  # "cannot edit a message authored by another user": that message, not the lane
 
 Outcome = Literal["refused", "rejected", "retry"]
 

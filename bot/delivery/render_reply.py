@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.delivery.render import HIVE_RED, account_url, avatar_url, chain_time, fit
+from bot.delivery.render import account_url, avatar_url, chain_time
 from bot.domain import PostRow, ReplyRow
 from bot.hive.content import cover_image
 from bot.hive.names import is_account
 from bot.series.detect import series_key
+from bot.text.embeds import HIVE_RED, fit
 from bot.text.safe import neutralise, plain_excerpt, plain_text, safe_url, truncate
 
 # Plain text before neutralising: escapes at most double it, so it stays inside a description (4096).

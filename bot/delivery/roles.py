@@ -12,12 +12,11 @@ import logging
 import discord
 
 from bot.domain import Job
+from bot.process.discord_codes import UNKNOWN_MEMBER, UNKNOWN_USER
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.delivery")
 
-UNKNOWN_MEMBER = 10007
-UNKNOWN_USER = 10013
 REASON = "hivecord: role rule from Hive facts"
 
 

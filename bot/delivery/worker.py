@@ -16,7 +16,7 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.answers import Unread, readable, record_answers
 from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
-from bot.delivery.failures import NOT_AUTHOR, UNKNOWN_MESSAGE, classify
+from bot.delivery.failures import classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author
 from bot.delivery.planner import plan
@@ -29,7 +29,8 @@ from bot.delivery.render import (
     votes_embed,
 )
 from bot.delivery.roles import change_role
-from bot.domain import ROLE_ACTIONS, Job, is_dm_lane
+from bot.domain import DAY, ROLE_ACTIONS, Job, PostRow, is_dm_lane
+from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.delivery")
@@ -39,7 +40,6 @@ RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
 DM_LANES_AT_ONCE = 64
-DAY = 86400.0
 
 
 class DeliveryWorker:
@@ -58,6 +58,7 @@ class DeliveryWorker:
         retention_days: float = 14,
         stop_grace: float = 3.0,
         upvotes: Callable[[str], bool] = lambda community: False,
+        late_start: Callable[[PostRow], Awaitable[object]] | None = None,
     ) -> None:
         self.client = client
         # Whether a community's mirrored posts carry an Upvote button (its curation account can vote).
@@ -84,7 +85,8 @@ class DeliveryWorker:
         self.sent = 0
         # A 2xx whose body discord.py cannot read is a send or edit done, not a failure (answers.py).
         record_answers(client.http)
-        self.conversation = Conversation(client, store)
+        # A new thread first stores the replies its post already has on chain (`late_start`).
+        self.conversation = Conversation(client, store, late_start)
         self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
         # DM lanes drain a few at a time: thousands of senders started at once would queue
         # thousands of reads ahead of the first send, and the request budget would sit idle.

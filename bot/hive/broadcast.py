@@ -16,13 +16,12 @@ import msgspec
 
 from bot.hive.client import HiveClient
 from bot.hive.names import node_label
-from bot.hive.rpc import Envelope, HiveUnavailable, RpcError
+from bot.hive.rpc import VOTE_DEADLINE, Envelope, HiveUnavailable, RpcError
 from bot.hive.rpc import describe as describe_fault
 from bot.hive.transactions import SignedTransaction, Tapos, tapos
 
 log = logging.getLogger("hivecord.hive")
 
-DEADLINE = 10.0  # seconds: a curator is waiting for the answer
 # hived's answer to a transaction it already has: it was sent before, so it is on its way.
 _DUPLICATE = "duplicate transaction"
 # A node without the API asked for: ask it the other way (condenser_api), not another node.
@@ -53,7 +52,7 @@ _head = msgspec.json.Decoder(Envelope[_Head])
 
 async def head_reference(client: HiveClient) -> Tapos:
     """TaPoS from the head block a node reports now; HiveUnavailable when no node answers in time."""
-    head = await client.call("database_api.get_dynamic_global_properties", {}, _Head, deadline=DEADLINE)
+    head = await client.call("database_api.get_dynamic_global_properties", {}, _Head, deadline=VOTE_DEADLINE)
     try:
         return tapos(head.head_block_number, head.head_block_id, head.time)
     except ValueError as exc:
@@ -104,7 +103,7 @@ async def find_transaction(client: HiveClient, signed_id: str, expiration: str) 
             "transaction_status_api.find_transaction",
             {"transaction_id": signed_id, "expiration": expiration},
             _Found,
-            deadline=DEADLINE,
+            deadline=VOTE_DEADLINE,
         )
     except RpcError:
         return None
@@ -126,7 +125,7 @@ class _Vote(msgspec.Struct):
 async def active_vote(client: HiveClient, author: str, permlink: str, voter: str) -> int | None:
     """The weight (basis points) of `voter`'s current vote on the post, None when there is none."""
     votes = await client.call(
-        "condenser_api.get_active_votes", [author, permlink], list[_Vote], deadline=DEADLINE
+        "condenser_api.get_active_votes", [author, permlink], list[_Vote], deadline=VOTE_DEADLINE
     )
     for vote in votes:
         if vote.voter == voter:

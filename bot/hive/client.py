@@ -6,8 +6,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import msgspec
@@ -26,15 +25,14 @@ from bot.hive.rpc import (
 )
 from bot.hive.rpc import describe as _describe
 from bot.hive.rpc import refuses_batches as _refuses_batches
+from bot.process.backoff import doubling
 
 __all__ = ["BadAnswer", "HiveClient", "HiveUnavailable", "NodeState", "RpcError"]  # the errors are rpc.py's
 
+if TYPE_CHECKING:
+    from bot.config.settings import HiveConfig
+
 log = logging.getLogger("hivecord.hive")
-
-
-@dataclass
-class _Call:
-    rpc_errors: dict[str, RpcErrorBody] = field(default_factory=dict)
 
 
 class HiveClient:
@@ -67,6 +65,12 @@ class HiveClient:
         self._session: aiohttp.ClientSession | None = None
         self._headers = {"Content-Type": "application/json", "User-Agent": user_agent}
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+        self._batch_decoder = msgspec.json.Decoder(list[BatchItem])
+
+    @classmethod
+    def from_config(cls, hive: HiveConfig) -> HiveClient:
+        """The client every command builds from the [hive] settings: `run`, `ingest`, `check-config`."""
+        return cls(hive.nodes, timeout=hive.request_timeout, max_head_lag=hive.max_head_lag)
 
     @property
     def current_node(self) -> str:
@@ -143,7 +147,7 @@ class HiveClient:
     def _fail(self, node: NodeState, reason: str) -> None:
         node.failures += 1
         node.last_error = reason
-        delay = min(self.backoff_max, self.backoff_base * 2 ** (node.failures - 1))
+        delay = doubling(self.backoff_base, self.backoff_max, node.failures - 1)
         node.retry_at = asyncio.get_running_loop().time() + delay
         others = [n for n in self.nodes if n is not node]
         nxt = node_label(min(others, key=lambda n: n.retry_at).url if others else node.url)
@@ -178,7 +182,7 @@ class HiveClient:
             )
         decoder = self._decoder(result_type)
         fallback = self._decoder(fallback_type) if fallback_type is not None else None
-        state = _Call()
+        rpc_errors: dict[str, RpcErrorBody] = {}  # each node's refusal of this call
         bad_answers = 0
         while True:
             node = await self._next_node()
@@ -207,8 +211,8 @@ class HiveClient:
                     raise BadAnswer(f"{method}: {bad_answers} malformed answers ({exc or 'nested too deep'})") from None
                 continue
             if envelope.error is not None:
-                state.rpc_errors[node.url] = envelope.error
-                if len(state.rpc_errors) >= len(self.nodes):
+                rpc_errors[node.url] = envelope.error
+                if len(rpc_errors) >= len(self.nodes):
                     raise RpcError(method, envelope.error.code, envelope.error.message)
                 self._fail(node, f"{method}: RPC error {envelope.error.code}: {envelope.error.message[:200]}")
                 continue
@@ -324,7 +328,7 @@ class HiveClient:
         """
         if not params:
             return []
-        decoder = self._decoder_for_batch()
+        decoder = self._batch_decoder
 
         async def attempt() -> list[Any | None]:
             while True:
@@ -351,12 +355,6 @@ class HiveClient:
         except TimeoutError:
             reasons = "; ".join(f"{node_label(n.url)}: {n.last_error}" for n in self.nodes if n.last_error)
             raise HiveUnavailable(f"no Hive node answered {method} within {deadline:g} s ({reasons})") from None
-
-    def _decoder_for_batch(self) -> msgspec.json.Decoder[list[BatchItem]]:
-        decoder = self._decoders.get("batch")
-        if decoder is None:
-            decoder = self._decoders["batch"] = msgspec.json.Decoder(list[BatchItem])
-        return decoder
 
     async def _refresh_head(self, node: NodeState, attempts: int = 1) -> None:
         payload = msgspec.json.encode(

@@ -8,6 +8,11 @@ from typing import Any, Generic, TypeVar
 import aiohttp
 import msgspec
 
+# Seconds a node may take on a call someone waits on: a member's command (deferred, so it may wait,
+# but not forever) or a send in hand. Voting waits a little longer: the curator asked for it.
+ANSWER_DEADLINE = 8.0
+VOTE_DEADLINE = 10.0
+
 T = TypeVar("T")
 
 

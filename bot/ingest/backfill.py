@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain import Feed
 from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.follower import Follower
 from bot.ingest.ledger import post_content
 from bot.store.chain_writer import ChainWriter
@@ -16,7 +17,6 @@ from bot.store.store import Store
 
 log = logging.getLogger("hivecord.backfill")
 
-BRIDGE_DEADLINE = 8.0
 BRIDGE_PAGE = 20  # bridge.get_ranked_posts serves at most 20
 
 
@@ -68,7 +68,7 @@ async def backfill(hive: HiveClient, store: Store, follower: Follower, feed: Fee
         answer = await hive.call(
             "bridge.get_ranked_posts",
             {"sort": "created", "tag": feed.community, "limit": BRIDGE_PAGE},
-            deadline=BRIDGE_DEADLINE,
+            deadline=ANSWER_DEADLINE,
         )
     except (RpcError, HiveUnavailable) as exc:
         log.warning("backfill of %s from bridge failed (%s); using stored posts only", feed.community, exc)

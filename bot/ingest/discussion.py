@@ -14,13 +14,13 @@ from bot.domain import PostRow
 from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.hivebuzz import HIVEBUZZ_ACCOUNT
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.follower import Follower
 from bot.store.chain_writer import ChainWriter
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.follower")
 
-BRIDGE_DEADLINE = 8.0
 
 
 def tree_replies(answer: Any, post: PostRow) -> list[dict[str, Any]]:
@@ -79,7 +79,7 @@ async def fetch_discussion(hive: HiveClient, store: Store, follower: Follower, p
     leaves the thread to start with the replies already stored."""
     try:
         answer = await hive.call(
-            "bridge.get_discussion", {"author": post.author, "permlink": post.permlink}, deadline=BRIDGE_DEADLINE
+            "bridge.get_discussion", {"author": post.author, "permlink": post.permlink}, deadline=ANSWER_DEADLINE
         )
     except (RpcError, HiveUnavailable) as exc:
         log.warning("bridge.get_discussion of %s/%s failed (%s): its thread starts with stored replies", post.author,

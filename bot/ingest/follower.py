@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.hive.client import HiveClient, HiveUnavailable
 from bot.hive.events import ChainEvent, EventDecoder, PostCreated
@@ -18,7 +18,11 @@ from bot.ingest.fetch import MAX_RANGE, BlockFetcher, Fetched, with_vote_details
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
 from bot.store.chain_writer import ChainWriter
+from bot.store.links import ChainLinksListener
 from bot.store.store import Store
+
+if TYPE_CHECKING:
+    from bot.config.settings import HiveConfig
 
 log = logging.getLogger("hivecord.follower")
 
@@ -40,6 +44,33 @@ class Follower:
     from the cursor, so nothing is lost and nothing repeats.
     """
 
+    @classmethod
+    def from_config(
+        cls,
+        client: HiveClient,
+        store: Store,
+        hive: HiveConfig,
+        communities: Iterable[str],
+        *,
+        start_block: int | None = None,
+        stop_at: int | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_links: ChainLinksListener | None = None,
+    ) -> Follower:
+        """The follower `run` and `ingest` both use, paced by the [hive] settings; `start_block`
+        (ingest's --from-block) wins over hive.start_block."""
+        return cls(
+            client,
+            store,
+            communities,
+            batch_size=hive.batch_size,
+            poll_interval=hive.poll_interval,
+            start_block=hive.start_block if start_block is None else start_block,
+            stop_at=stop_at,
+            on_progress=on_progress,
+            on_links=on_links,
+        )
+
     def __init__(
         self,
         client: HiveClient,
@@ -53,6 +84,7 @@ class Follower:
         on_progress: Callable[[Progress], None] | None = None,
         reprobe_every: float = 30.0,
         bridge_deadline: float = 10.0,
+        on_links: ChainLinksListener | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -63,6 +95,7 @@ class Follower:
         self.start_block = start_block
         self.stop_at = stop_at
         self.on_progress = on_progress
+        self.on_links = on_links  # told of the links each batch completed, once it is committed
         self.reprobe_every = reprobe_every
         self.bridge_deadline = bridge_deadline
         self.cursor: int | None = None
@@ -250,7 +283,7 @@ class Follower:
             tx.set_cursor(last, at)
             return written
 
-        self.events_written += await self.store.chain_batch(write)
+        self.events_written += await self.store.chain_batch(write, self.on_links)
         self.cursor = last
         self._last_time = at
         self._last_id = blocks[-1].block_id

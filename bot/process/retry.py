@@ -1,4 +1,4 @@
-"""Waiting out an unreachable Discord: capped backoff, and one readable reason per failure."""
+"""Waiting out an unreachable Discord: what is worth waiting out, and one readable reason per failure."""
 
 from __future__ import annotations
 
@@ -7,33 +7,21 @@ import re
 import aiohttp
 import discord
 
+from bot.process import discord_codes as codes
+
 # What a long path segment (an interaction or webhook token) is shown as in a log line.
 _SECRET_SEGMENT = re.compile(r"/[A-Za-z0-9_.-]{40,}")
 
 # Discord error codes a reader of the log should not have to look up.
 _CODE_HINTS = {
-    10003: "the channel no longer exists",
-    10008: "the message no longer exists",
-    10062: "the interaction expired before it was answered",
-    40060: "the interaction was already answered",
-    50001: "the bot cannot see it, or lacks the applications.commands scope there",
-    50007: "the member does not take DMs",
-    50013: "the bot lacks a permission there",
+    codes.UNKNOWN_CHANNEL: "the channel no longer exists",
+    codes.UNKNOWN_MESSAGE: "the message no longer exists",
+    codes.UNKNOWN_INTERACTION: "the interaction expired before it was answered",
+    codes.ALREADY_ACKNOWLEDGED: "the interaction was already answered",
+    codes.MISSING_ACCESS: "the bot cannot see it, or lacks the applications.commands scope there",
+    codes.CANNOT_DM: "the member does not take DMs",
+    codes.MISSING_PERMISSIONS: "the bot lacks a permission there",
 }
-
-
-class Backoff:
-    """Waits that double from `first` up to `cap` seconds: bounded, and never a tight loop."""
-
-    def __init__(self, cap: float, first: float = 1.0) -> None:
-        self.cap = cap
-        self.first = min(first, cap)
-        self.failures = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * 2.0 ** min(self.failures, 30))
-        self.failures += 1
-        return delay
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.process.retry import Backoff
+from bot.process.backoff import Backoff
 
 log = logging.getLogger("hivecord")
 

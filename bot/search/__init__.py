@@ -1,1 +1,1 @@
-"""What a search means and the names it suggests: the query, the page of hits, the catalog for autocomplete."""
+"""What a search means and the names it suggests: the query, the hits and their page, the catalog for autocomplete."""

@@ -10,19 +10,17 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
-import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.search.cached_index import CachedIndex
+from bot.search.query import WORD
 from bot.search.steps import CHECK, STEP, Steps, built, sorted_in_steps
 from bot.series.detect import display_series, series_key
 from bot.store.posts import PostTables
 from bot.text.limits import MAX_CHOICES
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +45,7 @@ _END = "\0"  # pads a key so its first and last letters make trigrams of their o
 
 def _words(name: str) -> list[str]:
     """The words of a name as keys: "Frieren: Beyond Journey's End" -> frieren, beyond, journey, s, end."""
-    return [k for k in (series_key(w) for w in _WORD.findall(name)) if k]
+    return [k for k in (series_key(w) for w in WORD.findall(name)) if k]
 
 
 def _trigrams(key: str) -> set[str]:

@@ -25,7 +25,7 @@ Sort = Literal["relevance", "newest"]
 # A quoted phrase (closing quote optional: an unbalanced quote still searches), or a word with an
 # optional trailing * for a prefix search. Everything else (operators, brackets, SQL) is not syntax.
 _TOKEN = re.compile(r'"(?P<phrase>[^"]*)"?|(?P<word>[^\W_]+)(?P<star>\*)?', re.UNICODE)
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits: a word, here and in the name catalogs
 MAX_TERMS = 16
 # A prefix expands to every indexed word starting with it, and FTS5 merges all their lists: "cha*"
 # reads most of the index (250 ms over 100,000 reviews). Shorter prefixes search the word as typed.
@@ -51,7 +51,7 @@ def terms(text: str) -> list[Term]:
     for match in _TOKEN.finditer(unicodedata.normalize("NFC", text[:500])):
         phrase = match.group("phrase")
         if phrase is not None:
-            words = _WORD.findall(phrase)
+            words = WORD.findall(phrase)
             if words:
                 found.append(Term(tuple(words)))
         elif match.group("word"):
@@ -238,7 +238,7 @@ async def rank(
 ) -> Ranking:
     """Every match in order. Text with nothing searchable in it ("*", "-") lists the newest posts."""
     found = terms(text)
-    query = " ".join(term.fts() for term in found) or None
+    query = fts_query(text)
     key = series_key(series) if series else None
     ids, more = await store.posts.search_ids(
         query,

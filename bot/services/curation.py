@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import CastVote, CurationRule, PostRow
+from bot.domain import DAY, CastVote, CurationRule, PostRow
 from bot.hive.broadcast import broadcast, head_reference
 from bot.hive.client import HiveClient
 from bot.hive.rpc import HiveUnavailable
@@ -26,7 +26,6 @@ from bot.store.store import Store
 
 log = logging.getLogger("hivecord.curation")
 
-DAY = 86400.0
 PAYOUT_WINDOW = timedelta(days=7)
 WEIGHT_CHOICES = (100, 50, 25)  # percent, offered beside the rule's default
 UNREACHABLE = "No Hive node could be reached, so nothing was sent: try again in a minute."

@@ -11,11 +11,10 @@ from typing import Any
 from bot.hive.client import HiveClient
 from bot.hive.curation_keys import KeyState, judge
 from bot.hive.posting_key import PostingKey
-from bot.hive.rpc import HiveUnavailable, RpcError
+from bot.hive.rpc import VOTE_DEADLINE, HiveUnavailable, RpcError
 
 log = logging.getLogger("hivecord.curation")
 
-DEADLINE = 10.0
 
 
 class CurationKeys:
@@ -60,7 +59,7 @@ class CurationKeys:
             return False
         try:
             answer: list[Any] = await self._hive.call(
-                "condenser_api.get_accounts", [[account]], list[Any], deadline=DEADLINE
+                "condenser_api.get_accounts", [[account]], list[Any], deadline=VOTE_DEADLINE
             )
         except (HiveUnavailable, RpcError) as exc:
             log.warning("cannot check the posting key of @%s yet: %s", account, exc)

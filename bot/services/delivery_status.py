@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot.domain import LaneCounts
+from bot.domain import DAY, LaneCounts
 from bot.store.store import Store
-
-DAY = 86400.0
 
 
 class DeliveryStatus:

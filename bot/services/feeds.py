@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,14 +9,11 @@ from typing import Any
 
 from bot.domain import Feed, PostRow, ThreadMode, VoteMode
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
-from bot.hive.names import account_name, is_account
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
 from bot.services import Refused
 from bot.store.store import Store
-
-HIVE_DEADLINE = 8.0  # a deferred interaction may wait; the admin should not wait forever
-MAX_MUTED = 50
 
 
 def thread_mode(*, forum: bool, threads: bool) -> ThreadMode:
@@ -25,26 +21,6 @@ def thread_mode(*, forum: bool, threads: bool) -> ThreadMode:
     if forum:
         return "forum"
     return "on" if threads else "off"
-
-
-def mute_list(text: str | None) -> list[str]:
-    """The accounts whose replies stay out of a feed's threads, from "welcome.bot, @Spammer01".
-
-    Refused, naming the first bad entry, when one is not a Hive account name.
-    """
-    if not text:
-        return []
-    names = [account_name(n) for n in re.split(r"[,\s]+", text) if n.strip()]
-    bad = [n for n in names if not is_account(n)]
-    if bad:
-        shown = re.sub(r"[^a-z0-9.@_-]", "?", bad[0][:40]) or "?"
-        raise Refused(
-            f"`{shown}` is not a Hive account name (3-16 lowercase letters, digits, dots or dashes). "
-            "List the accounts to mute separated by commas, like `hive.welcome, spammer01`."
-        )
-    if len(set(names)) > MAX_MUTED:
-        raise Refused(f"At most {MAX_MUTED} muted accounts per feed, please.")
-    return sorted(set(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +58,7 @@ class FeedService:
     async def community(self, name: str) -> tuple[str, list[str]]:
         """(title, team accounts) from bridge.get_community; Refused when Hive does not know it."""
         try:
-            info: Any = await self._hive.call("bridge.get_community", {"name": name}, deadline=HIVE_DEADLINE)
+            info: Any = await self._hive.call("bridge.get_community", {"name": name}, deadline=ANSWER_DEADLINE)
         except RpcError:
             raise Refused(f"Hive has no community `{name}`. Check the id in the community's address.") from None
         except HiveUnavailable:

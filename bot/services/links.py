@@ -26,6 +26,7 @@ from bot.hive.identity import (
     signed_text,
 )
 from bot.hive.names import account_name, is_account
+from bot.hive.rpc import ANSWER_DEADLINE
 from bot.services import Refused
 from bot.store.store import Store
 
@@ -33,7 +34,6 @@ log = logging.getLogger("hivecord.links")
 
 CODE_MINUTES = 15  # how long a /link code proves anything
 LINKS_PER_HOUR = 5  # /link requests a member may make in an hour
-HIVE_DEADLINE = 8.0
 
 # Told a member and an account: (Discord user id, Hive account).
 LinkListener = Callable[[int, str], Awaitable[None]]
@@ -73,7 +73,6 @@ class LinkService:
         self._clock = clock
         self._linked: list[LinkListener] = []
         self._unlinked: list[LinkListener] = []
-        store.links.chain_listener = self._chain_changed
 
     def on_linked(self, listener: LinkListener) -> None:
         """`listener(user_id, account)` is awaited after each new pairing is committed."""
@@ -160,7 +159,7 @@ class LinkService:
     async def _account(self, name: str) -> HiveAccount | None:
         """The account as the nodes show it now; None when Hive has no such account."""
         try:
-            answer: Any = await self._hive.call("condenser_api.get_accounts", [[name]], deadline=HIVE_DEADLINE)
+            answer: Any = await self._hive.call("condenser_api.get_accounts", [[name]], deadline=ANSWER_DEADLINE)
         except (HiveUnavailable, RpcError):
             raise Refused("The Hive nodes are not answering right now; try again in a minute.") from None
         found = [read_account(a) for a in answer] if isinstance(answer, list) else []
@@ -207,7 +206,8 @@ class LinkService:
     def iso_now(self) -> str:
         return datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds")
 
-    async def _chain_changed(self, changes: Sequence[LinkChange]) -> None:
+    async def linked_on_chain(self, changes: Sequence[LinkChange]) -> None:
+        """The links a batch of blocks completed, once committed: the follower is given this when made."""
         await self._announce(changes)
 
     async def _announce(self, changes: Sequence[LinkChange]) -> None:

@@ -20,6 +20,7 @@ from bot.hive.broadcast import active_vote, broadcast, find_transaction, head_re
 from bot.hive.client import HiveClient
 from bot.hive.rpc import HiveUnavailable, RpcError
 from bot.hive.transactions import SignedTransaction, read_chain_time
+from bot.process.backoff import doubling
 from bot.services.curation_keys import CurationKeys
 from bot.services.vote_refusals import explain, is_authority_refusal
 from bot.store.store import Store
@@ -91,7 +92,7 @@ class VoteSettler:
                 return await self._send_again(vote)
         except (HiveUnavailable, RpcError) as exc:
             log.warning("vote %d: cannot ask the chain yet: %s", vote.id, exc)
-        await self._store.curation.check_later(vote.id, now + min(MAX_CHECK_WAIT, 2.0 * 2 ** min(vote.checks, 6)))
+        await self._store.curation.check_later(vote.id, now + doubling(2.0, MAX_CHECK_WAIT, vote.checks))
         return False
 
     async def _send_again(self, vote: CastVote) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain import Feed, Job, JobAction, dm_lane, is_dm_lane
+from bot.process.backoff import doubling
 from bot.store.db import Database, nonce_salt
 
 log = logging.getLogger("hivecord.delivery")
@@ -269,7 +270,7 @@ class JobTables:
             async with conn.execute("SELECT failures FROM lanes WHERE lane_id = ?", (lane,)) as cur:
                 row = await cur.fetchone()
             failures = (int(row["failures"]) if row else 0) + 1
-            delay = min(cap, base * 2.0 ** min(failures - 1, 30))
+            delay = doubling(base, cap, failures - 1)
             await conn.execute(
                 "INSERT INTO lanes (lane_id, state, failures, retry_at, reason) VALUES (?, 'backoff', ?, ?, ?)"
                 " ON CONFLICT (lane_id) DO UPDATE SET state = 'backoff', failures = excluded.failures,"

@@ -90,8 +90,6 @@ class LinkTables:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Set by whoever wants to hear of links completed on chain (the link service).
-        self.chain_listener: ChainLinksListener | None = None
         self._open_until = 0.0  # the latest expiry of an open code (unix seconds); 0 when none
 
     async def load(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from bot.domain import Job, ReplyRow
@@ -56,14 +56,6 @@ class ReplyTables:
             row = await cur.fetchone()
         return reply_from_row(row) if row else None
 
-    async def replies_of(self, post_id: int) -> list[ReplyRow]:
-        """The post's live replies in chain order."""
-        async with self._db.reader.execute(
-            f"SELECT {REPLY_COLUMNS} FROM replies WHERE post_id = ? AND deleted = 0 ORDER BY created_block, id",
-            (post_id,),
-        ) as cur:
-            return [reply_from_row(r) for r in await cur.fetchall()]
-
     async def parent_author_of(self, reply: ReplyRow) -> str | None:
         """For a nested reply, the author it answers (None for a reply to the post itself)."""
         async with self._db.reader.execute(
@@ -82,15 +74,6 @@ class ReplyTables:
         ) as cur:
             row = await cur.fetchone()
         return (int(row["thread_id"]), bool(row["forum"]), row["state"]) if row else None
-
-    async def threads_of_post(self, post_id: int) -> list[tuple[int, int, int]]:
-        """(guild id, channel id, thread id) of the usable threads of a post, in every feed's channel."""
-        async with self._db.reader.execute(
-            "SELECT DISTINCT f.guild_id, t.channel_id, t.thread_id FROM threads t JOIN feeds f"
-            " ON f.channel_id = t.channel_id WHERE t.post_id = ? AND t.state = 'ok' ORDER BY t.channel_id",
-            (post_id,),
-        ) as cur:
-            return [(int(r[0]), int(r[1]), int(r[2])) for r in await cur.fetchall()]
 
     async def thread_links(self, post_ids: Sequence[int], guild_id: int | None) -> dict[int, str]:
         """The link to each post's usable thread in a server (a forum post or a thread on its message)."""
@@ -128,19 +111,6 @@ class ReplyTables:
                 row = await cur.fetchone()
         return f"{row['author']}/{row['permlink']}" if row else f"thread {thread_id}"
 
-    async def forum_thread_channels(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
-        """For (channel, post) pairs mirrored as forum posts: the thread that holds the starter message."""
-        found: dict[tuple[int, int], int] = {}
-        for channel_id, post_id in pairs:
-            async with self._db.reader.execute(
-                "SELECT thread_id FROM threads WHERE channel_id = ? AND post_id = ? AND forum = 1",
-                (channel_id, post_id),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None:
-                found[(channel_id, post_id)] = int(row["thread_id"])
-        return found
-
     # Reply messages ----------------------------------------------------------------------------
 
     async def reply_message(self, channel_id: int, reply_id: int) -> int | None:
@@ -149,15 +119,6 @@ class ReplyTables:
         ) as cur:
             row = await cur.fetchone()
         return int(row["message_id"]) if row else None
-
-    async def sent_reply_ids(self, channel_id: int, post_id: int) -> set[int]:
-        """Replies of the post already shown (or owed) in the feed's channel: the late start skips them."""
-        async with self._db.reader.execute(
-            "SELECT m.reply_id FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
-            " WHERE m.channel_id = ? AND r.post_id = ?",
-            (channel_id, post_id),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
 
     async def finish_reply_job(self, job: Job, channel_id: int, message_id: int | None) -> None:
         """A reply job answered: the job done and, for a new reply, its message recorded, in one transaction."""

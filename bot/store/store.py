@@ -13,7 +13,7 @@ from bot.store.curation import CurationTables
 from bot.store.db import Database
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
-from bot.store.links import LinkTables
+from bot.store.links import ChainLinksListener, LinkTables
 from bot.store.notices import NoticeTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
@@ -53,8 +53,8 @@ class Store:
     async def close(self) -> None:
         await self.db.close()
 
-    async def chain_batch(self, work: Callable[[ChainWriter], T]) -> T:
+    async def chain_batch(self, work: Callable[[ChainWriter], T], on_links: ChainLinksListener | None = None) -> T:
         """Runs `work` in one transaction in a worker thread: all a batch of blocks produced, and the
         cursor, or none of it. Holds the write lock, so delivery's writes wait their turn. Links the
-        batch completed are told to `links.chain_listener` after it commits."""
-        return await chain_batch(self.db, work, self.links.chain_listener)
+        batch completed are told to `on_links` after it commits."""
+        return await chain_batch(self.db, work, on_links)

@@ -1,1 +1,1 @@
-"""What several cogs share: the paginator view."""
+"""What several cogs share: the paginator, permits, the answer embed, parsing what members type, choices."""

@@ -10,24 +10,30 @@ import re
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.bot_harness import TOKEN, BotProcess, comment_block, db_rows, delivery_settled
+from tests.bot_harness import TOKEN, BotProcess, db_rows, delivery_settled
 from tests.fakes.chain_gen import generate_chain
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive import FakeHiveNode
 from tests.helpers import (
     ANIME_REALM,
-    SEED_FIRST,
     SEED_LAST,
     cursor_of,
     dump_chain_tables,
     hivecord,
     write_config,
+)
+from tests.runtime_harness import (
+    WORLD_OPTIONS,
+    bot_with_a_feed,
+    config,
+    lines,
+    log_shows,
+    new_post,
 )
 from tests.world import World
 
@@ -38,45 +44,9 @@ CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 FORCED = ("did not stop", "still in hand")
 
 
-# A node without votes; the fake Discord is started by each test, which writes its own config.
-WORLD_OPTIONS: dict[str, Any] = {"vops": False, "channels": ("reviews",), "start_discord": False, "write_config": False}
-
-
 @pytest.fixture
 def world_options() -> dict[str, Any]:
     return WORLD_OPTIONS
-
-
-def config(world: World, *, retry_max: float = 2.0) -> Path:
-    extra = "\n".join(
-        [
-            "[discord]",
-            f"api_base = {json.dumps(world.fake.url + '/api/v10')}",
-            f"gateway_url = {json.dumps(world.fake.gateway_url)}",
-            f"retry_max_seconds = {retry_max}",
-            "",
-            "[delivery]",
-            "max_messages_per_second = 50.0",
-        ]
-    )
-    return write_config(world.folder, [world.node.url], start_block=SEED_FIRST, extra=extra)
-
-
-async def log_shows(bot: BotProcess, predicate: Callable[[str], bool], within: float = 60) -> None:
-    """Waits until the bot's log satisfies `predicate` (checked as stderr arrives), or fails."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate(bot.log):
-        assert bot.proc is not None
-        if bot.proc.returncode is not None:
-            raise AssertionError(f"the bot exited ({bot.proc.returncode}):\n{bot.log}")
-        if loop.time() > deadline:
-            raise AssertionError(f"not seen in the log within {within} s:\n{bot.log}")
-        await asyncio.sleep(0.05)
-
-
-def lines(log: str, *needles: str) -> list[str]:
-    return [line for line in log.splitlines() if all(n in line for n in needles)]
 
 
 def assert_stopped_promptly(code: int, log: str) -> None:
@@ -86,38 +56,8 @@ def assert_stopped_promptly(code: int, log: str) -> None:
     assert "Traceback" not in log, log
 
 
-def new_post(world: World, block: int, permlink: str) -> None:
-    world.node.add_blocks({block: comment_block("reviewer", permlink, f"Title {permlink}", "A body.", "{}")})
-    world.node.head = block + 5
-
-
 def mirrored(world: World, permlink: str) -> bool:
     return any(m.embeds and permlink in m.embeds[0].get("url", "") for m in world.fake.messages(world.reviews))
-
-
-async def add_feed(world: World) -> None:
-    fake = world.fake
-    handle = await fake.send_interaction(
-        fake.world.guild_id,
-        world.reviews,
-        fake.world.admin_id,
-        "feed add",
-        {"community": ANIME_REALM, "channel": world.reviews, "votes": "off", "badges": False},
-    )
-    await handle.response(timeout=30)
-    (answer,) = await handle.wait_followups(1, timeout=30)
-    assert "Feed added" in answer.embeds[0]["title"], answer.embeds
-
-
-async def bot_with_a_feed(world: World) -> None:
-    """A first run that syncs the commands and adds a feed for #reviews, then stops."""
-    await world.fake.start()
-    bot = BotProcess(config(world), world.fake)
-    await bot.start()
-    try:
-        await add_feed(world)
-    finally:
-        assert await bot.stop() == 0, bot.log
 
 
 # -- item 14: unreachable at start ------------------------------------------------------------------

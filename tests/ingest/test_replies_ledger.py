@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from bot.domain import ReplyRow
 from bot.hive.blocks import decode_block
 from bot.hive.events import EventDecoder
 from bot.ingest.ledger import apply_events
@@ -21,6 +22,15 @@ async def ingest(store: Store, decoder: EventDecoder, num: int, *ops: Any) -> No
 
 def reply(author: str, permlink: str, parent: tuple[str, str], body: str) -> dict[str, Any]:
     return comment(author, permlink, parent_author=parent[0], parent_permlink=parent[1], title="", body=body)
+
+
+async def live_replies(store: Store, post_id: int) -> list[ReplyRow]:
+    """The post's live replies in chain order, each read as the bot reads one (Store.replies.reply)."""
+    async with store.db.reader.execute(
+        "SELECT id FROM replies WHERE post_id = ? AND deleted = 0 ORDER BY created_block, id", (post_id,)
+    ) as cur:
+        ids = [int(r[0]) for r in await cur.fetchall()]
+    return [row for row in [await store.replies.reply(i) for i in ids] if row is not None]
 
 
 async def test_nested_replies_edits_and_deletes(tmp_path: Path) -> None:
@@ -47,7 +57,7 @@ async def test_nested_replies_edits_and_deletes(tmp_path: Path) -> None:
         )
         # The stored bodies after the edit: the patch applied, like a post's.
         (post_id,) = [p for p in [await store.posts.latest_post(COMMUNITY)] if p]
-        rows = await store.replies.replies_of(post_id.id)
+        rows = await live_replies(store, post_id.id)
         assert [(r.author, r.permlink, r.post_id) for r in rows] == [
             ("reader01", "re-1", post_id.id),
             (AUTHOR, "re-2", post_id.id),  # nested: its root is found from its parent

@@ -212,3 +212,10 @@ def test_the_architecture_doc_names_real_paths() -> None:
     assert {"bot/hive/", "bot/ingest/", "bot/store/", "bot/delivery/", "cogs/"} <= named
     assert not sorted(path for path in named if not (ROOT / path).exists())
     assert "(docs/architecture.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_cog_imports_another_cog() -> None:
+    # What several cogs share lives in cogs/utils/; a cog importing another would load it twice over.
+    cogs = {name for name in modules() if name.startswith("cogs.") and not name.startswith("cogs.utils")}
+    found = {name: sorted(imported_modules(name) & (cogs - {name})) for name in cogs}
+    assert not {name: bad for name, bad in found.items() if bad}

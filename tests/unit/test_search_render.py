@@ -13,9 +13,9 @@ from typing import Any, cast
 import discord
 import pytest
 
-from bot.delivery.render import highlight, search_page_embed
 from bot.hive.names import account_name, is_account
 from bot.search.catalog import AuthorIndex, SeriesIndex
+from bot.search.pages import highlight, search_page_embed
 from bot.search.query import SearchHit, SearchPage, SearchRequest, Term, excerpt, fts_query, terms
 from cogs.utils.paginator import Paginator
 from tests.unit.test_render import BASE, HOSTILE_BODY, HOSTILE_TITLE
@@ -144,7 +144,7 @@ def _balanced_marks_char_by_char(text: str, opener: str, closer: str) -> str:
 
 
 def test_marks_are_balanced_as_character_by_character() -> None:
-    from bot.delivery import render
+    from bot.search import pages as render
 
     opener, closer = render._MARK_OPEN, render._MARK_CLOSE
     rng = random.Random(11)
