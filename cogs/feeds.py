@@ -13,6 +13,7 @@ from bot.command_tree import UserError
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
 from bot.hive.names import is_account, is_community
+from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
 from bot.services.feeds import FeedRequest, mute_list, thread_mode
 from bot.text.safe import truncate
 from cogs.utils import permits
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from bot.app import Hivecord
 
 NEEDED = ("view_channel", "send_messages", "embed_links")
-MAX_CURATORS = 50
 # /feed list: Discord takes 6000 characters over a message's embeds and 25 fields; pages stay well inside.
 LIST_CURATORS = 5
 FIELDS_PER_PAGE = 10
@@ -62,9 +62,7 @@ def parse_curators(text: str | None) -> list[str]:
             f"`{discord.utils.escape_markdown(bad[0][:40])}` is not a Hive account name. "
             "List curators as account names separated by commas, like `animerealm.cur, reader01`."
         )
-    if len(names) > MAX_CURATORS:
-        raise UserError(f"At most {MAX_CURATORS} curators per feed, please.")
-    return sorted(set(names))
+    return sorted(set(names))  # how many a feed may list is the operator's call (FeedService)
 
 
 def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = None) -> str:
@@ -79,6 +77,7 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
             shown = names if curators_shown is None else names[:curators_shown]
             more = len(names) - len(shown)
             parts.append(f"{label}: " + ", ".join(shown) + (f" +{more} more" if more else ""))
+    parts += describe_filter(feed.filter, shown=curators_shown)
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     if not feed.mention_authors:
@@ -191,6 +190,11 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         threads="A thread on each post with its Hive replies (default: off; a forum always has one)",
         mute="Accounts whose replies stay out of the threads, comma-separated",
         mention_authors="Mention the member linked to a post's Hive author (default: on)",
+        tags="Only posts with any of these tags, comma-separated",
+        exclude_tags="No posts with any of these tags, comma-separated",
+        authors="Only posts by these accounts, comma-separated",
+        exclude_authors="No posts by these accounts, comma-separated",
+        min_reputation="Only posts by authors with at least this Hive reputation (a new account has 25)",
     )
     @app_commands.choices(votes=VOTE_CHOICES, threads=THREAD_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -208,10 +212,22 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         threads: str = "off",
         mute: str | None = None,
         mention_authors: bool = True,
+        tags: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        exclude_tags: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        exclude_authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        min_reputation: app_commands.Range[float, -100.0, 100.0] | None = None,
     ) -> None:
         name = parse_community(community)
         curator_list = parse_curators(curators)
         muted = mute_list(mute)
+        filters = feed_filter(
+            tags=tags,
+            exclude_tags=exclude_tags,
+            authors=authors,
+            exclude_authors=exclude_authors,
+            min_reputation=min_reputation,
+        )
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
         if threads not in ("off", "on"):
@@ -240,6 +256,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 threads=thread_mode(forum=isinstance(target, discord.ForumChannel), threads=threads == "on"),
                 mute=muted,
                 mention_authors=mention_authors,
+                filter=filters,
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued
@@ -249,7 +266,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 f" (only {queued} known so far)" if queued < backfill else ""
             )
         verb = "Feed added" if created else "Feed updated"
-        await interaction.followup.send(embed=ephemeral(text, title=f"{verb}: {title}"), ephemeral=True)
+        embed = ephemeral(truncate(text, 4096), title=truncate(f"{verb}: {title}", 256))
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop mirroring a community (in one channel, or everywhere)")
     @app_commands.describe(community="Community id, like hive-158489", channel="Only this channel's feed")
@@ -292,8 +310,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         target = self._target(interaction, channel)
         if isinstance(target, discord.ForumChannel):  # the option takes text channels only; kept for types
             raise UserError("A preview goes to a text channel; pick one.")
-        post, title = await self.bot.feeds.preview(name)
+        # The feed's filter may want authors' reputations from Hive first: answer Discord in time.
         await interaction.response.defer(ephemeral=True, thinking=True)
+        post, title = await self.bot.feeds.preview(name, target.id)
         embed = post_embed(post, title, preview=True)
         try:
             await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())

@@ -25,7 +25,6 @@ from bot.store.store import Store
 log = logging.getLogger("hivecord.roles")
 
 FACTS_READ_AT = "role_facts_read_at"  # meta: wall time of the last bulk read
-MAX_RULES_PER_GUILD = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +39,17 @@ def _now() -> str:
 
 
 class RoleService:
-    def __init__(self, store: Store, hive: HiveClient, wake: Callable[[], None], *, recheck_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hive: HiveClient,
+        wake: Callable[[], None],
+        *,
+        recheck_seconds: float,
+        max_rules: int = 25,
+    ) -> None:
         self._store = store
+        self.max_rules = max_rules  # per server
         self._hive = hive
         self._wake = wake
         self.recheck_seconds = recheck_seconds
@@ -69,8 +77,11 @@ class RoleService:
         if kind == "reputation" and min_reputation is None:
             raise Refused("`when:reputation` needs `min_reputation:`, a reputation score like 50.")
         existing = await self._store.roles.rules_of_guild(guild_id)
-        if len(existing) >= MAX_RULES_PER_GUILD and role_id not in {r.role_id for r in existing}:
-            raise Refused(f"A server can have at most {MAX_RULES_PER_GUILD} role rules; `/roles remove` one first.")
+        if len(existing) >= self.max_rules and role_id not in {r.role_id for r in existing}:
+            raise Refused(
+                f"This server has {len(existing)} role rules, the most one server may have ({self.max_rules})."
+                " `/roles remove` one you no longer need first, or change an existing rule with `/roles set`."
+            )
         rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
         facts_read = await self._read_facts([rule], check_community=True)
         created = await self._store.roles.set_rule(
