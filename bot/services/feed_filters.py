@@ -28,7 +28,7 @@ def _entries(text: str | None, option: str) -> list[str]:
 
 def _shown(text: str) -> str:
     """A bad entry quoted back: only characters that cannot break the answer's markdown."""
-    return re.sub(r"[^a-z0-9.@#_-]", "?", text.lower()[:40]) or "?"
+    return re.sub(r"[^a-z0-9.#_-]", "?", text.lower()[:40]) or "?"
 
 
 def tag_list(text: str | None, option: str) -> tuple[str, ...]:

@@ -79,8 +79,8 @@ class RoleService:
         existing = await self._store.roles.rules_of_guild(guild_id)
         if len(existing) >= self.max_rules and role_id not in {r.role_id for r in existing}:
             raise Refused(
-                f"This server has {len(existing)} role rules, the most one server may have ({self.max_rules})."
-                " `/roles remove` one you no longer need first, or change an existing rule with `/roles set`."
+                f"This server already has {self.max_rules} role rules, the most one server may have. `/roles remove`"
+                " one you no longer need first, or change an existing rule with `/roles set` for its role."
             )
         rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
         facts_read = await self._read_facts([rule], check_community=True)
