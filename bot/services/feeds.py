@@ -138,8 +138,8 @@ class FeedService:
         )
         if saved is None:
             raise Refused(
-                f"This server already has {self.max_feeds} feeds, the most one server may have. `/feed remove` one you no"
-                " longer need first, or change an existing feed by running `/feed add` for its channel again."
+                f"This server already has {self.max_feeds} feeds, the most one server may have. `/feed remove`"
+                " one you no longer need first, or change an existing feed by running `/feed add` for its channel."
             )
         feed, created = saved
         self._follower.follow(request.community)
