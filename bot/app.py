@@ -126,7 +126,15 @@ class Hivecord(commands.AutoShardedBot):
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series_catalog = SeriesCatalog(store.posts)
         # The use cases the cogs call.
-        self.feeds = FeedService(store, hive, self.follower, self.delivery.wake)
+        limits = config.limits
+        self.feeds = FeedService(
+            store,
+            hive,
+            self.follower,
+            self.delivery.wake,
+            max_feeds=limits.feeds_per_server,
+            max_curators=limits.curators_per_feed,
+        )
         self.subscriptions = SubscriptionService(store)
         self.lanes = LaneService(store, self.delivery.wake, every=config.delivery.refused_retry_seconds)
         self.reviews = ReviewService(store)
@@ -137,6 +145,7 @@ class Hivecord(commands.AutoShardedBot):
             self.delivery.wake,
             recheck_seconds=config.hive.facts_recheck_seconds,
             release_lanes=self.lanes.retry,
+            max_rules=limits.role_rules_per_server,
         )
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)

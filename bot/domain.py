@@ -106,6 +106,38 @@ class Badge:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """Which new posts a feed mirrors; empty lists and no minimum let every post through.
+
+    `passes` is the one decision: the planner (new posts), backfill and /feed test all ask it.
+    """
+
+    tags: tuple[str, ...] = ()  # any of these
+    exclude_tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    exclude_authors: tuple[str, ...] = ()
+    min_reputation: float | None = None  # the score Hive front ends show, e.g. 25
+
+    @property
+    def empty(self) -> bool:
+        return self == NO_FILTER
+
+    def passes(self, author: str, tags: tuple[str, ...] | list[str], reputation: float | None) -> bool:
+        """Whether a post by `author` with `tags` goes to the feed. A reputation the nodes did not
+        tell (None) is let through: a node's hiccup must not lose a post."""
+        author = author.lower()
+        if author in self.exclude_authors or (self.authors and author not in self.authors):
+            return False
+        lowered = {t.lower() for t in tags}
+        if lowered & set(self.exclude_tags) or (self.tags and not lowered & set(self.tags)):
+            return False
+        return self.min_reputation is None or reputation is None or reputation >= self.min_reputation
+
+
+NO_FILTER = FeedFilter()
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     id: int
     guild_id: int
@@ -122,6 +154,7 @@ class Feed:
     threads: ThreadMode = "off"
     mute: tuple[str, ...] = ()  # accounts whose replies stay out of the threads
     mention_authors: bool = True  # a linked author is mentioned on their post
+    filter: FeedFilter = NO_FILTER  # decided once per post, when it is new
 
 
 @dataclass(frozen=True, slots=True)

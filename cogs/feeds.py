@@ -11,8 +11,9 @@ from discord.ext import commands
 from bot.command_tree import UserError
 from bot.delivery.render import post_embed
 from bot.domain import Feed, VoteMode
+from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
 from bot.services.feeds import FeedRequest, thread_mode
-from bot.text.limits import FIELD_NAME_MAX, FIELD_VALUE_MAX, TITLE_MAX
+from bot.text.limits import DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, TITLE_MAX
 from bot.text.safe import truncate
 from cogs.utils import permits
 from cogs.utils.answers import answer
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from bot.app import Hivecord
 
 NEEDED = ("view_channel", "send_messages", "embed_links")
-CURATORS = AccountList("the curators", "curators per feed", "animerealm.cur, reader01", 50)
+# How many curators a feed may list is the operator's setting: FeedService counts them.
+CURATORS = AccountList("the curators", "curators per feed", "animerealm.cur, reader01")
 MUTED = AccountList("the accounts to mute", "muted accounts per feed", "hive.welcome, spammer01", 50)
 # /feed list: Discord takes 6000 characters over a message's embeds and 25 fields; pages stay well inside.
 LIST_CURATORS = 5
@@ -56,6 +58,7 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
             shown = names if curators_shown is None else names[:curators_shown]
             more = len(names) - len(shown)
             parts.append(f"{label}: " + ", ".join(shown) + (f" +{more} more" if more else ""))
+    parts += describe_filter(feed.filter, shown=curators_shown)
     if feed.role_id:
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     if not feed.mention_authors:
@@ -164,6 +167,11 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         threads="A thread on each post with its Hive replies (default: off; a forum always has one)",
         mute="Accounts whose replies stay out of the threads, comma-separated",
         mention_authors="Mention the member linked to a post's Hive author (default: on)",
+        tags="Only posts with any of these tags, comma-separated",
+        exclude_tags="No posts with any of these tags, comma-separated",
+        authors="Only posts by these accounts, comma-separated",
+        exclude_authors="No posts by these accounts, comma-separated",
+        min_reputation="Only posts by authors with at least this Hive reputation (a new account has 25)",
     )
     @app_commands.choices(votes=VOTE_CHOICES, threads=THREAD_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -181,10 +189,22 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         threads: str = "off",
         mute: str | None = None,
         mention_authors: bool = True,
+        tags: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        exclude_tags: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        exclude_authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
+        min_reputation: app_commands.Range[float, -100.0, 100.0] | None = None,
     ) -> None:
         name = parse_community(community)
         curator_list = CURATORS.parse(curators)
         muted = MUTED.parse(mute)
+        filters = feed_filter(
+            tags=tags,
+            exclude_tags=exclude_tags,
+            authors=authors,
+            exclude_authors=exclude_authors,
+            min_reputation=min_reputation,
+        )
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
         if threads not in ("off", "on"):
@@ -213,6 +233,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 threads=thread_mode(forum=isinstance(target, discord.ForumChannel), threads=threads == "on"),
                 mute=muted,
                 mention_authors=mention_authors,
+                filter=filters,
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued
@@ -222,7 +243,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
                 f" (only {queued} known so far)" if queued < backfill else ""
             )
         verb = "Feed added" if created else "Feed updated"
-        await interaction.followup.send(embed=answer(text, title=f"{verb}: {title}"), ephemeral=True)
+        embed = answer(truncate(text, DESCRIPTION_MAX), title=truncate(f"{verb}: {title}", TITLE_MAX))
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop mirroring a community (in one channel, or everywhere)")
     @app_commands.describe(community="Community id, like hive-158489", channel="Only this channel's feed")
@@ -265,8 +287,9 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         target = self._target(interaction, channel)
         if isinstance(target, discord.ForumChannel):  # the option takes text channels only; kept for types
             raise UserError("A preview goes to a text channel; pick one.")
-        post, title = await self.bot.feeds.preview(name)
+        # The feed's filter may want authors' reputations from Hive first: answer Discord in time.
         await interaction.response.defer(ephemeral=True, thinking=True)
+        post, title = await self.bot.feeds.preview(name, target.id)
         embed = post_embed(post, title, preview=True)
         try:
             await target.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())

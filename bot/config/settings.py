@@ -239,6 +239,29 @@ class CurationConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    feeds_per_server: int = setting(
+        INTEGER,
+        50,
+        """The most feeds one Discord server may have; /feed add refuses another, in words. At least 1.""",
+        at_least(1),
+    )
+    role_rules_per_server: int = setting(
+        INTEGER,
+        25,
+        """The most /roles rules one Discord server may have; /roles set refuses another. At least 1.""",
+        at_least(1),
+    )
+    curators_per_feed: int = setting(
+        INTEGER,
+        50,
+        """The most accounts a feed's curators: option may list (their upvotes are relayed as curators').
+        At least 1.""",
+        at_least(1),
+    )
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = setting(
         STRING,
@@ -254,6 +277,7 @@ SECTIONS: dict[str, type[Any]] = {
     "discord": DiscordConfig,
     "delivery": DeliveryConfig,
     "curation": CurationConfig,
+    "limits": LimitsConfig,
     "logging": LoggingConfig,
 }
 SETTINGS: tuple[Setting, ...] = tuple(s for name, cls in SECTIONS.items() for s in settings_of(name, cls))
@@ -266,6 +290,7 @@ class Config:
     discord: DiscordConfig
     delivery: DeliveryConfig
     curation: CurationConfig
+    limits: LimitsConfig
     logging: LoggingConfig
     # The file the settings came from; None for built-in defaults or a dict parsed in memory.
     source: Path | None = None

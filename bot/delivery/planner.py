@@ -139,7 +139,9 @@ async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
 
 async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
     if row.kind == "post_created":
-        if feed.posts and row.post_id is not None:
+        # The filter decides once, here: a post it keeps out has no job, so its edits, deletes,
+        # votes and replies find nothing to follow in this channel either.
+        if feed.posts and row.post_id is not None and await p.passes_filter(feed, row.post_id):
             await p.add_job(feed.channel_id, "post", feed_id=feed.id, post_id=row.post_id)
             return 1
     elif row.kind in ("post_edited", "post_deleted"):
@@ -202,6 +204,8 @@ async def _plan_vote(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str,
         return 0  # only upvotes are news; a removed vote or a downvote is not relayed
     if feed.posts and not await p.has_post_job(feed.channel_id, row.post_id):
         return 0  # a vote on a post this channel never showed
+    if not feed.posts and not await p.passes_filter(feed, row.post_id):
+        return 0  # a votes-only feed relays votes on the posts its filter passes
     if feed.votes == "curators":
         # A vote a curator pressed in Discord is a curator's vote, whatever account cast it.
         if not is_curator(row.voter, feed, team) and not await p.curated_from_discord(row.voter, row.post_id):

@@ -12,6 +12,7 @@ from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.follower import Follower
 from bot.ingest.ledger import post_content
+from bot.ingest.reputations import learn_reputations
 from bot.store.chain_writer import ChainWriter
 from bot.store.store import Store
 
@@ -77,4 +78,6 @@ async def backfill(hive: HiveClient, store: Store, follower: Follower, feed: Fee
         added = await store.chain_batch(lambda tx: _adopt(tx, posts, feed.community))
         for key in added:
             follower.adopt(*key)  # its later edits, votes and deletes are followed like any post
+    if feed.filter.min_reputation is not None:
+        await learn_reputations(hive, store, await store.posts.recent_authors(feed.community))
     return await store.jobs.backfill(feed, count)

@@ -17,6 +17,7 @@ from bot.hive.events import ChainEvent, EventDecoder, PostCreated
 from bot.ingest.fetch import MAX_RANGE, BlockFetcher, Fetched, with_vote_details
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
+from bot.ingest.reputations import learn_new_authors
 from bot.store.chain_writer import ChainWriter
 from bot.store.links import ChainLinksListener
 from bot.store.store import Store
@@ -275,6 +276,7 @@ class Follower:
             )
             self._decoder.skipped_ops = 0
         events = await self._judge_new_posts(with_vote_details(events, fetched.vote_ops))
+        await learn_new_authors(self.client, self.store, events)  # before the planner can see the posts
         last = blocks[-1].number
         at = blocks[-1].timestamp
 

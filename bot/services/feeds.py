@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Feed, PostRow, ThreadMode, VoteMode
+from bot.domain import NO_FILTER, Feed, FeedFilter, PostRow, ThreadMode, VoteMode
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
+from bot.ingest.reputations import learn_reputations
 from bot.services import Refused
 from bot.store.store import Store
 
@@ -38,6 +39,7 @@ class FeedRequest:
     threads: ThreadMode = "off"
     mute: Sequence[str] = ()
     mention_authors: bool = True
+    filter: FeedFilter = NO_FILTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +51,22 @@ class AddedFeed:
 
 
 class FeedService:
-    def __init__(self, store: Store, hive: HiveClient, follower: Follower, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hive: HiveClient,
+        follower: Follower,
+        wake: Callable[[], None],
+        *,
+        max_feeds: int = 50,
+        max_curators: int = 50,
+    ) -> None:
         self._store = store
         self._hive = hive
         self._follower = follower
         self._wake = wake
+        self.max_feeds = max_feeds  # per server
+        self.max_curators = max_curators  # per feed
 
     async def community(self, name: str) -> tuple[str, list[str]]:
         """(title, team accounts) from bridge.get_community; Refused when Hive does not know it."""
@@ -70,11 +83,19 @@ class FeedService:
         return title, team
 
     async def add(self, request: FeedRequest) -> AddedFeed:
-        """Adds or updates a feed (clearing a broken mark), follows its community, queues the backfill."""
+        """Adds or updates a feed (clearing a broken mark), follows its community, queues the backfill.
+
+        Refused when the feed would be one more than the server may have, or lists too many curators.
+        """
+        if len(request.curators) > self.max_curators:
+            raise Refused(
+                f"A feed can list at most {self.max_curators} curators, and you named {len(request.curators)}."
+                " Keep the accounts whose upvotes matter most."
+            )
         title, team = await self.community(request.community)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         await self._store.communities.save_community(request.community, title, team, now)
-        feed, created = await self._store.feeds.upsert_feed(
+        saved = await self._store.feeds.upsert_feed(
             guild_id=request.guild_id,
             channel_id=request.channel_id,
             community=request.community,
@@ -88,7 +109,15 @@ class FeedService:
             threads=request.threads,
             mute=request.mute,
             mention_authors=request.mention_authors,
+            feed_filter=request.filter,
+            max_feeds=self.max_feeds,
         )
+        if saved is None:
+            raise Refused(
+                f"This server already has {self.max_feeds} feeds, the most one server may have. `/feed remove`"
+                " one you no longer need first, or change an existing feed by running `/feed add` for its channel."
+            )
+        feed, created = saved
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
         self._wake()
@@ -100,9 +129,19 @@ class FeedService:
     async def of_guild(self, guild_id: int) -> list[Feed]:
         return await self._store.feeds.feeds_of_guild(guild_id)
 
-    async def preview(self, community: str) -> tuple[PostRow, str | None]:
-        """The community's latest stored post and its title, for /feed test."""
-        post = await self._store.posts.latest_post(community)
+    async def preview(self, community: str, channel_id: int) -> tuple[PostRow, str | None]:
+        """The community's latest stored post that the channel's feed of it would mirror (any post when
+        the channel has none), and the community's title, for /feed test."""
+        feed = await self._store.feeds.feed_in(channel_id, community)
+        feed_filter = feed.filter if feed is not None else NO_FILTER
+        if feed_filter.min_reputation is not None:
+            await learn_reputations(self._hive, self._store, await self._store.posts.recent_authors(community))
+        post = await self._store.posts.latest_passing(community, feed_filter)
+        if post is None and not feed_filter.empty:
+            raise Refused(
+                f"None of the latest stored posts of `{community}` passes that channel's feed filters, so there is"
+                " nothing to preview yet. `/feed list` shows the filters."
+            )
         if post is None:
             raise Refused(f"No post of `{community}` is stored yet; a preview needs one. Add a feed and wait for one.")
         return post, await self._store.communities.community_title(community)

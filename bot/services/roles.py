@@ -28,7 +28,6 @@ FACTS_READ_AT = "role_facts_read_at"  # meta: wall time of the last bulk read
 # A community's subscribers (or team) read for /roles set are used again for this long: a burst of
 # /roles set, from one server or many, reads each list once (a subscriber list is many pages).
 FACTS_FRESH_SECONDS = 300.0
-MAX_RULES_PER_GUILD = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +51,10 @@ class RoleService:
         recheck_seconds: float,
         release_lanes: Callable[[Sequence[int]], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_rules: int = 25,
     ) -> None:
         self._store = store
+        self.max_rules = max_rules  # per server
         self._hive = hive
         self._wake = wake
         self.recheck_seconds = recheck_seconds
@@ -85,8 +86,11 @@ class RoleService:
         if kind == "reputation" and min_reputation is None:
             raise Refused("`when:reputation` needs `min_reputation:`, a reputation score like 50.")
         existing = await self._store.roles.rules_of_guild(guild_id)
-        if len(existing) >= MAX_RULES_PER_GUILD and role_id not in {r.role_id for r in existing}:
-            raise Refused(f"A server can have at most {MAX_RULES_PER_GUILD} role rules; `/roles remove` one first.")
+        if len(existing) >= self.max_rules and role_id not in {r.role_id for r in existing}:
+            raise Refused(
+                f"This server already has {self.max_rules} role rules, the most one server may have. `/roles remove`"
+                " one you no longer need first, or change an existing rule with `/roles set` for its role."
+            )
         rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
         facts_read = await self._read_facts([rule], check_community=True, fresh_for=FACTS_FRESH_SECONDS)
         created = await self._store.roles.set_rule(

@@ -9,12 +9,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain import Feed, ThreadMode, VoteMode
+from bot.domain import NO_FILTER, Feed, FeedFilter, ThreadMode, VoteMode
 from bot.store.db import Database
 
 FEED_COLUMNS = (
     "id, guild_id, channel_id, community, posts, votes, curators, badges, role_id, outbox_cursor, broken, last_error,"
-    " threads, mute, mention_authors"
+    " threads, mute, mention_authors, filter_tags, filter_exclude_tags, filter_authors, filter_exclude_authors,"
+    " filter_min_reputation"
 )
 
 
@@ -36,7 +37,21 @@ def feed_from_row(row: sqlite3.Row) -> Feed:
         threads=row["threads"],
         mute=tuple(json.loads(row["mute"])),
         mention_authors=bool(row["mention_authors"]),
+        filter=FeedFilter(
+            tags=tuple(json.loads(row["filter_tags"])),
+            exclude_tags=tuple(json.loads(row["filter_exclude_tags"])),
+            authors=tuple(json.loads(row["filter_authors"])),
+            exclude_authors=tuple(json.loads(row["filter_exclude_authors"])),
+            min_reputation=row["filter_min_reputation"],
+        ),
     )
+
+
+def filter_values(feed_filter: FeedFilter) -> tuple[str, str, str, str, float | None]:
+    """The filter columns' values, in FEED_COLUMNS order."""
+    f = feed_filter
+    tags, exclude_tags = json.dumps(list(f.tags)), json.dumps(list(f.exclude_tags))
+    return tags, exclude_tags, json.dumps(list(f.authors)), json.dumps(list(f.exclude_authors)), f.min_reputation
 
 
 async def feed_channel(conn: aiosqlite.Connection, guild_id: int | None, community: str) -> int | None:
@@ -73,8 +88,11 @@ class FeedTables:
         threads: ThreadMode = "off",
         mute: Sequence[str] = (),
         mention_authors: bool = True,
-    ) -> tuple[Feed, bool]:
-        """Adds the feed, or updates it and clears its broken mark. Returns it and whether it is new.
+        feed_filter: FeedFilter = NO_FILTER,
+        max_feeds: int | None = None,
+    ) -> tuple[Feed, bool] | None:
+        """Adds the feed, or updates it and clears its broken mark. Returns it and whether it is new;
+        None, changing nothing, when it would be new and the guild already has `max_feeds`.
 
         A new feed starts at the end of the outbox: it mirrors what happens from now on.
         """
@@ -83,6 +101,12 @@ class FeedTables:
                 "SELECT id FROM feeds WHERE channel_id = ? AND community = ?", (channel_id, community)
             ) as cur:
                 existing = await cur.fetchone()
+            if existing is None and max_feeds is not None:
+                # Counted in the write transaction: two /feed add at once cannot both pass the cap.
+                async with conn.execute("SELECT count(*) FROM feeds WHERE guild_id = ?", (guild_id,)) as cur:
+                    row = await cur.fetchone()
+                if row is not None and int(row[0]) >= max_feeds:
+                    return None
             options = (
                 int(posts),
                 votes,
@@ -92,19 +116,24 @@ class FeedTables:
                 threads,
                 json.dumps(list(mute)),
                 int(mention_authors),
+                *filter_values(feed_filter),
             )
             if existing:
                 feed_id = int(existing["id"])
                 await conn.execute(
                     "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, threads = ?,"
-                    " mute = ?, mention_authors = ?, broken = NULL, error_streak = 0 WHERE id = ?",
+                    " mute = ?, mention_authors = ?, filter_tags = ?, filter_exclude_tags = ?, filter_authors = ?,"
+                    " filter_exclude_authors = ?, filter_min_reputation = ?, broken = NULL, error_streak = 0"
+                    " WHERE id = ?",
                     (*options, feed_id),
                 )
             else:
                 cur = await conn.execute(
                     "INSERT INTO feeds (guild_id, channel_id, community, posts, votes, curators, badges, role_id,"
-                    " threads, mute, mention_authors, outbox_cursor, created_by, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
+                    " threads, mute, mention_authors, filter_tags, filter_exclude_tags, filter_authors,"
+                    " filter_exclude_authors, filter_min_reputation, outbox_cursor, created_by, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
                     (guild_id, channel_id, community, *options, created_by, at),
                 )
                 assert cur.lastrowid is not None
@@ -135,6 +164,21 @@ class FeedTables:
 
     async def feed_channel_of(self, guild_id: int | None, community: str) -> int | None:
         return await feed_channel(self._db.reader, guild_id, community)
+
+    async def feed_in(self, channel_id: int, community: str) -> Feed | None:
+        """The channel's feed of the community, if it has one (its filter shapes /feed test)."""
+        async with self._db.reader.execute(
+            f"SELECT {FEED_COLUMNS} FROM feeds WHERE channel_id = ? AND community = ?", (channel_id, community)
+        ) as cur:
+            row = await cur.fetchone()
+        return feed_from_row(row) if row else None
+
+    async def reputation_communities(self) -> set[str]:
+        """Communities with a feed that filters by reputation: their new posts' authors are looked up."""
+        async with self._db.reader.execute(
+            "SELECT DISTINCT community FROM feeds WHERE filter_min_reputation IS NOT NULL"
+        ) as cur:
+            return {str(r["community"]) for r in await cur.fetchall()}
 
     async def followed_communities(self) -> set[str]:
         async with self._db.reader.execute("SELECT DISTINCT community FROM feeds") as cur:

@@ -14,6 +14,7 @@ import aiosqlite
 from bot.domain import Feed, Job, JobAction, dm_lane, is_dm_lane
 from bot.process.backoff import doubling
 from bot.store.db import Database, nonce_salt
+from bot.store.filters import passing, recent_posts
 
 log = logging.getLogger("hivecord.delivery")
 
@@ -76,16 +77,11 @@ class JobTables:
         return self._salt
 
     async def backfill(self, feed: Feed, count: int) -> int:
-        """Queues the feed's community's latest `count` stored posts, oldest first. Returns how many."""
+        """Queues the feed's community's latest `count` stored posts that pass its filter, oldest first.
+        Returns how many."""
         async with self._db.write() as conn:
-            async with conn.execute(
-                "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
-                " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
-                " AND id NOT IN (SELECT post_id FROM mirrors WHERE channel_id = ?)"
-                " ORDER BY created_at DESC, id DESC LIMIT ?",
-                (feed.community, feed.channel_id, feed.channel_id, count),
-            ) as cur:
-                post_ids = [int(r["id"]) for r in await cur.fetchall()]
+            recent = await recent_posts(conn, feed.community, feed.filter, not_in_channel=feed.channel_id)
+            post_ids = (await passing(conn, feed.filter, recent))[:count]
             for post_id in reversed(post_ids):
                 await insert_job(conn, feed.channel_id, "post", feed_id=feed.id, post_id=post_id)
         return len(post_ids)

@@ -13,6 +13,7 @@ from bot.domain import Feed, JobAction, OutboxRow, Subscription
 from bot.store.communities import community_team
 from bot.store.db import Database, nonce_salt, read_meta, write_meta
 from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
+from bot.store.filters import passing
 from bot.store.jobs import insert_job
 from bot.store.notices import NOTICES_CURSOR, notice_events
 from bot.store.subscriptions import closed_dms, subscribers
@@ -84,6 +85,10 @@ class PlanningTx:
             (channel_id, post_id, channel_id, post_id),
         ) as cur:
             return await cur.fetchone() is not None
+
+    async def passes_filter(self, feed: Feed, post_id: int) -> bool:
+        """Whether the post passes the feed's filter (bot/store/filters.py, shared with backfill and /feed test)."""
+        return bool(await passing(self._conn, feed.filter, [post_id]))
 
     async def post_not_delivered(self, channel_id: int, post_id: int) -> str | None:
         """Why the channel's post job for the post was dropped (a rejected send, a deleted post), if it was."""

@@ -6,8 +6,9 @@ import json
 import sqlite3
 from typing import Any, cast
 
-from bot.domain import Badge, PostRow
+from bot.domain import Badge, FeedFilter, PostRow
 from bot.store.db import Database
+from bot.store.filters import passing, recent_authors, recent_posts
 
 _NAMES_SLICE = 1024  # series names read per hop to the reader's thread
 # bm25 column weights: a word in the title counts most, then series, tags, body.
@@ -107,6 +108,15 @@ class PostTables:
         ) as cur:
             row = await cur.fetchone()
         return post_from_row(row) if row else None
+
+    async def latest_passing(self, community: str, feed_filter: FeedFilter) -> PostRow | None:
+        """The community's latest stored post that passes a feed's filter (within FILTER_SCAN posts)."""
+        conn = self._db.reader
+        found = await passing(conn, feed_filter, await recent_posts(conn, community, feed_filter))
+        return await self.post(found[0]) if found else None
+
+    async def recent_authors(self, community: str) -> list[str]:
+        return await recent_authors(self._db.reader, community)
 
     async def series_names(self) -> list[tuple[str, str, int]]:
         """(series_key, a display name, reviews) of every series seen, most reviewed first."""

@@ -140,6 +140,19 @@ class RoleTables:
                 [(a, s, at) for a, s in scores.items()],
             )
 
+    async def reputations_wanted(self, accounts: Iterable[str], read_before: str) -> list[str]:
+        """Of `accounts`, those whose reputation is unknown here or was read before `read_before`."""
+        names = sorted(set(accounts))
+        fresh: set[str] = set()
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            async with self._db.reader.execute(
+                f"SELECT account FROM account_facts WHERE read_at >= ? AND account IN ({', '.join('?' * len(chunk))})",
+                (read_before, *chunk),
+            ) as cur:
+                fresh.update(str(r[0]) for r in await cur.fetchall())
+        return [n for n in names if n not in fresh]
+
     # Grants ------------------------------------------------------------------------------------
 
     async def reconcile(self, user_id: int | None = None) -> RoleChanges:

@@ -35,7 +35,7 @@ class AccountList:
     listing: str  # "the curators": what the member lists
     counted: str  # "curators per feed": what the cap counts
     example: str
-    most: int
+    most: int | None = None  # None: the service counts, as the operator set
 
     def parse(self, text: str | None) -> list[str]:
         """The accounts as the chain spells them, each once, sorted; refused, naming the first
@@ -50,6 +50,6 @@ class AccountList:
                 f"List {self.listing} separated by commas, like `{self.example}`."
             )
         unique = sorted(set(names))
-        if len(unique) > self.most:
+        if self.most is not None and len(unique) > self.most:
             raise UserError(f"At most {self.most} {self.counted}, please.")
         return unique

@@ -1,0 +1,145 @@
+"""Feed filters, the pure parts: the one decision (FeedFilter.passes), /feed add's words for a filter
+and their refusals; on the real store, the server caps' defaults and the filtered pick of backfill."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bot.config.load import default_config
+from bot.config.settings import LimitsConfig
+from bot.domain import NO_FILTER, FeedFilter
+from bot.services import Refused
+from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
+from bot.store.store import Store
+
+GUILD = 7
+
+
+@pytest.mark.parametrize(
+    ("kept", "author", "tags", "reputation", "passes"),
+    [
+        (FeedFilter(tags=("manga", "shonen")), "a", ("Manga", "review"), None, True),  # any of, any case
+        (FeedFilter(tags=("manga",)), "a", ("anime",), None, False),
+        (FeedFilter(tags=("manga",)), "a", (), None, False),  # no tags: not "any of" the wanted
+        (FeedFilter(exclude_tags=("nsfw",)), "a", ("anime", "nsfw"), None, False),
+        (FeedFilter(tags=("manga",), exclude_tags=("spoilers",)), "a", ("manga", "spoilers"), None, False),
+        (FeedFilter(authors=("reader01",)), "Reader01", (), None, True),
+        (FeedFilter(authors=("reader01",)), "reader02", (), None, False),
+        (FeedFilter(exclude_authors=("spammer01",)), "spammer01", ("manga",), 70.0, False),
+        (FeedFilter(min_reputation=40.0), "a", (), 39.99, False),
+        (FeedFilter(min_reputation=40.0), "a", (), 40.0, True),
+        (FeedFilter(min_reputation=-5.0), "a", (), -2.0, True),
+        # A reputation the nodes did not tell lets the post through: a hiccup loses nothing.
+        (FeedFilter(min_reputation=40.0), "a", (), None, True),
+        (NO_FILTER, "anyone", (), -20.0, True),
+    ],
+)
+def test_passes(kept: FeedFilter, author: str, tags: tuple[str, ...], reputation: float | None, passes: bool) -> None:
+    assert kept.passes(author, tags, reputation) is passes
+
+
+def test_the_words_are_read_as_hive_spells_them() -> None:
+    made = feed_filter(
+        tags="Manga, #shonen manga",
+        exclude_tags="nsfw",
+        authors="@Reader01, reader02,reader01",
+        exclude_authors=" spammer.bot ",
+        min_reputation=40.123,
+    )
+    assert made == FeedFilter(("manga", "shonen"), ("nsfw",), ("reader01", "reader02"), ("spammer.bot",), 40.12)
+    assert feed_filter() == NO_FILTER and feed_filter().empty
+    assert feed_filter(tags=" , ") == NO_FILTER
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"tags": "anime, <@&123>"}, "is not a Hive tag"),
+        ({"tags": "-anime"}, "is not a Hive tag"),
+        ({"tags": "x" * 25}, "is not a Hive tag"),
+        ({"exclude_tags": "hive-158489"}, "is a community id, not a tag"),
+        ({"tags": ", ".join(f"t{i}" for i in range(11))}, "At most 10 tags in `tags`"),
+        ({"authors": "ab"}, "is not a Hive account name"),
+        ({"exclude_authors": "Robert'); DROP TABLE feeds;--"}, "is not a Hive account name"),
+        ({"authors": ", ".join(f"acct{i:03d}" for i in range(51))}, "At most 50 accounts in `authors`"),
+        ({"tags": "a" * (MAX_TEXT + 1)}, "is too long"),
+        ({"authors": "reader01", "exclude_authors": "@reader01"}, "`reader01` is both wanted and excluded"),
+        ({"tags": "manga", "exclude_tags": "manga"}, "`manga` is both wanted and excluded"),
+        ({"min_reputation": 101.0}, "from -100 to 100"),
+        ({"min_reputation": math.nan}, "from -100 to 100"),
+        ({"min_reputation": -math.inf}, "from -100 to 100"),
+    ],
+)
+def test_nonsense_gets_a_clear_answer(options: dict[str, object], words: str) -> None:
+    with pytest.raises(Refused) as refused:
+        feed_filter(**options)  # type: ignore[arg-type]
+    text = str(refused.value)
+    assert words in text, text
+    assert "<@" not in text and "'" not in text  # a bad entry is quoted back defused
+
+
+def test_described_in_full_or_cut_to_a_few_names() -> None:
+    long = FeedFilter(authors=tuple(f"author{i:02d}" for i in range(50)), min_reputation=25.5)
+    full = describe_filter(long)
+    assert full[0].startswith("authors: author00, ") and full[0].endswith("author49")
+    assert full[1] == "authors' reputation at least 25.5"
+    assert describe_filter(long, shown=5)[0] == "authors: author00, author01, author02, author03, author04 +45 more"
+    assert describe_filter(NO_FILTER) == []
+
+
+def test_the_caps_default_to_50_feeds_25_role_rules_and_50_curators() -> None:
+    assert default_config().limits == LimitsConfig(feeds_per_server=50, role_rules_per_server=25, curators_per_feed=50)
+
+
+async def test_the_51st_feed_of_a_server_is_refused_by_the_store_and_updates_still_pass(tmp_path: Path) -> None:
+    cap = default_config().limits.feeds_per_server
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+
+        async def add(channel: int, guild: int = GUILD, *, posts: bool = True) -> object:
+            return await store.feeds.upsert_feed(
+                guild_id=guild, channel_id=channel, community="hive-158489", posts=posts, votes="off", curators=(),
+                badges=False, role_id=None, created_by=1, at="2026-12-01T00:00:00", max_feeds=cap,
+            )  # fmt: skip
+
+        for channel in range(1, cap + 1):
+            assert await add(channel) is not None
+        assert await add(cap + 1) is None  # the 51st
+        assert await add(1, posts=False) is not None  # one the server has is still changed
+        assert await add(cap + 1, guild=GUILD + 1) is not None  # another server has its own count
+        assert len(await store.feeds.feeds_of_guild(GUILD)) == cap
+    finally:
+        await store.close()
+
+
+async def test_backfill_queues_the_latest_posts_that_pass_oldest_first(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        async with store.db.write() as conn:
+            for i in range(12):
+                tags = json.dumps(["manga"] if i % 3 == 0 else ["anime"])
+                await conn.execute(
+                    "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, created_block,"
+                    " created_at, updated_block, updated_at) VALUES (?, ?, 'hive-158489', ?, '', '{}', ?, ?, ?, ?, ?)",
+                    (f"author{i}", f"p{i}", f"Post {i}", tags, i, f"2026-12-01T00:00:{i:02d}", i, "x"),
+                )
+        saved = await store.feeds.upsert_feed(
+            guild_id=GUILD, channel_id=5, community="hive-158489", posts=True, votes="off", curators=(), badges=False,
+            role_id=None, created_by=1, at="2026-12-01T00:00:00", feed_filter=FeedFilter(tags=("manga",)),
+        )  # fmt: skip
+        assert saved is not None
+        feed, _created = saved
+        assert await store.jobs.backfill(feed, 3) == 3
+        async with store.db.reader.execute(
+            "SELECT p.title FROM jobs j JOIN posts p ON p.id = j.post_id ORDER BY j.id"
+        ) as cur:
+            assert [r[0] for r in await cur.fetchall()] == ["Post 3", "Post 6", "Post 9"]
+        assert await store.jobs.backfill(feed, 3) == 1  # Post 0 is all that is left to pass
+        latest = await store.posts.latest_passing("hive-158489", FeedFilter(exclude_tags=("anime",)))
+        assert latest is not None and latest.title == "Post 9"
+    finally:
+        await store.close()
