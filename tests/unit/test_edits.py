@@ -27,7 +27,7 @@ class CountingDmp(diff_match_patch):  # type: ignore[misc]
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
 
-    def patch_fromText(self, textline: str) -> Any:  # noqa: N802 (the library's names)
+    def patch_fromText(self, textline: str) -> Any:
         self._count("patch_fromText")
         return super().patch_fromText(textline)
 
