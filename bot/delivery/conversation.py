@@ -204,7 +204,7 @@ class Conversation:
         if feed is None or known is None or not known[0] or known[2] != "ok" or post is None:
             await self.store.jobs.drop_job(job, "no usable thread for the more-replies line")
             return
-        detail = job.detail if isinstance(job.detail, dict) else {}
+        detail = await self.store.replies.claim_more_replies(job.id)
         count, window = int(detail.get("count", 0)), str(detail.get("window", ""))
         shown = await self.store.replies.more_replies_shown(feed.id, post.id, window) if window else None
         thread = self.client.get_partial_messageable(known[0])
@@ -215,7 +215,7 @@ class Conversation:
             if edited is None:
                 await self.store.jobs.drop_job(job, "the more-replies line or its thread is gone")
                 return
-            await self.store.replies.finish_more_replies(job, shown[0], shown[1] + count)
+            await self.store.replies.finish_more_replies(job, window, shown[0], shown[1] + count)
             return
         text, nonce, none = more_replies_text(post, count), job.nonce, discord.AllowedMentions.none()
         sent = await self.in_thread(
@@ -224,7 +224,7 @@ class Conversation:
         if sent is None:
             await self.store.jobs.drop_job(job, "the post's thread takes no more replies")
             return
-        await self.store.replies.finish_more_replies(job, sent.id, count)
+        await self.store.replies.finish_more_replies(job, window, sent.id, count)
 
     async def _thread_made(self, feed: Feed, post: PostRow, thread_id: int, *, lane: int) -> None:
         """Records a new thread with its late start: the replies the post already has, each once."""

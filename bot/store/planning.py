@@ -152,10 +152,11 @@ class PlanningTx:
         return int(row[0]) if row else 0
 
     async def pending_more_replies(self, lane: int, feed_id: int, post_id: int) -> tuple[int, dict[str, Any]] | None:
-        """The "more replies" line of a feed's post still waiting in its lane: (job id, detail)."""
+        """The "more replies" line of a feed's post still waiting in its lane, not yet being sent: (job id,
+        detail)."""
         async with self._conn.execute(
             "SELECT id, detail FROM jobs WHERE channel_id = ? AND state = 'pending' AND action = 'replies_more'"
-            " AND feed_id = ? AND post_id = ? ORDER BY id DESC LIMIT 1",
+            " AND feed_id = ? AND post_id = ? AND sent_at IS NULL ORDER BY id DESC LIMIT 1",
             (lane, feed_id, post_id),
         ) as cur:
             row = await cur.fetchone()

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from bot.domain import Job, ReplyRow
 from bot.store.db import Database
@@ -224,6 +224,16 @@ class ReplyTables:
                 await insert_job(conn, lane, "replies_more", feed_id=feed_id, post_id=post_id, detail=more)
         return min(len(owed), at_most)
 
+    async def claim_more_replies(self, job_id: int) -> dict[str, Any]:
+        """Marks a "more replies" line as being sent and returns its count as of now: from here the
+        planner counts later replies in a new line, so none is added to a line already on its way."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE jobs SET sent_at = ? WHERE id = ?", (time.time(), job_id))
+            async with conn.execute("SELECT detail FROM jobs WHERE id = ?", (job_id,)) as cur:
+                row = await cur.fetchone()
+        detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
+        return detail if isinstance(detail, dict) else {}
+
     async def more_replies_shown(self, feed_id: int, post_id: int, window: str) -> tuple[int, int] | None:
         """(message id, count) of the "more replies" line a feed's thread shows for a window, if any."""
         async with self._db.reader.execute(
@@ -237,9 +247,9 @@ class ReplyTables:
             return None
         return int(row["message_id"]), int(detail.get("count", 0))
 
-    async def finish_more_replies(self, job: Job, message_id: int | None, count: int) -> None:
+    async def finish_more_replies(self, job: Job, window: str, message_id: int | None, count: int) -> None:
         """A "more replies" line shown: the job done with the line's message and the count it shows."""
-        detail = {**(job.detail if isinstance(job.detail, dict) else {}), "count": count}
+        detail = {"window": window, "count": count}
         async with self._db.write() as conn:
             await conn.execute(
                 "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ?, detail = ? WHERE id = ?",
