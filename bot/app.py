@@ -21,6 +21,7 @@ from discord.ext import commands
 from bot.command_tree import GuardedTree
 from bot.config.load import Config
 from bot.delivery.pace import WireWindow
+from bot.delivery.planner import ReplyPace
 from bot.delivery.worker import DeliveryWorker
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import PostingKey
@@ -117,6 +118,7 @@ class Hivecord(commands.AutoShardedBot):
             max_per_second=config.delivery.max_messages_per_second,
             requests_per_second=config.delivery.requests_per_second,
             digest_minutes=config.delivery.vote_digest_minutes,
+            replies=ReplyPace(config.delivery.thread_replies_per_window, config.delivery.thread_reply_window_minutes),
             stats_refresh_minutes=config.delivery.stats_refresh_minutes,
             retention_days=config.delivery.retention_days,
             upvotes=self.curation.enabled,

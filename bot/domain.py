@@ -27,6 +27,7 @@ JobAction = Literal[
     "reply",
     "reply_edit",
     "reply_tombstone",
+    "replies_more",
     "audit",
 ]
 # A lane's recorded state; a lane without a record is healthy.

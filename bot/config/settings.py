@@ -185,6 +185,21 @@ class DeliveryConfig:
         minutes. At least 1.""",
         at_least(1),
     )
+    thread_replies_per_window: int = setting(
+        INTEGER,
+        20,
+        """The most replies of one post a feed's thread shows one by one per window of chain time (and of
+        the replies already on chain when the thread starts); the rest of a burst are counted in one
+        "N more replies on Hive" line per window, edited as the burst goes on. At least 1.""",
+        at_least(1),
+    )
+    thread_reply_window_minutes: int = setting(
+        INTEGER,
+        10,
+        """The window of chain time, in minutes, that delivery.thread_replies_per_window counts in. At
+        least 1.""",
+        at_least(1),
+    )
     stats_refresh_minutes: int = setting(
         INTEGER,
         5,

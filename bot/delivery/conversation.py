@@ -16,7 +16,7 @@ import discord
 
 from bot.delivery.answers import Unread, readable
 from bot.delivery.failures import unserved
-from bot.delivery.render_reply import forum_tags, reply_embed, reply_tombstone_embed, thread_name
+from bot.delivery.render_reply import forum_tags, more_replies_text, reply_embed, reply_tombstone_embed, thread_name
 from bot.domain import Feed, Job, PostRow
 from bot.process.discord_codes import (
     ARCHIVED_THREAD,
@@ -43,13 +43,20 @@ class Conversation:
     """Forum posts, threads and reply messages of the feeds that keep threads."""
 
     def __init__(
-        self, client: discord.Client, store: Store, late_start: Callable[[PostRow], Awaitable[object]] | None = None
+        self,
+        client: discord.Client,
+        store: Store,
+        late_start: Callable[[PostRow], Awaitable[object]] | None = None,
+        *,
+        replies_per_window: int = 20,
     ) -> None:
         self.client = client
         self.store = store
         # Stores the replies a post already has on chain that the store lacks, before a new thread's
         # late start (the app's asks the node's bridge.get_discussion).
         self.late_start = late_start
+        # A new thread's late start shows at most this many of the replies already on chain.
+        self.replies_per_window = replies_per_window
 
     # Forum posts -------------------------------------------------------------------------------
 
@@ -201,13 +208,43 @@ class Conversation:
             return
         await self.store.replies.finish_reply_job(job, channel_id, message_id)
 
+    async def more_replies(self, job: Job, feed: Feed | None) -> None:
+        """A window's "N more replies on Hive" line in a post's thread: sent once, then edited as the
+        burst goes on (its count adds the window's line already shown)."""
+        known = await self.store.replies.thread(feed.channel_id, job.post_id) if feed and job.post_id else None
+        post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
+        if feed is None or known is None or not known[0] or known[2] != "ok" or post is None:
+            await self.store.jobs.drop_job(job, "no usable thread for the more-replies line")
+            return
+        detail = await self.store.replies.claim_more_replies(job.id)
+        count, window = int(detail.get("count", 0)), str(detail.get("window", ""))
+        shown = await self.store.replies.more_replies_shown(feed.id, post.id, window) if window else None
+        thread = self.client.get_partial_messageable(known[0])
+        if shown is not None:
+            line = thread.get_partial_message(shown[0])
+            text = more_replies_text(post, shown[1] + count)
+            edited = await self.in_thread(feed.channel_id, known[0], lambda: line.edit(content=text))
+            if edited is None:
+                await self.store.jobs.drop_job(job, "the more-replies line or its thread is gone")
+                return
+            await self.store.replies.finish_more_replies(job, window, shown[0], shown[1] + count)
+            return
+        text, nonce, none = more_replies_text(post, count), job.nonce, discord.AllowedMentions.none()
+        sent = await self.in_thread(
+            feed.channel_id, known[0], lambda: thread.send(content=text, allowed_mentions=none, nonce=nonce)
+        )
+        if sent is None:
+            await self.store.jobs.drop_job(job, "the post's thread takes no more replies")
+            return
+        await self.store.replies.finish_more_replies(job, window, sent.id, count)
+
     async def _thread_made(self, feed: Feed, post: PostRow, thread_id: int, *, lane: int) -> None:
         """Records a new thread with its late start: the replies the post already has, each once."""
         if self.late_start is not None:
             await self.late_start(post)
         queued = await self.store.replies.thread_made(
             feed.channel_id, post.id, thread_id, forum=feed.threads == "forum", lane=lane, feed_id=feed.id,
-            mute=feed.mute,
+            mute=feed.mute, at_most=self.replies_per_window,
         )  # fmt: skip
         log.info("channel %d: thread %d for %s/%s starts with %d reply(s)", feed.channel_id, thread_id, *post_key(post),
                  queued)  # fmt: skip

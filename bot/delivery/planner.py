@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,16 +27,35 @@ def _chain_time(text: str) -> datetime:
         return datetime(1970, 1, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyPace:
+    """How many replies of one post each feed's thread shows one by one per window of chain time; the
+    rest of a burst are counted in one "N more replies on Hive" line per window."""
+
+    per_window: int = 20
+    window_minutes: int = 10
+
+    def window_start(self, at: str) -> str:
+        """The start of the window (aligned on the epoch) a chain time falls in, as the chain writes it."""
+        seconds = int((_chain_time(at) - _EPOCH).total_seconds())
+        start = seconds - seconds % (self.window_minutes * 60)
+        return (_EPOCH + timedelta(seconds=start)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
 def is_curator(voter: str, feed: Feed, team: Iterable[str]) -> bool:
     return voter in feed.curators or voter in team
 
 
-async def plan(store: Store, *, digest_minutes: int) -> int:
+async def plan(store: Store, *, digest_minutes: int, replies: ReplyPace | None = None) -> int:
     """Plans every feed up to the end of the outbox (or ROWS_PER_PASS rows); returns jobs added.
 
     The feed cursors move in the same transaction as the jobs, so a crash re-plans nothing twice.
     """
     window = timedelta(minutes=digest_minutes)
+    pace = replies or ReplyPace()
     added = 0
     async with store.planning.transaction() as p:
         feeds = await p.feeds()
@@ -48,7 +68,7 @@ async def plan(store: Store, *, digest_minutes: int) -> int:
                 teams[feed.community] = await p.community_team(feed.community)
             rows = await p.outbox_after(feed.outbox_cursor, feed.community, ROWS_PER_PASS)
             for row in rows:
-                added += await _plan_row(p, feed, row, teams[feed.community], window)
+                added += await _plan_row(p, feed, row, teams[feed.community], window, pace)
             # With a full page there may be more rows; otherwise everything up to last_id was seen.
             cursor = rows[-1].id if len(rows) == ROWS_PER_PASS else last_id
             await p.set_feed_cursor(feed.id, cursor)
@@ -137,7 +157,9 @@ async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
     return added
 
 
-async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta) -> int:
+async def _plan_row(
+    p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta, pace: ReplyPace
+) -> int:
     if row.kind == "post_created":
         # The filter decides once, here: a post it keeps out has no job, so its edits, deletes,
         # votes and replies find nothing to follow in this channel either.
@@ -152,7 +174,7 @@ async def _plan_row(p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, 
     elif row.kind == "vote":
         return await _plan_vote(p, feed, row, team, window)
     elif row.kind in _REPLY_ACTIONS:
-        return await _plan_reply(p, feed, row)
+        return await _plan_reply(p, feed, row, pace)
     elif (
         row.kind == "badge"
         and feed.badges
@@ -171,9 +193,11 @@ _REPLY_ACTIONS: dict[str, JobAction] = {
 }
 
 
-async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
+async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow, pace: ReplyPace) -> int:
     """A reply goes to its post's thread when the feed keeps threads, the channel shows the post,
-    the thread still takes replies, and its author is not muted by the feed."""
+    the thread still takes replies, and its author is not muted by the feed; past the window's
+    share of its post's replies, it is counted in the window's "more replies" line instead. An edit
+    or a delete goes only where the reply is shown or owed."""
     if feed.threads == "off" or row.post_id is None or row.reply_id is None:
         return 0
     if not await p.has_post_job(feed.channel_id, row.post_id):
@@ -190,10 +214,27 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
         return 0
     if not await p.thread_usable(feed.channel_id, row.post_id):
         return 0
-    if row.kind == "reply_created" and await p.reply_owed(feed.id, feed.channel_id, row.reply_id):
-        return 0
+    owed = await p.reply_owed(feed.id, feed.channel_id, row.reply_id)
+    if owed != (row.kind != "reply_created"):
+        return 0  # a new reply queued already by a thread's late start, or a change to one never shown
     lane = await p.reply_lane(feed.channel_id, row.post_id)
+    if row.kind == "reply_created":
+        start = pace.window_start(row.at)
+        if await p.replies_in_window_before(row.post_id, start, row.reply_id) >= pace.per_window:
+            return await _count_more_replies(p, feed, row.post_id, lane, start)
     await p.add_job(lane, _REPLY_ACTIONS[row.kind], feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id)
+    return 1
+
+
+async def _count_more_replies(p: PlanningTx, feed: Feed, post_id: int, lane: int, start: str) -> int:
+    """One more reply for the window's line: the pending line gains one, else a new one is queued (the
+    worker edits the window's line already shown, if any)."""
+    pending = await p.pending_more_replies(lane, feed.id, post_id)
+    if pending is not None and pending[1].get("window") == start:
+        job_id, detail = pending
+        await p.set_job_detail(job_id, {**detail, "count": int(detail.get("count", 0)) + 1})
+        return 0
+    await p.add_job(lane, "replies_more", feed_id=feed.id, post_id=post_id, detail={"window": start, "count": 1})
     return 1
 
 

@@ -94,3 +94,11 @@ def forum_tags(available: Sequence[tuple[int, str]], post: PostRow) -> list[int]
         elif key in tag_keys:
             then.append(tag_id)
     return (first + then)[:FORUM_TAGS_MAX]
+
+
+def more_replies_text(post: PostRow, count: int) -> str:
+    """The line that stands for a burst's replies past the thread's share (a few dozen characters)."""
+    url = safe_url(post.url)
+    where = f" <{url}>" if url else ""
+    noun = "reply" if count == 1 else "replies"
+    return f"\N{HEAVY PLUS SIGN} {count} more {noun} to this post on Hive, not shown here one by one:{where}"

@@ -19,7 +19,7 @@ from bot.delivery.conversation import Conversation
 from bot.delivery.failures import classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author
-from bot.delivery.planner import plan
+from bot.delivery.planner import ReplyPace, plan
 from bot.delivery.render import (
     audit_embed,
     badge_embed,
@@ -51,6 +51,7 @@ class DeliveryWorker:
         max_per_second: float = 5.0,
         requests_per_second: float = 45.0,
         digest_minutes: int = 10,
+        replies: ReplyPace | None = None,
         stats_refresh_minutes: int = 5,
         idle_poll: float = 1.0,
         retry_base: float = RETRY_BASE,
@@ -69,6 +70,7 @@ class DeliveryWorker:
         self.pace = Pace(max_per_second)
         self.budget = Pace(requests_per_second)
         self.digest_minutes = digest_minutes
+        self.replies = replies or ReplyPace()
         self.stats_refresh = stats_refresh_minutes * 60.0
         self.idle_poll = idle_poll
         self.retry_base = retry_base
@@ -86,7 +88,7 @@ class DeliveryWorker:
         # A 2xx whose body discord.py cannot read is a send or edit done, not a failure (answers.py).
         record_answers(client.http)
         # A new thread first stores the replies its post already has on chain (`late_start`).
-        self.conversation = Conversation(client, store, late_start)
+        self.conversation = Conversation(client, store, late_start, replies_per_window=self.replies.per_window)
         self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
         # DM lanes drain a few at a time: thousands of senders started at once would queue
         # thousands of reads ahead of the first send, and the request budget would sit idle.
@@ -106,7 +108,7 @@ class DeliveryWorker:
                 # something new, and now and then in case a writer outside this process did.
                 if woken or time.monotonic() - planned_at >= PLAN_AT_LEAST_EVERY:
                     planned_at = time.monotonic()
-                    planned = await plan(self.store, digest_minutes=self.digest_minutes)
+                    planned = await plan(self.store, digest_minutes=self.digest_minutes, replies=self.replies)
                     if planned:
                         log.debug("planned %d job(s)", planned)
                 # Refused lanes and lanes backing off are not listed: no sender, no request.
@@ -239,6 +241,9 @@ class DeliveryWorker:
         channel = self._channel(job.channel_id)
         post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
         feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
+        if job.action == "replies_more":
+            await self.conversation.more_replies(job, feed)
+            return
         if job.reply_id is not None:
             await self.conversation.execute(job, feed)
             return

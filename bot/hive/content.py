@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from diff_match_patch import diff_match_patch
 
+from bot.hive.edits import apply_edit
 from bot.hive.names import is_community
 from bot.series.detect import detect_series, series_key
 from bot.text.safe import safe_url
@@ -25,35 +25,11 @@ _BODY_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp")
-_dmp = diff_match_patch()
 
 
 def merge_body(stored: str, incoming: str) -> str:
-    """The body after an edit: hivemind's rule, a patch if the text parses as one, else the full text."""
-    if not incoming:
-        return stored
-    if incoming.startswith("@@ "):
-        try:
-            patches = _dmp.patch_fromText(incoming)
-        except Exception:  # the library raises ValueError, and worse on hostile input
-            return incoming
-        if patches:
-            try:
-                merged, _applied = _dmp.patch_apply(patches, stored)
-            except Exception:
-                return stored
-            return str(merged)
-    return incoming
-
-
-def is_patch(body: str) -> bool:
-    """Whether a comment body is a diff-match-patch patch (an edit), by the same rule as merge_body."""
-    if not body.startswith("@@ "):
-        return False
-    try:
-        return bool(_dmp.patch_fromText(body))
-    except Exception:  # ValueError, and worse on hostile input: then it is text
-        return False
+    """The body after an edit (bot/hive/edits.py): hivemind's rule, with bounded work."""
+    return apply_edit(stored, incoming).body
 
 
 @dataclass(frozen=True, slots=True)

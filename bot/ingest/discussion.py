@@ -13,6 +13,7 @@ from typing import Any
 from bot.domain import PostRow
 from bot.hive.blocks import valid_time
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
+from bot.hive.edits import bounded_body
 from bot.hive.hivebuzz import HIVEBUZZ_ACCOUNT
 from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.follower import Follower
@@ -66,7 +67,7 @@ def _adopt(tx: ChainWriter, post: PostRow, replies: list[dict[str, Any]]) -> lis
             permlink=r["permlink"],
             parent_author=r["parent_author"],
             parent_permlink=r["parent_permlink"],
-            body=r["body"],
+            body=bounded_body(r["body"]),
             block_num=0,  # bridge gives no block number
             at=str(r["created"]),
         )

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.domain import OutboxKind, PostContent
-from bot.hive.content import describe_post, merge_body
+from bot.hive.content import describe_post
+from bot.hive.edits import MAX_BODY_BYTES, apply_edit, bounded_body
 from bot.hive.events import (
     BadgeAwarded,
     ChainEvent,
@@ -27,6 +28,7 @@ log = logging.getLogger("hivecord.follower")
 
 
 def post_content(title: str, json_metadata: str, body: str, community: str) -> PostContent:
+    body = bounded_body(body)  # a node may send more than the chain allows: stored cut to 64 KB
     facts = describe_post(title, json_metadata, body, community)
     return PostContent(title, body, json_metadata, facts.tags, facts.series, facts.series_key, facts.image)
 
@@ -38,6 +40,19 @@ def chain_time(timestamp: str) -> float:
         return datetime.fromisoformat(timestamp).replace(tzinfo=UTC).timestamp()
     except ValueError:
         return float("inf")
+
+
+def edited_body(stored: str, event: PostEdited | ReplyEdited, what: str) -> str:
+    """The body after an edit, with bounded work (bot/hive/edits.py); a refused or cut edit says so in
+    one log line, and a refused one leaves the stored body as it was."""
+    edited = apply_edit(stored, event.body)
+    if edited.refused is not None:
+        outcome = "the body is kept as it was" if edited.body is stored else f"stored cut to {MAX_BODY_BYTES} bytes"
+        log.warning(
+            "block %d: edit of %s %s/%s: %s; %s", event.block_num, what, event.author, event.permlink, edited.refused,
+            outcome,
+        )  # fmt: skip
+    return edited.body
 
 
 def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
@@ -77,7 +92,7 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
             # An edit replaces title and metadata whole; an empty field leaves the old one.
             title = event.title or post.title
             json_metadata = event.json_metadata or post.json_metadata
-            body = merge_body(post.body, event.body)
+            body = edited_body(post.body, event, "post")
             content = post_content(title, json_metadata, body, post.community)
             tx.update_post(post.id, content=content, block_num=event.block_num, at=event.timestamp)
             tx.add_outbox(
@@ -170,7 +185,7 @@ def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDelete
             permlink=event.permlink,
             parent_author=event.parent_author,
             parent_permlink=event.parent_permlink,
-            body=event.body,
+            body=bounded_body(event.body),
             block_num=event.block_num,
             at=event.timestamp,
         )
@@ -182,7 +197,7 @@ def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDelete
         reply_id, post_id, community = ref
         if isinstance(event, ReplyEdited):
             # The same rule as a post's body: a diff-match-patch patch against the stored text, or the text.
-            tx.update_reply(reply_id, merge_body(tx.reply_body(reply_id), event.body), event.timestamp)
+            tx.update_reply(reply_id, edited_body(tx.reply_body(reply_id), event, "reply"), event.timestamp)
             kind = "reply_edited"
         else:
             tx.mark_reply_deleted(reply_id, event.block_num, event.timestamp)

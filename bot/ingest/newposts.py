@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from bot.hive.blocks import valid_time
-from bot.hive.content import is_patch
+from bot.hive.edits import is_patch
 from bot.hive.events import PostAdopted, PostCreated
 
 log = logging.getLogger("hivecord.follower")

@@ -148,6 +148,31 @@ class PlanningTx:
         ) as cur:
             return await cur.fetchone() is None
 
+    async def replies_in_window_before(self, post_id: int, start: str, reply_id: int) -> int:
+        """How many replies of the post, created since `start` (chain time), came before this one."""
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM replies WHERE post_id = ? AND created_at >= ? AND id < ?", (post_id, start, reply_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def pending_more_replies(self, lane: int, feed_id: int, post_id: int) -> tuple[int, dict[str, Any]] | None:
+        """The "more replies" line of a feed's post still waiting in its lane, not yet being sent: (job id,
+        detail)."""
+        async with self._conn.execute(
+            "SELECT id, detail FROM jobs WHERE channel_id = ? AND state = 'pending' AND action = 'replies_more'"
+            " AND feed_id = ? AND post_id = ? AND sent_at IS NULL ORDER BY id DESC LIMIT 1",
+            (lane, feed_id, post_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        detail = json.loads(row["detail"]) if row["detail"] else {}
+        return int(row["id"]), detail if isinstance(detail, dict) else {}
+
+    async def set_job_detail(self, job_id: int, detail: Any) -> None:
+        await self._conn.execute("UPDATE jobs SET detail = ? WHERE id = ?", (json.dumps(detail), job_id))
+
     async def reply_lane(self, channel_id: int, post_id: int) -> int:
         """The lane of a post's conversation: its thread, whose id is the mirrored message's (a thread
         started on a message, or a forum post and its starter message, share the id). Until the post

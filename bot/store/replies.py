@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from bot.domain import Job, ReplyRow
 from bot.store.db import Database
@@ -148,11 +149,12 @@ class ReplyTables:
 
     async def thread_made(
         self, channel_id: int, post_id: int, thread_id: int, *, forum: bool, lane: int, feed_id: int,
-        mute: Sequence[str],
+        mute: Sequence[str], at_most: int,
     ) -> int:  # fmt: skip
-        """Records a post's new thread and, in the same transaction, its late start: every live reply
-        of the post it does not show yet is queued in `lane`, in chain order, replacing the reply jobs
-        of the post still waiting (so the older replies cannot come after them). Returns how many."""
+        """Records a post's new thread and, in the same transaction, its late start: the live replies
+        of the post it does not show yet are queued in `lane`, in chain order, replacing the reply jobs
+        of the post still waiting (so the older replies cannot come after them); past `at_most`, one
+        "more replies" line counts the rest. Returns how many replies are queued."""
         muted = [m.lower() for m in mute]
         async with self._db.write() as conn:
             await conn.execute(
@@ -171,6 +173,47 @@ class ReplyTables:
                 (post_id, channel_id),
             ) as cur:
                 owed = [int(r["id"]) for r in await cur.fetchall() if str(r["author"]).lower() not in muted]
-            for reply_id in owed:
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'counted again by the thread''s late start',"
+                " finished_at = ? WHERE feed_id = ? AND post_id = ? AND action = 'replies_more' AND state = 'pending'",
+                (time.time(), feed_id, post_id),
+            )
+            for reply_id in owed[:at_most]:
                 await insert_job(conn, lane, "reply", feed_id=feed_id, post_id=post_id, reply_id=reply_id)
-        return len(owed)
+            if len(owed) > at_most:
+                more = {"window": "", "count": len(owed) - at_most}
+                await insert_job(conn, lane, "replies_more", feed_id=feed_id, post_id=post_id, detail=more)
+        return min(len(owed), at_most)
+
+    async def claim_more_replies(self, job_id: int) -> dict[str, Any]:
+        """Marks a "more replies" line as being sent and returns its count as of now: from here the
+        planner counts later replies in a new line, so none is added to a line already on its way."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE jobs SET sent_at = ? WHERE id = ?", (time.time(), job_id))
+            async with conn.execute("SELECT detail FROM jobs WHERE id = ?", (job_id,)) as cur:
+                row = await cur.fetchone()
+        detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
+        return detail if isinstance(detail, dict) else {}
+
+    async def more_replies_shown(self, feed_id: int, post_id: int, window: str) -> tuple[int, int] | None:
+        """(message id, count) of the "more replies" line a feed's thread shows for a window, if any."""
+        async with self._db.reader.execute(
+            "SELECT message_id, detail FROM jobs WHERE feed_id = ? AND post_id = ? AND action = 'replies_more'"
+            " AND state = 'done' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (feed_id, post_id),
+        ) as cur:
+            row = await cur.fetchone()
+        detail = json.loads(row["detail"]) if row and row["detail"] else {}
+        if row is None or not isinstance(detail, dict) or detail.get("window") != window:
+            return None
+        return int(row["message_id"]), int(detail.get("count", 0))
+
+    async def finish_more_replies(self, job: Job, window: str, message_id: int | None, count: int) -> None:
+        """A "more replies" line shown: the job done with the line's message and the count it shows."""
+        detail = {"window": window, "count": count}
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ?, detail = ? WHERE id = ?",
+                (message_id, time.time(), json.dumps(detail), job.id),
+            )
+            await lane_answered(conn, job.channel_id)

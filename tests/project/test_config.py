@@ -113,6 +113,8 @@ def test_default_values() -> None:
         max_messages_per_second=5.0,
         requests_per_second=45.0,
         vote_digest_minutes=10,
+        thread_replies_per_window=20,
+        thread_reply_window_minutes=10,
         stats_refresh_minutes=5,
         refused_retry_seconds=300.0,
         retention_days=14,
