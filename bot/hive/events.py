@@ -10,6 +10,7 @@ import msgspec
 from bot.hive.blocks import Block, CommentHead, CommentOp, DeleteCommentOp, VoteOp
 from bot.hive.hivebuzz import HIVEBUZZ_ACCOUNT, Badge, is_hivebuzz_notice, parse_badge
 from bot.hive.identity import CUSTOM_JSON_ID, CustomJsonId, read_link_claim
+from bot.hive.moderation import COMMUNITY_JSON_ID, read_community_op
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,32 @@ class ReplyDeleted:
     permlink: str
 
 
+@dataclass(frozen=True, slots=True)
+class RoleSet:
+    """A setRole community op in a followed community: `actor` (its one posting signer) gives `account` `role`."""
+
+    block_num: int
+    timestamp: str
+    actor: str
+    community: str
+    account: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostMuteOp:
+    """A mutePost (`mute`) or unmutePost community op on a live post; `actor` is its one posting signer."""
+
+    block_num: int
+    timestamp: str
+    actor: str
+    community: str
+    author: str
+    permlink: str
+    notes: str
+    mute: bool
+
+
 ChainEvent = (
     PostCreated
     | PostAdopted
@@ -130,6 +157,8 @@ ChainEvent = (
     | ReplyEdited
     | ReplyDeleted
     | LinkClaimed
+    | RoleSet
+    | PostMuteOp
 )
 
 _comment_head = msgspec.json.Decoder(CommentHead)
@@ -170,8 +199,8 @@ class EventDecoder:
         live_posts, decode_vote = self.live_posts, _vote.decode
         for block in blocks:
             number = block.number
-            # ISO times of one format compare as strings; almost always False, so the custom_json ops
-            # (half of all ops) cost one test each.
+            # ISO times of one format compare as strings; almost always False, so a hivecord custom_json
+            # is read only while a /link code is open.
             claims = block.timestamp <= until
             for trx in block.transactions:
                 for op in trx.operations:
@@ -191,8 +220,8 @@ class EventDecoder:
                         self._comment(op.value, number, block.timestamp, events)
                     elif kind == "delete_comment_operation":
                         self._delete(op.value, number, block.timestamp, events)
-                    elif claims and kind == "custom_json_operation":
-                        self._custom_json(op.value, number, block.timestamp, events)
+                    elif kind == "custom_json_operation":
+                        self._custom_json(op.value, number, block.timestamp, events, claims)
         return events
 
     def _comment(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
@@ -263,14 +292,30 @@ class EventDecoder:
             self.live_replies.discard(key)
             out.append(ReplyDeleted(number, ts, op.author, op.permlink))
 
-    def _custom_json(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+    def _custom_json(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent], claims: bool) -> None:
         try:
-            if _custom_json_id.decode(raw).id != CUSTOM_JSON_ID:
-                return
+            kind = _custom_json_id.decode(raw).id
         except msgspec.MsgspecError:
             return  # someone else's malformed op: nothing hivecord would have used
+        if kind == COMMUNITY_JSON_ID:
+            self._community_op(raw, number, ts, out)
+            return
+        if kind != CUSTOM_JSON_ID or not claims:
+            return
         claim = read_link_claim(raw)
         if claim is None:
             self.skipped_ops += 1
             return
         out.append(LinkClaimed(number, ts, claim.account, claim.user_id, claim.code))
+
+    def _community_op(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
+        """A followed community's moderation: setRole, and mutePost / unmutePost of a live post. Whether
+        the signer may is the ledger's question (it holds the roles)."""
+        op = read_community_op(raw)
+        if op is None or op.community not in self.communities:
+            return  # another command (subscribe, pinPost...), another community, or unreadable
+        if op.action == "setRole":
+            out.append(RoleSet(number, ts, op.actor, op.community, op.account, op.role))
+        elif (op.account, op.permlink) in self.live_posts:
+            mute = op.action == "mutePost"
+            out.append(PostMuteOp(number, ts, op.actor, op.community, op.account, op.permlink, op.notes, mute))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.hive.client import HiveClient, HiveUnavailable
-from bot.hive.events import ChainEvent, EventDecoder, PostCreated
+from bot.hive.events import ChainEvent, EventDecoder, PostCreated, RoleSet
 from bot.ingest.fetch import MAX_RANGE, BlockFetcher, Fetched, with_vote_details
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
@@ -78,6 +78,8 @@ class Follower:
         self._last_time = ""  # the time of the last block stored, for a block whose own is unusable
         self._last_id = ""  # the id of the last block stored ("" until one is), to check the next links to it
         self._head_seen = -math.inf  # when the current head was first seen (monotonic)
+        # Told the communities whose setRole ops a committed batch held: hivemind's list is read again.
+        self.on_role_ops: Callable[[set[str]], None] | None = None
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -251,6 +253,9 @@ class Follower:
             return written
 
         self.events_written += await self.store.chain_batch(write)
+        roles_set = {e.community for e in events if isinstance(e, RoleSet)}
+        if roles_set and self.on_role_ops is not None:
+            self.on_role_ops(roles_set)
         self.cursor = last
         self._last_time = at
         self._last_id = blocks[-1].block_id

@@ -13,6 +13,7 @@ import aiosqlite
 
 from bot.domain import Feed, Job, JobAction, LaneCounts, LaneState, dm_lane, is_dm_lane
 from bot.store.db import Database, nonce_salt
+from bot.store.moderation import NOT_MUTED
 
 log = logging.getLogger("hivecord.delivery")
 
@@ -80,7 +81,7 @@ class JobTables:
             async with conn.execute(
                 "SELECT id FROM posts WHERE community = ? AND deleted = 0 AND id NOT IN"
                 " (SELECT post_id FROM jobs WHERE channel_id = ? AND action = 'post' AND post_id IS NOT NULL)"
-                " AND id NOT IN (SELECT post_id FROM mirrors WHERE channel_id = ?)"
+                " AND id NOT IN (SELECT post_id FROM mirrors WHERE channel_id = ?) AND" + NOT_MUTED +
                 " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (feed.community, feed.channel_id, feed.channel_id, count),
             ) as cur:

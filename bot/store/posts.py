@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from bot.domain import Badge, PostRow
 from bot.store.db import Database
+from bot.store.moderation import NOT_MUTED
 
 _NAMES_SLICE = 1024  # series names read per hop to the reader's thread
 # bm25 column weights: a word in the title counts most, then series, tags, body.
@@ -101,7 +102,7 @@ class PostTables:
 
     async def latest_post(self, community: str) -> PostRow | None:
         async with self._db.reader.execute(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0"
+            f"SELECT {POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0 AND {NOT_MUTED}"
             " ORDER BY created_at DESC, id DESC LIMIT 1",
             (community,),
         ) as cur:
