@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain import PostRow
 from bot.delivery.render import embed_length, tombstone_embed
+from bot.domain import PostRow
 from bot.hive.blocks import decode_block
 from bot.hive.events import EventDecoder, PostMuteOp, RoleSet
 from bot.hive.moderation import is_moderator, may_set_role, read_community_op, read_roles
@@ -39,7 +39,8 @@ def test_the_hivemind_mock_ops_read_as_hivemind_reads_them() -> None:
     assert set(read) == {"setRole", "mutePost", "unmutePost"}
     assert read["mutePost"] >= 40 and read["unmutePost"] >= 15 and read["setRole"] >= 100
     op = read_community_op(_raw(mute_post_op("mod01", "hive-135485", "writer", "secrets1", "spamming")))
-    assert op is not None and (op.actor, op.account, op.permlink, op.notes) == ("mod01", "writer", "secrets1", "spamming")
+    assert op is not None
+    assert (op.actor, op.account, op.permlink, op.notes) == ("mod01", "writer", "secrets1", "spamming")
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,8 @@ def test_the_role_rules() -> None:
 
 def test_list_community_roles_answers() -> None:
     answer = [["hive-158489", "owner", ""], ["cur01", "mod", "Curator"], ["spam01", "muted", "x" * 500]]
-    assert read_roles(answer) == [("hive-158489", "owner", ""), ("cur01", "mod", "Curator"), ("spam01", "muted", "x" * 64)]
+    expected = [("hive-158489", "owner", ""), ("cur01", "mod", "Curator"), ("spam01", "muted", "x" * 64)]
+    assert read_roles(answer) == expected
     assert read_roles([]) == []
     for nonsense in ({"roles": []}, "muted", None, [["cur01"]], [["cur01", "king", ""]], [["Not Valid", "mod", ""]],
                      [[1, "mod", ""]], [["cur01", "mod", ""], "spam01"]):  # fmt: skip
