@@ -110,6 +110,7 @@ class Hivecord(commands.AutoShardedBot):
             store, hive, lambda: self.follower.communities, refresh_seconds=config.hive.community_roles_refresh_seconds
         )
         self.follower.on_role_ops = self.community_roles.role_ops_seen
+        self.follower.prepare = self.community_roles.read_unread
         # Curation: the accounts' keys (from the environment, never stored), votes and their settling.
         self.curation_keys = CurationKeys(hive, config.curation.accounts, posting_keys or {})
         self.settler = VoteSettler(store, hive, self.curation_keys)

@@ -55,6 +55,7 @@ class CommunityRoles:
         self._failing: dict[str, Backoff] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._reading = asyncio.Lock()  # run() and the follower's first read never ask twice at once
 
     def role_ops_seen(self, communities: Iterable[str]) -> None:
         """The follower applied setRole ops: hivemind's list is read again soon after (once for many ops;
@@ -65,6 +66,15 @@ class CommunityRoles:
                 self._sooner[community] = min(self._sooner.get(community, math.inf), at)
         self._wake.set()
 
+    async def read_unread(self, communities: Iterable[str]) -> None:
+        """Reads the roles of each community never read yet: the follower awaits this before its first
+        batch, so a first run knows the moderators before their first mutePost. A failure is logged and
+        left to run()'s retries."""
+        for community in sorted(set(communities)):
+            async with self._reading:
+                if await self._store.moderation.roles_read_at(community) is None and community not in self._failing:
+                    await self.refresh(community)
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -72,10 +82,11 @@ class CommunityRoles:
         while not self._stop.is_set():
             wait = LOOK_EVERY
             for community in sorted(set(self._communities())):
-                due = await self._due_in(community)
-                if due <= 0:
-                    await self.refresh(community)
+                async with self._reading:
                     due = await self._due_in(community)
+                    if due <= 0:
+                        await self.refresh(community)
+                        due = await self._due_in(community)
                 wait = min(wait, due)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

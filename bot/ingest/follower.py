@@ -8,7 +8,7 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,6 +80,8 @@ class Follower:
         self._head_seen = -math.inf  # when the current head was first seen (monotonic)
         # Told the communities whose setRole ops a committed batch held: hivemind's list is read again.
         self.on_role_ops: Callable[[set[str]], None] | None = None
+        # Awaited with the followed communities before the first batch (their roles, read once).
+        self.prepare: Callable[[set[str]], Awaitable[None]] | None = None
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -107,6 +109,8 @@ class Follower:
         self._started = time.monotonic()
         await self.client.probe()
         self.cursor = await self._initial_cursor()
+        if self.prepare is not None:
+            await self.prepare(set(self.communities))
         stored = (await self.store.posts.live_post_keys(), await self.store.posts.known_authors())
         # custom_json ops are read only in blocks where an open /link code could still be used.
         replies, claims_until = await self.store.replies.live_reply_keys(), self.store.links.claims_until
