@@ -167,7 +167,7 @@ async def _plan_mute(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
         await p.add_job(feed.channel_id, "tombstone", feed_id=feed.id, post_id=row.post_id, detail={"muted": notes})
         return 1
     if row.kind == "post_unmuted" and notes is None:
-        await p.add_job(feed.channel_id, "edit", feed_id=feed.id, post_id=row.post_id)
+        await p.add_job(feed.channel_id, "edit", feed_id=feed.id, post_id=row.post_id, detail={"unmuted": True})
         return 1
     return 0
 

@@ -282,9 +282,11 @@ class DeliveryWorker:
                 embed = tombstone_embed(post, muted=muted if isinstance(muted, str) else None)
             where = await self.conversation.message_channel(job.channel_id, post.id)
             mirror = self._channel(where).get_partial_message(message_id)
-            # An edit leaves the Upvote button as it is; a tombstone takes it away.
+            # An edit leaves the Upvote button as it is; a tombstone takes it away, an unmute gives it back.
             if job.action == "edit":
-                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
+                unmuted = isinstance(job.detail, dict) and job.detail.get("unmuted") and self.upvotes(post.community)
+                view = upvote_view(post.id) if unmuted else discord.utils.MISSING
+                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed, view=view))
             else:
                 edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed, view=None))
             if edited is None:
