@@ -80,6 +80,7 @@ class CommunityRoles:
 
     async def run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the pass: a setRole told meanwhile wakes the next wait at once
             wait = LOOK_EVERY
             for community in sorted(set(self._communities())):
                 async with self._reading:
@@ -88,7 +89,6 @@ class CommunityRoles:
                         await self.refresh(community)
                         due = await self._due_in(community)
                 wait = min(wait, due)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._until_woken(), max(wait, 0.01))
 
@@ -110,6 +110,7 @@ class CommunityRoles:
 
     async def refresh(self, community: str) -> bool:
         """One read of the community's roles into the store; False (old list kept) when it failed."""
+        started = time.monotonic()
         try:
             rows = await self._read(community)
         except (HiveUnavailable, RpcError, BadAnswer) as exc:
@@ -117,7 +118,8 @@ class CommunityRoles:
         else:
             if rows is not None:
                 await self._store.moderation.replace_roles(community, rows, time.time())
-                self._sooner.pop(community, None)
+                if self._sooner.get(community, math.inf) <= started:
+                    del self._sooner[community]  # a setRole told during the read keeps its own read
                 self._failing.pop(community, None)
                 muted = sum(1 for _, role, _ in rows if role == "muted")
                 log.debug("roles of %s read: %d listed, %d muted", community, len(rows), muted)
