@@ -25,6 +25,7 @@ from bot.delivery.planner import ReplyPace
 from bot.delivery.worker import DeliveryWorker
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import PostingKey
+from bot.ingest.community_roles import CommunityRoles
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
 from bot.process.backoff import Backoff
@@ -101,6 +102,12 @@ class Hivecord(commands.AutoShardedBot):
         self.follower = Follower.from_config(
             hive, store, config.hive, communities, on_progress=self._on_blocks, on_links=self.links.linked_on_chain
         )
+        # The communities' own moderation: their roles read from hivemind, again soon after a setRole.
+        self.community_roles = CommunityRoles(
+            store, hive, lambda: self.follower.communities, refresh_seconds=config.hive.community_roles_refresh_seconds
+        )
+        self.follower.on_role_ops = self.community_roles.role_ops_seen
+        self.follower.prepare = self.community_roles.read_unread
         # Curation: the accounts' keys (from the environment, never stored), votes and their settling.
         self.curation_keys = CurationKeys(hive, config.curation.accounts, posting_keys or {})
         self.settler = VoteSettler(store, hive, self.curation_keys)
@@ -177,6 +184,9 @@ class Hivecord(commands.AutoShardedBot):
             "delivery": asyncio.create_task(keep_running("delivery", self.delivery.run, self._stop)),
             "role check": asyncio.create_task(keep_running("role check", self.roles.run, self._stop)),
             "vote settler": asyncio.create_task(keep_running("vote settler", self.settler.run, self._stop)),
+            "community roles": asyncio.create_task(
+                keep_running("community roles", self.community_roles.run, self._stop)
+            ),
         }
         if not synced:
             self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
@@ -327,7 +337,8 @@ class Hivecord(commands.AutoShardedBot):
         self.follower.stop()
         self.roles.stop()
         self.settler.stop()
-        for name in ("follower", "command sync", "role check", "vote settler"):
+        self.community_roles.stop()
+        for name in ("follower", "command sync", "role check", "vote settler", "community roles"):
             if name in self._tasks:
                 self._tasks[name].cancel()
         await self.delivery.stop()

@@ -183,6 +183,7 @@ def _stop_on_signals(stop: Callable[[], None], task: asyncio.Task[Any]) -> None:
 
 async def _ingest(config: Config, from_block: int | None, to_block: int | None) -> int:
     from bot.hive.client import HiveClient
+    from bot.ingest.community_roles import CommunityRoles
     from bot.ingest.follower import Follower
     from bot.process.progress import ProgressReporter
     from bot.store.store import Store
@@ -222,10 +223,23 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
                 stop_at=to_block,
                 on_progress=reporter,
             )
+            # The communities' roles beside it, as in the bot: a moderator's mutePost needs them known.
+            roles = CommunityRoles(
+                store, client, lambda: follower.communities, refresh_seconds=config.hive.community_roles_refresh_seconds
+            )
+            follower.on_role_ops = roles.role_ops_seen
+            follower.prepare = roles.read_unread
+            roles_task = asyncio.create_task(roles.run())
             task = asyncio.create_task(follower.run())
             _stop_on_signals(follower.stop, task)
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            finally:
+                roles.stop()
+                roles_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await roles_task
             reporter.finish()
         done = follower.cursor
         log.info("stored up to block %s; %d events written", done, follower.events_written)

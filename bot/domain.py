@@ -9,7 +9,16 @@ DAY = 86400.0  # seconds: daily vote caps, retention, the day /status counts ove
 
 # What happened on the chain, as the ingest stage records it in the outbox for delivery to plan from.
 OutboxKind = Literal[
-    "post_created", "post_edited", "post_deleted", "vote", "badge", "reply_created", "reply_edited", "reply_deleted"
+    "post_created",
+    "post_edited",
+    "post_deleted",
+    "vote",
+    "badge",
+    "reply_created",
+    "reply_edited",
+    "reply_deleted",
+    "post_muted",  # the community's moderators muted the post (mutePost), or lifted it (unmutePost)
+    "post_unmuted",
 ]
 # What a job sends or edits in its lane.
 JobAction = Literal[

@@ -22,6 +22,8 @@ ANIME_REALM_INFO = {
     "about": "Anime and manga reviews",
     "team": [[ANIME_REALM, "owner", ""], ["animerealm.cur", "mod", ""]],
 }
+# bridge.list_community_roles for the anime realm: its team, and nobody muted yet.
+ANIME_REALM_ROLES = [[ANIME_REALM, "owner", ""], ["animerealm.cur", "mod", "Curator"]]
 
 
 def bot_config(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bot_harness import ANIME_REALM_INFO, TOKEN, BotProcess, bot_config, db_rows
+from tests.bot_harness import ANIME_REALM_INFO, ANIME_REALM_ROLES, TOKEN, BotProcess, bot_config, db_rows
 from tests.fakes.chain_gen import build_vote_vops
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.hive import FakeHiveNode, load_seed_fixture
@@ -44,7 +44,9 @@ def seed_node(*, head: int = SEED_FIRST, vops: bool = True) -> tuple[FakeHiveNod
     """The seed chain on a fake node (not started) with the anime realm's community; also the seed body."""
     blocks, expected_body = load_seed_fixture(SEED)
     extra: dict[str, Any] = {"vops": build_vote_vops(blocks)} if vops else {}
-    return FakeHiveNode(blocks, head=head, communities={ANIME_REALM: ANIME_REALM_INFO}, **extra), expected_body
+    roles = {ANIME_REALM: [list(row) for row in ANIME_REALM_ROLES]}
+    node = FakeHiveNode(blocks, head=head, communities={ANIME_REALM: ANIME_REALM_INFO}, community_roles=roles, **extra)
+    return node, expected_body
 
 
 @asynccontextmanager

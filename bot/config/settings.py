@@ -112,6 +112,14 @@ class HiveConfig:
         linked accounts) are read again in bulk, in seconds; roles follow the changes. Greater than 0.""",
         positive(),
     )
+    community_roles_refresh_seconds: float = setting(
+        NUMBER,
+        900.0,
+        """How often each followed community's roles (bridge.list_community_roles: its moderators and
+        the accounts it muted) are read again, in seconds; one call per community each time, and one
+        more soon after a setRole is seen on chain. Greater than 0.""",
+        positive(),
+    )
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ class Alerts:
         if post is None or post.deleted or job.user_id is None:
             await self.store.jobs.drop_job(job, "the review was deleted before the alert went out")
             return
+        if await self.store.moderation.is_muted(post.id):
+            await self.store.jobs.drop_job(job, "the community's moderators muted the review before the alert went out")
+            return
         series = str((job.detail or {}).get("series") or post.series or "a series you follow")
         if not is_dm_lane(job.channel_id):
             refusal = await mention_refusal(self.client, job.channel_id, job.user_id)

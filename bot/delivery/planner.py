@@ -109,6 +109,8 @@ async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
         if user_id in closed:
             continue  # DMs refused: nothing to fall back to for a personal notice
         if event["kind"] == "vote":
+            if event["post_id"] in await p.muted():
+                continue  # the community's moderators muted the post: its votes are no news
             community = str(event["community"])
             if community not in teams:
                 teams[community] = set(await p.community_team(community))
@@ -137,7 +139,10 @@ async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
     added = 0
     reviews = await p.new_reviews_after(cursor, ROWS_PER_PASS)
     closed = await p.closed_dms() if reviews else set()
+    muted = await p.muted() if reviews else {}
     for _outbox_id, post_id, series_key, community in reviews:
+        if post_id in muted:
+            continue  # muted by the community's moderators before its alerts were planned
         rows: list[tuple[int, int, int, Any]] = []
         for sub in await p.subscribers(series_key):
             detail = {"series": sub.series, "series_key": sub.series_key}
@@ -160,6 +165,8 @@ async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
 async def _plan_row(
     p: PlanningTx, feed: Feed, row: OutboxRow, team: tuple[str, ...], window: timedelta, pace: ReplyPace
 ) -> int:
+    if row.post_id is not None and row.kind in _MUTED_STOPS and row.post_id in await p.muted():
+        return 0  # muted by the community's moderators: no news of it, no reply, no count to refresh
     if row.kind == "post_created":
         # The filter decides once, here: a post it keeps out has no job, so its edits, deletes,
         # votes and replies find nothing to follow in this channel either.
@@ -171,6 +178,8 @@ async def _plan_row(
             action: JobAction = "edit" if row.kind == "post_edited" else "tombstone"
             await p.add_job(feed.channel_id, action, feed_id=feed.id, post_id=row.post_id)
             return 1
+    elif row.kind in ("post_muted", "post_unmuted"):
+        return await _plan_mute(p, feed, row)
     elif row.kind == "vote":
         return await _plan_vote(p, feed, row, team, window)
     elif row.kind in _REPLY_ACTIONS:
@@ -182,6 +191,26 @@ async def _plan_row(
         and await p.badge_recipient_posted_in(row.badge_id, feed.community)
     ):
         await p.add_job(feed.channel_id, "badge", feed_id=feed.id, badge_id=row.badge_id)
+        return 1
+    return 0
+
+
+# What a muted post no longer gets; a deletion, and a reply's edit or deletion, still show.
+_MUTED_STOPS = ("post_created", "post_edited", "vote", "reply_created")
+
+
+async def _plan_mute(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
+    """A mutePost turns the channel's mirror into a tombstone with the moderators' notes, through the
+    deletion's path; an unmutePost edits it back to the post. Planned by the state now, so a mute lifted
+    since (or made again) costs no edit in between."""
+    if row.post_id is None or not await p.has_post_job(feed.channel_id, row.post_id):
+        return 0
+    notes = (await p.muted()).get(row.post_id)
+    if row.kind == "post_muted" and notes is not None:
+        await p.add_job(feed.channel_id, "tombstone", feed_id=feed.id, post_id=row.post_id, detail={"muted": notes})
+        return 1
+    if row.kind == "post_unmuted" and notes is None:
+        await p.add_job(feed.channel_id, "edit", feed_id=feed.id, post_id=row.post_id, detail={"unmuted": True})
         return 1
     return 0
 

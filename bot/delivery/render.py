@@ -71,7 +71,18 @@ def post_embed(post: PostRow, community_title: str | None = None, *, preview: bo
     return fit(embed)
 
 
-def tombstone_embed(post: PostRow) -> discord.Embed:
+MUTE_NOTES_SHOWN = 300
+
+
+def tombstone_embed(post: PostRow, *, muted: str | None = None) -> discord.Embed:
+    """What stands in for a post gone from Hive: deleted by its author, or muted by the community's
+    moderators (`muted`: their notes, untrusted, shown inert on one line)."""
+    if muted is not None and not post.deleted:
+        description = "The community's moderators muted this post on Hive."
+        notes = " ".join(muted.split())
+        if notes:
+            description += f"\nTheir notes: {neutralise(truncate(notes, MUTE_NOTES_SHOWN))}"
+        return fit(discord.Embed(title="Post muted", description=description, colour=discord.Colour.dark_grey()))
     embed = discord.Embed(
         title="Post deleted",
         description=f"@{post.author} deleted this post on Hive.",

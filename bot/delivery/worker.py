@@ -285,12 +285,15 @@ class DeliveryWorker:
             if job.action == "edit":
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
             else:
-                embed = tombstone_embed(post)
+                muted = job.detail.get("muted") if isinstance(job.detail, dict) else None
+                embed = tombstone_embed(post, muted=muted if isinstance(muted, str) else None)
             where = await self.conversation.message_channel(job.channel_id, post.id)
             mirror = self._channel(where).get_partial_message(message_id)
-            # An edit leaves the Upvote button as it is; a tombstone takes it away.
+            # An edit leaves the Upvote button as it is; a tombstone takes it away, an unmute gives it back.
             if job.action == "edit":
-                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed))
+                unmuted = isinstance(job.detail, dict) and job.detail.get("unmuted") and self.upvotes(post.community)
+                view = upvote_view(post.id) if unmuted else discord.utils.MISSING
+                edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed, view=view))
             else:
                 edited = await self._in(job.channel_id, where, lambda: mirror.edit(embed=embed, view=None))
             if edited is None:
@@ -352,7 +355,7 @@ class DeliveryWorker:
                 continue
             try:
                 post = await self.store.posts.post(post_id)
-                if post is None or post.deleted:
+                if post is None or post.deleted or await self.store.moderation.is_muted(post_id):
                     await self.store.jobs.mirror_refreshed(channel_id, post_id, now)
                     continue
                 embed = post_embed(post, await self.store.communities.community_title(post.community))

@@ -44,8 +44,8 @@ def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str) -> list
     added: list[tuple[str, str]] = []
     for post in posts:
         author, permlink = post["author"], post["permlink"]
-        if tx.live_post_ref(author, permlink) is not None:
-            continue
+        if tx.live_post_ref(author, permlink) is not None or tx.moderation.role(community, author) == "muted":
+            continue  # stored already, or by an account the community muted (never mirrored)
         metadata = post.get("json_metadata")
         json_metadata = metadata if isinstance(metadata, str) else json.dumps(metadata or {})
         title, body = str(post.get("title") or ""), str(post.get("body") or "")

@@ -8,12 +8,12 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bot.hive.client import HiveClient, HiveUnavailable
-from bot.hive.events import ChainEvent, EventDecoder, PostCreated
+from bot.hive.events import ChainEvent, EventDecoder, PostCreated, RoleSet
 from bot.ingest.fetch import MAX_RANGE, BlockFetcher, Fetched, with_vote_details
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
@@ -112,6 +112,10 @@ class Follower:
         self._last_time = ""  # the time of the last block stored, for a block whose own is unusable
         self._last_id = ""  # the id of the last block stored ("" until one is), to check the next links to it
         self._head_seen = -math.inf  # when the current head was first seen (monotonic)
+        # Told the communities whose setRole ops a committed batch held: hivemind's list is read again.
+        self.on_role_ops: Callable[[set[str]], None] | None = None
+        # Awaited with the followed communities before the first batch (their roles, read once).
+        self.prepare: Callable[[set[str]], Awaitable[None]] | None = None
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -139,6 +143,8 @@ class Follower:
         self._started = time.monotonic()
         await self.client.probe()
         self.cursor = await self._initial_cursor()
+        if self.prepare is not None:
+            await self.prepare(set(self.communities))
         stored = (await self.store.posts.live_post_keys(), await self.store.posts.known_authors())
         # custom_json ops are read only in blocks where an open /link code could still be used.
         replies, claims_until = await self.store.replies.live_reply_keys(), self.store.links.claims_until
@@ -286,6 +292,9 @@ class Follower:
             return written
 
         self.events_written += await self.store.chain_batch(write, self.on_links)
+        roles_set = {e.community for e in events if isinstance(e, RoleSet)}
+        if roles_set and self.on_role_ops is not None:
+            self.on_role_ops(roles_set)
         self.cursor = last
         self._last_time = at
         self._last_id = blocks[-1].block_id

@@ -17,11 +17,14 @@ from bot.hive.events import (
     PostCreated,
     PostDeleted,
     PostEdited,
+    PostMuteOp,
     ReplyCreated,
     ReplyDeleted,
     ReplyEdited,
+    RoleSet,
     VoteCast,
 )
+from bot.hive.moderation import is_moderator, may_set_role
 from bot.store.chain_writer import ChainWriter
 
 log = logging.getLogger("hivecord.follower")
@@ -60,6 +63,11 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
     applied = 0
     for event in events:
         if isinstance(event, PostCreated):
+            if tx.moderation.role(event.community, event.author) == "muted":
+                # The community muted the author: front ends hide the post, and so does every feed.
+                log.info("block %d: %s/%s not mirrored: its author is muted in %s",
+                         event.block_num, event.author, event.permlink, event.community)  # fmt: skip
+                continue
             post_id = tx.insert_post(
                 author=event.author,
                 permlink=event.permlink,
@@ -159,6 +167,9 @@ def apply_events(tx: ChainWriter, events: Iterable[ChainEvent]) -> int:
                 log.info("block %d: a hivecord link claim by @%s matched no open code", event.block_num, event.account)
                 continue
             log.info("block %d: @%s linked to Discord user %d", event.block_num, event.account, event.user_id)
+        elif isinstance(event, RoleSet | PostMuteOp):
+            if not apply_moderation(tx, event):
+                continue
         elif isinstance(event, ReplyCreated | ReplyEdited | ReplyDeleted) and not apply_reply(tx, event):
             continue
         applied += 1
@@ -204,5 +215,46 @@ def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDelete
             kind = "reply_deleted"
     tx.add_outbox(
         kind, block_num=event.block_num, at=event.timestamp, community=community, post_id=post_id, reply_id=reply_id
+    )
+    return True
+
+
+def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
+    """A community op, applied as hivemind would by the roles stored: from anyone else it changes nothing."""
+    actor_role = tx.moderation.role(event.community, event.actor)
+    if isinstance(event, RoleSet):
+        current = tx.moderation.role(event.community, event.account)
+        if not may_set_role(actor_role, current, event.role, self_change=event.actor == event.account):
+            log.info("block %d: setRole of @%s in %s by @%s (%s) ignored: not theirs to set",
+                     event.block_num, event.account, event.community, event.actor, actor_role)  # fmt: skip
+            return False
+        tx.moderation.set_role(event.community, event.account, event.role)
+        log.info("block %d: @%s is %s in %s (set by @%s)",
+                 event.block_num, event.account, event.role, event.community, event.actor)  # fmt: skip
+        return True
+    what = "mutePost" if event.mute else "unmutePost"
+    found = tx.live_post_ref(event.author, event.permlink)
+    if found is None or found[1] != event.community:
+        return False  # a post of another community: hivemind refuses it too
+    if not is_moderator(actor_role):
+        log.info("block %d: %s of %s/%s by @%s (%s) ignored: only the community's moderators may",
+                 event.block_num, what, event.author, event.permlink, event.actor, actor_role)  # fmt: skip
+        return False
+    post_id = found[0]
+    if event.mute:
+        changed = tx.moderation.mute_post(
+            post_id, notes=event.notes, actor=event.actor, block_num=event.block_num, at=event.timestamp
+        )
+    else:
+        changed = tx.moderation.unmute_post(post_id)
+    if not changed:
+        return False  # muted already, or not muted: nothing to show
+    log.info("block %d: %s of %s/%s by @%s", event.block_num, what, event.author, event.permlink, event.actor)
+    tx.add_outbox(
+        "post_muted" if event.mute else "post_unmuted",
+        block_num=event.block_num,
+        at=event.timestamp,
+        community=event.community,
+        post_id=post_id,
     )
     return True

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from bot.domain import LinkChange, OutboxKind, PostContent, PostRow
 from bot.store.db import Database, write_cursor
 from bot.store.links import ChainLinksListener, complete_on_chain
+from bot.store.moderation import ChainModeration
 from bot.store.posts import POST_COLUMNS, post_from_row
 
 T = TypeVar("T")
@@ -32,6 +33,7 @@ class ChainWriter:
         self.link_changes: list[LinkChange] = []  # told to the links' listener once the batch commits
         # (reply id, root post id, community) of live replies looked up or inserted in this batch.
         self._reply_refs: dict[tuple[str, str], tuple[int, int, str]] = {}
+        self.moderation = ChainModeration(conn)  # the community's roles and muted posts
 
     def live_post(self, author: str, permlink: str) -> PostRow | None:
         row = self._conn.execute(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.domain import FeedFilter
+from bot.store.moderation import NOT_MUTED
 
 # Backfill and /feed test look this far back for posts that pass: a bounded read, however strict the filter.
 FILTER_SCAN = 500
@@ -45,9 +46,9 @@ def _tags(text: str) -> tuple[str, ...]:
 async def recent_posts(
     conn: aiosqlite.Connection, community: str, feed_filter: FeedFilter, *, not_in_channel: int | None = None
 ) -> list[int]:
-    """The community's live posts newest first, as far back as a filtered pick looks (FILTER_SCAN);
-    `not_in_channel` leaves out those the channel shows or is owed."""
-    sql = "SELECT id FROM posts WHERE community = ? AND deleted = 0"
+    """The community's live posts newest first, as far back as a filtered pick looks (FILTER_SCAN),
+    none the community's moderators muted; `not_in_channel` leaves out those the channel shows or is owed."""
+    sql = f"SELECT id FROM posts WHERE community = ? AND deleted = 0 AND {NOT_MUTED}"
     args: list[object] = [community]
     if not_in_channel is not None:
         sql += (

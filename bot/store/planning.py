@@ -15,6 +15,7 @@ from bot.store.db import Database, nonce_salt, read_meta, write_meta
 from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
 from bot.store.filters import passing
 from bot.store.jobs import insert_job
+from bot.store.moderation import muted_notes
 from bot.store.notices import NOTICES_CURSOR, notice_events
 from bot.store.subscriptions import closed_dms, subscribers
 
@@ -25,6 +26,7 @@ class PlanningTx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._discord_voters: set[str] | None = None
+        self._muted: dict[int, str] | None = None
 
     async def feeds(self) -> list[Feed]:
         async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
@@ -74,6 +76,13 @@ class PlanningTx:
             (voter, post_id),
         ) as cur:
             return await cur.fetchone() is not None
+
+    async def muted(self) -> dict[int, str]:
+        """The posts the community's moderators muted, with their notes: read once a pass (no writer of
+        them runs while a pass holds the write lock)."""
+        if self._muted is None:
+            self._muted = await muted_notes(self._conn)
+        return self._muted
 
     async def has_post_job(self, channel_id: int, post_id: int) -> bool:
         """Whether the channel shows (or will show) the post. Mirrors are kept and finished jobs are

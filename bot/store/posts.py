@@ -100,15 +100,6 @@ class PostTables:
             next_target=row["next_target"],
         )
 
-    async def latest_post(self, community: str) -> PostRow | None:
-        async with self._db.reader.execute(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE community = ? AND deleted = 0"
-            " ORDER BY created_at DESC, id DESC LIMIT 1",
-            (community,),
-        ) as cur:
-            row = await cur.fetchone()
-        return post_from_row(row) if row else None
-
     async def latest_passing(self, community: str, feed_filter: FeedFilter) -> PostRow | None:
         """The community's latest stored post that passes a feed's filter (within FILTER_SCAN posts)."""
         conn = self._db.reader

@@ -14,6 +14,7 @@ from bot.store.db import Database
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.links import ChainLinksListener, LinkTables
+from bot.store.moderation import ModerationTables
 from bot.store.notices import NoticeTables
 from bot.store.planning import Planning
 from bot.store.posts import PostTables
@@ -42,6 +43,7 @@ class Store:
         self.roles = RoleTables(db)
         self.notices = NoticeTables(db)
         self.curation = CurationTables(db)
+        self.moderation = ModerationTables(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -210,8 +210,12 @@ def test_garbage_in_one_node_of_two(chain: GeneratedChain, reference: Store, tmp
     # are left to the next test, so the garbled blocks and assets below are served for sure.
     garbage = make_garbage(chain, garbage_pages=False)
     # Its global properties are sound (those are the last test's), so it answers first, garbage and all.
-    bad = FakeHiveNode({**chain.blocks, **garbage.blocks}, head=LAST + 2, vops=chain.vops, tamper=garbage.tamper)
-    good = FakeHiveNode(chain.blocks, head=LAST + 2, vops=chain.vops)
+    # Both know the community's roles: a refusal of them (read before the first batch) would sideline the bad node.
+    roles = {chain.community: [[chain.community, "owner", ""]]}
+    bad = FakeHiveNode(
+        {**chain.blocks, **garbage.blocks}, head=LAST + 2, vops=chain.vops, tamper=garbage.tamper, community_roles=roles
+    )
+    good = FakeHiveNode(chain.blocks, head=LAST + 2, vops=chain.vops, community_roles=roles)
     with bad, good:
         log = ingest(tmp_path / "store", [bad.url, good.url])
         assert bad.calls["block_api.get_block_range"] > 0 and good.calls["block_api.get_block_range"] > 0

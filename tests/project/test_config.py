@@ -107,6 +107,7 @@ def test_default_values() -> None:
         poll_interval=0.5,
         max_head_lag=20,
         facts_recheck_seconds=3600.0,
+        community_roles_refresh_seconds=900.0,
     )
     assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0)
     assert c.delivery == DeliveryConfig(

@@ -26,6 +26,7 @@ from .formats import (
     make_block_id,
 )
 from .generator import ChainGenerator, generate_chain
+from .ops import community_op, mute_post_op, set_role_op
 from .truth import BadgeInfo, ChainSummary, EditInfo, GeneratedChain, ReviewInfo, community_info, ranked_posts
 from .vops import build_vote_vops, vote_vops_for_block
 from .words import SERIES
@@ -48,10 +49,13 @@ __all__ = [
     "block_time",
     "build_vote_vops",
     "community_info",
+    "community_op",
     "dump_json",
     "format_time",
     "generate_chain",
     "make_block_id",
+    "mute_post_op",
     "ranked_posts",
+    "set_role_op",
     "vote_vops_for_block",
 ]

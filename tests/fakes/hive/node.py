@@ -49,6 +49,7 @@ class FakeHiveNode(Server, Rpc, TransactionStatusApi, BlockApi, CondenserApi, Da
         vops: Mapping[int, list[dict[str, Any]]] | None = None,
         communities: Mapping[str, dict[str, Any]] | None = None,
         subscribers: Mapping[str, list[list[str]]] | None = None,
+        community_roles: Mapping[str, list[list[str]]] | None = None,
         ranked_posts: Mapping[str, list[dict[str, Any]]] | None = None,
         posts: Iterable[dict[str, Any]] = (),
         vops_page_cap: int | None = None,
@@ -78,6 +79,8 @@ class FakeHiveNode(Server, Rpc, TransactionStatusApi, BlockApi, CondenserApi, Da
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
         # bridge.list_subscribers answers, by community; tests change them at run time.
         self.subscribers: dict[str, list[list[str]]] = {k: list(v) for k, v in (subscribers or {}).items()}
+        # bridge.list_community_roles answers, by community; tests change them at run time.
+        self.community_roles: dict[str, list[list[str]]] = {k: list(v) for k, v in (community_roles or {}).items()}
         self.ranked_posts: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (ranked_posts or {}).items()}
         # bridge.get_post answers: the ranked posts, and posts given on their own (old posts, say).
         self.posts: dict[tuple[str, str], dict[str, Any]] = {

@@ -34,7 +34,7 @@ _SUPPORTED = (
     "transaction_status_api.find_transaction",
     "account_history_api.enum_virtual_ops", "account_history_api.get_ops_in_block",
     "bridge.get_community", "bridge.get_ranked_posts", "bridge.get_post",
-    "bridge.list_subscribers",
+    "bridge.list_subscribers", "bridge.list_community_roles",
     "rc_api.get_resource_params", "rc_api.get_resource_pool",
     "jsonrpc.get_methods", "jsonrpc.get_signature",
 )
@@ -155,6 +155,7 @@ _HANDLERS: dict[str, Any] = {
     "bridge.get_ranked_posts": BridgeApi._bridge_get_ranked_posts,
     "bridge.get_post": BridgeApi._bridge_get_post,
     "bridge.list_subscribers": SubscribersApi._bridge_list_subscribers,
+    "bridge.list_community_roles": SubscribersApi._bridge_list_community_roles,
     "bridge.get_discussion": BridgeApi._bridge_get_discussion,
     "rc_api.get_resource_params": _const(lambda n: {"resource_names": [], "resource_params": {},
                                                     "size_info": {}}),

@@ -1,0 +1,115 @@
+"""The community's own moderation on Discord: the real `hivecord run` against the seed chain on the fake
+node (which serves bridge.list_community_roles) and the fake Discord. A muted account's post is not
+mirrored; a moderator's mutePost turns the mirrors (a text channel's message, a forum post's starter)
+into a tombstone and stops the post's votes and replies; the same op from anyone else changes nothing;
+unmutePost restores; a setRole muting an account applies from the next block."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.bot.test_bot_conversation import add_feeds, comment_op, ops_block
+from tests.bot_harness import comment_block, db_rows, delivery_settled
+from tests.fakes.chain_gen import mute_post_op, set_role_op
+from tests.fakes.discord.state import StoredMessage
+from tests.helpers import ANIME_REALM, SEED_LAST
+from tests.world import World, running_bot
+
+REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")
+EMPTY: dict[str, Any] = {"transactions": []}  # irreversible trails head by one block
+POST_URL = f"https://hive.blog/{ANIME_REALM}/@"  # a post's; a reply's has no community in it
+NOTES = "@everyone off-topic <@&1> [see](https://evil.example) **spam**"
+
+
+def mirror(world: World, channel: int) -> StoredMessage:
+    """The channel's message (or forum post's starter) mirroring the seed review."""
+    (message_id,) = db_rows(
+        world.db,
+        "SELECT m.message_id FROM mirrors m JOIN posts p ON p.id = m.post_id"
+        " WHERE m.channel_id = ? AND p.author = ? AND p.permlink = ?",
+        channel, *REVIEW,
+    )[0]  # fmt: skip
+    return world.fake.state.messages[int(message_id)]
+
+
+def titles(world: World, channel: int) -> list[str]:
+    """Every post title mirrored in a channel (or as a forum's posts), in order."""
+    where = [channel, *(t.id for t in world.fake.threads(channel))]
+    return [
+        str(m.embeds[0].get("title"))
+        for c in where
+        for m in world.fake.messages(c)
+        if m.embeds and m.embeds[0].get("title") and str(m.embeds[0].get("url", "")).startswith(POST_URL)
+    ]
+
+
+async def chain(world: World, block: int, *ops: dict[str, Any]) -> None:
+    """`ops` in block `block`, then waits until the bot followed it and delivered all it owes."""
+    world.node.add_blocks({block: ops_block(*ops), block + 1: EMPTY})
+    await world.fake.wait_for(lambda: delivery_settled(world.db, block), timeout=60)
+
+
+async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
+    fake = world.fake
+    forum = (await fake.add_forum_channel(fake.world.guild_id, "reviews-forum", tags=["Action"])).id
+    world.node.community_roles[ANIME_REALM].append(["spammer01", "muted", ""])
+    await add_feeds(world.db, fake.world.guild_id, [(world.reviews, "on", ()), (forum, "forum", ())])
+    async with running_bot(world.config, fake) as bot:
+        # The roles are read at start; the seed and a post of the muted account come after.
+        await fake.wait_for(lambda: db_rows(world.db, "SELECT 1 FROM community_roles WHERE role = 'muted'"), 30)
+        spam = comment_block("spammer01", "buy-tokens", "Buy tokens now", "Cheap!", "{}")["transactions"][0]
+        fine = comment_block("goodwriter", "fine-review", "Review Fine Show", "Good.", "{}")["transactions"][0]
+        await chain(world, SEED_LAST + 10, *spam["operations"], *fine["operations"])
+        for channel in (world.reviews, forum):
+            assert len(titles(world, channel)) == 2, titles(world, channel)
+            assert not any("Buy tokens" in t for t in titles(world, channel))
+        assert db_rows(world.db, "SELECT count(*) FROM posts WHERE author = 'spammer01'") == [(0,)]
+        (thread,) = fake.threads(world.reviews)
+        replies_before = len(fake.messages(thread.id))
+        shown = {c: json.dumps(mirror(world, c).embeds) for c in (world.reviews, forum)}
+
+        # A reader's mutePost: nothing changes.
+        await chain(world, SEED_LAST + 20, mute_post_op("reader01", ANIME_REALM, *REVIEW, "mine now"))
+        assert {c: json.dumps(mirror(world, c).embeds) for c in shown} == shown
+
+        # The community's moderator mutes it: both mirrors become the tombstone, the notes inert.
+        await chain(world, SEED_LAST + 30, mute_post_op("animerealm.cur", ANIME_REALM, *REVIEW, NOTES))
+        for channel in (world.reviews, forum):
+            (embed,) = mirror(world, channel).embeds
+            assert embed["title"] == "Post muted", embed
+            text = embed["description"]
+            assert "community's moderators muted this post" in text and "off-topic" in text
+            assert "@everyone" not in text and "<@&" not in text and "](" not in text
+            assert not mirror(world, channel).components  # no Upvote on a muted post
+        # Its votes and replies are no news now: no vote message, no count edit, no reply in its thread.
+        edits = len(mirror(world, world.reviews).history)
+        messages = len(fake.messages(world.reviews))
+        await chain(
+            world,
+            SEED_LAST + 40,
+            {"type": "vote_operation", "value": {"voter": "animerealm.cur", "author": REVIEW[0],
+                                                 "permlink": REVIEW[1], "weight": 5000}},
+            comment_op("reader01", "re-muted", REVIEW, "Still here?"),
+        )  # fmt: skip
+        assert len(fake.messages(world.reviews)) == messages
+        assert len(mirror(world, world.reviews).history) == edits
+        assert len(fake.messages(thread.id)) == replies_before
+        assert not any("Still here" in json.dumps(m.embeds) for m in fake.messages(thread.id))
+
+        # unmutePost by the moderator: the mirrors are the review again.
+        await chain(world, SEED_LAST + 50, mute_post_op("animerealm.cur", ANIME_REALM, *REVIEW, mute=False))
+        for channel in (world.reviews, forum):
+            (embed,) = mirror(world, channel).embeds
+            assert "Metallic Rouge" in embed["title"] and embed["url"].startswith("https://hive.blog/"), embed
+
+        # The owner mutes an account on chain (hivemind lists it too); its next post is not mirrored.
+        world.node.community_roles[ANIME_REALM].append(["goodwriter", "muted", ""])
+        await chain(world, SEED_LAST + 60, set_role_op(ANIME_REALM, ANIME_REALM, "goodwriter", "muted"))
+        again = comment_block("goodwriter", "second-review", "Review Second Show", "Again.", "{}")
+        await chain(world, SEED_LAST + 70, *again["transactions"][0]["operations"])
+        for channel in (world.reviews, forum):
+            assert not any("Second Show" in t for t in titles(world, channel)), titles(world, channel)
+        assert "mutePost of alienpunklord/" in bot.log and "ignored: only the community's moderators" in bot.log
+    assert not fake.violations, fake.violations
+    assert not fake.unknown_requests, fake.unknown_requests
