@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from bot.hive.client import HiveClient
 from bot.hive.moderation import read_roles
 from bot.hive.rpc import BadAnswer, HiveUnavailable, RpcError
-from bot.process.retry import Backoff
+from bot.process.backoff import Backoff
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.moderation")
