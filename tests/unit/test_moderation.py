@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.render import embed_length, tombstone_embed
+from bot.delivery.render import tombstone_embed
 from bot.domain import PostRow
 from bot.hive.blocks import decode_block
 from bot.hive.events import EventDecoder, PostMuteOp, RoleSet
 from bot.hive.moderation import is_moderator, may_set_role, read_community_op, read_roles
+from bot.text.embeds import embed_length
 from bot.text.limits import EMBED_TOTAL_MAX
 from tests.fakes.chain_gen import community_op, mute_post_op, set_role_op
 from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, PERMLINK, block, trx
