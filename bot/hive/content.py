@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from bot.hive.edits import apply_edit
 from bot.hive.names import is_community
 from bot.series.detect import detect_series, series_key
 from bot.text.safe import safe_url
@@ -25,11 +24,6 @@ _BODY_IMAGE = re.compile(
     re.IGNORECASE,
 )
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp")
-
-
-def merge_body(stored: str, incoming: str) -> str:
-    """The body after an edit (bot/hive/edits.py): hivemind's rule, with bounded work."""
-    return apply_edit(stored, incoming).body
 
 
 @dataclass(frozen=True, slots=True)

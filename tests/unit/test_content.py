@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from diff_match_patch import diff_match_patch
 
-from bot.hive.content import MAX_TAG_LEN, MAX_TAGS, cover_image, describe_post, merge_body, read_metadata, read_tags
+from bot.hive.content import MAX_TAG_LEN, MAX_TAGS, cover_image, describe_post, read_metadata, read_tags
+from bot.hive.edits import apply_edit
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "hive" / "seed" / "anime_realm_review.json"
 
@@ -28,32 +29,32 @@ def _seed_comment(block: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# merge_body
+# apply_edit: the body after an edit
 
 
-def test_merge_body_applies_the_seed_patch() -> None:
+def test_an_edit_applies_the_seed_patch() -> None:
     original = _seed_comment("101000000")["body"]
     patch = _seed_comment("101000120")["body"]
     assert patch.startswith("@@ -")
-    merged = merge_body(original, patch)
+    merged = apply_edit(original, patch).body
     assert merged == _seed()["expected_edited_body"]
     assert merged != original
 
 
-def test_merge_body_applies_a_made_patch() -> None:
+def test_an_edit_applies_a_made_patch() -> None:
     dmp = diff_match_patch()
     old = "First paragraph.\n\nIt might not be perfect, but it is mine.\n\nLast line."
     new = "First paragraph.\n\nIt is not perfect, and it is mine.\n\nLast line, edited."
     patch = dmp.patch_toText(dmp.patch_make(old, new))
-    assert merge_body(old, patch) == new
+    assert apply_edit(old, patch).body == new
 
 
-def test_merge_body_full_text_edit_replaces() -> None:
-    assert merge_body("old body", "a whole new body") == "a whole new body"
+def test_an_edit_full_text_edit_replaces() -> None:
+    assert apply_edit("old body", "a whole new body").body == "a whole new body"
 
 
-def test_merge_body_empty_edit_keeps() -> None:
-    assert merge_body("old body", "") == "old body"
+def test_an_edit_empty_edit_keeps() -> None:
+    assert apply_edit("old body", "").body == "old body"
 
 
 @pytest.mark.parametrize(
@@ -65,24 +66,24 @@ def test_merge_body_empty_edit_keeps() -> None:
         "@@ \n",
     ],
 )
-def test_merge_body_invalid_patch_is_full_text(incoming: str) -> None:
-    assert merge_body("old body", incoming) == incoming
+def test_an_edit_invalid_patch_is_full_text(incoming: str) -> None:
+    assert apply_edit("old body", incoming).body == incoming
 
 
-def test_merge_body_patch_that_does_not_apply_keeps_the_body() -> None:
+def test_an_edit_patch_that_does_not_apply_keeps_the_body() -> None:
     stored = "a" * 40
     patch = "@@ -1,14 +1,14 @@\n-qwertyuiopzxcv\n+mnbvcxzlkjhgfd\n"
-    assert merge_body(stored, patch) == stored
+    assert apply_edit(stored, patch).body == stored
 
 
-def test_merge_body_patch_against_an_empty_body_does_not_raise() -> None:
+def test_an_edit_patch_against_an_empty_body_does_not_raise() -> None:
     patch = _seed_comment("101000120")["body"]
-    assert isinstance(merge_body("", patch), str)
+    assert isinstance(apply_edit("", patch).body, str)
 
 
-def test_merge_body_text_that_only_mentions_patches_is_full_text() -> None:
+def test_an_edit_text_that_only_mentions_patches_is_full_text() -> None:
     body = "Not a patch: @@ -1,3 +1,3 @@ appears mid-text"
-    assert merge_body("old", body) == body
+    assert apply_edit("old", body).body == body
 
 
 # --------------------------------------------------------------------------------------------
