@@ -171,6 +171,8 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
         return 0
     if row.kind == "reply_created" and await p.reply_owed(feed.id, feed.channel_id, row.reply_id):
         return 0
+    if row.kind == "reply_created" and await p.echo_of(feed.channel_id, row.reply_id):
+        return 0  # posted from this thread: no second copy
     lane = await p.reply_lane(feed.channel_id, row.post_id)
     await p.add_job(lane, _REPLY_ACTIONS[row.kind], feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id)
     return 1

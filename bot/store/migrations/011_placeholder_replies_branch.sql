@@ -1,0 +1,3 @@
+-- Placeholder on the replies branch only, so 014 applies without a gap; the real 011 comes from a parallel branch.
+-- Drop this file when merging.
+SELECT 1;
