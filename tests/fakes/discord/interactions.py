@@ -313,25 +313,6 @@ def command_interaction(
     return _base(state, kind, channel_id, user_id, data)
 
 
-def message_command_interaction(
-    state: FakeDiscordState, message: StoredMessage, user_id: int, name: str
-) -> tuple[dict[str, Any], InteractionRecord]:
-    """A message context-menu command (command type 3) on `message`: the message comes resolved, content
-    included, as Discord sends it to bots without the Message Content intent."""
-    channel = state.channels[message.channel_id]
-    registered, is_guild_command = state.find_command(name, channel.guild_id, type=3)
-    data: dict[str, Any] = {
-        "id": registered["id"],
-        "name": name,
-        "type": 3,
-        "target_id": str(message.id),
-        "resolved": {"messages": {str(message.id): payloads.message(state, message)}},
-    }
-    if is_guild_command:
-        data["guild_id"] = registered["guild_id"]
-    return _base(state, APPLICATION_COMMAND, message.channel_id, user_id, data)
-
-
 def component_interaction(
     state: FakeDiscordState,
     message: StoredMessage,

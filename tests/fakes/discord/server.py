@@ -14,15 +14,10 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 from . import payloads, pipeline
+from .context_menus import message_command_interaction
 from .faults import Fault, FaultRules, RequestFacts
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_GUILDS, Gateway, Session
-from .interactions import (
-    InteractionHandle,
-    OptionValue,
-    command_interaction,
-    component_interaction,
-    message_command_interaction,
-)
+from .interactions import InteractionHandle, OptionValue, command_interaction, component_interaction
 from .log import Notifier, RecordedRequest, Violation
 from .messages import new_message
 from .permissions import Overwrite
