@@ -63,11 +63,16 @@ class IntentKind(Protocol[I]):
         ...
 
 
+async def settle_seen(kind: IntentKind[I], intent: I) -> bool:
+    """Lands an open intent the follower has stored from a block (no node asked); True when it did."""
+    return await kind.seen_by_follower(intent) and await _final(kind, intent, "landed")
+
+
 async def settle_one(hive: HiveClient, kind: IntentKind[I], intent: I) -> bool:
     """One look at the chain for one open intent; True when it is final now."""
     now = time.time()
-    if await kind.seen_by_follower(intent):
-        return await _final(kind, intent, "landed")
+    if await settle_seen(kind, intent):
+        return True
     try:
         status = await find_transaction(hive, intent.trx_id, intent.expiration)
         if status == "in_block":

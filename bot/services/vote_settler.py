@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from bot.domain import CastVote, VoteState
 from bot.hive.broadcast import active_vote
 from bot.hive.client import HiveClient
 from bot.services.curation_keys import CurationKeys
-from bot.services.settling import IntentKind, settle_one
+from bot.services.settling import IntentKind, settle_one, settle_seen
 from bot.services.vote_refusals import explain, is_authority_refusal
 from bot.store.store import Store
 
@@ -87,10 +88,12 @@ class VoteSettler:
         self.wake.clear()
 
     async def settle_due(self) -> int:
-        """One pass over the open intents whose check is due; returns how many were settled."""
+        """One pass over the open intents whose check is due, and over the others what the follower stored
+        (a wake after new blocks lands them without waiting for their next look); returns how many settled."""
         settled = 0
         for kind in self.kinds:
-            for intent in await kind.open(time.time()):
-                if await settle_one(self._hive, kind, intent):
-                    settled += 1
+            due = {intent.id for intent in await kind.open(time.time())}
+            for intent in await kind.open(math.inf):
+                done = await (settle_one(self._hive, kind, intent) if intent.id in due else settle_seen(kind, intent))
+                settled += done
         return settled
