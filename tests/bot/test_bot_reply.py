@@ -84,7 +84,7 @@ class World:
         await self.bot.start()
 
 
-GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "rc.r")
+GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "rc.r")
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -295,12 +295,34 @@ async def test_refusals_are_in_words_and_send_nothing(world: World) -> None:
     assert world.broadcasts_by("rc.r") == 1
     await settled(world)
     assert shown_in_thread(world, "rc.r") == []  # its copy was taken back
+    # No node answers: nothing was signed or sent, and the member is told so.
+    world.node.down = True
+    try:
+        said = await run(world, "kate.r", "reply post", {"text": "into the void"})
+    finally:
+        world.node.down = False
+    assert "No Hive node could be reached, so nothing was sent" in said, said
+    assert db_rows(world.db, "SELECT 1 FROM discord_replies WHERE author = 'kate.r'") == []
     # Disabled: the revoke link, and no more replies through the bot.
     said = await run(world, "kate.r", "reply disable")
     assert f"hivesigner.com/revoke/{BRIDGE}" in said, said
     said = await run(world, "kate.r", "reply post", {"text": "hi"})
     assert "off for you" in said, said
     assert world.broadcasts_by("kate.r") == 0
+
+
+async def test_a_lost_answer_is_settled_from_the_chain_and_posted_once(world: World) -> None:
+    world.node.lose_broadcast_answers = True
+    try:
+        said = await run(world, "mia.r", "reply post", {"text": "Did it land?"})
+    finally:
+        world.node.lose_broadcast_answers = False
+    assert "did not confirm" in said and "will not post it twice" in said, said
+    await world.fake.wait_for(lambda: landed(world, "mia.r"), timeout=60)
+    assert len(world.comments_by("mia.r")) == 1
+    await world.fake.wait_for(lambda: on_chain_seen(world, "mia.r"), timeout=60)
+    await settled(world)
+    assert len(shown_in_thread(world, "mia.r")) == 1
 
 
 @pytest.mark.slow
