@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from bot.domain import SentReply
 from bot.hive.broadcast import broadcast, head_reference
 from bot.hive.client import HiveClient
+from bot.hive.curation_keys import KeyState, judge
 from bot.hive.grants import (
     Grant,
     grant_of,
@@ -32,6 +33,7 @@ from bot.hive.transactions import MAX_BODY_BYTES, SignedTransaction, chain_time_
 from bot.services import Refused
 from bot.services.curation import UNREACHABLE
 from bot.services.reply_intents import explain
+from bot.services.vote_refusals import is_authority_refusal
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.replies")
@@ -89,6 +91,7 @@ class ReplyService:
         self.bot_account = bot_account
         self._key = key if key is not None and key.account == bot_account else None
         self._wake = wake_settler
+        self._key_ok: bool | None = None  # the chain lists the key as the bridge account's (None: not asked yet)
 
     def off_reason(self) -> str | None:
         """Why this bot posts no replies (no account configured, or no key for it); None when it can."""
@@ -191,6 +194,7 @@ class ReplyService:
                 f"@{account} does not grant @{self.bot_account} posting authority on chain (never granted, or"
                 " revoked since): `/reply enable` gives the link. Nothing was sent."
             )
+        await self._key_usable()
         assert self._key is not None  # _linked checked it
         try:
             ref = await head_reference(self._hive)
@@ -225,6 +229,27 @@ class ReplyService:
         answers = parent[0] if parent != (post.author, post.permlink) else None
         return Draft(reply, body, chain_time_text(ref.head_time), signed, answers)
 
+    async def _key_usable(self) -> None:
+        """The held key is one of the bridge account's posting keys, as the chain says (asked once; a node's
+        missing-authority refusal asks again): else every reply would be refused, as if members had not
+        granted anything."""
+        if self._key_ok is None:
+            assert self._key is not None
+            try:
+                answer = await self._hive.call("condenser_api.get_accounts", [[self.bot_account]], deadline=DEADLINE)
+            except (HiveUnavailable, RpcError):
+                raise Refused(UNREACHABLE) from None
+            entry = answer[0] if isinstance(answer, list) and answer else None
+            found = judge("[bridge]", self.bot_account, self._key, entry)
+            self._key_ok = found.state is KeyState.POSTING
+            if not self._key_ok:
+                log.error("replies from Discord are off: the key in %s: %s", found.variable, found.detail)
+        if not self._key_ok:
+            raise Refused(
+                f"Replies from Discord are off on this bot: the key it holds is not a posting key of"
+                f" @{self.bot_account}; its operator must fix it. Nothing was sent."
+            )
+
     async def shown(self, draft: Draft, message_id: int) -> None:
         """The bot's copy of the reply in the thread: it stands for the reply there once it is on chain."""
         await self._store.discord_replies.shown_as(draft.reply.id, message_id)
@@ -243,6 +268,10 @@ class ReplyService:
         if sent.outcome == "refused":
             await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500])
             log.warning("reply %d refused by the node: %s", reply.id, sent.reason[:300])
+            if is_authority_refusal(sent.reason):
+                # The grant was on chain a moment ago: the bot's own key may be what changed. Ask.
+                self._key_ok = None
+                await self._key_usable()
             raise Refused(f"The reply was not posted: {explain(sent.reason, reply.author, self.bot_account)}")
         await self._store.discord_replies.settle(reply.id, "failed", time.time(), "no Hive node could be reached")
         raise Refused(UNREACHABLE)

@@ -84,7 +84,7 @@ class World:
         await self.bot.start()
 
 
-GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "rc.r")
+GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "rc.r")
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -359,6 +359,23 @@ async def test_a_kill_around_the_broadcast_leaves_exactly_one_comment(world: Wor
     await settled(world)
     killed = [m for m in shown_in_thread(world, account) if f"Killed {moment}" in json.dumps(m.embeds)]
     assert len(killed) == 1  # the copy sent before the broadcast, and no mirrored second one
+
+
+async def test_a_bridge_key_rotated_away_on_chain_turns_replies_off_in_words(world: World) -> None:
+    held = world.node.accounts[BRIDGE]
+    world.node.accounts[BRIDGE] = hive_account(BRIDGE, [(str(PrivateKey().pubkey), 1)])
+    try:
+        # Whether the bot asks the chain before its first signature (after a restart) or hears the node's
+        # refusal of one signed with the old key, the member reads what is wrong, and the log says it once.
+        for member in ("nina.r", "omar.r"):
+            said = await run(world, member, "reply post", {"text": "the old key"})
+            assert f"the key it holds is not a posting key of @{BRIDGE}" in said, said
+            assert world.comments_by(member) == []
+        assert world.broadcasts_by("omar.r") == 0
+    finally:
+        world.node.accounts[BRIDGE] = held
+    off = [line for line in world.bot.log.splitlines() if "replies from Discord are off" in line]
+    assert len(off) == 1 and " ERROR " in off[0] and KEY_ENV in off[0], off
 
 
 async def test_the_key_is_in_no_log_answer_database_or_discord_request_and_no_message_content_intent(
