@@ -84,7 +84,7 @@ class World:
         await self.bot.start()
 
 
-GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "rc.r")
+GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "pia.r", "rc.r")
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -257,6 +257,14 @@ async def test_post_to_hive_answers_the_mirrored_reply_and_only_for_the_author(w
     await world.fake.wait_for(lambda: on_chain_seen(world, "bob.r"), timeout=60)
     await settled(world)
     assert shown_in_thread(world, "bob.r") == []  # the member's own message is the reply here
+    # A message answering the copy of a reply posted with /reply post answers that reply on chain.
+    (alice_copy,) = shown_in_thread(world, "alice.r")
+    pia = await world.fake.post_user_message(world.thread, world.members["pia.r"], "Yes alice", reply_to=alice_copy.id)
+    said = await answer(await world.fake.send_message_command(pia.id, world.members["pia.r"], "Post to Hive"))
+    assert "Reply posted" in said, said
+    (nested,) = world.comments_by("pia.r")
+    (alices,) = world.comments_by("alice.r")
+    assert (nested["parent_author"], nested["parent_permlink"]) == ("alice.r", alices["permlink"])
     # The same message again: refused, it is on chain already.
     handle = await world.fake.send_message_command(mine.id, world.members["bob.r"], "Post to Hive")
     said = await answer(handle)
