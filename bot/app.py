@@ -40,6 +40,8 @@ from bot.services.feeds import FeedService
 from bot.services.lanes import LaneService
 from bot.services.links import LinkService
 from bot.services.notices import NoticeService
+from bot.services.replies_from_discord import ReplyService
+from bot.services.reply_intents import ReplyIntents
 from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.subscriptions import SubscriptionService
@@ -60,6 +62,7 @@ EXTENSIONS = (
     "cogs.notify",
     "cogs.links",
     "cogs.curation",
+    "cogs.reply",
 )
 
 
@@ -119,6 +122,13 @@ class Hivecord(commands.AutoShardedBot):
             margin_hours=config.curation.vote_margin_hours,
             wake_settler=self.settler.wake,
         )
+        # Replies from Discord: signed with the bridge account's key, settled beside the votes.
+        bridge = config.bridge.account
+        self.replies = ReplyService(
+            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake
+        )
+        if bridge:
+            self.settler.kinds.append(ReplyIntents(store, hive, bridge))
         self.delivery = DeliveryWorker(
             self,
             store,

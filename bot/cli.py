@@ -101,7 +101,8 @@ async def _curation_problems(config: Config) -> int:
     from bot.hive.curation_keys import KeyState, check_curation_keys
     from bot.hive.posting_key import ENV_PREFIX, env_name
 
-    accounts = config.curation.accounts
+    # The bridge account (replies from Discord) is judged by the same rule, under the label "[bridge]".
+    accounts = {**config.curation.accounts, **({"[bridge]": config.bridge.account} if config.bridge.account else {})}
     states = []
     if accounts:
         logging.getLogger("hivecord.hive").setLevel(logging.ERROR)  # the line printed says why no node answered
@@ -109,8 +110,9 @@ async def _curation_problems(config: Config) -> int:
             states = await check_curation_keys(client, accounts, os.environ, deadline=_key_check_deadline(config))
     problems = 0
     for k in states:
-        head = f"curation {k.community}: account {k.account}, key {k.variable}"
-        off = f": curation is off for {k.community}"
+        bridge = k.community == "[bridge]"
+        head = f"{'bridge' if bridge else 'curation ' + k.community}: account {k.account}, key {k.variable}"
+        off = ": replies from Discord are off" if bridge else f": curation is off for {k.community}"
         if k.state is KeyState.POSTING:
             print(f"{head} set, one of its posting keys")
         elif k.state is KeyState.MISSING:

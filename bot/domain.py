@@ -349,3 +349,28 @@ class CastVote:
     error: str | None
     created_at: float
     checks: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentReply:
+    """A reply the bot signed for a member, from Discord (discord_replies)."""
+
+    id: int
+    guild_id: int
+    channel_id: int  # the feed's channel
+    thread_id: int
+    post_id: int
+    user_id: int
+    author: str
+    permlink: str
+    parent_author: str
+    parent_permlink: str
+    message_id: int | None
+    own_message: bool
+    trx_id: str
+    trx: str
+    expiration: str
+    state: VoteState  # the same life as a vote's: signed, sent, landed or failed
+    error: str | None
+    created_at: float
+    checks: int

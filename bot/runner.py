@@ -37,9 +37,11 @@ async def _main(config: Config, token: str) -> int:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()
         async with HiveClient.from_config(config.hive) as hive:
             # Posting keys come from the environment only, and live in this process's memory only.
-            keys, problems = read_posting_keys(config.curation.accounts, os.environ)
+            # The bridge account's key is read by the same rules as the curation accounts'.
+            accounts = {**config.curation.accounts, "[bridge]": config.bridge.account}
+            keys, problems = read_posting_keys(accounts, os.environ)
             for problem in problems:
-                log.error("curation key: %s; curation is off for that account", problem)
+                log.error("posting key: %s; the bot does not sign for that account", problem)
             bot = Hivecord(config, store, hive, communities, posting_keys=keys)
             async with bot:
                 started = asyncio.ensure_future(bot.start(token))

@@ -33,7 +33,7 @@ from bot.config.schema import (
     urls,
     word_or_integer,
 )
-from bot.config.tables import TABLE, Table, community_accounts
+from bot.config.tables import TABLE, Table, community_accounts, optional_account
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.
@@ -285,6 +285,19 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class BridgeConfig:
+    account: str = setting(
+        STRING,
+        "",
+        """The bot's own Hive account, which posts members' replies from Discord under the posting
+        authority each member grants it on chain (/reply enable). Its posting key comes only from the
+        environment, as for curation: HIVECORD_POSTING_KEY_ and the account in capitals with . and - as
+        _. Empty: replies from Discord are off.""",
+        optional_account,
+    )
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = setting(
         STRING,
@@ -301,6 +314,7 @@ SECTIONS: dict[str, type[Any]] = {
     "delivery": DeliveryConfig,
     "curation": CurationConfig,
     "limits": LimitsConfig,
+    "bridge": BridgeConfig,
     "logging": LoggingConfig,
 }
 SETTINGS: tuple[Setting, ...] = tuple(s for name, cls in SECTIONS.items() for s in settings_of(name, cls))
@@ -314,6 +328,7 @@ class Config:
     delivery: DeliveryConfig
     curation: CurationConfig
     limits: LimitsConfig
+    bridge: BridgeConfig
     logging: LoggingConfig
     # The file the settings came from; None for built-in defaults or a dict parsed in memory.
     source: Path | None = None

@@ -83,3 +83,11 @@ def community_accounts(value: dict[str, object], field: Field) -> Table:
             continue
         good[community] = account
     return Table(good)
+
+
+def optional_account(value: str, field: Field) -> str:
+    """A Hive account name as the chain spells it ("@Name" -> "name"), or "" for none."""
+    name = account_name(value)
+    if name and (why := account_name_problem(name)) is not None:
+        field.problem(f"{quote(value)} is not a Hive account: {why}")
+    return name

@@ -246,6 +246,8 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow, pace: ReplyPace
     owed = await p.reply_owed(feed.id, feed.channel_id, row.reply_id)
     if owed != (row.kind != "reply_created"):
         return 0  # a new reply queued already by a thread's late start, or a change to one never shown
+    if row.kind == "reply_created" and await p.echo_of(feed.channel_id, row.reply_id):
+        return 0  # posted from this thread: no second copy
     lane = await p.reply_lane(feed.channel_id, row.post_id)
     if row.kind == "reply_created":
         start = pace.window_start(row.at)

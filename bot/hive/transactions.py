@@ -1,4 +1,4 @@
-"""Signed Hive transactions: TaPoS from the head, a vote signed offline with beem for Hive's chain id.
+"""Signed Hive transactions: TaPoS from the head, a vote or a reply signed offline with beem for Hive's chain id.
 
 beem builds, serialises and signs; nothing here encodes a transaction or touches a key by hand.
 Signing is synchronous and takes tens of milliseconds: callers run it in a thread.
@@ -70,6 +70,38 @@ def sign_vote(key: SigningKey, voter: str, author: str, permlink: str, weight: i
     from beembase import operations  # beem loads a good deal at import: only this path needs it
 
     op = operations.Vote(voter=voter, author=author, permlink=permlink, weight=weight)
+    return _sign(key, [op], ref)
+
+
+MAX_BODY_BYTES = 65536  # hived refuses a comment body over 64 KB
+
+
+def sign_comment(
+    key: SigningKey,
+    *,
+    author: str,
+    permlink: str,
+    parent_author: str,
+    parent_permlink: str,
+    body: str,
+    json_metadata: str,
+    ref: Tapos,
+) -> SignedTransaction:
+    """One `comment` operation (a reply: no title) signed with `key` for Hive; `key` may be another
+    account's that `author` granted posting authority to (its posting account_auths)."""
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise ValueError(f"a comment body is at most {MAX_BODY_BYTES} bytes")
+    from beembase import operations
+
+    op = operations.Comment(
+        parent_author=parent_author,
+        parent_permlink=parent_permlink,
+        author=author,
+        permlink=permlink,
+        title="",
+        body=body,
+        json_metadata=json_metadata,
+    )
     return _sign(key, [op], ref)
 
 

@@ -11,6 +11,7 @@ from bot.store.chain_writer import ChainWriter, chain_batch
 from bot.store.communities import CommunityTables
 from bot.store.curation import CurationTables
 from bot.store.db import Database
+from bot.store.discord_replies import DiscordReplyTables
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.links import ChainLinksListener, LinkTables
@@ -44,6 +45,7 @@ class Store:
         self.notices = NoticeTables(db)
         self.curation = CurationTables(db)
         self.moderation = ModerationTables(db)
+        self.discord_replies = DiscordReplyTables(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -166,3 +166,14 @@ def test_a_key_without_any_curation_account_is_named(tmp_path: Path) -> None:
     result = check(tmp_path, ["http://127.0.0.1:9"], "", **{VARIABLE: POSTING_WIF})
     assert result.returncode == 0, result.stderr
     assert f"{VARIABLE} is set, but no account of curation.accounts reads it" in result.stdout
+
+
+def test_the_bridge_accounts_key_is_checked_by_the_same_rule(tmp_path: Path, node: FakeHiveNode) -> None:
+    bridge = f'[bridge]\naccount = "{ACCOUNT}"\n'
+    result = check(tmp_path, [node.url], curation=bridge, **{VARIABLE: POSTING_WIF})
+    assert result.returncode == 0, result.stderr
+    assert f"bridge: account {ACCOUNT}, key {VARIABLE} set, one of its posting keys" in result.stdout
+    assert "no account of curation.accounts reads it" not in result.stdout
+    result = check(tmp_path, [node.url], curation=bridge, **{VARIABLE: OTHER_WIF})
+    assert result.returncode == 1
+    assert f"NOT one of {ACCOUNT}'s posting keys: replies from Discord are off" in result.stderr

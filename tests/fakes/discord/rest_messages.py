@@ -1,4 +1,4 @@
-"""Channel message routes: create (with nonce dedupe), fetch, edit, delete."""
+"""Channel message routes: create (with nonce dedupe), fetch, edit, delete, and the bot's own reaction."""
 
 from __future__ import annotations
 
@@ -128,7 +128,20 @@ async def delete_message(call: Call) -> Reply:
     return no_content()
 
 
+async def add_my_reaction(call: Call) -> Reply:
+    """PUT .../reactions/{emoji}/@me: takes Read Message History, and Add Reactions for a new emoji."""
+    bot_channel(call, perms.READ_MESSAGE_HISTORY)
+    message = _message_in_channel(call)
+    emoji = call.params["emoji_name"]
+    if emoji not in message.reactions and not call.state.permissions_in(message.channel_id, call.state.bot.id) & \
+            perms.ADD_REACTIONS:
+        raise DiscordError(403, 50013)
+    message.reactions.setdefault(emoji, set()).add(call.state.bot.id)
+    return no_content()
+
+
 ROUTES: dict[tuple[str, str], Handler] = {
+    ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me"): add_my_reaction,
     ("POST", "/channels/{channel_id}/messages"): create_message,
     ("GET", "/channels/{channel_id}/messages"): list_messages,
     ("GET", "/channels/{channel_id}/messages/{message_id}"): get_message,

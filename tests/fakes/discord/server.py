@@ -14,6 +14,7 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 from . import payloads, pipeline
+from .context_menus import message_command_interaction
 from .faults import Fault, FaultRules, RequestFacts
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_GUILDS, Gateway, Session
 from .interactions import InteractionHandle, OptionValue, command_interaction, component_interaction
@@ -404,6 +405,13 @@ class FakeDiscord(ThreadHelpers):
         )
         return await self.dispatch_interaction(built)
 
+    async def send_message_command(self, message_id: int, user_id: int, name: str) -> InteractionHandle:
+        """A user picks message command `name` (Apps menu) on a message."""
+        message = self.state.messages.get(message_id)
+        if message is None or message.deleted:
+            raise ValueError(f"no message {message_id}")
+        return await self.dispatch_interaction(message_command_interaction(self.state, message, user_id, name))
+
     def _check_guild(self, guild_id: int | None, channel_id: int) -> None:
         channel = self.state.channels.get(channel_id)
         if channel is None:
@@ -411,11 +419,15 @@ class FakeDiscord(ThreadHelpers):
         if channel.guild_id != guild_id:
             raise ValueError(f"channel {channel_id} is in guild {channel.guild_id}, not {guild_id}")
 
-    async def post_user_message(self, channel_id: int, user_id: int, content: str) -> StoredMessage:
-        """A user writes in a channel (MESSAGE_CREATE goes to sessions with the message intents)."""
-        message = new_message(
-            self.state, channel_id=channel_id, author_id=user_id, body={"content": content}, uploads=[]
-        )
+    async def post_user_message(
+        self, channel_id: int, user_id: int, content: str, *, reply_to: int | None = None
+    ) -> StoredMessage:
+        """A user writes in a channel (MESSAGE_CREATE goes to sessions with the message intents); with
+        `reply_to`, as a reply to that message of the channel."""
+        body: dict[str, Any] = {"content": content}
+        if reply_to is not None:
+            body["message_reference"] = {"type": 0, "message_id": str(reply_to), "channel_id": str(channel_id)}
+        message = new_message(self.state, channel_id=channel_id, author_id=user_id, body=body, uploads=[])
         self.state.store_message(message)
         channel = self.state.channels[channel_id]
         intent = INTENT_GUILD_MESSAGES if channel.guild_id is not None else INTENT_DIRECT_MESSAGES

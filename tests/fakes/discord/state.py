@@ -123,6 +123,7 @@ class StoredMessage:
     history: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     embeds_dropped: bool = False  # the author lacked Embed Links, so Discord dropped them
+    reactions: dict[str, set[int]] = field(default_factory=dict)  # emoji -> the users who reacted
 
     @property
     def created_at(self) -> datetime.datetime:

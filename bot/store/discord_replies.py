@@ -1,0 +1,173 @@
+"""Replies from Discord: who lets the bot post for them, and every reply the bot signed, from intent to chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import aiosqlite
+
+from bot.domain import SentReply, VoteState
+from bot.store.db import Database
+
+_COLUMNS = (
+    "id, guild_id, channel_id, thread_id, post_id, user_id, author, permlink, parent_author, parent_permlink,"
+    " message_id, own_message, trx_id, trx, expiration, state, error, created_at, checks"
+)
+
+
+def _sent(row: sqlite3.Row) -> SentReply:
+    values = {key: row[key] for key in row.keys()}  # noqa: SIM118  (a Row is not a mapping)
+    values["own_message"] = bool(values["own_message"])
+    return SentReply(**values)
+
+
+async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> bool:
+    """Whether a reply on chain is one a member posted from the thread of this feed's channel: Discord shows
+    it already. A copy the bot sent becomes the reply's message there (its edits and deletion edit it); the
+    member's own message cannot be edited by the bot, so it stays as written. Planning's transaction."""
+    async with conn.execute(
+        "SELECT d.message_id, d.own_message FROM discord_replies d JOIN replies r"
+        " ON r.author = d.author AND r.permlink = d.permlink"
+        " WHERE r.id = ? AND d.channel_id = ? AND d.state != 'failed' AND d.message_id IS NOT NULL",
+        (reply_id, channel_id),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return False
+    if not row["own_message"]:
+        await conn.execute(
+            "INSERT INTO reply_messages (channel_id, reply_id, message_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (channel_id, reply_id) DO NOTHING",
+            (channel_id, reply_id, int(row["message_id"])),
+        )
+    return True
+
+
+class DiscordReplyTables:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # Opting in -----------------------------------------------------------------------------------
+
+    async def set_enabled(self, user_id: int, enabled: bool, at: float) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO reply_optins (user_id, enabled, changed_at) VALUES (?, ?, ?) ON CONFLICT (user_id)"
+                " DO UPDATE SET enabled = excluded.enabled, changed_at = excluded.changed_at",
+                (user_id, int(enabled), at),
+            )
+
+    async def enabled(self, user_id: int) -> bool:
+        async with self._db.reader.execute("SELECT enabled FROM reply_optins WHERE user_id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return bool(row and row["enabled"])
+
+    # Where a reply goes ---------------------------------------------------------------------------
+
+    async def thread_post(self, thread_id: int) -> tuple[int, int] | None:
+        """(feed channel, post id) of the mirrored post whose usable thread (or forum post) this is."""
+        async with self._db.reader.execute(
+            "SELECT t.channel_id, t.post_id FROM threads t JOIN posts p ON p.id = t.post_id"
+            " WHERE t.thread_id = ? AND t.state = 'ok' AND p.deleted = 0 LIMIT 1",
+            (thread_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row["channel_id"]), int(row["post_id"])) if row else None
+
+    async def reply_shown_by(self, channel_id: int, message_id: int) -> tuple[str, str] | None:
+        """(author, permlink) of the live reply a Discord message in the channel's thread shows: a mirrored
+        reply, or one posted from Discord."""
+        async with self._db.reader.execute(
+            "SELECT r.author, r.permlink FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
+            " WHERE m.channel_id = ? AND m.message_id = ? AND r.deleted = 0"
+            " UNION ALL SELECT d.author, d.permlink FROM discord_replies d JOIN replies r"
+            " ON r.author = d.author AND r.permlink = d.permlink AND r.deleted = 0"
+            " WHERE d.channel_id = ? AND d.message_id = ? AND d.state != 'failed' LIMIT 1",
+            (channel_id, message_id, channel_id, message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    async def last_by_member(self, user_id: int) -> float | None:
+        async with self._db.reader.execute(
+            "SELECT max(created_at) FROM discord_replies WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def of_message(self, message_id: int) -> SentReply | None:
+        """The reply (not failed) posted from a member's own message."""
+        async with self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM discord_replies WHERE message_id = ? AND own_message = 1 AND state != 'failed'",
+            (message_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _sent(row) if row else None
+
+    # The intent, and its life ---------------------------------------------------------------------
+
+    async def record_intent(self, fields: dict[str, Any], created_at: float) -> SentReply | None:
+        """Stores a signed reply before it is broadcast; None when the same permlink (or the same own message)
+        was posted already."""
+        names = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        async with self._db.write() as conn:
+            try:
+                cur = await conn.execute(
+                    f"INSERT INTO discord_replies ({names}, state, created_at) VALUES ({marks}, 'signed', ?)",
+                    (*fields.values(), created_at),
+                )
+            except sqlite3.IntegrityError:
+                return None
+            async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (cur.lastrowid,)) as got:
+                row = await got.fetchone()
+        assert row is not None
+        return _sent(row)
+
+    async def shown_as(self, reply_id: int, message_id: int) -> None:
+        """The bot's copy of a reply in its thread: the message the reply's edits and deletion will edit."""
+        async with self._db.write() as conn:
+            await conn.execute("UPDATE discord_replies SET message_id = ? WHERE id = ?", (message_id, reply_id))
+
+    async def get(self, reply_id: int) -> SentReply | None:
+        async with self._db.reader.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (reply_id,)) as cur:
+            row = await cur.fetchone()
+        return _sent(row) if row else None
+
+    async def settle(self, reply_id: int, state: VoteState, at: float, error: str | None = None) -> bool:
+        """Moves an open reply on; False when it was final already."""
+        final = state in ("landed", "failed")
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "UPDATE discord_replies SET state = ?, error = coalesce(?, error), settled_at = ?"
+                " WHERE id = ? AND state IN ('signed', 'sent')",
+                (state, error, at if final else None, reply_id),
+            )
+            return cur.rowcount > 0
+
+    async def open_replies(self, now: float) -> list[SentReply]:
+        async with self._db.reader.execute(
+            f"SELECT {_COLUMNS} FROM discord_replies WHERE state IN ('signed', 'sent') AND next_check <= ? ORDER BY id",
+            (now,),
+        ) as cur:
+            return [_sent(r) for r in await cur.fetchall()]
+
+    async def has_open(self) -> bool:
+        async with self._db.reader.execute(
+            "SELECT 1 FROM discord_replies WHERE state IN ('signed', 'sent') LIMIT 1"
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def check_later(self, reply_id: int, at: float) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE discord_replies SET next_check = ?, checks = checks + 1 WHERE id = ?", (at, reply_id)
+            )
+
+    async def seen_on_chain(self, author: str, permlink: str) -> bool:
+        """Whether the follower stored the reply (it reached a block)."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM replies WHERE author = ? AND permlink = ? LIMIT 1", (author, permlink)
+        ) as cur:
+            return await cur.fetchone() is not None
