@@ -135,7 +135,8 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
         draft = await self.bot.replies.prepare(
             guild_id=interaction.guild_id, thread_id=interaction.channel_id, user_id=interaction.user.id, text=text
         )
-        # The copy in the thread stands for the reply there: the follower sends no second one.
+        # The copy in the thread stands for the reply there: the follower sends no second one. Until its id is
+        # recorded, the follower's mirror carries the same nonce, so a kill here still leaves one message.
         thread = self.bot.get_partial_messageable(interaction.channel_id)
         copy: discord.Message | None = None
         try:
@@ -143,10 +144,11 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
                 content=f"<@{interaction.user.id}> replied on Hive as **@{neutralise(draft.reply.author)}**",
                 embed=copy_embed(draft),
                 allowed_mentions=discord.AllowedMentions.none(),
+                nonce=draft.copy_nonce,
             )
             await self.bot.replies.shown(draft, copy.id)
         except discord.HTTPException:
-            copy = None  # then the follower mirrors the reply once it is on chain, as any other
+            copy = None  # then the follower mirrors the reply once it is on chain, with the copy's nonce
         try:
             posted = await self.bot.replies.send(draft)
         except Refused:

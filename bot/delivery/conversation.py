@@ -183,7 +183,8 @@ class Conversation:
             thread_id = known[0]
             embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
             thread = self.client.get_partial_messageable(thread_id)
-            nonce = job.nonce
+            # A reply posted with /reply post carries its copy's nonce: a copy made before a kill comes back.
+            nonce = await self.store.discord_replies.mirror_nonce(channel_id, reply.id) or job.nonce
             sent = await self.in_thread(
                 channel_id,
                 thread_id,

@@ -246,10 +246,11 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow, pace: ReplyPace
     owed = await p.reply_owed(feed.id, feed.channel_id, row.reply_id)
     if owed != (row.kind != "reply_created"):
         return 0  # a new reply queued already by a thread's late start, or a change to one never shown
-    if row.kind == "reply_created" and await p.echo_of(feed.channel_id, row.reply_id):
+    echo = await p.echo_of(feed.channel_id, row.reply_id) if row.kind == "reply_created" else None
+    if echo == "shown":
         return 0  # posted from this thread: no second copy
     lane = await p.reply_lane(feed.channel_id, row.post_id)
-    if row.kind == "reply_created":
+    if row.kind == "reply_created" and echo is None:  # an owed copy is its own message, never counted
         start = pace.window_start(row.at)
         if await p.replies_in_window_before(row.post_id, start, row.reply_id) >= pace.per_window:
             return await _count_more_replies(p, feed, row.post_id, lane, start)

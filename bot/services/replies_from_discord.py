@@ -3,7 +3,9 @@ with the bot's own posting key under the posting authority the member granted it
 
 The order of a reply is curation's crash-safety rule: every check, sign, store the intent with its
 transaction, (the cog shows it in the thread), broadcast, record what the node said. A kill between any
-two steps leaves an intent the settler finishes from the chain; nothing is signed twice for one reply.
+two steps leaves an intent the settler finishes from the chain; nothing is signed twice for one reply. The
+copy in the thread carries a nonce derived from the intent: if its message id was never recorded, the
+mirror of the reply is sent with the same nonce, so the thread shows the reply once either way.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Draft:
     created_at: str  # chain time of the head it was signed at
     signed: SignedTransaction
     answers: str | None  # the author of the reply it answers; None when it answers the review
+    copy_nonce: str  # the copy in the thread is sent with it: a mirror sent in its place after a kill gets it back
 
     @property
     def url(self) -> str:
@@ -227,7 +230,8 @@ class ReplyService:
         log.info("reply %d: @%s answers @%s/%s for member %d (trx %s)", reply.id, account, parent[0], parent[1],
                  user_id, signed.id)  # fmt: skip
         answers = parent[0] if parent != (post.author, post.permlink) else None
-        return Draft(reply, body, chain_time_text(ref.head_time), signed, answers)
+        nonce = await self._store.discord_replies.copy_nonce(reply.id)
+        return Draft(reply, body, chain_time_text(ref.head_time), signed, answers, nonce)
 
     async def _key_usable(self) -> None:
         """The held key is one of the bridge account's posting keys, as the chain says (asked once; a node's

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
 from bot.domain import SentReply, VoteState
-from bot.store.db import Database
+from bot.store.db import Database, nonce_salt
 
 _COLUMNS = (
     "id, guild_id, channel_id, thread_id, post_id, user_id, author, permlink, parent_author, parent_permlink,"
@@ -22,31 +22,45 @@ def _sent(row: sqlite3.Row) -> SentReply:
     return SentReply(**values)
 
 
-async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> bool:
-    """Whether a reply on chain is one a member posted from the thread of this feed's channel: Discord shows
-    it already. A copy the bot sent becomes the reply's message there (its edits and deletion edit it); the
-    member's own message cannot be edited by the bot, so it stays as written. Planning's transaction."""
+Echo = Literal["shown", "owed"]
+
+
+def copy_nonce(salt: str, reply_id: int) -> str:
+    """The nonce of the message that shows a reply posted with /reply post (`reply_id` is its intent's) in its
+    thread: the cog's copy and the mirror sent in its place carry the same one (apart from jobs' "hc")."""
+    return f"hr{salt}{reply_id}"
+
+
+async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> Echo | None:
+    """Whether a reply on chain is one a member posted from the thread of this feed's channel. "shown": Discord
+    shows it already; a copy the bot sent becomes the reply's message there (its edits and deletion edit it),
+    and the member's own message cannot be edited by the bot, so it stays as written. "owed": the copy's
+    message id was never recorded (a kill, or a failed request), so the mirror is sent in its place with the
+    copy's nonce: Discord answers with the copy if it was made. Planning's transaction."""
     async with conn.execute(
         "SELECT d.message_id, d.own_message FROM discord_replies d JOIN replies r"
         " ON r.author = d.author AND r.permlink = d.permlink"
-        " WHERE r.id = ? AND d.channel_id = ? AND d.state != 'failed' AND d.message_id IS NOT NULL",
+        " WHERE r.id = ? AND d.channel_id = ? AND d.state != 'failed'",
         (reply_id, channel_id),
     ) as cur:
         row = await cur.fetchone()
     if row is None:
-        return False
+        return None
+    if row["message_id"] is None:
+        return "owed"
     if not row["own_message"]:
         await conn.execute(
             "INSERT INTO reply_messages (channel_id, reply_id, message_id) VALUES (?, ?, ?)"
             " ON CONFLICT (channel_id, reply_id) DO NOTHING",
             (channel_id, reply_id, int(row["message_id"])),
         )
-    return True
+    return "shown"
 
 
 class DiscordReplyTables:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._salt = ""
 
     # Opting in -----------------------------------------------------------------------------------
 
@@ -124,6 +138,24 @@ class DiscordReplyTables:
                 row = await got.fetchone()
         assert row is not None
         return _sent(row)
+
+    async def copy_nonce(self, reply_id: int) -> str:
+        """The nonce /reply post sends its copy of the reply with (see `copy_nonce`)."""
+        if not self._salt:
+            async with self._db.write() as conn:
+                self._salt = await nonce_salt(conn)
+        return copy_nonce(self._salt, reply_id)
+
+    async def mirror_nonce(self, channel_id: int, reply_id: int) -> str | None:
+        """The nonce the message showing reply `reply_id` (the replies row) in the channel's thread is sent
+        with when a member posted it there with /reply post: its copy's, whether or not the copy was made."""
+        async with self._db.reader.execute(
+            "SELECT d.id FROM discord_replies d JOIN replies r ON r.author = d.author AND r.permlink = d.permlink"
+            " WHERE r.id = ? AND d.channel_id = ? AND d.own_message = 0 AND d.state != 'failed'",
+            (reply_id, channel_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return await self.copy_nonce(int(row["id"])) if row else None
 
     async def shown_as(self, reply_id: int, message_id: int) -> None:
         """The bot's copy of a reply in its thread: the message the reply's edits and deletion will edit."""

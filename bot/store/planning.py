@@ -12,7 +12,7 @@ import aiosqlite
 from bot.domain import Feed, JobAction, OutboxRow, Subscription
 from bot.store.communities import community_team
 from bot.store.db import Database, nonce_salt, read_meta, write_meta
-from bot.store.discord_replies import echo_of
+from bot.store.discord_replies import Echo, echo_of
 from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
 from bot.store.filters import passing
 from bot.store.jobs import insert_job
@@ -151,8 +151,9 @@ class PlanningTx:
         ) as cur:
             return await cur.fetchone() is not None
 
-    async def echo_of(self, channel_id: int, reply_id: int) -> bool:
-        """A reply a member posted from this channel's thread: shown there already (see discord_replies)."""
+    async def echo_of(self, channel_id: int, reply_id: int) -> Echo | None:
+        """A reply a member posted from this channel's thread: shown there already, or its copy owed (see
+        discord_replies)."""
         return await echo_of(self._conn, channel_id, reply_id)
 
     async def thread_usable(self, channel_id: int, post_id: int) -> bool:
