@@ -9,6 +9,7 @@ is looked for in everything it said; the kill tests restart it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -26,6 +27,8 @@ from beemgraphenebase.account import PrivateKey, PublicKey
 from bot.store.store import Store
 from tests.bot_harness import TOKEN, BotProcess, bot_config, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.faults import Fault, RequestFacts
+from tests.fakes.discord.log import RecordedRequest
 from tests.fakes.hive import FakeHiveNode, hive_account
 from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST
 from tests.world import seed_node
@@ -84,7 +87,8 @@ class World:
         await self.bot.start()
 
 
-GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "pia.r", "rc.r")
+GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "pia.r", "rc.r",
+           "olga.r", "paul.r")  # fmt: skip
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -367,6 +371,79 @@ async def test_a_kill_around_the_broadcast_leaves_exactly_one_comment(world: Wor
     await settled(world)
     killed = [m for m in shown_in_thread(world, account) if f"Killed {moment}" in json.dumps(m.embeds)]
     assert len(killed) == 1  # the copy sent before the broadcast, and no mirrored second one
+
+
+def is_copy_of(world: World, account: str, body: Any) -> bool:
+    """Whether a request body is the /reply post copy `account`'s member sends into the review's thread."""
+    content = str(body.get("content", "")) if isinstance(body, dict) else ""
+    return content.startswith(f"<@{world.members[account]}> replied on Hive")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["before the copy", "after the copy"])
+async def test_a_kill_around_the_copy_leaves_one_message_and_one_comment(world: World, moment: str) -> None:
+    """Killed once the intent is stored: as the copy's request reaches Discord (nothing made), or once Discord
+    made the copy and before the bot heard its id. After the restart the settler puts the reply on chain, and
+    the mirror of it is sent with the copy's nonce: Discord makes it, or answers with the copy."""
+    account = "olga.r" if moment == "before the copy" else "paul.r"
+    text = f"Killed {moment}"
+    proc = world.bot.proc
+    assert proc is not None
+    route = f"/channels/{world.thread}/messages"
+
+    def kill_at_the_copy(facts: RequestFacts) -> bool:
+        if facts.method != "POST" or facts.path != route or not is_copy_of(world, account, facts.body):
+            return False
+        os.kill(proc.pid, signal.SIGKILL)
+        return True
+
+    def held_copy(request: RecordedRequest) -> bool:
+        return request.method == "POST" and request.path == route and is_copy_of(world, account, request.json)
+
+    fault = None
+    if moment == "before the copy":
+        fault = world.fake.faults.add(Fault(503, None, kill_at_the_copy, times=1))
+    else:
+        world.fake.hold, world.fake.hold_if = asyncio.Event(), held_copy
+    try:
+        await world.fake.send_interaction(
+            world.fake.world.guild_id, world.thread, world.members[account], "reply post", {"text": text}
+        )
+        if moment == "after the copy":
+            await world.fake.wait_for(lambda: any(held_copy(r) for r in world.fake.held) or None, timeout=60)
+            os.kill(proc.pid, signal.SIGKILL)
+        await world.fake.wait_for(lambda: proc.returncode is not None or None, timeout=60)
+    finally:
+        if fault in world.fake.faults.rules:
+            world.fake.faults.rules.remove(fault)  # it retires after its one answer
+        if world.fake.hold is not None:
+            world.fake.hold.set()
+            world.fake.hold = None
+    # Killed where meant: the intent stored, its copy's id not, nothing broadcast; the copy made only after.
+    ((intent_id, message_id, state),) = db_rows(
+        world.db, "SELECT id, message_id, state FROM discord_replies WHERE author = ?", account
+    )
+    assert (message_id, state) == (None, "signed") and world.broadcasts_by(account) == 0
+    copies = [m for m in world.fake.messages(world.thread) if is_copy_of(world, account, {"content": m.content})]
+    assert len(copies) == (0 if moment == "before the copy" else 1)
+    ((salt,),) = db_rows(world.db, "SELECT value FROM meta WHERE key = 'nonce_salt'")
+    nonce = f"hr{salt}{intent_id}"
+    assert all(str(m.nonce) == nonce for m in copies)
+    await world.restart()
+    await world.fake.wait_for(lambda: landed(world, account) or None, timeout=90)
+    assert [c["body"] for c in world.comments_by(account)] == [text]
+    await world.fake.wait_for(lambda: on_chain_seen(world, account) or None, timeout=60)
+    await settled(world)
+    (shown,) = [m for m in shown_in_thread(world, account) if text in json.dumps(m.embeds)]
+    # The one message is the copy when Discord made it, else the mirror; either way sent with the copy's nonce,
+    # and it stands for the reply (edits and deletion find it).
+    assert str(shown.nonce) == nonce
+    assert (shown.id == copies[0].id) if copies else not is_copy_of(world, account, {"content": shown.content})
+    sends = [r for r in world.fake.find_requests("POST", "/channels/{channel_id}/messages")
+             if r.path == route and isinstance(r.json, dict) and r.json.get("nonce") == nonce]  # fmt: skip
+    assert len(sends) == 2 and all(r.json.get("enforce_nonce") for r in sends)  # the copy's, and the mirror's
+    assert db_rows(world.db, "SELECT m.message_id FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
+                   " WHERE r.author = ?", account) == [(shown.id,)]  # fmt: skip
 
 
 async def test_a_bridge_key_rotated_away_on_chain_turns_replies_off_in_words(world: World) -> None:

@@ -217,3 +217,34 @@ def _text(content: str) -> Any:
     from discord.http import handle_message_parameters
 
     return handle_message_parameters(content=content)
+
+
+async def test_enforce_nonce_in_a_thread_returns_the_first_message_as_discord_does(bot: Bot) -> None:
+    """With enforce_nonce, a send repeating a recent nonce of the same author gets that message back (200),
+    whatever the new body says, and nothing new is made; without enforce_nonce the nonce is only echoed; past
+    the window it is forgotten. discord.py sends enforce_nonce with every nonce."""
+    fake = bot.fake
+    post = (await forum_of(bot).create_thread(name="replies", content="the review")).thread
+    path = f"/channels/{post.id}/messages"
+    status, first = await raw(fake, "POST", path, {"content": "the copy", "nonce": "hr1", "enforce_nonce": True})
+    again_status, again = await raw(
+        fake, "POST", path, {"embeds": [{"title": "the mirror"}], "nonce": "hr1", "enforce_nonce": True}
+    )
+    assert status == again_status == 200
+    assert again["id"] == first["id"] and again["content"] == "the copy" and again["embeds"] == []
+    _, loose = await raw(fake, "POST", path, {"content": "not enforced", "nonce": "hr1"})
+    assert loose["id"] != first["id"] and loose["nonce"] == "hr1"
+    window, fake.nonce_window = fake.nonce_window, -1.0  # every message so far is past the window
+    try:
+        _, late = await raw(fake, "POST", path, {"content": "late", "nonce": "hr1", "enforce_nonce": True})
+    finally:
+        fake.nonce_window = window
+    assert late["id"] not in (first["id"], loose["id"])
+    sent = await post.send("through discord.py", nonce="hr2")
+    resent = await post.send("a second time", nonce="hr2")
+    assert sent.id == resent.id and resent.content == "through discord.py"
+    sends = [r for r in fake.requests if r.method == "POST" and r.path == path and r.json.get("nonce") == "hr2"]
+    assert len(sends) == 2 and all(r.json.get("enforce_nonce") is True for r in sends)
+    contents = [m.content for m in fake.messages(post.id)]
+    assert contents == ["the review", "the copy", "not enforced", "late", "through discord.py"]
+    assert_clean(fake)
