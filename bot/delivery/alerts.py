@@ -158,7 +158,8 @@ class Alerts:
 
     async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
         """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
-        becomes one mention in the server they subscribed in instead."""
+        becomes one mention in the server they subscribed in instead, unless the feed it would go through
+        filters the post out."""
         assert job.user_id is not None
         lane = job.channel_id
         await self.store.jobs.lane_refused(lane, f"{REFUSALS[CANNOT_DM]} ({exc.status} {exc.code})", time.time())
