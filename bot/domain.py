@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 DAY = 86400.0  # seconds: daily vote caps, retention, the day /status counts over
@@ -142,6 +142,12 @@ class FeedFilter:
         if lowered & set(self.exclude_tags) or (self.tags and not lowered & set(self.tags)):
             return False
         return self.min_reputation is None or reputation is None or reputation >= self.min_reputation
+
+    @property
+    def of_account(self) -> FeedFilter:
+        """The part that judges an account rather than a post, for a HiveBuzz badge: it has a recipient
+        (authors, exclude_authors) and their reputation (min_reputation), but no tags to ask about."""
+        return replace(self, tags=(), exclude_tags=())
 
 
 NO_FILTER = FeedFilter()

@@ -84,9 +84,11 @@ def post_count(db: Path) -> int:
 
 
 @asynccontextmanager
-async def running_bot(config: Path, fake: FakeDiscord) -> AsyncIterator[BotProcess]:
+async def running_bot(
+    config: Path, fake: FakeDiscord, *, env: dict[str, str] | None = None
+) -> AsyncIterator[BotProcess]:
     """One `hivecord run` for a whole module; it must stop cleanly, with no traceback in its log."""
-    bot = BotProcess(config, fake)
+    bot = BotProcess(config, fake, env=env)
     await bot.start()
     try:
         yield bot

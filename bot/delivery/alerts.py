@@ -158,7 +158,8 @@ class Alerts:
 
     async def _dm_refused(self, job: Job, exc: discord.HTTPException) -> None:
         """DMs closed (50007) or the user gone: the DM lane is refused, and each alert waiting in it
-        becomes one mention in the server they subscribed in instead."""
+        becomes one mention in the server they subscribed in instead, unless the feed it would go through
+        filters the post out."""
         assert job.user_id is not None
         lane = job.channel_id
         await self.store.jobs.lane_refused(lane, f"{REFUSALS[CANNOT_DM]} ({exc.status} {exc.code})", time.time())
@@ -171,9 +172,8 @@ class Alerts:
             if sub is not None and waiting.post_id is not None:
                 post = await self.store.posts.post(waiting.post_id)
                 community = post.community if post else ""
-                fallback = await self.store.feeds.feed_channel_of(sub.guild_id, community) or sub.channel_id
-            log.info(
-                "user %d does not take DMs (%s); mentioning them in channel %s", waiting.user_id, exc.code, fallback
-            )
+                fallback = await self.store.feeds.alert_lane(sub.guild_id, community, waiting.post_id, sub.channel_id)
+            instead = f"mentioning them in channel {fallback}" if fallback else "no mention (no channel, or filtered)"
+            log.info("user %d does not take DMs (%s); %s", waiting.user_id, exc.code, instead)
             await self.store.jobs.dm_refused(waiting, fallback, waiting.user_id)
         self._wake()

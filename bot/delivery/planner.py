@@ -130,7 +130,8 @@ async def _plan_notices(p: PlanningTx, feeds: list[Feed], last_id: int) -> int:
 
 
 async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
-    """One alert per subscriber of a new review's series: a DM lane, or a mention in the server."""
+    """One alert per subscriber of a new review's series: a DM lane, or a mention in the server, which
+    follows the filter of the server's feed it goes through (a DM is the member's own choice)."""
     cursor = await p.alerts_cursor()
     if cursor is None:
         # First run: subscriptions hear of reviews from now on, not of the whole history.
@@ -144,13 +145,17 @@ async def _plan_alerts(p: PlanningTx, last_id: int) -> int:
         if post_id in muted:
             continue  # muted by the community's moderators before its alerts were planned
         rows: list[tuple[int, int, int, Any]] = []
+        lanes: dict[tuple[int | None, int | None], int | None] = {}  # one read per server and channel, not per member
         for sub in await p.subscribers(series_key):
             detail = {"series": sub.series, "series_key": sub.series_key}
             lane: int | None
             if sub.delivery == "dm" and sub.user_id not in closed:
                 lane = dm_lane(sub.user_id)  # a DM waits in its member's own lane; the channel opens at send time
             else:
-                lane = await p.feed_channel(sub.guild_id, community) or sub.channel_id
+                where = (sub.guild_id, sub.channel_id)
+                if where not in lanes:
+                    lanes[where] = await p.alert_lane(sub.guild_id, community, post_id, sub.channel_id)
+                lane = lanes[where]
             if lane is not None:
                 rows.append((lane, post_id, sub.user_id, detail))
         await p.add_alerts(rows)
@@ -189,6 +194,7 @@ async def _plan_row(
         and feed.badges
         and row.badge_id is not None
         and await p.badge_recipient_posted_in(row.badge_id, feed.community)
+        and await p.badge_passes_filter(feed, row.badge_id)
     ):
         await p.add_job(feed.channel_id, "badge", feed_id=feed.id, badge_id=row.badge_id)
         return 1

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.hive import facts
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
-from bot.hive.events import ChainEvent, PostCreated
+from bot.hive.events import BadgeAwarded, ChainEvent, PostCreated
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.follower")
@@ -37,11 +37,14 @@ async def learn_reputations(hive: HiveClient, store: Store, authors: Iterable[st
 
 
 async def learn_new_authors(hive: HiveClient, store: Store, events: Iterable[ChainEvent]) -> None:
-    """The reputations of new posts' authors in communities a feed filters by reputation."""
-    created = [e for e in events if isinstance(e, PostCreated)]
+    """The reputations of new posts' authors in communities a feed filters by reputation, and of HiveBuzz
+    badges' recipients while any feed does (a badge carries no community; its feeds judge the recipient)."""
+    created = [e for e in events if isinstance(e, PostCreated | BadgeAwarded)]
     if not created:
         return
     communities = await store.feeds.reputation_communities()
-    authors = {e.author for e in created if e.community in communities}
+    authors = {e.author for e in created if isinstance(e, PostCreated) and e.community in communities}
+    if communities:
+        authors |= {e.badge.recipient for e in created if isinstance(e, BadgeAwarded)}
     if authors:
         await learn_reputations(hive, store, authors)

@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.domain import NO_FILTER, Feed, FeedFilter, ThreadMode, VoteMode
 from bot.store.db import Database
+from bot.store.filters import passing
 
 FEED_COLUMNS = (
     "id, guild_id, channel_id, community, posts, votes, curators, badges, role_id, outbox_cursor, broken, last_error,"
@@ -54,16 +55,29 @@ def filter_values(feed_filter: FeedFilter) -> tuple[str, str, str, str, float | 
     return tags, exclude_tags, json.dumps(list(f.authors)), json.dumps(list(f.exclude_authors)), f.min_reputation
 
 
-async def feed_channel(conn: aiosqlite.Connection, guild_id: int | None, community: str) -> int | None:
-    """A guild's healthy feed channel for a community: where a subscriber's mention belongs."""
+async def alert_lane(
+    conn: aiosqlite.Connection, guild_id: int | None, community: str, post_id: int, fallback: int | None
+) -> int | None:
+    """Where a subscriber's mention of a post goes in their server, or None when it goes nowhere.
+
+    The lane is the server's first healthy feed channel of the community, else `fallback` (the
+    subscription's channel). Either way the mention follows the filter of the feed it goes through (with
+    none healthy, the server's first feed of the community): a post the admin filtered out pings no one.
+    """
     if guild_id is None:
-        return None
+        return fallback
     async with conn.execute(
-        "SELECT channel_id FROM feeds WHERE guild_id = ? AND community = ? AND broken IS NULL ORDER BY id LIMIT 1",
+        f"SELECT {FEED_COLUMNS} FROM feeds WHERE guild_id = ? AND community = ?"
+        " ORDER BY broken IS NOT NULL, id LIMIT 1",
         (guild_id, community),
     ) as cur:
         row = await cur.fetchone()
-    return int(row["channel_id"]) if row else None
+    if row is None:
+        return fallback  # no feed of the community in the server: no filter of the admin's to follow
+    feed = feed_from_row(row)
+    if not await passing(conn, feed.filter, [post_id]):
+        return None
+    return feed.channel_id if feed.broken is None else fallback
 
 
 class FeedTables:
@@ -162,8 +176,8 @@ class FeedTables:
         ) as cur:
             return [feed_from_row(r) for r in await cur.fetchall()]
 
-    async def feed_channel_of(self, guild_id: int | None, community: str) -> int | None:
-        return await feed_channel(self._db.reader, guild_id, community)
+    async def alert_lane(self, guild_id: int | None, community: str, post_id: int, fallback: int | None) -> int | None:
+        return await alert_lane(self._db.reader, guild_id, community, post_id, fallback)
 
     async def feed_in(self, channel_id: int, community: str) -> Feed | None:
         """The channel's feed of the community, if it has one (its filter shapes /feed test)."""

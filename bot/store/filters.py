@@ -1,6 +1,7 @@
 """Which stored posts pass a feed's filter: the facts FeedFilter.passes decides on, read in one place.
 
-The planner (a new post), backfill and /feed test all come here, so the three cannot disagree.
+The planner (a new post, a badge, a subscriber's mention in a server), backfill and /feed test all come
+here, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ async def passing(conn: aiosqlite.Connection, feed_filter: FeedFilter, post_ids:
             for row in await cur.fetchall():
                 facts[int(row[0])] = (str(row[1]), _tags(row[2]), row[3])
     return [i for i in post_ids if i in facts and feed_filter.passes(*facts[i])]
+
+
+async def badge_passes(conn: aiosqlite.Connection, feed_filter: FeedFilter, badge_id: int) -> bool:
+    """Whether a HiveBuzz badge goes to a feed: its recipient judged by the filter's account part."""
+    if feed_filter.of_account.empty:
+        return True
+    async with conn.execute(
+        "SELECT b.recipient, a.reputation FROM badges b LEFT JOIN account_facts a ON a.account = b.recipient"
+        " WHERE b.id = ?",
+        (badge_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return row is not None and feed_filter.of_account.passes(str(row[0]), (), row[1])
 
 
 def _tags(text: str) -> tuple[str, ...]:

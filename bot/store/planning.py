@@ -13,8 +13,8 @@ from bot.domain import Feed, JobAction, OutboxRow, Subscription
 from bot.store.communities import community_team
 from bot.store.db import Database, nonce_salt, read_meta, write_meta
 from bot.store.discord_replies import Echo, echo_of
-from bot.store.feeds import FEED_COLUMNS, feed_channel, feed_from_row
-from bot.store.filters import passing
+from bot.store.feeds import FEED_COLUMNS, alert_lane, feed_from_row
+from bot.store.filters import badge_passes, passing
 from bot.store.jobs import insert_job
 from bot.store.moderation import muted_notes
 from bot.store.notices import NOTICES_CURSOR, notice_events
@@ -109,6 +109,10 @@ class PlanningTx:
         ) as cur:
             row = await cur.fetchone()
         return None if row is None else str(row[0] or "dropped")
+
+    async def badge_passes_filter(self, feed: Feed, badge_id: int) -> bool:
+        """Whether the badge's recipient passes the feed's filter (bot/store/filters.py)."""
+        return await badge_passes(self._conn, feed.filter, badge_id)
 
     async def badge_recipient_posted_in(self, badge_id: int, community: str) -> bool:
         async with self._conn.execute(
@@ -268,8 +272,9 @@ class PlanningTx:
     async def closed_dms(self) -> set[int]:
         return await closed_dms(self._conn)
 
-    async def feed_channel(self, guild_id: int | None, community: str) -> int | None:
-        return await feed_channel(self._conn, guild_id, community)
+    async def alert_lane(self, guild_id: int | None, community: str, post_id: int, fallback: int | None) -> int | None:
+        """A subscriber's mention in their server: its lane, None when the feed it goes through filters the post out."""
+        return await alert_lane(self._conn, guild_id, community, post_id, fallback)
 
     async def notices_cursor(self) -> int | None:
         value = await read_meta(self._conn, NOTICES_CURSOR)

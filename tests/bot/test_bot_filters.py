@@ -299,3 +299,94 @@ async def test_the_longest_filters_fit_discord_and_the_caps_are_refused_in_words
     assert "Role rule updated" in changed, changed
     assert db_rows(world.db, "SELECT role_id, kind FROM role_rules") == [(first, "team")]
     assert_clean(world)
+
+
+def badge_block(recipient: str, parent_permlink: str) -> dict[str, Any]:
+    """A HiveBuzz notice to `recipient` (a reply to one of their posts), announcing one badge."""
+    image = f"https://images.hive.blog/60x70/https://hivebuzz.me/@{recipient}/posts.png?202611"
+    body = (
+        f"Congratulations @{recipient}! You have completed the following achievement on the Hive blockchain"
+        f' And have been rewarded with New badge(s)\n\n<table><tr><td><img src="{image}"></td>'
+        f"<td>{recipient} published more than 50 posts.<br>Your next target is to reach 60 posts.</td></tr>\n</table>"
+    )
+    op = {
+        "parent_author": recipient, "parent_permlink": parent_permlink, "author": "hivebuzz",
+        "permlink": f"hivebuzz-notify-{recipient}-20261123t000000000z", "title": "", "body": body,
+        "json_metadata": "{}",
+    }  # fmt: skip
+    return {"transactions": [{"operations": [{"type": "comment_operation", "value": op}]}]}
+
+
+def dms(world: World, user: int) -> list[Any]:
+    channel = world.fake.state.dm_channels.get(user)
+    return world.fake.messages(channel) if channel is not None else []
+
+
+def badges_in(world: World, channel: int) -> set[str]:
+    """Whose HiveBuzz badges a channel shows."""
+    texts = [json.dumps(m.embeds) for m in world.fake.messages(channel) if "HiveBuzz" in json.dumps(m.embeds)]
+    return {name for name in ("goodwriter", "spammer01", "newbie01") if any(f"{name} published" in t for t in texts)}
+
+
+async def subscribe(world: World, user: int, where: str) -> None:
+    """/subscribe to Frieren as `user`, in the spare channel: a server's subscription, by DM or mention."""
+    handle = await world.fake.send_interaction(
+        world.fake.world.guild_id, world.spare, user, "subscribe", {"series": "Frieren", "where": where}
+    )
+    first = await handle.response(timeout=30)
+    said = json.dumps((await handle.wait_followups(1, timeout=30))[0].embeds if first["type"] == 5 else first["data"])
+    assert "You now follow" in said, said
+
+
+async def test_mentions_and_badges_in_a_server_follow_the_filter_of_the_feed_they_go_through(world: World) -> None:
+    # Runs last: the server's feeds are #tagged (the first, where its members' mentions go), #trusted, and
+    # the caps test's feed in #spare, whose last update left it no filter.
+    assert db_rows(world.db, "SELECT filter_authors FROM feeds WHERE channel_id = ?", world.spare) == [("[]",)]
+    state = world.fake.state
+    fan, here, closed = (state.add_user(name).id for name in ("frierenfan", "frierenhere", "frierenclosed"))
+    for user in (fan, here, closed):
+        state.add_member(world.fake.world.guild_id, user)
+    world.fake.close_dms(closed)  # a DM it cannot take becomes a mention in the server: filtered like one
+    await subscribe(world, fan, "dm")
+    await subscribe(world, here, "here")
+    await subscribe(world, closed, "dm")
+
+    # A review #tagged filters out (no manga tag) though #trusted passes it, then one the other way round;
+    # then a badge for each kind of recipient.
+    first = world.next_block
+    blocks = {
+        first: post_block("goodwriter", "frieren-anime", "Frieren Review: a quiet journey", ["anime", "frieren"]),
+        first + 1: post_block("spammer01", "frieren-manga", "Review: Frieren, the second cour", ["manga", "frieren"]),
+        first + 2: badge_block("goodwriter", "new-manga"),  # passes every feed
+        first + 3: badge_block("spammer01", "spam-manga"),  # #trusted excludes the account
+        first + 4: badge_block("newbie01", "newbie-manga"),  # below #trusted's reputation
+    }
+    world.node.add_blocks(blocks)
+    world.node.head = first + 6
+    world.next_block = first + 10
+
+    def mentions(user: int) -> list[tuple[int, str]]:
+        return [
+            (channel, m.embeds[0]["title"])
+            for channel in (world.tagged, world.trusted, world.spare, world.extra)
+            for m in world.fake.messages(channel)
+            if f"<@{user}>" in (m.content or "")
+        ]
+
+    def done() -> bool:
+        return delivery_settled(world.db, first + 4) and len(dms(world, fan)) >= 2 and bool(mentions(closed))
+
+    await world.fake.wait_for(done, timeout=60)
+    # The member's own choice, a DM, tells of both reviews.
+    assert sorted(m.embeds[0]["title"] for m in dms(world, fan)) == [
+        "Frieren Review: a quiet journey", "Review: Frieren, the second cour",
+    ]  # fmt: skip
+    # A mention in the server goes through #tagged and follows its filter: only the review it passes.
+    assert mentions(here) == [(world.tagged, "Review: Frieren, the second cour")]
+    assert mentions(closed) == [(world.tagged, "Review: Frieren, the second cour")]
+    assert dms(world, closed) == []
+    # Badges judge the recipient by the feed's accounts and reputation; a badge has no tags to ask about.
+    assert badges_in(world, world.tagged) == {"goodwriter", "spammer01", "newbie01"}
+    assert badges_in(world, world.trusted) == {"goodwriter"}
+    assert badges_in(world, world.spare) == {"goodwriter", "spammer01", "newbie01"}  # no filter
+    assert_clean(world)

@@ -1,8 +1,9 @@
 """The community's own moderation on Discord: the real `hivecord run` against the seed chain on the fake
 node (which serves bridge.list_community_roles) and the fake Discord. A muted account's post is not
 mirrored; a moderator's mutePost turns the mirrors (a text channel's message, a forum post's starter)
-into a tombstone and stops the post's votes and replies; the same op from anyone else changes nothing;
-unmutePost restores; a setRole muting an account applies from the next block."""
+into a tombstone and stops the post's votes and replies, and takes the Upvote button the community's
+curation account gives them away; the same op from anyone else changes nothing; unmutePost restores the
+post and its button; a setRole muting an account applies from the next block."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import json
 from typing import Any
 
 from tests.bot.test_bot_conversation import add_feeds, comment_op, ops_block
+from tests.bot.test_bot_curation import ACCOUNT, KEY, KEY_ENV, WIF, upvote_button
 from tests.bot_harness import comment_block, db_rows, delivery_settled
 from tests.fakes.chain_gen import mute_post_op, set_role_op
 from tests.fakes.discord.state import StoredMessage
+from tests.fakes.hive import hive_account
 from tests.helpers import ANIME_REALM, SEED_LAST
 from tests.world import World, running_bot
 
@@ -55,7 +58,11 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
     forum = (await fake.add_forum_channel(fake.world.guild_id, "reviews-forum", tags=["Action"])).id
     world.node.community_roles[ANIME_REALM].append(["spammer01", "muted", ""])
     await add_feeds(world.db, fake.world.guild_id, [(world.reviews, "on", ()), (forum, "forum", ())])
-    async with running_bot(world.config, fake) as bot:
+    # The community's curation account, whose key the bot holds: mirrors carry the Upvote button.
+    world.node.accounts[ACCOUNT] = hive_account(ACCOUNT, [(str(KEY.pubkey), 1)])
+    text = world.config.read_text(encoding="utf-8")
+    world.config.write_text(text + f'\n[curation]\naccounts = {{ "{ANIME_REALM}" = "{ACCOUNT}" }}\n', encoding="utf-8")
+    async with running_bot(world.config, fake, env={KEY_ENV: WIF}) as bot:
         # The roles are read at start; the seed and a post of the muted account come after.
         await fake.wait_for(lambda: db_rows(world.db, "SELECT 1 FROM community_roles WHERE role = 'muted'"), 30)
         spam = comment_block("spammer01", "buy-tokens", "Buy tokens now", "Cheap!", "{}")["transactions"][0]
@@ -68,6 +75,9 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
         (thread,) = fake.threads(world.reviews)
         replies_before = len(fake.messages(thread.id))
         shown = {c: json.dumps(mirror(world, c).embeds) for c in (world.reviews, forum)}
+        (review_id,) = db_rows(world.db, "SELECT id FROM posts WHERE author = ? AND permlink = ?", *REVIEW)[0]
+        for channel in shown:
+            assert upvote_button(mirror(world, channel)) == f"hc:up:{review_id}", mirror(world, channel).components
 
         # A reader's mutePost: nothing changes.
         await chain(world, SEED_LAST + 20, mute_post_op("reader01", ANIME_REALM, *REVIEW, "mine now"))
@@ -102,6 +112,8 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
         for channel in (world.reviews, forum):
             (embed,) = mirror(world, channel).embeds
             assert "Metallic Rouge" in embed["title"] and embed["url"].startswith("https://hive.blog/"), embed
+            # The curation account may vote on it again: the Upvote button is back, naming the post's row.
+            assert upvote_button(mirror(world, channel)) == f"hc:up:{review_id}", mirror(world, channel).components
 
         # The owner mutes an account on chain (hivemind lists it too); its next post is not mirrored.
         world.node.community_roles[ANIME_REALM].append(["goodwriter", "muted", ""])

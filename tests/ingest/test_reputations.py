@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot.domain import Badge, FeedFilter
 from bot.hive.client import HiveClient
+from bot.hive.events import BadgeAwarded
 from bot.hive.rpc import RpcError
-from bot.ingest.reputations import learn_reputations
+from bot.ingest.reputations import learn_new_authors, learn_reputations
 from bot.store.store import Store
 from tests.fakes.hive import FakeHiveNode, hive_account
 
@@ -67,3 +69,19 @@ async def test_a_node_that_will_not_tell_leaves_them_unknown_with_one_line(
     assert await facts(store) == {}
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1 and "pass min_reputation" in lines[0], lines
+
+
+async def test_a_badges_recipient_is_read_while_a_feed_filters_by_reputation(
+    world: tuple[FakeHiveNode, HiveClient, Store],
+) -> None:
+    _node, hive, store = world
+    badge = Badge("newbie01", "posts", "https://hivebuzz.me/@newbie01/posts.png", "50 posts.", None)
+    events = [BadgeAwarded(1, "2026-12-01T00:00:00", "hivebuzz-notify-newbie01-1", badge)]
+    await learn_new_authors(hive, store, events)
+    assert await facts(store) == {}  # no feed asks about reputation: nothing read
+    await store.feeds.upsert_feed(
+        guild_id=7, channel_id=5, community="hive-158489", posts=True, votes="off", curators=(), badges=True,
+        role_id=None, created_by=1, at="x", feed_filter=FeedFilter(min_reputation=40.0),
+    )  # fmt: skip
+    await learn_new_authors(hive, store, events)
+    assert await facts(store) == {"newbie01": 25.0}

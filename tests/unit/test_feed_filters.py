@@ -1,5 +1,6 @@
-"""Feed filters, the pure parts: the one decision (FeedFilter.passes), /feed add's words for a filter
-and their refusals; on the real store, the server caps' defaults and the filtered pick of backfill."""
+"""Feed filters, the pure parts: the one decision (FeedFilter.passes, and its account part for a badge),
+/feed add's words for a filter and their refusals; on the real store, the server caps' defaults, the
+filtered pick of backfill and which feed's filter a subscriber's mention in a server follows."""
 
 from __future__ import annotations
 
@@ -141,5 +142,60 @@ async def test_backfill_queues_the_latest_posts_that_pass_oldest_first(tmp_path:
         assert await store.jobs.backfill(feed, 3) == 1  # Post 0 is all that is left to pass
         latest = await store.posts.latest_passing("hive-158489", FeedFilter(exclude_tags=("anime",)))
         assert latest is not None and latest.title == "Post 9"
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("kept", "recipient", "reputation", "passes"),
+    [
+        (FeedFilter(tags=("manga",), exclude_tags=("anime",)), "anyone", None, True),  # a badge has no tags
+        (FeedFilter(authors=("reader01",), tags=("manga",)), "Reader01", None, True),
+        (FeedFilter(authors=("reader01",)), "reader02", None, False),
+        (FeedFilter(exclude_authors=("spammer01",)), "spammer01", 70.0, False),
+        (FeedFilter(min_reputation=40.0, tags=("manga",)), "a", 39.0, False),
+        (FeedFilter(min_reputation=40.0), "a", None, True),  # unknown: let through, as for a post
+    ],
+)
+def test_a_badge_is_judged_by_its_recipient(
+    kept: FeedFilter, recipient: str, reputation: float | None, passes: bool
+) -> None:
+    assert kept.of_account.passes(recipient, (), reputation) is passes
+
+
+async def test_a_mention_in_a_server_follows_the_filter_of_the_feed_it_goes_through(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    community = "hive-158489"
+    try:
+        async with store.db.write() as conn:
+            for i, tag in enumerate(("manga", "anime")):
+                await conn.execute(
+                    "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, created_block,"
+                    " created_at, updated_block, updated_at) VALUES ('a', ?, ?, '', '', '{}', ?, 1, 'x', 1, 'x')",
+                    (f"p{i}", community, json.dumps([tag])),
+                )
+        manga, anime = 1, 2
+
+        async def feed(channel: int, feed_filter: FeedFilter) -> None:
+            await store.feeds.upsert_feed(
+                guild_id=GUILD, channel_id=channel, community=community, posts=True, votes="off", curators=(),
+                badges=False, role_id=None, created_by=1, at="x", feed_filter=feed_filter,
+            )  # fmt: skip
+
+        async def lane(post: int, guild: int | None = GUILD) -> int | None:
+            return await store.feeds.alert_lane(guild, community, post, 99)
+
+        assert (await lane(anime), await lane(anime, None)) == (99, 99)  # no feed to follow: the member's channel
+        await feed(5, FeedFilter(tags=("manga",)))
+        await feed(6, NO_FILTER)
+        assert (await lane(manga), await lane(anime)) == (5, None)  # the first feed's channel, and its filter
+        async with store.db.write() as conn:
+            await conn.execute("UPDATE feeds SET broken = 'gone' WHERE channel_id = 5")
+        assert (await lane(manga), await lane(anime)) == (6, 6)  # the healthy one's channel and filter
+        async with store.db.write() as conn:
+            await conn.execute("UPDATE feeds SET broken = 'gone' WHERE channel_id = 6")
+        # None healthy: the member's channel, and still the filter of the server's first feed.
+        assert (await lane(manga), await lane(anime)) == (99, None)
+        assert await lane(anime, GUILD + 1) == 99  # another server's feeds are not this one's word
     finally:
         await store.close()
