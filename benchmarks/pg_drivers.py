@@ -1,10 +1,8 @@
-"""PostgreSQL for issue 20, measured: a server from the `pgserver` wheel, and asyncpg beside psycopg 3
-(async) beside aiosqlite on the store's own access patterns, as ratios to aiosqlite.
+"""asyncpg beside psycopg 3 (async) beside aiosqlite on the store's own access patterns, as ratios to
+aiosqlite: which PostgreSQL driver issue 20 should use.
 
-Starts one PostgreSQL from the wheel's binaries in a temp dir (as this user; as root, as `nobody`,
-since postgres refuses to run as root), listening on 127.0.0.1 and on a unix socket, and times
-initdb, start-up, a fresh database cloned from a migrated template, and stop; then times
-`pgserver.get_server` itself (its unix-socket server and its clean-up). Then, on the same data:
+Starts one PostgreSQL from the `pgserver` wheel as `benchmarks/pg_server.py` does (on 127.0.0.1, or
+its unix socket with --unix; --no-fsync as the tests would run it), and times, on the same data:
 
 - reads: many small single-row reads by primary key, one await each (a job's post, a feed);
 - batch: 500-row inserts plus a cursor upsert in one transaction, as the follower writes a chain batch;
@@ -15,7 +13,7 @@ initdb, start-up, a fresh database cloned from a migrated template, and stop; th
 Best of --rounds for each; asserts nothing but that no job was claimed twice. Needs the optional
 extra: `pip install -e '.[postgres]'`; without it, says so and exits 0.
 
-    python benchmarks/pg_drivers.py [--rows 5000] [--rounds 3] [--unix]
+    python benchmarks/pg_drivers.py [--rows 5000] [--rounds 3] [--unix] [--no-fsync]
 """
 
 from __future__ import annotations
@@ -25,12 +23,9 @@ import asyncio
 import os
 import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +33,14 @@ import aiosqlite
 
 try:
     import asyncpg
-    import pgserver
     import psycopg
-    from pgserver._commands import POSTGRES_BIN_PATH
+    from pg_server import SCHEMA, Server, atimed
 except ImportError as missing:  # the optional extra is not installed
-    asyncpg = pgserver = psycopg = None
+    asyncpg = psycopg = None
     MISSING: str | None = str(missing)
 else:
     MISSING = None
 
-SCHEMA = [
-    "CREATE TABLE posts (id BIGINT PRIMARY KEY, author TEXT NOT NULL, permlink TEXT NOT NULL, title TEXT NOT NULL,"
-    " body TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0)",
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE jobs (id BIGINT PRIMARY KEY, channel_id BIGINT NOT NULL, state TEXT NOT NULL,"
-    " claimed_by TEXT, lease_until DOUBLE PRECISION)",
-]
 BATCH = 500
 JOBS = 400
 BODY = "A review of the season, episode by episode. " * 25  # ~1 KB, as a short review
@@ -63,84 +50,6 @@ def postgres_sql(sql: str) -> str:
     """The one SQL text with `?` as asyncpg wants it ($1, $2, ...); psycopg takes %s."""
     parts = sql.split("?")
     return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-
-
-class Server:
-    """A PostgreSQL from the wheel's binaries, owned by this benchmark."""
-
-    def __init__(self, base: Path) -> None:
-        self.data, self.sockets = base / "data", base / "sock"
-        self.user: str | None = "nobody" if os.geteuid() == 0 else None
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.version = subprocess.check_output([str(POSTGRES_BIN_PATH / "postgres"), "--version"], text=True).split()[
-            -1
-        ]
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([str(POSTGRES_BIN_PATH / tool), *args], check=True, capture_output=True, user=self.user)
-
-    def initdb(self) -> None:
-        for folder in (self.data, self.sockets):
-            folder.mkdir()
-            if self.user:
-                shutil.chown(folder, self.user)
-        self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-sync")
-
-    def start(self) -> None:
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-o", options, "-l", str(self.data / "log"), "start")
-
-    def stop(self, mode: str) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", mode, "stop")
-
-    def url(self, db: str, unix: bool = False) -> str:
-        if unix:
-            return f"postgresql://postgres@/{db}?host={self.sockets}&port={self.port}"
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
-
-
-def timed(work: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
-async def atimed(work: Callable[[], Awaitable[Any]]) -> float:
-    started = time.perf_counter()
-    await work()
-    return time.perf_counter() - started
-
-
-async def server_figures(server: Server) -> None:
-    print(f"PostgreSQL {server.version} from pgserver {version('pgserver')}, as {server.user or 'this user'}")
-    print(f"  initdb                        {timed(server.initdb):6.2f} s")
-    print(f"  start (pg_ctl -w)             {timed(server.start):6.2f} s")
-    admin = await asyncpg.connect(server.url("postgres"))
-    await admin.execute("CREATE DATABASE template_hc")
-    tpl = await asyncpg.connect(server.url("template_hc"))
-    for statement in SCHEMA:
-        await tpl.execute(statement)
-    await tpl.close()
-    spent = []
-    for n in range(10):
-        spent.append(await atimed(lambda n=n: admin.execute(f"CREATE DATABASE t{n} TEMPLATE template_hc")))
-    print(f"  CREATE DATABASE .. TEMPLATE   {min(spent) * 1000:6.1f} ms best, {max(spent) * 1000:.1f} ms worst of 10")
-    spent = [await atimed(lambda n=n: admin.execute(f"DROP DATABASE t{n}")) for n in range(10)]
-    print(f"  DROP DATABASE                 {min(spent) * 1000:6.1f} ms best, {max(spent) * 1000:.1f} ms worst of 10")
-    await admin.close()
-
-
-def pgserver_figures(base: Path) -> None:
-    started = time.perf_counter()
-    handle = pgserver.get_server(base / "pgserver", cleanup_mode="delete")
-    up = time.perf_counter() - started
-    print(f"pgserver.get_server (initdb + start, unix socket only) {up:.2f} s: {handle.get_uri()}")
-    print(
-        f"  its cleanup (pg_ctl -w stop, delete)  {timed(handle.cleanup):.2f} s;"
-        f" data dir left: {(base / 'pgserver').exists()}"
-    )
 
 
 # The work, the same rows and statements on each engine --------------------------------------------------------
@@ -345,13 +254,18 @@ async def _round_trips(send: Callable[[int], Awaitable[Any]], woken: asyncio.Que
 
 
 async def run(args: argparse.Namespace, base: Path) -> None:
-    server = Server(base)
+    server = Server(base, durable=not args.no_fsync)
     try:
-        await server_figures(server)
+        server.initdb()
+        server.start()
         url = server.url("t_bench", unix=args.unix)
         admin = await asyncpg.connect(server.url("postgres"))
-        await admin.execute("CREATE DATABASE t_bench TEMPLATE template_hc")
+        await admin.execute("CREATE DATABASE t_bench")
         await admin.close()
+        bench = await asyncpg.connect(url)
+        for statement in SCHEMA:
+            await bench.execute(statement)
+        await bench.close()
         lite = base / "bench.sqlite"
         async with aiosqlite.connect(lite) as conn:
             for statement in SCHEMA:
@@ -364,7 +278,7 @@ async def run(args: argparse.Namespace, base: Path) -> None:
         async def pg_asyncpg() -> Engine:
             return Asyncpg(await asyncpg.connect(url))
 
-        over = "unix socket" if args.unix else "TCP 127.0.0.1"
+        over = ("unix socket" if args.unix else "TCP 127.0.0.1") + (", fsync off" if args.no_fsync else "")
         print(
             f"\n{args.rows} rows ({args.rows // BATCH} batches of {BATCH}), {args.rows} reads by id, {JOBS} jobs"
             f" claimed by 2 connections; best of {args.rounds}; PostgreSQL over {over}"
@@ -389,12 +303,6 @@ async def run(args: argparse.Namespace, base: Path) -> None:
     finally:
         server.stop("fast")
         shutil.rmtree(base, ignore_errors=True)
-    pg_base = Path(tempfile.mkdtemp(prefix="hc-pgs-"))
-    try:
-        print()
-        pgserver_figures(pg_base)
-    finally:
-        shutil.rmtree(pg_base, ignore_errors=True)
 
 
 def main() -> None:
@@ -402,6 +310,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--unix", action="store_true", help="connect over the unix socket instead of TCP")
+    parser.add_argument("--no-fsync", action="store_true", help="PostgreSQL as tests would run it (fsync off)")
     args = parser.parse_args()
     if MISSING:
         print(f"skipped: {MISSING}; install the optional extra: pip install -e '.[postgres]'")
