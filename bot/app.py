@@ -125,8 +125,10 @@ class Hivecord(commands.AutoShardedBot):
         # Replies from Discord: signed with the bridge account's key, settled beside the votes.
         bridge = config.bridge.account
         self.replies = ReplyService(
-            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake
-        )
+            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake,
+            late_start=partial(fetch_discussion, hive, store, self.follower),
+            replies_per_window=config.delivery.thread_replies_per_window,
+        )  # fmt: skip
         if bridge:
             self.settler.kinds.append(ReplyIntents(store, hive, bridge))
         self.delivery = DeliveryWorker(

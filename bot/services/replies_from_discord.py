@@ -14,10 +14,11 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.domain import SentReply
+from bot.domain import PostRow, SentReply
 from bot.hive.broadcast import broadcast, head_reference
 from bot.hive.client import HiveClient
 from bot.hive.curation_keys import KeyState, judge
@@ -79,6 +80,15 @@ class Posted:
     confirmed: bool  # a node took it (False: the answer was lost, the settler finds out)
 
 
+def _too_soon(wait: float) -> str:
+    return f"One reply every {REPLY_INTERVAL:g} seconds: try again in {wait:.0f} s. Nothing was sent."
+
+
+def node_error(exc: RpcError) -> str:
+    """A node that answered with an error: it was reached, so say what it said."""
+    return f"The Hive node answered with an error ({exc.message[:200]}), so nothing was sent: try again later."
+
+
 class ReplyService:
     def __init__(
         self,
@@ -88,12 +98,17 @@ class ReplyService:
         key: PostingKey | None,
         *,
         wake_settler: asyncio.Event | None = None,
+        late_start: Callable[[PostRow], Awaitable[object]] | None = None,
+        replies_per_window: int = 20,
     ) -> None:
         self._store = store
         self._hive = hive
         self.bot_account = bot_account
         self._key = key if key is not None and key.account == bot_account else None
         self._wake = wake_settler
+        # A member's thread kept as a post's starts with the replies it has on chain, as one the bot makes.
+        self._late_start = late_start
+        self._replies_per_window = replies_per_window
         self._key_ok: bool | None = None  # the chain lists the key as the bridge account's (None: not asked yet)
 
     def off_reason(self) -> str | None:
@@ -146,8 +161,10 @@ class ReplyService:
     async def _grant(self, account: str) -> Grant:
         try:
             answer = await self._hive.call("condenser_api.get_accounts", [[account]], deadline=DEADLINE)
-        except (HiveUnavailable, RpcError):
+        except HiveUnavailable:
             raise Refused(UNREACHABLE) from None
+        except RpcError as exc:
+            raise Refused(node_error(exc)) from None
         entries = answer if isinstance(answer, list) else []
         return next((g for g in (grant_of(a, account, self.bot_account) for a in entries) if g != "no account"),
                     "no account")  # fmt: skip
@@ -171,14 +188,9 @@ class ReplyService:
             raise Refused("There is no text to post: a reply on Hive needs some.")
         if len(body.encode()) > MAX_BODY_BYTES:
             raise Refused("That text is longer than Hive's 64 KB for one reply.")
-        where = await self._store.discord_replies.thread_post(thread_id)
-        if where is None:
-            raise Refused("Replies go on chain only from the thread (or forum post) of a review mirrored here.")
-        channel_id, post_id = where
-        post = await self._store.posts.post(post_id)
-        assert post is not None  # thread_post joins a live post
         if not await self._store.discord_replies.enabled(user_id):
             raise Refused("Replies from Discord are off for you: `/reply enable` turns them on.")
+        channel_id, post = await self._thread_post(thread_id)
         if own_message is not None:
             done = await self._store.discord_replies.of_message(own_message)
             if done is not None:
@@ -186,11 +198,17 @@ class ReplyService:
         last = await self._store.discord_replies.last_by_member(user_id)
         now = time.time()
         if last is not None and now - last < REPLY_INTERVAL:
-            wait = REPLY_INTERVAL - (now - last)
-            raise Refused(f"One reply every {REPLY_INTERVAL:g} seconds: try again in {wait:.0f} s. Nothing was sent.")
+            raise Refused(_too_soon(REPLY_INTERVAL - (now - last)))
+        await self._not_muted(account, channel_id, post)
         parent = (post.author, post.permlink)
         if answers_message is not None:
-            parent = await self._store.discord_replies.reply_shown_by(channel_id, answers_message) or parent
+            answered = await self._store.discord_replies.reply_shown_by(channel_id, answers_message)
+            if answered is not None and answered[2]:
+                raise Refused(
+                    f"The reply of @{answered[0]} that your message answers was deleted on Hive since, so there is"
+                    " nothing to answer there; post a message that answers the review instead. Nothing was sent."
+                )
+            parent = answered[:2] if answered is not None else parent
         grant = await self._grant(account)
         if grant != "granted":
             raise Refused(
@@ -203,6 +221,8 @@ class ReplyService:
             ref = await head_reference(self._hive)
         except HiveUnavailable:
             raise Refused(UNREACHABLE) from None
+        except RpcError as exc:
+            raise Refused(node_error(exc)) from None
         permlink = reply_permlink(parent[1], datetime.fromtimestamp(now, UTC))
         signed = await asyncio.to_thread(
             sign_comment, self._key, author=account, permlink=permlink, parent_author=parent[0],
@@ -212,7 +232,7 @@ class ReplyService:
             "guild_id": guild_id,
             "channel_id": channel_id,
             "thread_id": thread_id,
-            "post_id": post_id,
+            "post_id": post.id,
             "user_id": user_id,
             "author": account,
             "permlink": permlink,
@@ -224,8 +244,10 @@ class ReplyService:
             "trx": json.dumps(signed.trx, separators=(",", ":")),
             "expiration": chain_time_text(signed.expiration),
         }
-        reply = await self._store.discord_replies.record_intent(fields, now)
-        if reply is None:
+        reply = await self._store.discord_replies.record_intent(fields, now, interval=REPLY_INTERVAL)
+        if reply == "too soon":  # another reply of the member's, or of the account, got there first
+            raise Refused(_too_soon(REPLY_INTERVAL))
+        if reply == "posted":
             raise Refused("That reply was posted already; nothing more was sent.")
         log.info("reply %d: @%s answers @%s/%s for member %d (trx %s)", reply.id, account, parent[0], parent[1],
                  user_id, signed.id)  # fmt: skip
@@ -241,8 +263,10 @@ class ReplyService:
             assert self._key is not None
             try:
                 answer = await self._hive.call("condenser_api.get_accounts", [[self.bot_account]], deadline=DEADLINE)
-            except (HiveUnavailable, RpcError):
+            except HiveUnavailable:
                 raise Refused(UNREACHABLE) from None
+            except RpcError as exc:
+                raise Refused(node_error(exc)) from None
             entry = answer[0] if isinstance(answer, list) and answer else None
             found = judge("[bridge]", self.bot_account, self._key, entry)
             self._key_ok = found.state is KeyState.POSTING
@@ -273,12 +297,59 @@ class ReplyService:
             await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500])
             log.warning("reply %d refused by the node: %s", reply.id, sent.reason[:300])
             if is_authority_refusal(sent.reason):
-                # The grant was on chain a moment ago: the bot's own key may be what changed. Ask.
+                # The grant was on chain a moment ago: the bot's own key may be what changed. Ask; a check
+                # that gets no answer leaves the node's own reason as the one the member reads.
                 self._key_ok = None
-                await self._key_usable()
+                try:
+                    await self._key_usable()
+                except Refused:
+                    if self._key_ok is False:
+                        raise
             raise Refused(f"The reply was not posted: {explain(sent.reason, reply.author, self.bot_account)}")
         await self._store.discord_replies.settle(reply.id, "failed", time.time(), "no Hive node could be reached")
         raise Refused(UNREACHABLE)
+
+    async def _thread_post(self, thread_id: int) -> tuple[int, PostRow]:
+        """(feed channel, post) of the mirrored review whose thread this is. In a text channel, the thread opens
+        with the post's first reply on Hive; a member may start it sooner on the mirrored message: it is then
+        recorded as the post's thread (with the replies the post has already), so later replies go there too."""
+        where = await self._store.discord_replies.thread_post(thread_id)
+        if where is None:
+            where = await self._store.discord_replies.member_thread_post(thread_id)
+            if where is not None:
+                await self._adopt_thread(*where, thread_id)
+        if where is None:
+            raise Refused("Replies go on chain only from the thread (or forum post) of a review mirrored here.")
+        post = await self._store.posts.post(where[1])
+        assert post is not None  # both lookups join a live post
+        return where[0], post
+
+    async def _adopt_thread(self, channel_id: int, post_id: int, thread_id: int) -> None:
+        post = await self._store.posts.post(post_id)
+        feed = await self._store.feeds.feed_in(channel_id, post.community) if post is not None else None
+        if post is None or feed is None:
+            return
+        if self._late_start is not None:
+            await self._late_start(post)
+        queued = await self._store.replies.thread_made(
+            channel_id, post_id, thread_id, forum=False, lane=channel_id, feed_id=feed.id, mute=feed.mute,
+            at_most=self._replies_per_window,
+        )  # fmt: skip
+        log.info("channel %d: thread %d a member started on %s/%s kept as its thread, with %d reply(s)", channel_id,
+                 thread_id, post.author, post.permlink, queued)  # fmt: skip
+
+    async def _not_muted(self, account: str, channel_id: int, post: PostRow) -> None:
+        """What the community or the feed keeps out is not put on chain through the bot either."""
+        feed = await self._store.feeds.feed_in(channel_id, post.community)
+        if feed is not None and account.lower() in {m.lower() for m in feed.mute}:
+            raise Refused(f"@{account} is muted in this feed's threads, so the bot posts no replies for it here."
+                          " Nothing was sent.")  # fmt: skip
+        if await self._store.moderation.is_muted_account(post.community, account):
+            raise Refused(f"The community's moderators muted @{account}, so the bot posts no replies for it there."
+                          " Nothing was sent.")  # fmt: skip
+        if await self._store.moderation.is_muted(post.id):
+            raise Refused("The community's moderators muted this post, so the bot posts no replies to it."
+                          " Nothing was sent.")  # fmt: skip
 
     def _wake_settler(self) -> None:
         if self._wake is not None:

@@ -89,19 +89,34 @@ class DiscordReplyTables:
             row = await cur.fetchone()
         return (int(row["channel_id"]), int(row["post_id"])) if row else None
 
-    async def reply_shown_by(self, channel_id: int, message_id: int) -> tuple[str, str] | None:
-        """(author, permlink) of the live reply a Discord message in the channel's thread shows: a mirrored
-        reply, or one posted from Discord."""
+    async def member_thread_post(self, thread_id: int) -> tuple[int, int] | None:
+        """(feed channel, post id) when `thread_id` is a thread a member started on a live post's mirrored
+        message in a text channel whose feed keeps threads, before the bot made one: a thread on a message
+        has the message's id, so it can only be that post's. None when the post has a thread recorded."""
         async with self._db.reader.execute(
-            "SELECT r.author, r.permlink FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
-            " WHERE m.channel_id = ? AND m.message_id = ? AND r.deleted = 0"
-            " UNION ALL SELECT d.author, d.permlink FROM discord_replies d JOIN replies r"
-            " ON r.author = d.author AND r.permlink = d.permlink AND r.deleted = 0"
+            "SELECT m.channel_id, m.post_id FROM mirrors m JOIN posts p ON p.id = m.post_id"
+            " WHERE m.message_id = ? AND p.deleted = 0"
+            " AND EXISTS (SELECT 1 FROM feeds f WHERE f.channel_id = m.channel_id AND f.threads = 'on')"
+            " AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.channel_id = m.channel_id AND t.post_id = m.post_id)"
+            " LIMIT 1",
+            (thread_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row["channel_id"]), int(row["post_id"])) if row else None
+
+    async def reply_shown_by(self, channel_id: int, message_id: int) -> tuple[str, str, bool] | None:
+        """(author, permlink, deleted on chain since) of the reply a Discord message in the channel's thread
+        shows: a mirrored reply, or one posted from Discord."""
+        async with self._db.reader.execute(
+            "SELECT r.author, r.permlink, r.deleted FROM reply_messages m JOIN replies r ON r.id = m.reply_id"
+            " WHERE m.channel_id = ? AND m.message_id = ?"
+            " UNION ALL SELECT d.author, d.permlink, r.deleted FROM discord_replies d JOIN replies r"
+            " ON r.author = d.author AND r.permlink = d.permlink"
             " WHERE d.channel_id = ? AND d.message_id = ? AND d.state != 'failed' LIMIT 1",
             (channel_id, message_id, channel_id, message_id),
         ) as cur:
             row = await cur.fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        return (str(row[0]), str(row[1]), bool(row[2])) if row else None
 
     async def last_by_member(self, user_id: int) -> float | None:
         async with self._db.reader.execute(
@@ -121,19 +136,28 @@ class DiscordReplyTables:
 
     # The intent, and its life ---------------------------------------------------------------------
 
-    async def record_intent(self, fields: dict[str, Any], created_at: float) -> SentReply | None:
-        """Stores a signed reply before it is broadcast; None when the same permlink (or the same own message)
-        was posted already."""
+    async def record_intent(
+        self, fields: dict[str, Any], created_at: float, *, interval: float
+    ) -> SentReply | Literal["too soon", "posted"]:
+        """Stores a signed reply before it is broadcast, unless the member or the account has another one from
+        the last `interval` seconds ("too soon": checked in the same write transaction, so replies sent at once
+        cannot all pass), or the same permlink (or own message) was posted already ("posted")."""
         names = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
         async with self._db.write() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM discord_replies WHERE (user_id = ? OR author = ?) AND created_at > ? LIMIT 1",
+                (fields["user_id"], fields["author"], created_at - interval),
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return "too soon"
             try:
                 cur = await conn.execute(
                     f"INSERT INTO discord_replies ({names}, state, created_at) VALUES ({marks}, 'signed', ?)",
                     (*fields.values(), created_at),
                 )
             except sqlite3.IntegrityError:
-                return None
+                return "posted"
             async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (cur.lastrowid,)) as got:
                 row = await got.fetchone()
         assert row is not None

@@ -99,3 +99,10 @@ class ModerationTables:
         """Whether the community's moderators muted the post."""
         async with self._db.reader.execute("SELECT 1 FROM muted_posts WHERE post_id = ?", (post_id,)) as cur:
             return await cur.fetchone() is not None
+
+    async def is_muted_account(self, community: str, account: str) -> bool:
+        """Whether the community lists the account as muted (its role 'muted')."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM community_roles WHERE community = ? AND account = ? AND role = 'muted'", (community, account)
+        ) as cur:
+            return await cur.fetchone() is not None
