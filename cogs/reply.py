@@ -14,6 +14,7 @@ from bot.delivery.render_reply import reply_embed
 from bot.domain import ReplyRow
 from bot.services import Refused
 from bot.services.replies_from_discord import Authority, Draft, Posted
+from bot.text.mentions import mention_ids, plain_mentions
 from bot.text.safe import neutralise
 from cogs.utils import permits
 from cogs.utils.answers import answer
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.app import Hivecord
 
 POSTED_REACTION = "\N{WHITE HEAVY CHECK MARK}"
+MAX_MEMBER_LOOKUPS = 10  # members asked of Discord per reply; more mentions read "@unknown member"
 GRANT_WORDS = {
     "granted": "granted: the bot's account may post for you",
     "not granted": "**not granted** (or revoked)",
@@ -31,9 +33,10 @@ GRANT_WORDS = {
 
 def _what_it_allows(got: Authority) -> str:
     return (
-        f"It lets @{got.bot_account} sign posting operations (posts, replies, votes) for @{got.account} with"
-        f" its own key; hivecord only posts the replies you send with `/reply post` or **Post to Hive**, and"
-        " never sees any key of yours. You can revoke it on chain at any time."
+        f"The grant lets @{got.bot_account} do anything your posting key can, for @{got.account}, with its own"
+        " key: posts, replies, votes, follows, reblogs, and community actions (for a moderator, muting posts"
+        " and setting roles too). hivecord only posts the replies you send with `/reply post` or **Post to"
+        " Hive**, and never sees any key of yours. You can revoke it on chain at any time."
     )
 
 
@@ -130,11 +133,12 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
     @app_commands.describe(text="Your reply, as it goes on chain (markdown)")
     async def post(self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 4000]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self._may_post_here(interaction)
+        slowmode = self._may_post_here(interaction, copy=True)
         assert interaction.guild_id is not None and interaction.channel_id is not None
         draft = await self.bot.replies.prepare(
-            guild_id=interaction.guild_id, thread_id=interaction.channel_id, user_id=interaction.user.id, text=text
-        )
+            guild_id=interaction.guild_id, thread_id=interaction.channel_id, user_id=interaction.user.id,
+            text=await self._plain(interaction.guild_id, text), slowmode=slowmode,
+        )  # fmt: skip
         # The copy in the thread stands for the reply there: the follower sends no second one. Until its id is
         # recorded, the follower's mirror carries the same nonce, so a kill here still leaves one message.
         thread = self.bot.get_partial_messageable(interaction.channel_id)
@@ -164,12 +168,14 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
         await interaction.response.defer(ephemeral=True, thinking=True)
         if message.author.id != interaction.user.id:
             raise Refused("Only its author can post a message to Hive: this one is someone else's. Nothing was sent.")
-        self._may_post_here(interaction)
+        self._may_post_here(interaction, copy=False)  # Discord held the message itself to the thread's slow mode
         assert interaction.guild_id is not None and interaction.channel_id is not None
         answers = message.reference.message_id if message.reference is not None else None
+        named = {m.id: m.display_name for m in message.mentions}
         draft = await self.bot.replies.prepare(
             guild_id=interaction.guild_id, thread_id=interaction.channel_id, user_id=interaction.user.id,
-            text=message.content, answers_message=answers, own_message=message.id,
+            text=await self._plain(interaction.guild_id, message.content, named), answers_message=answers,
+            own_message=message.id,
         )  # fmt: skip
         posted = await self.bot.replies.send(draft)
         if posted.confirmed:
@@ -177,10 +183,34 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
                 await message.add_reaction(POSTED_REACTION)  # needs Add Reactions: the note says it all anyway
         await interaction.followup.send(embed=posted_embed(posted), ephemeral=True)
 
-    def _may_post_here(self, interaction: discord.Interaction) -> None:
-        """A reply shows in the thread as the member's words: only where they may write themselves."""
+    def _may_post_here(self, interaction: discord.Interaction, *, copy: bool) -> float:
+        """A reply shows in the thread as the member's words: only where they may write themselves, with what
+        the copy shows (its embed); returns the thread's slow mode that holds for them (0: none)."""
         perms, thread = permits.channel_permissions(interaction)
-        permits.require_member_can_send(perms, "You can't write in this thread", thread=thread)
+        permits.require_member_can_send(perms, "You can't write in this thread", thread=thread, embeds=copy)
+        channel = interaction.channel
+        if not isinstance(channel, discord.Thread):
+            return 0.0
+        if channel.locked and not perms.manage_threads:
+            raise Refused("This thread is locked: only members with Manage Threads write in it. Nothing was sent.")
+        exempt = perms.manage_messages or perms.manage_threads or perms.manage_channels  # as Discord exempts them
+        return 0.0 if exempt else float(channel.slowmode_delay)
+
+    async def _plain(self, guild_id: int, text: str, named: dict[int, str] | None = None) -> str:
+        """The text with Discord's mention syntax as the names it shows, as it goes on chain and in the copy."""
+        ids = mention_ids(text)
+        guild = self.bot.get_guild(guild_id)
+        users = dict(named or {})
+        for user_id in sorted(ids.users - users.keys())[:MAX_MEMBER_LOOKUPS]:
+            member = guild.get_member(user_id) if guild is not None else None
+            if member is None and guild is not None:
+                with contextlib.suppress(discord.HTTPException):
+                    member = await guild.fetch_member(user_id)
+            if member is not None:
+                users[user_id] = member.display_name
+        channels = {c: found.name for c in ids.channels if guild and (found := guild.get_channel_or_thread(c))}
+        roles = {r: role.name for r in ids.roles if guild and (role := guild.get_role(r))}
+        return plain_mentions(text, users, channels, roles)
 
 
 async def setup(bot: Hivecord) -> None:

@@ -180,6 +180,7 @@ class ReplyService:
         text: str,
         answers_message: int | None = None,
         own_message: int | None = None,
+        slowmode: float = 0.0,
     ) -> Draft:
         """Every check, then the reply signed and its intent stored; Refused, with nothing signed, otherwise."""
         account = await self._linked(user_id)
@@ -199,6 +200,11 @@ class ReplyService:
         now = time.time()
         if last is not None and now - last < REPLY_INTERVAL:
             raise Refused(_too_soon(REPLY_INTERVAL - (now - last)))
+        if slowmode > REPLY_INTERVAL:  # the copy is the member's message: the thread's slow mode holds for it
+            last = await self._store.discord_replies.last_by_member(user_id, thread_id=thread_id)
+            if last is not None and now - last < slowmode:
+                raise Refused(f"This thread's slow mode lets you write once every {slowmode:g} s: try again in"
+                              f" {slowmode - (now - last):.0f} s. Nothing was sent.")  # fmt: skip
         await self._not_muted(account, channel_id, post)
         parent = (post.author, post.permlink)
         if answers_message is not None:

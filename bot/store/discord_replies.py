@@ -118,9 +118,11 @@ class DiscordReplyTables:
             row = await cur.fetchone()
         return (str(row[0]), str(row[1]), bool(row[2])) if row else None
 
-    async def last_by_member(self, user_id: int) -> float | None:
+    async def last_by_member(self, user_id: int, *, thread_id: int | None = None) -> float | None:
+        """When the member's last reply was signed (in `thread_id`, if given)."""
         async with self._db.reader.execute(
-            "SELECT max(created_at) FROM discord_replies WHERE user_id = ?", (user_id,)
+            "SELECT max(created_at) FROM discord_replies WHERE user_id = ? AND (? IS NULL OR thread_id = ?)",
+            (user_id, thread_id, thread_id),
         ) as cur:
             row = await cur.fetchone()
         return float(row[0]) if row and row[0] is not None else None
