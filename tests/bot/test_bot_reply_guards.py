@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -185,6 +186,20 @@ async def test_the_copy_goes_only_where_the_member_could_post_it(world: World) -
         await announce_thread(world.fake, "THREAD_UPDATE", thread)
     assert "This thread is locked" in said and "Manage Threads" in said, said
     assert world.broadcasts_by("dan.r") == 0
+    # Slow mode holds for the copy as for the member's own messages (here longer than the bot's 20 s).
+    said = await run(world, "dan.r", "reply post", {"text": "now I may"}, channel=where)
+    assert "Reply posted" in said, said
+    with sqlite3.connect(world.db) as conn:  # as if signed 30 s ago: past the 20 s cap, within the slow mode
+        conn.execute("UPDATE discord_replies SET created_at = created_at - 30 WHERE author = 'dan.r'")
+    thread.slowmode = 120
+    await announce_thread(world.fake, "THREAD_UPDATE", thread)
+    try:
+        said = await run(world, "dan.r", "reply post", {"text": "too soon for this thread"}, channel=where)
+    finally:
+        thread.slowmode = 0
+        await announce_thread(world.fake, "THREAD_UPDATE", thread)
+    assert "slow mode lets you write once every 120 s" in said, said
+    assert world.broadcasts_by("dan.r") == 1
 
 
 async def test_mentions_go_on_chain_as_names_and_ping_nobody(world: World) -> None:

@@ -14,6 +14,7 @@ from bot.hive.grants import grant_of, hivesigner_grant_url, reply_metadata, repl
 from bot.hive.posting_key import PostingKey
 from bot.hive.transactions import sign_comment, tapos
 from bot.services.reply_intents import explain
+from bot.text.mentions import mention_ids, plain_mentions
 from tests.fakes.hive import hive_account
 
 BOT = "hivecord.app"
@@ -88,3 +89,13 @@ def test_a_comment_is_signed_with_the_bots_key_for_the_members_account() -> None
 )
 def test_a_nodes_refusal_in_words(message: str, words: str) -> None:
     assert words in explain(message, "alice", BOT)
+
+
+def test_mentions_become_the_names_discord_shows_in_one_pass() -> None:
+    text = "<@1> <@!2> <#3> <@&4> <:blob:5> <a:wave:6> <@7> @everyone @here <@2>"
+    ids = mention_ids(text)
+    assert (ids.users, ids.channels, ids.roles) == ({1, 2, 7}, {3}, {4})
+    users = {1: "Ann", 2: "<@1> Ben"}  # a name holding mention syntax is not read again
+    got = plain_mentions(text, users, {3: "talk"}, {4: "Night Readers"})
+    assert got == "@Ann @<@1> Ben #talk @Night Readers :blob: :wave: @unknown member @everyone @here @<@1> Ben"
+    assert plain_mentions("no <@> <@x> <#> mentions", {}, {}, {}) == "no <@> <@x> <#> mentions"

@@ -132,7 +132,7 @@ def channel(state: FakeDiscordState, c: Channel) -> dict[str, Any]:
         "topic": c.topic,
         "nsfw": False,
         "last_message_id": last,
-        "rate_limit_per_user": 0,
+        "rate_limit_per_user": c.slowmode,
         "parent_id": None if c.parent_id is None else str(c.parent_id),
         "flags": 0,
         "default_auto_archive_duration": 1440,

@@ -84,6 +84,7 @@ class Channel:
     auto_archive_duration: int = 1440
     archive_timestamp: datetime.datetime | None = None
     applied_tags: list[int] = field(default_factory=list)
+    slowmode: int = 0  # rate_limit_per_user: seconds between one member's messages
 
     @property
     def is_thread(self) -> bool:
