@@ -37,6 +37,7 @@ JobAction = Literal[
     "reply_edit",
     "reply_tombstone",
     "replies_more",
+    "reply_mark",  # the bot's reaction on a member's own message posted with Post to Hive
     "audit",
 ]
 # A lane's recorded state; a lane without a record is healthy.

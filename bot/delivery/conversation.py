@@ -35,6 +35,12 @@ log = logging.getLogger("hivecord.delivery")
 # A week (the payout window), or the longest the server allows.
 ArchiveMinutes = Literal[60, 1440, 4320, 10080]
 ARCHIVE_AFTER: tuple[ArchiveMinutes, ...] = (10080, 4320, 1440)
+# What becomes of a reply on chain, as the bot's reactions on the member's own message: (add, remove).
+OWN_MESSAGE_MARKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "reply_created": (("\N{WHITE HEAVY CHECK MARK}",), ()),
+    "reply_edited": (("\N{PENCIL}\N{VARIATION SELECTOR-16}",), ()),
+    "reply_deleted": (("\N{WASTEBASKET}\N{VARIATION SELECTOR-16}",), ("\N{WHITE HEAVY CHECK MARK}",)),
+}
 # Archived forum posts searched for one made before a restart: it was archived since, so among the newest.
 ARCHIVED_LOOKUP = 100
 
@@ -160,6 +166,9 @@ class Conversation:
         if feed is None or job.post_id is None or job.reply_id is None:
             await self.store.jobs.drop_job(job, "no feed for this reply")
             return
+        if job.action == "reply_mark":
+            await self._mark_own_message(job)
+            return
         channel_id = feed.channel_id
         known = await self.store.replies.thread(channel_id, job.post_id)
         if known is not None and known[2] != "ok":
@@ -208,6 +217,32 @@ class Conversation:
             await self.store.jobs.drop_job(job, "the reply's message or its thread is gone")
             return
         await self.store.replies.finish_reply_job(job, channel_id, message_id)
+
+    async def _mark_own_message(self, job: Job) -> None:
+        """The bot's reactions on a member's own message posted with Post to Hive, which it cannot edit: on
+        chain (✅), edited there (✏️), deleted there (🗑 for ✅). Adding or removing its own reaction again
+        changes nothing, so a job sent again after a kill is harmless. A refusal (no Add Reactions, the
+        message deleted, the thread closed) drops the mark alone: the thread's replies go on."""
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        add, remove = OWN_MESSAGE_MARKS.get(str(detail.get("kind")), ((), ()))
+        thread_id = int(detail["thread"])
+        message = self.client.get_partial_messageable(thread_id).get_partial_message(int(detail["message"]))
+        assert self.client.user is not None
+        for attempt in range(2):
+            try:
+                for emoji in remove:
+                    await message.remove_reaction(emoji, discord.Object(self.client.user.id))
+                for emoji in add:
+                    await message.add_reaction(emoji)
+                break
+            except discord.HTTPException as exc:
+                if exc.status >= 500 or exc.status == 429:
+                    raise  # the lane backs off and tries again
+                if not attempt and exc.code == ARCHIVED_THREAD and await self._thread_state(thread_id, exc) == "ok":
+                    continue  # a week's quiet archived it: reopened, once more
+                await self.store.jobs.drop_job(job, f"the mark on the member's message was refused: {exc.text[:200]}")
+                return
+        await self.store.jobs.finish_job(job, message.id)
 
     async def more_replies(self, job: Job, feed: Feed | None) -> None:
         """A window's "N more replies on Hive" line in a post's thread: sent once, then edited as the

@@ -249,6 +249,13 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow, pace: ReplyPace
         return 0
     if not await p.thread_usable(feed.channel_id, row.post_id):
         return 0
+    own = await p.own_message_of(feed.channel_id, row.reply_id)
+    if own is not None:
+        # Posted with Post to Hive: the member's own message is the reply there; its reactions tell the rest.
+        detail = {"kind": row.kind, "thread": own[0], "message": own[1]}
+        await p.add_job(own[0], "reply_mark", feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id,
+                        detail=detail)  # fmt: skip
+        return 1
     owed = await p.reply_owed(feed.id, feed.channel_id, row.reply_id)
     if owed != (row.kind != "reply_created"):
         return 0  # a new reply queued already by a thread's late start, or a change to one never shown

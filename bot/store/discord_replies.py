@@ -57,6 +57,20 @@ async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) ->
     return "shown"
 
 
+async def own_message_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> tuple[int, int] | None:
+    """(thread, message) of the member's own message a reply on chain was posted from with Post to Hive, in
+    this feed's channel: the bot cannot edit it, so what becomes of the reply shows as its reactions there.
+    Planning's transaction."""
+    async with conn.execute(
+        "SELECT d.thread_id, d.message_id FROM discord_replies d JOIN replies r"
+        " ON r.author = d.author AND r.permlink = d.permlink WHERE r.id = ? AND d.channel_id = ?"
+        " AND d.own_message = 1 AND d.message_id IS NOT NULL AND d.state != 'failed'",
+        (reply_id, channel_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
 class DiscordReplyTables:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -12,7 +12,7 @@ import aiosqlite
 from bot.domain import Feed, JobAction, OutboxRow, Subscription
 from bot.store.communities import community_team
 from bot.store.db import Database, nonce_salt, read_meta, write_meta
-from bot.store.discord_replies import Echo, echo_of
+from bot.store.discord_replies import Echo, echo_of, own_message_of
 from bot.store.feeds import FEED_COLUMNS, alert_lane, feed_from_row
 from bot.store.filters import badge_passes, passing
 from bot.store.jobs import insert_job
@@ -159,6 +159,11 @@ class PlanningTx:
         """A reply a member posted from this channel's thread: shown there already, or its copy owed (see
         discord_replies)."""
         return await echo_of(self._conn, channel_id, reply_id)
+
+    async def own_message_of(self, channel_id: int, reply_id: int) -> tuple[int, int] | None:
+        """(thread, message) of the member's own message a reply was posted from with Post to Hive (see
+        discord_replies)."""
+        return await own_message_of(self._conn, channel_id, reply_id)
 
     async def thread_usable(self, channel_id: int, post_id: int) -> bool:
         """False once the post's thread in the channel is locked or deleted: its replies are dropped."""

@@ -35,7 +35,9 @@ from tests.world import seed_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-MEMBERS = ("ann.r", "ben.r", "cat.r", "dan.r", "eve.r", "fay.r", "gus.r", "muted.r", "fmute.r")
+MEMBERS = ("ann.r", "ben.r", "cat.r", "dan.r", "eve.r", "fay.r", "gus.r", "hal.r", "muted.r", "fmute.r")
+CHECK = "\N{WHITE HEAVY CHECK MARK}"
+PENCIL, BIN = "\N{PENCIL}\N{VARIATION SELECTOR-16}", "\N{WASTEBASKET}\N{VARIATION SELECTOR-16}"
 FRESH = ("goodwriter", "fresh-review-of-the-week")  # no reply yet: a text channel has no thread for it
 HUSHED = ("goodwriter", "hushed-review-of-the-week")  # its community's moderators mute it
 POSTS_AT = SEED_LAST + 10
@@ -245,3 +247,35 @@ async def test_enable_says_what_the_grant_allows(world: World) -> None:
     said = await run(world, "gus.r", "reply enable")
     assert "anything your posting key can" in said and "follows, reblogs" in said, said
     assert f"hivesigner.com/revoke/{BRIDGE}" in said, said
+
+
+async def test_post_to_hive_marks_what_became_of_the_reply_on_chain(world: World) -> None:
+    """The bot cannot edit the member's own message: its reactions say the reply landed (also when the node's
+    first answer was lost), was edited on chain, or was deleted there."""
+    fake, bot = world.fake, world.fake.state.bot.id
+    mine = await fake.post_user_message(world.thread, world.members["hal.r"], "Marked words")
+    world.node.lose_broadcast_answers = True
+    try:
+        said = await answer(await fake.send_message_command(mine.id, world.members["hal.r"], "Post to Hive"))
+    finally:
+        world.node.lose_broadcast_answers = False
+    assert "did not confirm" in said, said
+    reactions = fake.state.messages[mine.id].reactions
+    await fake.wait_for(lambda: reactions == {CHECK: {bot}} or None, timeout=60)
+    (comment,) = world.comments_by("hal.r")
+    key = {k: v for k, v in comment.items() if k != "_trx"}
+    num = world.node.head + 1
+    world.node.add_blocks({num: ops_block({"type": "comment_operation", "value": {**key, "body": "Edited"}})})
+    world.node.head = num + 3
+    await fake.wait_for(lambda: reactions == {CHECK: {bot}, PENCIL: {bot}} or None, timeout=60)
+    num = world.node.head + 1
+    gone = {"type": "delete_comment_operation", "value": {"author": "hal.r", "permlink": comment["permlink"]}}
+    world.node.add_blocks({num: ops_block(gone)})
+    world.node.head = num + 3
+    await fake.wait_for(lambda: reactions == {PENCIL: {bot}, BIN: {bot}} or None, timeout=60)
+    await fake.wait_for(lambda: delivery_settled(world.db, num) or None, timeout=60)
+    assert shown_copy(world, "hal.r") == []  # the member's message stays the reply: no mirror, no tombstone
+
+
+def shown_copy(world: World, account: str) -> list[Any]:
+    return [m for m in world.fake.messages(world.thread) if m.embeds and f"/@{account}/" in json.dumps(m.embeds)]

@@ -140,8 +140,21 @@ async def add_my_reaction(call: Call) -> Reply:
     return no_content()
 
 
+async def remove_my_reaction(call: Call) -> Reply:
+    """DELETE .../reactions/{emoji}/@me: the bot's own reaction, gone (204 whether or not it was there)."""
+    bot_channel(call, perms.READ_MESSAGE_HISTORY)
+    message = _message_in_channel(call)
+    emoji = call.params["emoji_name"]
+    users = message.reactions.get(emoji, set())
+    users.discard(call.state.bot.id)
+    if not users:
+        message.reactions.pop(emoji, None)
+    return no_content()
+
+
 ROUTES: dict[tuple[str, str], Handler] = {
     ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me"): add_my_reaction,
+    ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me"): remove_my_reaction,
     ("POST", "/channels/{channel_id}/messages"): create_message,
     ("GET", "/channels/{channel_id}/messages"): list_messages,
     ("GET", "/channels/{channel_id}/messages/{message_id}"): get_message,
