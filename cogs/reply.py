@@ -86,15 +86,22 @@ def copy_embed(draft: Draft) -> discord.Embed:
     return reply_embed(row, answers=draft.answers)
 
 
-def posted_embed(posted: Posted) -> discord.Embed:
+OWN_MESSAGE_NOTE = (
+    "\n\nEditing or deleting your message here changes nothing on Hive; the bot's reactions on it show what"
+    " becomes of the reply there: ✅ on chain, ✏️ edited, 🗑 deleted."
+)
+
+
+def posted_embed(posted: Posted, *, own_message: bool = False) -> discord.Embed:
+    note = OWN_MESSAGE_NOTE if own_message else ""
     if posted.confirmed:
         text = f"Posted on Hive as **@{neutralise(posted.reply.author)}**: {posted.url} (in a block within seconds)."
-        return answer(text, title="Reply posted", colour=discord.Colour.green())
+        return answer(text + note, title="Reply posted", colour=discord.Colour.green())
     text = (
         f"The nodes did not confirm the reply of @{neutralise(posted.reply.author)}; the bot is checking the chain"
         f" and will not post it twice. Once it lands: {posted.url}"
     )
-    return answer(text, title="Reply sent")
+    return answer(text + note, title="Reply sent")
 
 
 @app_commands.guild_only()
@@ -181,7 +188,7 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
         if posted.confirmed:
             with contextlib.suppress(discord.HTTPException):
                 await message.add_reaction(POSTED_REACTION)  # needs Add Reactions: the note says it all anyway
-        await interaction.followup.send(embed=posted_embed(posted), ephemeral=True)
+        await interaction.followup.send(embed=posted_embed(posted, own_message=True), ephemeral=True)
 
     def _may_post_here(self, interaction: discord.Interaction, *, copy: bool) -> float:
         """A reply shows in the thread as the member's words: only where they may write themselves, with what

@@ -259,7 +259,7 @@ async def test_post_to_hive_marks_what_became_of_the_reply_on_chain(world: World
         said = await answer(await fake.send_message_command(mine.id, world.members["hal.r"], "Post to Hive"))
     finally:
         world.node.lose_broadcast_answers = False
-    assert "did not confirm" in said, said
+    assert "did not confirm" in said and "changes nothing on Hive" in said, said
     reactions = fake.state.messages[mine.id].reactions
     await fake.wait_for(lambda: reactions == {CHECK: {bot}} or None, timeout=60)
     (comment,) = world.comments_by("hal.r")
