@@ -35,7 +35,7 @@ from tests.world import seed_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-MEMBERS = ("ann.r", "ben.r", "cat.r", "dan.r", "eve.r", "fay.r", "gus.r", "hal.r", "muted.r", "fmute.r")
+MEMBERS = ("ann.r", "ben.r", "cat.r", "dan.r", "eve.r", "fay.r", "gus.r", "hal.r", "ivy.r", "muted.r", "fmute.r")
 CHECK = "\N{WHITE HEAVY CHECK MARK}"
 PENCIL, BIN = "\N{PENCIL}\N{VARIATION SELECTOR-16}", "\N{WASTEBASKET}\N{VARIATION SELECTOR-16}"
 FRESH = ("goodwriter", "fresh-review-of-the-week")  # no reply yet: a text channel has no thread for it
@@ -241,6 +241,27 @@ async def test_a_nodes_error_and_a_deleted_reply_are_refused_in_words(world: Wor
     said = await answer(await world.fake.send_message_command(mine.id, world.members["gus.r"], "Post to Hive"))
     assert "deleted on Hive since" in said, said
     assert world.broadcasts_by("fay.r") == world.broadcasts_by("gus.r") == 0
+
+
+async def test_a_missing_authority_refusal_keeps_its_reason_when_the_recheck_fails(world: World) -> None:
+    """The node refuses the reply for missing authority; the bot asks the chain whether its own key changed,
+    and that question fails: the member reads the node's reason, not that no node could be reached."""
+
+    def bridge_unanswered(accounts: Any) -> Any:
+        signed = db_rows(world.db, "SELECT 1 FROM discord_replies WHERE author = 'ivy.r'")
+        if signed and isinstance(accounts, list) and accounts and accounts[0].get("name") == BRIDGE:
+            raise RpcError(-32003, "Assert Exception: database is busy")
+        return accounts
+
+    world.node.broadcast_refusals = {"ivy.r": "missing required posting authority: Missing Posting Authority ivy.r"}
+    world.node.tamper["condenser_api.get_accounts"] = bridge_unanswered
+    try:
+        said = await run(world, "ivy.r", "reply post", {"text": "refused"})
+    finally:
+        world.node.broadcast_refusals = {}
+        del world.node.tamper["condenser_api.get_accounts"]
+    assert "not posted" in said and f"does not grant @{BRIDGE} posting authority" in said, said
+    assert "could be reached" not in said and world.comments_by("ivy.r") == []
 
 
 async def test_enable_says_what_the_grant_allows(world: World) -> None:
