@@ -162,11 +162,6 @@ class DiscordReplyTables:
         async with self._db.write() as conn:
             await conn.execute("UPDATE discord_replies SET message_id = ? WHERE id = ?", (message_id, reply_id))
 
-    async def get(self, reply_id: int) -> SentReply | None:
-        async with self._db.reader.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (reply_id,)) as cur:
-            row = await cur.fetchone()
-        return _sent(row) if row else None
-
     async def settle(self, reply_id: int, state: VoteState, at: float, error: str | None = None) -> bool:
         """Moves an open reply on; False when it was final already."""
         final = state in ("landed", "failed")
