@@ -64,12 +64,11 @@ async def _plan_failed_copy(conn: aiosqlite.Connection, reply_id: int, why: str)
     (or may have, before a kill): the job finds it by its recorded id, else by its nonce. A reply posted from
     the member's own message has no copy of the bot's."""
     async with conn.execute(
-        "SELECT thread_id, post_id FROM discord_replies WHERE id = ? AND own_message = 0", (reply_id,)
+        "SELECT thread_id FROM discord_replies WHERE id = ? AND own_message = 0", (reply_id,)
     ) as cur:
         row = await cur.fetchone()
     if row is not None:
-        await insert_job(conn, int(row["thread_id"]), "reply_failed", post_id=int(row["post_id"]),
-                         detail={"reply": reply_id, "why": why[:500]})  # fmt: skip
+        await insert_job(conn, int(row["thread_id"]), "reply_failed", detail={"reply": reply_id, "why": why[:500]})
 
 
 class DiscordReplyTables:
