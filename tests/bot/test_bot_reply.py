@@ -88,7 +88,7 @@ class World:
 
 
 GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "pia.r", "rc.r",
-           "olga.r", "paul.r", "quinn.r", "ruth.r", "sam.r")  # fmt: skip
+           "olga.r", "paul.r", "quinn.r", "ruth.r", "sam.r", "tess.r")  # fmt: skip
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -408,6 +408,29 @@ async def test_a_reply_that_expires_unseen_ends_failed_and_its_copy_says_so_once
     assert_marked_failed(world, copy.id, "expired", text)
     assert f"<@{world.members['quinn.r']}>" in world.fake.state.messages[copy.id].content
     assert shown_in_thread(world, "quinn.r") == [copy]
+
+
+async def test_a_reply_a_node_refuses_when_the_settler_sends_it_again_is_marked_with_the_reason(world: World) -> None:
+    text = "Second time unlucky"
+
+    def drop_once(_: str) -> bool:
+        world.node.before_broadcast = None
+        world.node.broadcast_refusals = {"tess.r": "rc_plugin exception: Account: tess.r has 0 RC, needs 1000 RC."}
+        return True
+
+    world.node.before_broadcast = drop_once  # the first answer is lost; the settler's send is refused
+    try:
+        said = await run(world, "tess.r", "reply post", {"text": text})
+        assert "did not confirm" in said, said
+        await world.fake.wait_for(lambda: intent_state(world, "tess.r") == "failed" or None, timeout=60)
+    finally:
+        world.node.before_broadcast = None
+        world.node.broadcast_refusals = {}
+    await settled(world)
+    assert world.broadcasts_by("tess.r") == 2 and world.comments_by("tess.r") == []
+    (copy,) = copies_of(world, "tess.r")
+    assert_marked_failed(world, copy.id, "resource credits", text)
+    assert "rc_plugin" not in json.dumps(world.fake.state.messages[copy.id].embeds)  # the reason in words only
 
 
 @pytest.mark.slow
