@@ -39,6 +39,7 @@ JobAction = Literal[
     "replies_more",
     "reply_mark",  # the bot's reaction on a member's own message posted with Post to Hive
     "audit",
+    "reply_failed",  # a reply from Discord that never reached Hive: its copy in the thread says so
 ]
 # A lane's recorded state; a lane without a record is healthy.
 LaneState = Literal["backoff", "refused"]

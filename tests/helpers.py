@@ -123,3 +123,11 @@ class LineReader:
         self._thread.join(timeout)
         with self._lock:
             return "".join(self.lines)
+
+
+async def stored_roles(store: Any, community: str) -> list[tuple[str, str, str]]:
+    """(account, role, title) of a community as the store holds them, by account: what a test reads back."""
+    async with store.db.reader.execute(
+        "SELECT account, role, title FROM community_roles WHERE community = ? ORDER BY account", (community,)
+    ) as cur:
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in await cur.fetchall()]

@@ -65,7 +65,6 @@ __all__ = [
     "DiscordConfig",
     "HiveConfig",
     "LoggingConfig",
-    "default_config",
     "find_config",
     "load_config",
     "parse_config",
@@ -133,11 +132,6 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         # tomllib's message already says "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return parse_config(data, source=path.absolute(), env=env)
-
-
-def default_config() -> Config:
-    """The settings used when nothing is set; the database lands in the cwd."""
-    return parse_config({})
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

@@ -16,6 +16,7 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.answers import Unread, readable, record_answers
 from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
+from bot.delivery.failed_replies import mark_failed_copy
 from bot.delivery.failures import classify
 from bot.delivery.pace import Pace
 from bot.delivery.permits import linked_author
@@ -327,6 +328,8 @@ class DeliveryWorker:
             await self.alerts.notice(job, post)
         elif job.action == "audit":
             await self._audit(job)
+        elif job.action == "reply_failed":
+            await mark_failed_copy(self.client, self.store, self.conversation, job)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 

@@ -1,7 +1,7 @@
 """Curators vote from Discord: who may, what is checked before anything is signed, and the vote itself.
 
 The order of a vote is the crash-safety rule: sign, store the intent with its transaction, broadcast,
-record what the node said. A kill between any two steps leaves an intent the settler (vote_settler.py)
+record what the node said. A kill between any two steps leaves an intent the settler (settler.py)
 finishes from the chain; nothing is signed twice for one press.
 """
 

@@ -43,6 +43,7 @@ log = logging.getLogger("hivecord.replies")
 
 REPLY_INTERVAL = 20.0  # seconds between one member's replies (Hive itself takes one per 3 s per account)
 DEADLINE = 10.0
+UNREACHABLE_WHY = "no Hive node could be reached, so it was never sent; try again later."
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +300,11 @@ class ReplyService:
         if sent.outcome == "unknown":
             self._wake_settler()  # a node may have it: the settler asks the chain, and sends it again if not
             return Posted(reply, draft.url, confirmed=False)
+        # A failed reply's copy in the thread is marked so by a job stored with the failure (a kill after it
+        # still ends with the copy marked): the member reads the same words here while they wait.
         if sent.outcome == "refused":
-            await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500])
+            why = explain(sent.reason, reply.author, self.bot_account)
+            await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500], why=why)
             log.warning("reply %d refused by the node: %s", reply.id, sent.reason[:300])
             if is_authority_refusal(sent.reason):
                 # The grant was on chain a moment ago: the bot's own key may be what changed. Ask; a check
@@ -311,8 +315,10 @@ class ReplyService:
                 except Refused:
                     if self._key_ok is False:
                         raise
-            raise Refused(f"The reply was not posted: {explain(sent.reason, reply.author, self.bot_account)}")
-        await self._store.discord_replies.settle(reply.id, "failed", time.time(), "no Hive node could be reached")
+            raise Refused(f"The reply was not posted: {why}")
+        await self._store.discord_replies.settle(
+            reply.id, "failed", time.time(), "no Hive node could be reached", why=UNREACHABLE_WHY
+        )
         raise Refused(UNREACHABLE)
 
     async def _thread_post(self, thread_id: int) -> tuple[int, PostRow]:

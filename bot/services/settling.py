@@ -24,6 +24,7 @@ from bot.process.backoff import doubling
 log = logging.getLogger("hivecord.settler")
 
 MAX_CHECK_WAIT = 120.0
+EXPIRED = "no Hive node took it before it expired (a minute after it was signed), so it was never posted; try again."
 
 
 class Intent(Protocol):
@@ -57,7 +58,9 @@ class IntentKind(Protocol[I]):
     async def on_chain(self, intent: I) -> bool:
         """Asked of a node when none serves transaction_status_api."""
         ...
-    async def settle(self, intent: I, state: VoteState, error: str | None = None) -> bool: ...
+    async def settle(self, intent: I, state: VoteState, error: str | None = None, why: str | None = None) -> bool:
+        """`error` is kept with the intent; `why` is a failure in words for the member who asked for it."""
+        ...
     async def check_later(self, intent: I, at: float) -> None: ...
     def refused(self, intent: I, reason: str) -> str:
         """The node's refusal in words (and what it means for the bot, e.g. a key marked unusable)."""
@@ -85,7 +88,7 @@ async def settle_one(hive: HiveClient, kind: IntentKind[I], intent: I) -> bool:
                 return await _final(kind, intent, "landed")
             status = "expired" if expired else "unknown"
         if status == "expired" or (status == "unknown" and expired):
-            return await _final(kind, intent, "failed", "the transaction expired before it reached a block")
+            return await _final(kind, intent, "failed", "the transaction expired before it reached a block", EXPIRED)
         if status == "unknown" and intent.state == "signed":
             return await _send_again(hive, kind, intent)
     except (HiveUnavailable, RpcError) as exc:
@@ -103,15 +106,16 @@ async def _send_again(hive: HiveClient, kind: IntentKind[I], intent: I) -> bool:
         await kind.settle(intent, "sent")
     elif sent.outcome == "refused":
         log.warning("%s %d refused by the node: %s", kind.name, intent.id, sent.reason[:300])
-        return await _final(kind, intent, "failed", f"{kind.refused(intent, sent.reason)} ({sent.reason[:300]})")
+        words = kind.refused(intent, sent.reason)
+        return await _final(kind, intent, "failed", f"{words} ({sent.reason[:300]})", words)
     await kind.check_later(intent, time.time() + 2.0)
     return False
 
 
 async def _final(
-    kind: IntentKind[I], intent: I, state: Literal["landed", "failed"], error: str | None = None
+    kind: IntentKind[I], intent: I, state: Literal["landed", "failed"], error: str | None = None, why: str | None = None
 ) -> bool:
-    done = await kind.settle(intent, state, error)
+    done = await kind.settle(intent, state, error, why)
     if done:
         log.info("%s %d: %s%s", kind.name, intent.id, state, f": {error}" if error else "")
     return done

@@ -88,13 +88,6 @@ class ModerationTables:
             row = await cur.fetchone()
         return float(row[0]) if row else None
 
-    async def roles(self, community: str) -> list[tuple[str, str, str]]:
-        """(account, role, title) as stored, by account."""
-        async with self._db.reader.execute(
-            "SELECT account, role, title FROM community_roles WHERE community = ? ORDER BY account", (community,)
-        ) as cur:
-            return [(str(r[0]), str(r[1]), str(r[2])) for r in await cur.fetchall()]
-
     async def is_muted(self, post_id: int) -> bool:
         """Whether the community's moderators muted the post."""
         async with self._db.reader.execute("SELECT 1 FROM muted_posts WHERE post_id = ?", (post_id,)) as cur:

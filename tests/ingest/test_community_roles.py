@@ -17,6 +17,7 @@ from bot.hive.client import HiveClient
 from bot.ingest.community_roles import CommunityRoles
 from bot.store.store import Store
 from tests.fakes.hive import FakeHiveNode
+from tests.helpers import stored_roles
 
 COMMUNITY = "hive-158489"
 METHOD = "bridge.list_community_roles"
@@ -36,14 +37,14 @@ async def test_roles_are_read_in_one_call_and_paged_only_past_a_thousand(tmp_pat
             assert await roles.refresh(COMMUNITY)
             assert node.calls[METHOD] == 1
             # A guest without a title is not listed, as hivemind does not list one.
-            assert await store.moderation.roles(COMMUNITY) == [
+            assert await stored_roles(store, COMMUNITY) == [
                 (COMMUNITY, "owner", ""), ("mod01", "mod", "Moderator"), ("spam01", "muted", ""),
             ]  # fmt: skip
             assert await store.moderation.roles_read_at(COMMUNITY) is not None
             node.community_roles[COMMUNITY] = many
             assert await roles.refresh(COMMUNITY)
             assert node.calls[METHOD] == 3  # 1000, then the rest: the muted, listed last, are not lost
-            stored = await store.moderation.roles(COMMUNITY)
+            stored = await stored_roles(store, COMMUNITY)
             assert len(stored) == 1501 and ("spam01", "muted", "") in stored
     finally:
         await store.close()
@@ -68,7 +69,7 @@ async def test_a_failing_node_keeps_the_old_list_and_backs_off(
                 store, hive, lambda: [COMMUNITY], refresh_seconds=0.8, retry_first=0.1, deadline=0.5
             )
             assert await roles.refresh(COMMUNITY)
-            before = await store.moderation.roles(COMMUNITY)
+            before = await stored_roles(store, COMMUNITY)
             caplog.clear()
             caplog.set_level(logging.WARNING, logger="hivecord.moderation")
             for attempt in range(5):
@@ -79,7 +80,7 @@ async def test_a_failing_node_keeps_the_old_list_and_backs_off(
                 else:
                     node.down = True
                 assert not await roles.refresh(COMMUNITY)
-                assert await store.moderation.roles(COMMUNITY) == before
+                assert await stored_roles(store, COMMUNITY) == before
             lines = [r.getMessage() for r in caplog.records if r.name == "hivecord.moderation"]
             assert len(lines) == 5, lines  # one line per failed read
             assert all(f"could not read the roles of {COMMUNITY}" in line for line in lines), lines
@@ -92,7 +93,7 @@ async def test_a_failing_node_keeps_the_old_list_and_backs_off(
             node.down = False
             node.community_roles[COMMUNITY] = [*ROLES, ["spam02", "muted", ""]]
             assert await roles.refresh(COMMUNITY)
-            assert ("spam02", "muted", "") in await store.moderation.roles(COMMUNITY)
+            assert ("spam02", "muted", "") in await stored_roles(store, COMMUNITY)
             assert await roles._due_in(COMMUNITY) > 0.5
     finally:
         await store.close()
@@ -112,10 +113,10 @@ async def test_a_set_role_seen_brings_one_read_soon_after(tmp_path: Path) -> Non
                     roles.role_ops_seen({COMMUNITY})
                 await _wait(lambda: node.calls[METHOD] >= 2)
                 for _ in range(2000):  # the answer is written just after the node counted the call
-                    if ("later01", "muted", "") in await store.moderation.roles(COMMUNITY):
+                    if ("later01", "muted", "") in await stored_roles(store, COMMUNITY):
                         break
                     await asyncio.sleep(0.01)
-                assert ("later01", "muted", "") in await store.moderation.roles(COMMUNITY)
+                assert ("later01", "muted", "") in await stored_roles(store, COMMUNITY)
                 roles.role_ops_seen({"hive-999999"})  # not followed: the loop reads only what it follows
             finally:
                 roles.stop()

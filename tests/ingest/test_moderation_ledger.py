@@ -14,6 +14,7 @@ from bot.hive.events import EventDecoder
 from bot.ingest.ledger import apply_events
 from bot.store.store import Store
 from tests.fakes.chain_gen import mute_post_op, set_role_op
+from tests.helpers import stored_roles
 from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, PERMLINK, block, comment, trx
 
 ROLES = [(COMMUNITY, "owner", ""), ("mod01", "mod", "Moderator"), ("spam01", "muted", "")]
@@ -75,7 +76,7 @@ async def test_mutes_and_roles_apply_only_from_the_communitys_moderators(tmp_pat
             set_role_op("reader01", COMMUNITY, AUTHOR, "muted"),
             set_role_op("mod01", COMMUNITY, "reader01", "admin"),
         )
-        roles = {account: role for account, role, _ in await store.moderation.roles(COMMUNITY)}
+        roles = {account: role for account, role, _ in await stored_roles(store, COMMUNITY)}
         assert roles["later01"] == "muted" and AUTHOR not in roles and "reader01" not in roles
         assert roles["mod01"] == "mod"
         # Muted in the block before: the next post of that account is not mirrored.

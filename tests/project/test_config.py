@@ -20,12 +20,16 @@ from bot.config.load import (
     DiscordConfig,
     HiveConfig,
     LoggingConfig,
-    default_config,
     find_config,
     load_config,
     parse_config,
 )
 from bot.config.schema import BOOLEAN, STRINGS, WrongType
+
+
+def defaults() -> Config:
+    """The settings when nothing is set: the declarations' defaults, read from an empty document."""
+    return parse_config({})
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
@@ -50,7 +54,7 @@ def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
 
 def test_example_loads_and_equals_defaults() -> None:
     loaded = load_config(EXAMPLE)
-    defaults = default_config()
+    defaults = parse_config({})
     assert loaded.source == EXAMPLE
     # The example's database sits next to it; the defaults' in the cwd. Nothing else differs.
     assert loaded.database.path == REPO / "hivecord.sqlite3"
@@ -97,7 +101,7 @@ def test_every_section_field_is_declared() -> None:
 
 
 def test_default_values() -> None:
-    c = default_config()
+    c = defaults()
     assert c.hive == HiveConfig(
         nodes=("https://api.hive.blog", "https://api.deathwing.me", "https://api.openhive.network"),
         communities=("hive-158489",),
@@ -126,7 +130,7 @@ def test_default_values() -> None:
 
 def test_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        default_config().hive.batch_size = 5  # type: ignore[misc]
+        defaults().hive.batch_size = 5  # type: ignore[misc]
 
 
 def test_values_are_parsed() -> None:
@@ -364,7 +368,7 @@ def test_absolute_db_path_is_kept(tmp_path: Path) -> None:
 def test_db_path_without_source_is_relative_to_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert parse_config({"database": {"path": "a.sqlite3"}}).database.path == tmp_path / "a.sqlite3"
-    assert default_config().database.path == tmp_path / "hivecord.sqlite3"
+    assert defaults().database.path == tmp_path / "hivecord.sqlite3"
 
 
 def test_find_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -396,7 +400,7 @@ def test_env_config_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_no_file_means_defaults_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(None, environ={})
-    assert dataclasses.replace(config, database=default_config().database) == default_config()
+    assert dataclasses.replace(config, database=defaults().database) == defaults()
     assert config.source is None and config.database.path == tmp_path / "hivecord.sqlite3"
 
 
@@ -526,7 +530,7 @@ def test_folder_and_non_utf8(tmp_path: Path) -> None:
 
 def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ""))
-    assert dataclasses.replace(config, source=None, database=default_config().database) == default_config()
+    assert dataclasses.replace(config, source=None, database=defaults().database) == defaults()
     assert config.database.path == tmp_path / "hivecord.sqlite3"
 
 

@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from bot.config.load import SETTINGS, ConfigError, CurationConfig, default_config, parse_config
+from bot.config.load import SETTINGS, Config, ConfigError, CurationConfig, parse_config
 from bot.config.secrets import is_key_name
+
+
+def defaults() -> Config:
+    """The settings when nothing is set: the declarations' defaults, read from an empty document."""
+    return parse_config({})
 
 # Shaped like a WIF private key (and a valid one), but made up for these tests.
 WIF = "5JRVrjJvNkuY1TJ8WjfjH4mp42FrcGHoCNPEn1oZrJfwUXorKbX"
@@ -26,7 +31,7 @@ def never_echoed(problems: list[str]) -> None:
 
 
 def test_defaults() -> None:
-    assert default_config().curation == CurationConfig(accounts={}, daily_votes=20, vote_margin_hours=12.0)  # type: ignore[arg-type]
+    assert defaults().curation == CurationConfig(accounts={}, daily_votes=20, vote_margin_hours=12.0)  # type: ignore[arg-type]
 
 
 def test_values_from_the_file() -> None:

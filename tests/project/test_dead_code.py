@@ -37,8 +37,17 @@ def named_in(name: str) -> set[str]:
     parent before its children, so a docstring is known before it is reached."""
     found: set[str] = set()
     docstrings: set[int] = set()
+    # A name listed in __all__ is exported, not used: it does not count as a call.
+    exported = {
+        id(const)
+        for node in ast.walk(tree(name))
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        for const in ast.walk(node.value)
+    }
     for node in ast.walk(tree(name)):
-        if isinstance(node, ast.Name):
+        if id(node) in exported:
+            continue
+        elif isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
             found.add(node.attr)

@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.load import default_config
+from bot.config.load import Config, parse_config
 from bot.config.settings import LimitsConfig
 from bot.domain import NO_FILTER, FeedFilter
 from bot.services import Refused
 from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
 from bot.store.store import Store
+
+
+def defaults() -> Config:
+    """The settings when nothing is set: the declarations' defaults, read from an empty document."""
+    return parse_config({})
 
 GUILD = 7
 
@@ -93,11 +98,11 @@ def test_described_in_full_or_cut_to_a_few_names() -> None:
 
 
 def test_the_caps_default_to_50_feeds_25_role_rules_and_50_curators() -> None:
-    assert default_config().limits == LimitsConfig(feeds_per_server=50, role_rules_per_server=25, curators_per_feed=50)
+    assert defaults().limits == LimitsConfig(feeds_per_server=50, role_rules_per_server=25, curators_per_feed=50)
 
 
 async def test_the_51st_feed_of_a_server_is_refused_by_the_store_and_updates_still_pass(tmp_path: Path) -> None:
-    cap = default_config().limits.feeds_per_server
+    cap = defaults().limits.feeds_per_server
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
 

@@ -1,5 +1,6 @@
-"""Settles each intent the bot signed (curators' votes; replies from Discord join through `kinds`) from what
-the chain says, whenever woken (a press, a new block) or now and then. The rules are in settling.py.
+"""Settles each intent the bot signed, curators' votes and members' replies from Discord alike (each kind
+joins through `kinds`), from what the chain says, whenever woken (a press, a new block) or now and then. The
+rules are in settling.py.
 """
 
 from __future__ import annotations
@@ -9,57 +10,20 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Sequence
 from typing import Any
 
-from bot.domain import CastVote, VoteState
-from bot.hive.broadcast import active_vote
 from bot.hive.client import HiveClient
 from bot.services.curation_keys import CurationKeys
 from bot.services.settling import IntentKind, settle_one, settle_seen
-from bot.services.vote_refusals import explain, is_authority_refusal
+from bot.services.vote_intents import VoteIntents
 from bot.store.store import Store
 
-log = logging.getLogger("hivecord.curation")
+log = logging.getLogger("hivecord.settler")
 
 IDLE_WAIT = 30.0  # seconds between looks while intents are open and nothing wakes the settler
 
 
-class VoteIntents:
-    """Curation votes as the settler sees them."""
-
-    name = "vote"
-
-    def __init__(self, store: Store, hive: HiveClient, keys: CurationKeys) -> None:
-        self._store = store
-        self._hive = hive
-        self._keys = keys
-
-    async def open(self, now: float) -> Sequence[CastVote]:
-        return await self._store.curation.open_votes(now)
-
-    async def has_open(self) -> bool:
-        return await self._store.curation.has_open_votes()
-
-    async def seen_by_follower(self, intent: CastVote) -> bool:
-        return await self._store.curation.chain_weight(intent.post_id, intent.voter) == intent.weight
-
-    async def on_chain(self, intent: CastVote) -> bool:
-        return await active_vote(self._hive, intent.author, intent.permlink, intent.voter) == intent.weight
-
-    async def settle(self, intent: CastVote, state: VoteState, error: str | None = None) -> bool:
-        return await self._store.curation.settle(intent.id, state, time.time(), error)
-
-    async def check_later(self, intent: CastVote, at: float) -> None:
-        await self._store.curation.check_later(intent.id, at)
-
-    def refused(self, intent: CastVote, reason: str) -> str:
-        if is_authority_refusal(reason):
-            self._keys.mark(intent.voter, False)
-        return explain(reason, intent.voter)
-
-
-class VoteSettler:
+class Settler:
     def __init__(self, store: Store, hive: HiveClient, keys: CurationKeys) -> None:
         self._hive = hive
         self._keys = keys
@@ -96,4 +60,6 @@ class VoteSettler:
             for intent in await kind.open(math.inf):
                 done = await (settle_one(self._hive, kind, intent) if intent.id in due else settle_seen(kind, intent))
                 settled += done
+        if settled:
+            log.debug("settled %d intent(s)", settled)
         return settled
