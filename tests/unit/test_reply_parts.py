@@ -4,7 +4,9 @@ comment (the bot's key, Hive's chain id), a node's refusal in words."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from beembase.signedtransactions import Signed_Transaction
@@ -14,8 +16,10 @@ from bot.hive.grants import grant_of, hivesigner_grant_url, reply_metadata, repl
 from bot.hive.posting_key import PostingKey
 from bot.hive.transactions import sign_comment, tapos
 from bot.services.reply_intents import explain
+from bot.store.store import Store
 from bot.text.mentions import mention_ids, plain_mentions
 from tests.fakes.hive import hive_account
+from tests.unit.test_failed_reply_copy import intent
 
 BOT = "hivecord.app"
 
@@ -99,3 +103,22 @@ def test_mentions_become_the_names_discord_shows_in_one_pass() -> None:
     got = plain_mentions(text, users, {3: "talk"}, {4: "Night Readers"})
     assert got == "@Ann @<@1> Ben #talk @Night Readers :blob: :wave: @unknown member @everyone @here @<@1> Ben"
     assert plain_mentions("no <@> <@x> <#> mentions", {}, {}, {}) == "no <@> <@x> <#> mentions"
+
+
+async def test_the_cap_is_checked_in_the_insert_for_the_member_and_the_account(tmp_path: Path) -> None:
+    """Replies recorded at the same instant: only the first is stored, whether the second is the same member's
+    or another member's linked to the same account (two of one author can never share a millisecond)."""
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        tables, now = store.discord_replies, time.time()
+        first = await tables.record_intent(intent("re-a"), now, interval=20)
+        assert not isinstance(first, str)
+        assert await tables.record_intent(intent("re-b"), now, interval=20) == "too soon"
+        assert await tables.record_intent({**intent("re-c"), "user_id": 43}, now, interval=20) == "too soon"
+        assert await tables.record_intent({**intent("re-a"), "author": "carol", "user_id": 44}, now, interval=20) \
+            != "too soon"  # another member and account: their own cap
+        later = await tables.record_intent(intent("re-d"), now + 21, interval=20)
+        assert not isinstance(later, str)
+        assert await tables.record_intent(intent("re-d"), now + 50, interval=20) == "posted"  # the same permlink
+    finally:
+        await store.close()
