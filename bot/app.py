@@ -121,12 +121,12 @@ class Hivecord(commands.AutoShardedBot):
             daily_votes=config.curation.daily_votes,
             margin_hours=config.curation.vote_margin_hours,
             wake_settler=self.settler.wake,
+            in_flight=self.settler.in_flight,
         )
         # Replies from Discord: signed with the bridge account's key, settled beside the votes.
         bridge = config.bridge.account
-        self.replies = ReplyService(
-            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake
-        )
+        key, settler = (posting_keys or {}).get(bridge), self.settler
+        self.replies = ReplyService(store, hive, bridge, key, wake_settler=settler.wake, in_flight=settler.in_flight)
         if bridge:
             self.settler.kinds.append(ReplyIntents(store, hive, bridge))
         self.delivery = DeliveryWorker(
