@@ -13,7 +13,7 @@ from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
 from bot.ingest.reputations import learn_reputations
-from bot.services import Refused
+from bot.services import Refused, counted
 from bot.store.store import Store
 
 
@@ -89,7 +89,8 @@ class FeedService:
         """
         if len(request.curators) > self.max_curators:
             raise Refused(
-                f"A feed can list at most {self.max_curators} curators, and you named {len(request.curators)}."
+                f"A feed can list at most {counted(self.max_curators, 'curator', 'curators')}, and you named"
+                f" {len(request.curators)}."
                 " Keep the accounts whose upvotes matter most."
             )
         title, team = await self.community(request.community)
@@ -114,7 +115,8 @@ class FeedService:
         )
         if saved is None:
             raise Refused(
-                f"This server already has {self.max_feeds} feeds, the most one server may have. `/feed remove`"
+                f"This server already has {counted(self.max_feeds, 'feed', 'feeds')}, the most one server may have."
+                " `/feed remove`"
                 " one you no longer need first, or change an existing feed by running `/feed add` for its channel."
             )
         feed, created = saved

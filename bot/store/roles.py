@@ -71,11 +71,19 @@ class RoleTables:
         min_reputation: float | None,
         created_by: int,
         at: str,
-    ) -> bool:
-        """Adds or replaces the rule of a role; True when it is new."""
+        max_rules: int | None = None,
+    ) -> bool | None:
+        """Adds or replaces the rule of a role; True when it is new. None, changing nothing, when it
+        would be new and the guild already has `max_rules`."""
         async with self._db.write() as conn:
             async with conn.execute("SELECT 1 FROM role_rules WHERE role_id = ?", (role_id,)) as cur:
                 existed = await cur.fetchone() is not None
+            if not existed and max_rules is not None:
+                # Counted in the write transaction: /roles set run at once many times cannot pass the cap.
+                async with conn.execute("SELECT count(*) FROM role_rules WHERE guild_id = ?", (guild_id,)) as cur:
+                    row = await cur.fetchone()
+                if row is not None and int(row[0]) >= max_rules:
+                    return None
             await conn.execute(
                 f"INSERT INTO role_rules ({_RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (role_id) DO UPDATE SET kind = excluded.kind, community = excluded.community,"
