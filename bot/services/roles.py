@@ -126,6 +126,14 @@ class RoleService:
             return None
         return await self.reconcile()
 
+    async def role_deleted(self, guild_id: int, role_id: int) -> bool:
+        """The role was deleted in Discord: its rule and everything queued for it go, freeing its place
+        under the cap. True when it had a rule."""
+        if not await self._store.roles.forget_role(guild_id, role_id):
+            return False
+        log.info("role %d of server %d was deleted: its rule is removed", role_id, guild_id)
+        return True
+
     async def rules(self, guild_id: int) -> list[tuple[RoleRule, int, str | None]]:
         """Each rule of the guild, the members given its role, and why Discord refuses it (None when fine)."""
         counts = await self._store.roles.granted_counts(guild_id)

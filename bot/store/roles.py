@@ -98,6 +98,21 @@ class RoleTables:
             cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
             return cur.rowcount > 0
 
+    async def forget_role(self, guild_id: int, role_id: int) -> bool:
+        """The role was deleted in Discord: its rule, its grants, its unsent changes and its lane go,
+        with nothing to take back (the role is gone from everyone). True when it had a rule."""
+        async with self._db.write() as conn:
+            cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
+            had_rule = cur.rowcount > 0
+            await conn.execute("DELETE FROM role_grants WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'the role was deleted', finished_at = ?"
+                " WHERE channel_id = ? AND action IN ('role_add', 'role_remove') AND state = 'pending'",
+                (time.time(), role_id),
+            )
+            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (role_id,))
+        return had_rule
+
     async def rules_of_guild(self, guild_id: int) -> list[RoleRule]:
         async with self._db.reader.execute(
             f"SELECT {_RULE_COLUMNS} FROM role_rules WHERE guild_id = ? ORDER BY created_at, role_id", (guild_id,)

@@ -14,8 +14,8 @@ from bot.hive.client import HiveClient
 from bot.services import Refused
 from bot.services.roles import FACTS_FRESH_SECONDS, RoleService
 from bot.store.store import Store
-from tests.fakes.hive import FakeHiveNode
 from tests.bot_harness import ANIME_REALM_INFO
+from tests.fakes.hive import FakeHiveNode
 from tests.helpers import ANIME_REALM
 
 GUILD = 10
