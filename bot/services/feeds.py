@@ -39,7 +39,8 @@ class FeedRequest:
     threads: ThreadMode = "off"
     mute: Sequence[str] = ()
     mention_authors: bool = True
-    filter: FeedFilter = NO_FILTER
+    # None: no filter option was given, so an existing feed keeps its filter (a new one has none).
+    filter: FeedFilter | None = NO_FILTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class AddedFeed:
     created: bool
     title: str
     queued: int  # posts queued by the backfill
+    filter_kept: bool = False  # an update kept the feed's filter, as no filter option was given
 
 
 class FeedService:
@@ -123,7 +125,8 @@ class FeedService:
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
         self._wake()
-        return AddedFeed(feed, created, title, queued)
+        kept = request.filter is None and not created and feed.filter != NO_FILTER
+        return AddedFeed(feed, created, title, queued, kept)
 
     async def remove(self, guild_id: int, community: str, channel_id: int | None) -> int:
         return await self._store.feeds.remove_feeds(guild_id, community, channel_id)
