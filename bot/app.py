@@ -121,11 +121,13 @@ class Hivecord(commands.AutoShardedBot):
             daily_votes=config.curation.daily_votes,
             margin_hours=config.curation.vote_margin_hours,
             wake_settler=self.settler.wake,
+            in_flight=self.settler.in_flight,
         )
         # Replies from Discord: signed with the bridge account's key, settled beside the votes.
         bridge = config.bridge.account
+        key, settler = (posting_keys or {}).get(bridge), self.settler
         self.replies = ReplyService(
-            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake,
+            store, hive, bridge, key, wake_settler=settler.wake, in_flight=settler.in_flight,
             late_start=partial(fetch_discussion, hive, store, self.follower),
             replies_per_window=config.delivery.thread_replies_per_window,
         )  # fmt: skip

@@ -36,6 +36,7 @@ from bot.hive.transactions import MAX_BODY_BYTES, SignedTransaction, chain_time_
 from bot.services import Refused
 from bot.services.curation import UNREACHABLE
 from bot.services.reply_intents import explain
+from bot.services.settling import InFlight
 from bot.services.vote_refusals import is_authority_refusal
 from bot.store.store import Store
 
@@ -99,6 +100,7 @@ class ReplyService:
         key: PostingKey | None,
         *,
         wake_settler: asyncio.Event | None = None,
+        in_flight: InFlight | None = None,
         late_start: Callable[[PostRow], Awaitable[object]] | None = None,
         replies_per_window: int = 20,
     ) -> None:
@@ -107,6 +109,7 @@ class ReplyService:
         self.bot_account = bot_account
         self._key = key if key is not None and key.account == bot_account else None
         self._wake = wake_settler
+        self._in_flight = in_flight or InFlight()
         # A member's thread kept as a post's starts with the replies it has on chain, as one the bot makes.
         self._late_start = late_start
         self._replies_per_window = replies_per_window
@@ -256,6 +259,7 @@ class ReplyService:
             raise Refused(_too_soon(REPLY_INTERVAL))
         if reply == "posted":
             raise Refused("That reply was posted already; nothing more was sent.")
+        self._in_flight.hold("reply", reply.id)  # until send() has broadcast it (the copy goes out first)
         log.info("reply %d: @%s answers @%s/%s for member %d (trx %s)", reply.id, account, parent[0], parent[1],
                  user_id, signed.id)  # fmt: skip
         answers = parent[0] if parent != (post.author, post.permlink) else None
@@ -292,7 +296,10 @@ class ReplyService:
     async def send(self, draft: Draft) -> Posted:
         """Broadcasts the stored intent: Posted, or Refused (the intent failed, nothing on chain)."""
         reply = draft.reply
-        sent = await broadcast(self._hive, draft.signed)
+        try:
+            sent = await broadcast(self._hive, draft.signed)
+        finally:
+            self._in_flight.release("reply", reply.id)
         if sent.outcome == "accepted":
             await self._store.discord_replies.settle(reply.id, "sent", time.time())
             self._wake_settler()

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.hive.client import HiveClient
 from bot.services.curation_keys import CurationKeys
-from bot.services.settling import IntentKind, settle_one, settle_seen
+from bot.services.settling import InFlight, IntentKind, settle_one, settle_seen
 from bot.services.vote_intents import VoteIntents
 from bot.store.store import Store
 
@@ -29,6 +29,7 @@ class Settler:
         self._keys = keys
         self.kinds: list[IntentKind[Any]] = [VoteIntents(store, hive, keys)]
         self.wake = asyncio.Event()
+        self.in_flight = InFlight()  # intents a command is broadcasting now: not sent again from here
         self._stopping = False
 
     def stop(self) -> None:
@@ -58,7 +59,8 @@ class Settler:
         for kind in self.kinds:
             due = {intent.id for intent in await kind.open(time.time())}
             for intent in await kind.open(math.inf):
-                done = await (settle_one(self._hive, kind, intent) if intent.id in due else settle_seen(kind, intent))
+                ask = intent.id in due and not self.in_flight.held(kind.name, intent.id)
+                done = await (settle_one(self._hive, kind, intent) if ask else settle_seen(kind, intent))
                 settled += done
         if settled:
             log.debug("settled %d intent(s)", settled)

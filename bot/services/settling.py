@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol, TypeVar
 
 from bot.domain import VoteState
@@ -25,6 +25,32 @@ log = logging.getLogger("hivecord.settler")
 
 MAX_CHECK_WAIT = 120.0
 EXPIRED = "no Hive node took it before it expired (a minute after it was signed), so it was never posted; try again."
+
+
+class InFlight:
+    """Intents whose first broadcast is under way in this process: the settler leaves each to the command
+    that signed it, so one signed transaction is never broadcast by both at once (the node would refuse the
+    second as a duplicate, and the intent would be failed though it landed). After a crash the set is empty
+    and the settler takes them over; a mark the command never released lapses after HOLD seconds."""
+
+    HOLD = 90.0  # past the transaction's 60 s expiration: by then the settler can only find it landed or expired
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._until: dict[tuple[str, int], float] = {}
+        self._clock = clock
+
+    def hold(self, kind: str, intent_id: int) -> None:
+        self._until[(kind, intent_id)] = self._clock() + self.HOLD
+
+    def release(self, kind: str, intent_id: int) -> None:
+        self._until.pop((kind, intent_id), None)
+
+    def held(self, kind: str, intent_id: int) -> bool:
+        until = self._until.get((kind, intent_id))
+        if until is not None and until <= self._clock():
+            self.release(kind, intent_id)
+            return False
+        return until is not None
 
 
 class Intent(Protocol):
