@@ -21,8 +21,14 @@ log = logging.getLogger("hivecord.backfill")
 BRIDGE_PAGE = 20  # bridge.get_ranked_posts serves at most 20
 
 
+def _stat(post: dict[str, Any], name: str) -> object:
+    stats = post.get("stats")
+    return stats.get(name) if isinstance(stats, dict) else None
+
+
 def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
-    """The newest `count` top-level posts of the community, oldest first; pinned posts are old news."""
+    """The newest `count` top-level posts of the community, oldest first; pinned posts are old news, and
+    posts bridge marks gray (muted, or their author's reputation too low) are hidden as front ends hide them."""
     items = answer if isinstance(answer, list) else []
     posts = [
         p
@@ -30,7 +36,8 @@ def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
         if isinstance(p, dict)
         and p.get("depth", 0) == 0
         and p.get("community", p.get("category")) == community
-        and not (p.get("stats") or {}).get("is_pinned")
+        and not _stat(p, "is_pinned")
+        and not _stat(p, "gray")
         and isinstance(p.get("author"), str)
         and isinstance(p.get("permlink"), str)
         and valid_time(p.get("created"))  # stored as the post's time, read back by the planner

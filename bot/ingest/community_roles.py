@@ -75,6 +75,13 @@ class CommunityRoles:
                 if await self._store.moderation.roles_read_at(community) is None and community not in self._failing:
                     await self.refresh(community)
 
+    async def followed(self, community: str) -> None:
+        """A community just followed (a new feed): its roles are read now if never read, before its first
+        posts are backfilled or followed, and the loop is woken to count it in (a failed read retries
+        there, with its backoff)."""
+        await self.read_unread([community])
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -117,12 +124,16 @@ class CommunityRoles:
             reason = str(exc)[:300]
         else:
             if rows is not None:
-                await self._store.moderation.replace_roles(community, rows, time.time())
+                kept = await self._store.moderation.replace_roles(community, rows, time.time())
                 if self._sooner.get(community, math.inf) <= started:
                     del self._sooner[community]  # a setRole told during the read keeps its own read
+                if kept:
+                    # hivemind has not listed a setRole applied since: read again until it agrees.
+                    again = time.monotonic() + self.after_role_op
+                    self._sooner[community] = min(self._sooner.get(community, math.inf), again)
                 self._failing.pop(community, None)
                 muted = sum(1 for _, role, _ in rows if role == "muted")
-                log.debug("roles of %s read: %d listed, %d muted", community, len(rows), muted)
+                log.debug("roles of %s read: %d listed, %d muted, %d newer set kept", community, len(rows), muted, kept)
                 return True
             reason = "the answer is not a list of [account, role, title]"
         backoff = self._failing.setdefault(community, Backoff(self.refresh_seconds, first=self.retry_first))

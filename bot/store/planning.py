@@ -28,6 +28,8 @@ class PlanningTx:
         self._conn = conn
         self._discord_voters: set[str] | None = None
         self._muted: dict[int, str] | None = None
+        self._muted_replies: dict[int, str] | None = None
+        self._muted_authors: dict[str, set[str]] = {}
 
     async def feeds(self) -> list[Feed]:
         async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
@@ -84,6 +86,21 @@ class PlanningTx:
         if self._muted is None:
             self._muted = await muted_notes(self._conn)
         return self._muted
+
+    async def muted_replies(self) -> dict[int, str]:
+        """The replies the community's moderators muted, with their notes: read once a pass."""
+        if self._muted_replies is None:
+            self._muted_replies = await muted_notes(self._conn, replies=True)
+        return self._muted_replies
+
+    async def muted_authors(self, community: str) -> set[str]:
+        """The accounts the community muted (its roles as stored): read once a pass per community."""
+        if community not in self._muted_authors:
+            async with self._conn.execute(
+                "SELECT account FROM community_roles WHERE community = ? AND role = 'muted'", (community,)
+            ) as cur:
+                self._muted_authors[community] = {str(r[0]) for r in await cur.fetchall()}
+        return self._muted_authors[community]
 
     async def has_post_job(self, channel_id: int, post_id: int) -> bool:
         """Whether the channel shows (or will show) the post. Mirrors are kept and finished jobs are

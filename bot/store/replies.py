@@ -169,7 +169,10 @@ class ReplyTables:
             async with conn.execute(
                 "SELECT r.id, r.author FROM replies r WHERE r.post_id = ? AND r.deleted = 0 AND NOT EXISTS"
                 " (SELECT 1 FROM reply_messages m WHERE m.channel_id = ? AND m.reply_id = r.id)"
-                " ORDER BY r.created_at, r.id",
+                # Hidden by the community's moderators: the reply itself, or its author.
+                " AND r.id NOT IN (SELECT reply_id FROM muted_replies) AND r.author NOT IN (SELECT c.account"
+                " FROM community_roles c JOIN posts p ON p.community = c.community WHERE p.id = r.post_id"
+                " AND c.role = 'muted') ORDER BY r.created_at, r.id",
                 (post_id, channel_id),
             ) as cur:
                 owed = [int(r["id"]) for r in await cur.fetchall() if str(r["author"]).lower() not in muted]
