@@ -191,6 +191,7 @@ class ReplyRow:
     updated_at: str
     edits: int
     deleted: bool
+    muted: bool = False  # by the community's moderators (mutePost): hidden until an unmutePost
 
     @property
     def url(self) -> str:

@@ -194,9 +194,8 @@ class Conversation:
         if reply is None or post is None:
             await self.store.jobs.drop_job(job, "unknown reply")
             return
-        muted = await self.store.moderation.mute_notes(reply.id, reply=True)
         if job.action == "reply":
-            if reply.deleted or muted is not None:
+            if reply.deleted or reply.muted:
                 why = "deleted" if reply.deleted else "muted by the community's moderators"
                 await self.store.jobs.drop_job(job, f"the reply was {why} before it was delivered")
                 return
@@ -226,8 +225,8 @@ class Conversation:
             await self.store.jobs.drop_job(job, "no reply message to edit")
             return
         embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
-        if job.action == "reply_tombstone" or muted is not None:  # an edit never shows a muted reply again
-            embed = reply_tombstone_embed(reply, muted=muted)
+        if job.action == "reply_tombstone" or reply.muted:  # an edit never shows a muted reply again
+            embed = reply_tombstone_embed(reply)
         message = self.client.get_partial_messageable(known[0]).get_partial_message(message_id)
         edited = await self.in_thread(channel_id, known[0], lambda: message.edit(embed=embed))
         if edited is None:

@@ -230,13 +230,12 @@ async def _plan_reply_mute(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
         return 0
     if not await p.reply_owed(feed.id, feed.channel_id, row.reply_id):
         return 0
-    notes = (await p.muted_replies()).get(row.reply_id)
-    if (notes is None) == (row.kind == "reply_muted"):
+    muted = row.reply_id in await p.muted_replies()
+    if muted != (row.kind == "reply_muted"):
         return 0  # lifted since, or muted again since: the later row plans it
     lane = await p.reply_lane(feed.channel_id, row.post_id)
-    action: JobAction = "reply_tombstone" if notes is not None else "reply_edit"
-    detail = {"muted": notes} if notes is not None else None
-    await p.add_job(lane, action, feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id, detail=detail)
+    action: JobAction = "reply_tombstone" if muted else "reply_edit"
+    await p.add_job(lane, action, feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id)
     return 1
 
 

@@ -58,19 +58,15 @@ def reply_embed(reply: ReplyRow, *, answers: str | None) -> discord.Embed:
 
 # A muted post's thread or forum post keeps no spam title as its name (within THREAD_NAME_MAX).
 MUTED_THREAD_NAME = "Post muted by the community's moderators"
-MUTE_NOTES_SHOWN = 300
 
 
-def reply_tombstone_embed(reply: ReplyRow, *, muted: str | None = None) -> discord.Embed:
+def reply_tombstone_embed(reply: ReplyRow) -> discord.Embed:
     """What a reply's message becomes once the reply is deleted on chain, or muted by the community's
-    moderators (`muted`: their notes, untrusted, shown inert on one line)."""
+    moderators."""
     title, description = "Reply deleted", f"{_at(reply.author)} deleted this reply on Hive."
-    if muted is not None and not reply.deleted:
+    if reply.muted:
         title = "Reply muted"
         description = f"The community's moderators muted this reply by {_at(reply.author)} on Hive."
-        notes = " ".join(muted.split())
-        if notes:
-            description += f"\nTheir notes: {neutralise(truncate(notes, MUTE_NOTES_SHOWN))}"
     embed = discord.Embed(
         title=title,
         description=description,

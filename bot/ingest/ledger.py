@@ -233,15 +233,16 @@ def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
             log.info("block %d: setRole of @%s in %s by @%s (%s) ignored: not theirs to set",
                      event.block_num, event.account, event.community, event.actor, actor_role)  # fmt: skip
             return False
-        tx.moderation.set_role(
-            event.community, event.account, event.role, block_num=event.block_num, set_at=chain_time(event.timestamp)
-        )
+        tx.moderation.set_role(event.community, event.account, event.role, set_at=chain_time(event.timestamp))
         log.info("block %d: @%s is %s in %s (set by @%s)",
                  event.block_num, event.account, event.role, event.community, event.actor)  # fmt: skip
         return True
     what = "mutePost" if event.mute else "unmutePost"
-    found = tx.live_post_ref(event.author, event.permlink)
-    reply = tx.live_reply_ref(event.author, event.permlink) if found is None else None
+    key = (event.author, event.permlink)
+    found = tx.live_post_ref(*key)
+    reply = None
+    if found is None:  # a reply in a kept post's tree: hidden in place, like a deleted one, until unmuted
+        reply = tx.live_reply_ref(*key) if event.mute else tx.moderation.muted_reply_ref(*key)
     if reply is not None:
         found = (reply[1], reply[2])  # a reply in a kept post's tree: muted like a post, in its thread
     if found is None or found[1] != event.community:
@@ -251,15 +252,14 @@ def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
                  event.block_num, what, event.author, event.permlink, event.actor, actor_role)  # fmt: skip
         return False
     post_id = found[0]
-    moderation, notes, actor, block = tx.moderation, event.notes, event.actor, event.block_num
-    if reply is not None and event.mute:
-        changed = moderation.mute_reply(reply[0], notes=notes, actor=actor, block_num=block, at=event.timestamp)
-    elif reply is not None:
-        changed = moderation.unmute_reply(reply[0])
+    if reply is not None:
+        changed = tx.mute_reply(reply[0]) if event.mute else tx.moderation.unmute_reply(reply[0])
     elif event.mute:
-        changed = moderation.mute_post(post_id, notes=notes, actor=actor, block_num=block, at=event.timestamp)
+        changed = tx.moderation.mute_post(
+            post_id, notes=event.notes, actor=event.actor, block_num=event.block_num, at=event.timestamp
+        )
     else:
-        changed = moderation.unmute_post(post_id)
+        changed = tx.moderation.unmute_post(post_id)
     if not changed:
         return False  # muted already, or not muted: nothing to show
     log.info("block %d: %s of %s/%s by @%s", event.block_num, what, event.author, event.permlink, event.actor)
