@@ -157,10 +157,14 @@ class Conversation:
         known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
         return known[0] if known is not None and known[0] and known[2] == "ok" else None
 
-    async def rename_for_mute(self, channel_id: int, post: PostRow, *, muted: bool) -> None:
-        """A muted post's thread (a forum post, or the thread on its message) named neutrally, its own
-        name back on unmute. Best effort after the mirror's edit, which reopened an archived thread: a
-        refusal costs one log line, never the lane."""
+    async def rename_for_mute(self, job: Job, post: PostRow) -> None:
+        """After a mute's tombstone (or an unmute's edit) of a post's mirror: its thread (a forum post, or
+        the thread on its message) named neutrally, or its own name back. Best effort after the edit,
+        which reopened an archived thread: a refusal costs one log line, never the lane."""
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        if "muted" not in detail and "unmuted" not in detail:
+            return
+        muted, channel_id = "muted" in detail, job.channel_id
         known = await self.store.replies.thread(channel_id, post.id)
         if known is None or not known[0] or known[2] != "ok":
             return

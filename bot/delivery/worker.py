@@ -259,8 +259,7 @@ class DeliveryWorker:
             if post is None or (post.deleted and job.action == "post"):
                 await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
-            # Muted while it waited: its mirror is the tombstone from the start (no ping, no button), so
-            # an unmutePost still has a message to edit back.
+            # Muted while it waited: sent as the tombstone (no ping, no button), for an unmute to edit back.
             muted = await self.store.moderation.mute_notes(post.id) if job.action == "post" else None
             mention = job.action == "post" and feed is not None and muted is None
             author = await linked_author(self.client, self.store, feed, post) if mention and feed else None
@@ -304,8 +303,7 @@ class DeliveryWorker:
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
-            if isinstance(job.detail, dict) and ("muted" in job.detail or "unmuted" in job.detail):
-                await self.conversation.rename_for_mute(job.channel_id, post, muted="muted" in job.detail)
+            await self.conversation.rename_for_mute(job, post)
             await self.store.jobs.finish_job(job, message_id)
         elif job.action in ("vote", "votes", "badge"):
             if job.action == "badge":
