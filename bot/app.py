@@ -155,6 +155,7 @@ class Hivecord(commands.AutoShardedBot):
             hive,
             self.follower,
             self.delivery.wake,
+            self.community_roles,
             max_feeds=limits.feeds_per_server,
             max_curators=limits.curators_per_feed,
         )

@@ -19,6 +19,8 @@ OutboxKind = Literal[
     "reply_deleted",
     "post_muted",  # the community's moderators muted the post (mutePost), or lifted it (unmutePost)
     "post_unmuted",
+    "reply_muted",  # the same for a reply in a kept post's tree
+    "reply_unmuted",
 ]
 # What a job sends or edits in its lane.
 JobAction = Literal[
@@ -191,6 +193,7 @@ class ReplyRow:
     updated_at: str
     edits: int
     deleted: bool
+    muted: bool = False  # by the community's moderators (mutePost): hidden until an unmutePost
 
     @property
     def url(self) -> str:

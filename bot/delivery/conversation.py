@@ -16,7 +16,14 @@ import discord
 
 from bot.delivery.answers import Unread, readable
 from bot.delivery.failures import unserved
-from bot.delivery.render_reply import forum_tags, more_replies_text, reply_embed, reply_tombstone_embed, thread_name
+from bot.delivery.render_reply import (
+    MUTED_THREAD_NAME,
+    forum_tags,
+    more_replies_text,
+    reply_embed,
+    reply_tombstone_embed,
+    thread_name,
+)
 from bot.domain import Feed, Job, PostRow
 from bot.process.discord_codes import (
     ARCHIVED_THREAD,
@@ -76,8 +83,10 @@ class Conversation:
         content: str | None,
         mentions: discord.AllowedMentions,
         view: discord.ui.View | None = None,
+        muted: bool = False,
     ) -> None:
-        """A new review in a forum: its own post, named after it, with the forum's matching tags."""
+        """A new review in a forum: its own post, named after it (a muted one neutrally), with the forum's
+        matching tags."""
         forum_id = job.channel_id
         known = await self.store.replies.thread(forum_id, post.id)
         thread_id = known[0] if known else 0
@@ -93,7 +102,7 @@ class Conversation:
             available = [(t.id, t.name) for t in forum.available_tags if not t.moderated]
             tags = [t for t in (forum.get_tag(i) for i in forum_tags(available, post)) if t is not None]
             made = await forum.create_thread(
-                name=thread_name(post),
+                name=MUTED_THREAD_NAME if muted else thread_name(post),
                 embed=embed,
                 content=content,
                 allowed_mentions=mentions,
@@ -120,14 +129,14 @@ class Conversation:
         then among the forum's recently archived ones (closed by a moderator, or by a week's quiet,
         while the bot was down)."""
         forum = await self._forum(forum_id)
-        name = thread_name(post)
+        names = (thread_name(post), MUTED_THREAD_NAME)
         for thread in await forum.guild.active_threads():
-            if thread.parent_id == forum_id and thread.name == name and await self._starts_with(thread, post):
+            if thread.parent_id == forum_id and thread.name in names and await self._starts_with(thread, post):
                 return thread.id
         # Listing them takes Read Message History, as reading a starter does: a refusal stops the
         # forum's lane (and says so) rather than make the post twice.
         async for thread in forum.archived_threads(limit=ARCHIVED_LOOKUP):
-            if thread.name == name and await self._starts_with(thread, post):
+            if thread.name in names and await self._starts_with(thread, post):
                 return thread.id
         return None
 
@@ -153,6 +162,25 @@ class Conversation:
             return await self.store.replies.latest_thread_of_author(feed.channel_id, badge.recipient) if badge else None
         known = await self.store.replies.thread(feed.channel_id, post.id) if post is not None else None
         return known[0] if known is not None and known[0] and known[2] == "ok" else None
+
+    async def rename_for_mute(self, job: Job, post: PostRow) -> None:
+        """After a mute's tombstone (or an unmute's edit) of a post's mirror: its thread (a forum post, or
+        the thread on its message) named neutrally, or its own name back. Best effort after the edit,
+        which reopened an archived thread: a refusal costs one log line, never the lane."""
+        detail = job.detail if isinstance(job.detail, dict) else {}
+        if "muted" not in detail and "unmuted" not in detail:
+            return
+        muted, channel_id = "muted" in detail, job.channel_id
+        known = await self.store.replies.thread(channel_id, post.id)
+        if known is None or not known[0] or known[2] != "ok":
+            return
+        name = MUTED_THREAD_NAME if muted else thread_name(post)
+        try:
+            await self.client.http.edit_channel(known[0], name=name)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise  # an outage: the lane retries the job
+            log.warning("channel %d: could not rename the thread of %s/%s (%s)", channel_id, *post_key(post), exc)
 
     async def message_channel(self, channel_id: int, post_id: int) -> int:
         """Where the message mirroring a post lives: the forum post's thread, or the channel itself."""
@@ -180,8 +208,9 @@ class Conversation:
             await self.store.jobs.drop_job(job, "unknown reply")
             return
         if job.action == "reply":
-            if reply.deleted:
-                await self.store.jobs.drop_job(job, "the reply was deleted before it was delivered")
+            if reply.deleted or reply.muted:
+                why = "deleted" if reply.deleted else "muted by the community's moderators"
+                await self.store.jobs.drop_job(job, f"the reply was {why} before it was delivered")
                 return
             if known is None or not known[0]:
                 # A forum post is made by its post job; a text channel's thread now, by its first reply.
@@ -209,7 +238,7 @@ class Conversation:
             await self.store.jobs.drop_job(job, "no reply message to edit")
             return
         embed = reply_embed(reply, answers=await self.store.replies.parent_author_of(reply))
-        if job.action == "reply_tombstone":
+        if job.action == "reply_tombstone" or reply.muted:  # an edit never shows a muted reply again
             embed = reply_tombstone_embed(reply)
         message = self.client.get_partial_messageable(known[0]).get_partial_message(message_id)
         edited = await self.in_thread(channel_id, known[0], lambda: message.edit(embed=embed))

@@ -184,6 +184,8 @@ async def _plan_row(
             return 1
     elif row.kind in ("post_muted", "post_unmuted"):
         return await _plan_mute(p, feed, row)
+    elif row.kind in ("reply_muted", "reply_unmuted"):
+        return await _plan_reply_mute(p, feed, row)
     elif row.kind == "vote":
         return await _plan_vote(p, feed, row, team, window)
     elif row.kind in _REPLY_ACTIONS:
@@ -220,6 +222,22 @@ async def _plan_mute(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
     return 0
 
 
+async def _plan_reply_mute(p: PlanningTx, feed: Feed, row: OutboxRow) -> int:
+    """A mutePost of a reply turns its message in the thread into a tombstone, through the reply
+    deletion's path; an unmutePost edits it back. Only where the reply is shown or owed, by the state now."""
+    if feed.threads == "off" or row.post_id is None or row.reply_id is None:
+        return 0
+    if not await p.reply_owed(feed.id, feed.channel_id, row.reply_id):
+        return 0
+    muted = row.reply_id in await p.muted_replies()
+    if muted != (row.kind == "reply_muted"):
+        return 0  # lifted since, or muted again since: the later row plans it
+    lane = await p.reply_lane(feed.channel_id, row.post_id)
+    action: JobAction = "reply_tombstone" if muted else "reply_edit"
+    await p.add_job(lane, action, feed_id=feed.id, post_id=row.post_id, reply_id=row.reply_id)
+    return 1
+
+
 _REPLY_ACTIONS: dict[str, JobAction] = {
     "reply_created": "reply",
     "reply_edited": "reply_edit",
@@ -246,6 +264,10 @@ async def _plan_reply(p: PlanningTx, feed: Feed, row: OutboxRow, pace: ReplyPace
     author = await p.reply_author(row.reply_id)
     if author is None or author.lower() in {m.lower() for m in feed.mute}:
         return 0
+    if row.kind != "reply_deleted" and (
+        row.reply_id in await p.muted_replies() or author in await p.muted_authors(feed.community)
+    ):
+        return 0  # hidden by the community's moderators (the reply, or its author): hivemind hides it too
     if not await p.thread_usable(feed.channel_id, row.post_id):
         return 0
     own = await p.own_message_of(feed.channel_id, row.reply_id)

@@ -78,11 +78,15 @@ def tombstone_embed(post: PostRow, *, muted: str | None = None) -> discord.Embed
     """What stands in for a post gone from Hive: deleted by its author, or muted by the community's
     moderators (`muted`: their notes, untrusted, shown inert on one line)."""
     if muted is not None and not post.deleted:
-        description = "The community's moderators muted this post on Hive."
+        # Which message this was: the title made safe, and the author (their name, not their words).
+        author = neutralise("@" + post.author)
+        description = f"The community's moderators muted **{_safe_title(post.title)}** by {author} on Hive."
         notes = " ".join(muted.split())
         if notes:
             description += f"\nTheir notes: {neutralise(truncate(notes, MUTE_NOTES_SHOWN))}"
-        return fit(discord.Embed(title="Post muted", description=description, colour=discord.Colour.dark_grey()))
+        embed = discord.Embed(title="Post muted", description=description, colour=discord.Colour.dark_grey())
+        embed.set_author(name=f"@{plain_text(post.author)}", url=account_url(post.author))
+        return fit(embed)
     embed = discord.Embed(
         title="Post deleted",
         description=f"@{post.author} deleted this post on Hive.",

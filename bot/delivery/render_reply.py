@@ -56,11 +56,20 @@ def reply_embed(reply: ReplyRow, *, answers: str | None) -> discord.Embed:
     return fit(embed)
 
 
+# A muted post's thread or forum post keeps no spam title as its name (within THREAD_NAME_MAX).
+MUTED_THREAD_NAME = "Post muted by the community's moderators"
+
+
 def reply_tombstone_embed(reply: ReplyRow) -> discord.Embed:
-    """What a reply's message becomes once the reply is deleted on chain."""
+    """What a reply's message becomes once the reply is deleted on chain, or muted by the community's
+    moderators."""
+    title, description = "Reply deleted", f"{_at(reply.author)} deleted this reply on Hive."
+    if reply.muted:
+        title = "Reply muted"
+        description = f"The community's moderators muted this reply by {_at(reply.author)} on Hive."
     embed = discord.Embed(
-        title="Reply deleted",
-        description=f"{_at(reply.author)} deleted this reply on Hive.",
+        title=title,
+        description=description,
         colour=discord.Colour.dark_grey(),
         timestamp=chain_time(reply.updated_at),
     )

@@ -260,17 +260,21 @@ class DeliveryWorker:
             if post is None or (post.deleted and job.action == "post"):
                 await self.store.jobs.drop_job(job, "the post was deleted before it was delivered")
                 return
-            mention = job.action == "post" and feed is not None
+            # Muted while it waited: sent as the tombstone (no ping, no button), for an unmute to edit back.
+            muted = await self.store.moderation.mute_notes(post.id) if job.action == "post" else None
+            mention = job.action == "post" and feed is not None and muted is None
             author = await linked_author(self.client, self.store, feed, post) if mention and feed else None
             content, mentions = role_ping(feed.role_id if feed and mention else None, author)
             embed = post_embed(
                 post, await self.store.communities.community_title(post.community), preview=job.action == "preview"
             )
             view = upvote_view(post.id) if job.action == "post" and self.upvotes(post.community) else None
+            if muted is not None:
+                embed, view = tombstone_embed(post, muted=muted), None
             if forum and job.action == "post":
                 assert feed is not None
                 await self.conversation.forum_post(
-                    job, feed, post, embed=embed, content=content, mentions=mentions, view=view
+                    job, feed, post, embed=embed, content=content, mentions=mentions, view=view, muted=muted is not None
                 )
                 return
             message = await self._guarded(
@@ -300,6 +304,7 @@ class DeliveryWorker:
             if edited is None:
                 await self.store.jobs.drop_job(job, "the mirrored message was deleted in Discord")
                 return
+            await self.conversation.rename_for_mute(job, post)
             await self.store.jobs.finish_job(job, message_id)
         elif job.action in ("vote", "votes", "badge"):
             if job.action == "badge":

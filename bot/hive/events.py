@@ -134,7 +134,7 @@ class RoleSet:
 
 @dataclass(frozen=True, slots=True)
 class PostMuteOp:
-    """A mutePost (`mute`) or unmutePost community op on a live post; `actor` is its one posting signer."""
+    """A mutePost (`mute`) or unmutePost community op on a live post or reply; `actor` is its one posting signer."""
 
     block_num: int
     timestamp: str
@@ -309,13 +309,13 @@ class EventDecoder:
         out.append(LinkClaimed(number, ts, claim.account, claim.user_id, claim.code))
 
     def _community_op(self, raw: msgspec.Raw, number: int, ts: str, out: list[ChainEvent]) -> None:
-        """A followed community's moderation: setRole, and mutePost / unmutePost of a live post. Whether
-        the signer may is the ledger's question (it holds the roles)."""
+        """A followed community's moderation: setRole, and mutePost / unmutePost of a live post or a reply in
+        its tree. Whether the signer may is the ledger's question (it holds the roles)."""
         op = read_community_op(raw)
         if op is None or op.community not in self.communities:
             return  # another command (subscribe, pinPost...), another community, or unreadable
         if op.action == "setRole":
             out.append(RoleSet(number, ts, op.actor, op.community, op.account, op.role))
-        elif (op.account, op.permlink) in self.live_posts:
+        elif (key := (op.account, op.permlink)) in self.live_posts or key in self.live_replies:
             mute = op.action == "mutePost"
             out.append(PostMuteOp(number, ts, op.actor, op.community, op.account, op.permlink, op.notes, mute))

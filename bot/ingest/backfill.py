@@ -21,8 +21,14 @@ log = logging.getLogger("hivecord.backfill")
 BRIDGE_PAGE = 20  # bridge.get_ranked_posts serves at most 20
 
 
+def _stat(post: dict[str, Any], name: str) -> object:
+    stats = post.get("stats")
+    return stats.get(name) if isinstance(stats, dict) else None
+
+
 def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
-    """The newest `count` top-level posts of the community, oldest first; pinned posts are old news."""
+    """The newest `count` top-level posts of the community, oldest first; pinned posts are old news, and
+    posts bridge marks gray (muted, or their author's reputation too low) are hidden as front ends hide them."""
     items = answer if isinstance(answer, list) else []
     posts = [
         p
@@ -30,7 +36,8 @@ def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
         if isinstance(p, dict)
         and p.get("depth", 0) == 0
         and p.get("community", p.get("category")) == community
-        and not (p.get("stats") or {}).get("is_pinned")
+        and not _stat(p, "is_pinned")
+        and not _stat(p, "gray")
         and isinstance(p.get("author"), str)
         and isinstance(p.get("permlink"), str)
         and valid_time(p.get("created"))  # stored as the post's time, read back by the planner
@@ -39,13 +46,14 @@ def _recent(answer: Any, community: str, count: int) -> list[dict[str, Any]]:
     return list(reversed(posts[:count]))
 
 
-def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str) -> list[tuple[str, str]]:
-    """Stores posts the chain follower has not seen; returns their keys."""
+def _adopt(tx: ChainWriter, posts: list[dict[str, Any]], community: str, count: int) -> list[tuple[str, str]]:
+    """Stores the newest `count` of `posts` (oldest first) whose authors the community has not muted
+    (never mirrored, nor counted), where the chain follower has not seen them; returns their keys."""
     added: list[tuple[str, str]] = []
-    for post in posts:
+    for post in [p for p in posts if tx.moderation.role(community, p["author"]) != "muted"][-count:]:
         author, permlink = post["author"], post["permlink"]
-        if tx.live_post_ref(author, permlink) is not None or tx.moderation.role(community, author) == "muted":
-            continue  # stored already, or by an account the community muted (never mirrored)
+        if tx.live_post_ref(author, permlink) is not None:
+            continue  # stored already
         metadata = post.get("json_metadata")
         json_metadata = metadata if isinstance(metadata, str) else json.dumps(metadata or {})
         title, body = str(post.get("title") or ""), str(post.get("body") or "")
@@ -74,8 +82,8 @@ async def backfill(hive: HiveClient, store: Store, follower: Follower, feed: Fee
     except (RpcError, HiveUnavailable) as exc:
         log.warning("backfill of %s from bridge failed (%s); using stored posts only", feed.community, exc)
     else:
-        posts = _recent(answer, feed.community, count)
-        added = await store.chain_batch(lambda tx: _adopt(tx, posts, feed.community))
+        posts = _recent(answer, feed.community, BRIDGE_PAGE)
+        added = await store.chain_batch(lambda tx: _adopt(tx, posts, feed.community, count))
         for key in added:
             follower.adopt(*key)  # its later edits, votes and deletes are followed like any post
     if feed.filter.min_reputation is not None:

@@ -18,6 +18,7 @@ from bot.hive.client import HiveClient
 from bot.hive.moderation import read_roles
 from bot.hive.rpc import BadAnswer, HiveUnavailable, RpcError
 from bot.process.backoff import Backoff
+from bot.store.moderation import RoleOp
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.moderation")
@@ -53,15 +54,21 @@ class CommunityRoles:
         self.deadline = deadline
         self._sooner: dict[str, float] = {}  # community -> when (monotonic) it is read, before its period ends
         self._failing: dict[str, Backoff] = {}
+        # setRoles applied since (community -> account -> role, block time) that hivemind has not listed
+        # yet: kept over its list until it does (store/moderation.py). In memory: a restart reads the
+        # list at its period, by when hivemind has long seen them.
+        self._recent: dict[str, dict[str, tuple[str, float]]] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._reading = asyncio.Lock()  # run() and the follower's first read never ask twice at once
 
-    def role_ops_seen(self, communities: Iterable[str]) -> None:
+    def role_ops_seen(self, ops: Iterable[RoleOp]) -> None:
         """The follower applied setRole ops: hivemind's list is read again soon after (once for many ops;
-        a community whose reads fail keeps its backoff)."""
+        a community whose reads fail keeps its backoff), and until it lists them their roles stay."""
         at = time.monotonic() + self.after_role_op
-        for community in communities:
+        for op in ops:
+            self._recent.setdefault(op.community, {})[op.account] = (op.role, op.set_at)
+        for community in {op.community for op in ops}:
             if community not in self._failing:
                 self._sooner[community] = min(self._sooner.get(community, math.inf), at)
         self._wake.set()
@@ -74,6 +81,13 @@ class CommunityRoles:
             async with self._reading:
                 if await self._store.moderation.roles_read_at(community) is None and community not in self._failing:
                     await self.refresh(community)
+
+    async def followed(self, community: str) -> None:
+        """A community just followed (a new feed): its roles are read now if never read, before its first
+        posts are backfilled or followed, and the loop is woken to count it in (a failed read retries
+        there, with its backoff)."""
+        await self.read_unread([community])
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -117,12 +131,23 @@ class CommunityRoles:
             reason = str(exc)[:300]
         else:
             if rows is not None:
-                await self._store.moderation.replace_roles(community, rows, time.time())
+                recent = dict(self._recent.get(community, {}))
+                kept = await self._store.moderation.replace_roles(community, rows, time.time(), recent)
+                # Those hivemind agrees with (or has long seen) are settled; a setRole told meanwhile stays.
+                now = self._recent.pop(community, {})
+                left = {a: op for a, op in now.items() if a in kept or recent.get(a) != op}
+                if left:
+                    self._recent[community] = left
                 if self._sooner.get(community, math.inf) <= started:
                     del self._sooner[community]  # a setRole told during the read keeps its own read
+                if kept:
+                    # hivemind has not listed a setRole applied since: read again until it agrees.
+                    again = time.monotonic() + self.after_role_op
+                    self._sooner[community] = min(self._sooner.get(community, math.inf), again)
                 self._failing.pop(community, None)
                 muted = sum(1 for _, role, _ in rows if role == "muted")
-                log.debug("roles of %s read: %d listed, %d muted", community, len(rows), muted)
+                log.debug("roles of %s read: %d listed, %d muted, %d newer setRole(s) kept",
+                          community, len(rows), muted, len(kept))  # fmt: skip
                 return True
             reason = "the answer is not a list of [account, role, title]"
         backoff = self._failing.setdefault(community, Backoff(self.refresh_seconds, first=self.retry_first))

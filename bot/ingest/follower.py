@@ -8,18 +8,19 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bot.hive.client import HiveClient, HiveUnavailable
-from bot.hive.events import ChainEvent, EventDecoder, PostCreated, RoleSet
+from bot.hive.events import ChainEvent, EventDecoder, PostCreated
 from bot.ingest.fetch import MAX_RANGE, BlockFetcher, Fetched, with_vote_details
 from bot.ingest.ledger import apply_events
 from bot.ingest.newposts import judge_new_post
 from bot.ingest.reputations import learn_new_authors
 from bot.store.chain_writer import ChainWriter
 from bot.store.links import ChainLinksListener
+from bot.store.moderation import RoleOp
 from bot.store.store import Store
 
 if TYPE_CHECKING:
@@ -112,8 +113,8 @@ class Follower:
         self._last_time = ""  # the time of the last block stored, for a block whose own is unusable
         self._last_id = ""  # the id of the last block stored ("" until one is), to check the next links to it
         self._head_seen = -math.inf  # when the current head was first seen (monotonic)
-        # Told the communities whose setRole ops a committed batch held: hivemind's list is read again.
-        self.on_role_ops: Callable[[set[str]], None] | None = None
+        # Told the setRole ops a committed batch applied: hivemind's list is read again, and kept to them.
+        self.on_role_ops: Callable[[Sequence[RoleOp]], None] | None = None
         # Awaited with the followed communities before the first batch (their roles, read once).
         self.prepare: Callable[[set[str]], Awaitable[None]] | None = None
 
@@ -286,13 +287,15 @@ class Follower:
         last = blocks[-1].number
         at = blocks[-1].timestamp
 
+        roles_set: list[RoleOp] = []
+
         def write(tx: ChainWriter) -> int:
             written = apply_events(tx, events)
             tx.set_cursor(last, at)
+            roles_set[:] = tx.moderation.roles_set  # the setRoles applied, told once committed
             return written
 
         self.events_written += await self.store.chain_batch(write, self.on_links)
-        roles_set = {e.community for e in events if isinstance(e, RoleSet)}
         if roles_set and self.on_role_ops is not None:
             self.on_role_ops(roles_set)
         self.cursor = last

@@ -189,6 +189,11 @@ def apply_reply(tx: ChainWriter, event: ReplyCreated | ReplyEdited | ReplyDelete
                 return False
             root = (parent[1], parent[2])
         post_id, community = root
+        if tx.moderation.role(community, event.author) == "muted":
+            # The community muted the author: hivemind hides the reply, and so does every thread.
+            log.info("block %d: reply %s/%s not mirrored: its author is muted in %s",
+                     event.block_num, event.author, event.permlink, community)  # fmt: skip
+            return False
         reply_id = tx.insert_reply(
             post_id=post_id,
             community=community,
@@ -228,12 +233,18 @@ def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
             log.info("block %d: setRole of @%s in %s by @%s (%s) ignored: not theirs to set",
                      event.block_num, event.account, event.community, event.actor, actor_role)  # fmt: skip
             return False
-        tx.moderation.set_role(event.community, event.account, event.role)
+        tx.moderation.set_role(event.community, event.account, event.role, set_at=chain_time(event.timestamp))
         log.info("block %d: @%s is %s in %s (set by @%s)",
                  event.block_num, event.account, event.role, event.community, event.actor)  # fmt: skip
         return True
     what = "mutePost" if event.mute else "unmutePost"
-    found = tx.live_post_ref(event.author, event.permlink)
+    key = (event.author, event.permlink)
+    found = tx.live_post_ref(*key)
+    reply = None
+    if found is None:  # a reply in a kept post's tree: hidden in place, like a deleted one, until unmuted
+        reply = tx.live_reply_ref(*key) if event.mute else tx.moderation.muted_reply_ref(*key)
+    if reply is not None:
+        found = (reply[1], reply[2])  # a reply in a kept post's tree: muted like a post, in its thread
     if found is None or found[1] != event.community:
         return False  # a post of another community: hivemind refuses it too
     if not is_moderator(actor_role):
@@ -241,7 +252,9 @@ def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
                  event.block_num, what, event.author, event.permlink, event.actor, actor_role)  # fmt: skip
         return False
     post_id = found[0]
-    if event.mute:
+    if reply is not None:
+        changed = tx.mute_reply(reply[0]) if event.mute else tx.moderation.unmute_reply(reply[0])
+    elif event.mute:
         changed = tx.moderation.mute_post(
             post_id, notes=event.notes, actor=event.actor, block_num=event.block_num, at=event.timestamp
         )
@@ -250,11 +263,15 @@ def apply_moderation(tx: ChainWriter, event: RoleSet | PostMuteOp) -> bool:
     if not changed:
         return False  # muted already, or not muted: nothing to show
     log.info("block %d: %s of %s/%s by @%s", event.block_num, what, event.author, event.permlink, event.actor)
+    kind: OutboxKind = "post_muted" if event.mute else "post_unmuted"
+    if reply is not None:
+        kind = "reply_muted" if event.mute else "reply_unmuted"
     tx.add_outbox(
-        "post_muted" if event.mute else "post_unmuted",
+        kind,
         block_num=event.block_num,
         at=event.timestamp,
         community=event.community,
         post_id=post_id,
+        reply_id=reply[0] if reply is not None else None,
     )
     return True

@@ -11,6 +11,7 @@ from bot.domain import NO_FILTER, Feed, FeedFilter, PostRow, ThreadMode, VoteMod
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
+from bot.ingest.community_roles import CommunityRoles
 from bot.ingest.follower import Follower
 from bot.ingest.reputations import learn_reputations
 from bot.services import Refused, counted
@@ -59,6 +60,7 @@ class FeedService:
         hive: HiveClient,
         follower: Follower,
         wake: Callable[[], None],
+        roles: CommunityRoles,
         *,
         max_feeds: int = 50,
         max_curators: int = 50,
@@ -67,6 +69,7 @@ class FeedService:
         self._hive = hive
         self._follower = follower
         self._wake = wake
+        self._roles = roles
         self.max_feeds = max_feeds  # per server
         self.max_curators = max_curators  # per feed
 
@@ -122,6 +125,8 @@ class FeedService:
                 " one you no longer need first, or change an existing feed by running `/feed add` for its channel."
             )
         feed, created = saved
+        # Its moderators and muted accounts known before its posts are backfilled or followed.
+        await self._roles.followed(request.community)
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
         self._wake()

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from bot.domain import LinkChange, OutboxKind, PostContent, PostRow
 from bot.store.db import Database, write_cursor
 from bot.store.links import ChainLinksListener, complete_on_chain
-from bot.store.moderation import ChainModeration
+from bot.store.moderation import MUTED_REPLY, ChainModeration
 from bot.store.posts import POST_COLUMNS, post_from_row
 
 T = TypeVar("T")
@@ -142,6 +142,12 @@ class ChainWriter:
             "UPDATE replies SET deleted = 1, deleted_block = ?, updated_at = ? WHERE id = ?",
             (block_num, at, reply_id),
         )
+
+    def mute_reply(self, reply_id: int) -> bool:
+        """A reply the community's moderators muted, hidden in place (MUTED_REPLY); False when it is not live."""
+        self._reply_refs = {k: v for k, v in self._reply_refs.items() if v[0] != reply_id}
+        cur = self._conn.execute("UPDATE replies SET deleted = ? WHERE id = ? AND deleted = 0", (MUTED_REPLY, reply_id))
+        return cur.rowcount == 1
 
     def record_vote(
         self,

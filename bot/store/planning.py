@@ -16,7 +16,7 @@ from bot.store.discord_replies import Echo, echo_of, own_message_of
 from bot.store.feeds import FEED_COLUMNS, alert_lane, feed_from_row
 from bot.store.filters import badge_passes, passing
 from bot.store.jobs import insert_job
-from bot.store.moderation import muted_notes
+from bot.store.moderation import MUTED_REPLY, muted_notes
 from bot.store.notices import NOTICES_CURSOR, notice_events
 from bot.store.subscriptions import closed_dms, subscribers
 
@@ -28,6 +28,8 @@ class PlanningTx:
         self._conn = conn
         self._discord_voters: set[str] | None = None
         self._muted: dict[int, str] | None = None
+        self._muted_replies: set[int] | None = None
+        self._muted_authors: dict[str, set[str]] = {}
 
     async def feeds(self) -> list[Feed]:
         async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
@@ -84,6 +86,22 @@ class PlanningTx:
         if self._muted is None:
             self._muted = await muted_notes(self._conn)
         return self._muted
+
+    async def muted_replies(self) -> set[int]:
+        """The replies the community's moderators muted: a handful, read once a pass."""
+        if self._muted_replies is None:
+            async with self._conn.execute("SELECT id FROM replies WHERE deleted = ?", (MUTED_REPLY,)) as cur:
+                self._muted_replies = {int(r[0]) for r in await cur.fetchall()}
+        return self._muted_replies
+
+    async def muted_authors(self, community: str) -> set[str]:
+        """The accounts the community muted (its roles as stored): read once a pass per community."""
+        if community not in self._muted_authors:
+            async with self._conn.execute(
+                "SELECT account FROM community_roles WHERE community = ? AND role = 'muted'", (community,)
+            ) as cur:
+                self._muted_authors[community] = {str(r[0]) for r in await cur.fetchall()}
+        return self._muted_authors[community]
 
     async def has_post_job(self, channel_id: int, post_id: int) -> bool:
         """Whether the channel shows (or will show) the post. Mirrors are kept and finished jobs are

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from bot.domain import Job, ReplyRow
 from bot.store.db import Database
 from bot.store.jobs import insert_job, lane_answered
+from bot.store.moderation import MUTED_REPLY
 
 ThreadState = Literal["ok", "locked", "gone"]
 
@@ -38,7 +39,8 @@ def reply_from_row(row: sqlite3.Row) -> ReplyRow:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         edits=row["edits"],
-        deleted=bool(row["deleted"]),
+        deleted=row["deleted"] == 1,
+        muted=row["deleted"] == MUTED_REPLY,
     )
 
 
@@ -49,7 +51,9 @@ class ReplyTables:
         self._db = db
 
     async def live_reply_keys(self) -> set[tuple[str, str]]:
-        async with self._db.reader.execute("SELECT author, permlink FROM replies WHERE deleted = 0") as cur:
+        """The replies the follower watches: live, and muted ones (an unmutePost brings them back)."""
+        sql = "SELECT author, permlink FROM replies WHERE deleted IN (0, ?)"
+        async with self._db.reader.execute(sql, (MUTED_REPLY,)) as cur:
             return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
 
     async def reply(self, reply_id: int) -> ReplyRow | None:
@@ -169,7 +173,9 @@ class ReplyTables:
             async with conn.execute(
                 "SELECT r.id, r.author FROM replies r WHERE r.post_id = ? AND r.deleted = 0 AND NOT EXISTS"
                 " (SELECT 1 FROM reply_messages m WHERE m.channel_id = ? AND m.reply_id = r.id)"
-                " ORDER BY r.created_at, r.id",
+                # A reply the moderators muted is not live (deleted = MUTED_REPLY); nor is a muted author's.
+                " AND r.author NOT IN (SELECT c.account FROM community_roles c JOIN posts p ON p.community ="
+                " c.community WHERE p.id = r.post_id AND c.role = 'muted') ORDER BY r.created_at, r.id",
                 (post_id, channel_id),
             ) as cur:
                 owed = [int(r["id"]) for r in await cur.fetchall() if str(r["author"]).lower() not in muted]

@@ -317,7 +317,9 @@ async def test_curator_votes_preview_status_remove_and_one_command_sync(world: W
     assert not world.fake.violations
 
 
-def bridge_post(author: str, permlink: str, title: str, created: str, pinned: bool = False) -> dict[str, Any]:
+def bridge_post(
+    author: str, permlink: str, title: str, created: str, pinned: bool = False, gray: bool = False
+) -> dict[str, Any]:
     return {
         "author": author,
         "permlink": permlink,
@@ -328,13 +330,18 @@ def bridge_post(author: str, permlink: str, title: str, created: str, pinned: bo
         "body": f"{title}: a review body.",
         "json_metadata": {"tags": [ANIME_REALM, "anime"]},
         "created": created,
-        "stats": {"is_pinned": pinned},
+        "stats": {"is_pinned": pinned, "gray": gray},  # as bridge answers (see the real fixture)
     }
 
 
 async def test_backfill_posts_recent_posts_from_bridge_oldest_first(world: World) -> None:
+    # The newest two are hidden by the community: a muted account's (its roles are read only once the
+    # community is followed, mid-run) and one bridge marks gray. Neither is backfilled.
+    world.node.community_roles[ANIME_REALM].append(["spammer01", "muted", ""])
     world.node.ranked_posts = {
         ANIME_REALM: [
+            bridge_post("spammer01", "buy-tokens", "Buy tokens", "2026-11-20T05:00:00"),
+            bridge_post("d", "grayed", "Gray review", "2026-11-20T04:00:00", gray=True),
             bridge_post("rules", "community-rules", "Pinned rules", "2020-01-01T00:00:00", pinned=True),
             bridge_post("c", "third", "Third review", "2026-11-20T03:00:00"),
             bridge_post("b", "second", "Second review", "2026-11-20T02:00:00"),
@@ -344,7 +351,10 @@ async def test_backfill_posts_recent_posts_from_bridge_oldest_first(world: World
     bot = BotProcess(world.config, world.fake)
     await bot.start()
     try:
+        assert not db_rows(world.db, "SELECT 1 FROM community_roles")  # not followed: never read
         answer = await add_feed(world, world.reviews, backfill=2)
+        # Read before the backfill and the follow, not when the roles loop next looks.
+        assert db_rows(world.db, "SELECT role FROM community_roles WHERE account = 'spammer01'") == [("muted",)]
         await world.fake.wait_for(lambda: len(post_messages(world, world.reviews)) >= 2, timeout=60)
         # Every queued job sent: a third post (the pinned one, or a repeat) would be in by now.
         await world.fake.wait_for(lambda: delivery_settled(world.db, SEED_FIRST - 1), timeout=60)

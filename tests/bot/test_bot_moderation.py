@@ -2,8 +2,11 @@
 node (which serves bridge.list_community_roles) and the fake Discord. A muted account's post is not
 mirrored; a moderator's mutePost turns the mirrors (a text channel's message, a forum post's starter)
 into a tombstone and stops the post's votes and replies, and takes the Upvote button the community's
-curation account gives them away; the same op from anyone else changes nothing; unmutePost restores the
-post and its button; a setRole muting an account applies from the next block."""
+curation account gives them away; the tombstone names the post and its author, and the post's threads
+take a neutral name; the same op from anyone else changes nothing; unmutePost restores the post, its
+button and its threads' names; a muted account's reply is not mirrored, a moderator's mutePost of a
+reply tombstones its message until unmutePost; a post job still waiting when its post is muted goes
+out as the tombstone; a setRole muting an account applies from the next block."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from tests.bot.test_bot_conversation import add_feeds, comment_op, ops_block
 from tests.bot.test_bot_curation import ACCOUNT, KEY, KEY_ENV, WIF, upvote_button
 from tests.bot_harness import comment_block, db_rows, delivery_settled
 from tests.fakes.chain_gen import mute_post_op, set_role_op
+from tests.fakes.discord.faults import Fault
 from tests.fakes.discord.state import StoredMessage
 from tests.fakes.hive import hive_account
 from tests.helpers import ANIME_REALM, SEED_LAST
@@ -23,6 +27,17 @@ REVIEW = ("alienpunklord", "review-metallic-rouge-mars-machines-and-meaning")
 EMPTY: dict[str, Any] = {"transactions": []}  # irreversible trails head by one block
 POST_URL = f"https://hive.blog/{ANIME_REALM}/@"  # a post's; a reply's has no community in it
 NOTES = "@everyone off-topic <@&1> [see](https://evil.example) **spam**"
+MUTED_NAME = "Post muted by the community's moderators"
+
+
+def thread_names(world: World, *channels: int) -> dict[int, str]:
+    """The names of the review's threads: the thread on its message, and its forum post."""
+    ids = {mirror(world, c).id for c in channels}
+    return {t.id: t.name for c in channels for t in world.fake.threads(c) if t.id in ids}
+
+
+def thread_text(world: World, thread_id: int) -> str:
+    return json.dumps([m.embeds for m in world.fake.messages(thread_id)])
 
 
 def mirror(world: World, channel: int) -> StoredMessage:
@@ -74,6 +89,8 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
         assert db_rows(world.db, "SELECT count(*) FROM posts WHERE author = 'spammer01'") == [(0,)]
         (thread,) = fake.threads(world.reviews)
         replies_before = len(fake.messages(thread.id))
+        names = thread_names(world, world.reviews, forum)
+        assert len(names) == 2 and all("Metallic Rouge" in n for n in names.values()), names
         shown = {c: json.dumps(mirror(world, c).embeds) for c in (world.reviews, forum)}
         (review_id,) = db_rows(world.db, "SELECT id FROM posts WHERE author = ? AND permlink = ?", *REVIEW)[0]
         for channel in shown:
@@ -89,9 +106,13 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
             (embed,) = mirror(world, channel).embeds
             assert embed["title"] == "Post muted", embed
             text = embed["description"]
-            assert "community's moderators muted this post" in text and "off-topic" in text
+            # Which post it stood for: its title and author, with the notes inert.
+            assert "community's moderators muted **" in text and "Metallic Rouge" in text, text
+            assert "by @alienpunklord" in text and "off-topic" in text
             assert "@everyone" not in text and "<@&" not in text and "](" not in text
             assert not mirror(world, channel).components  # no Upvote on a muted post
+        # Its threads no longer carry its title.
+        assert thread_names(world, world.reviews, forum) == {t: MUTED_NAME for t in names}
         # Its votes and replies are no news now: no vote message, no count edit, no reply in its thread.
         edits = len(mirror(world, world.reviews).history)
         messages = len(fake.messages(world.reviews))
@@ -114,10 +135,54 @@ async def test_the_communitys_mutes_are_kept_on_discord(world: World) -> None:
             assert "Metallic Rouge" in embed["title"] and embed["url"].startswith("https://hive.blog/"), embed
             # The curation account may vote on it again: the Upvote button is back, naming the post's row.
             assert upvote_button(mirror(world, channel)) == f"hc:up:{review_id}", mirror(world, channel).components
+        assert thread_names(world, world.reviews, forum) == names
 
+        # A reply by the account the community muted is not mirrored (hivemind hides it); another is.
+        await chain(
+            world,
+            SEED_LAST + 52,
+            comment_op("spammer01", "re-spam", REVIEW, "Buy tokens in a reply"),
+            comment_op("reader02", "re-fine", REVIEW, "A fine review, thanks"),
+        )
+        for thread_id in names:
+            assert "A fine review" in thread_text(world, thread_id), thread_text(world, thread_id)
+            assert "Buy tokens" not in thread_text(world, thread_id)
+        # A moderator mutes that reply: its messages become the reply's tombstone, until unmutePost.
+        await chain(world, SEED_LAST + 54, mute_post_op("animerealm.cur", ANIME_REALM, "reader02", "re-fine", NOTES))
+        for thread_id in names:
+            assert "A fine review" not in thread_text(world, thread_id)
+            assert "Reply muted" in thread_text(world, thread_id) and "@reader02" in thread_text(world, thread_id)
+        await chain(
+            world, SEED_LAST + 56, mute_post_op("animerealm.cur", ANIME_REALM, "reader02", "re-fine", mute=False)
+        )
+        for thread_id in names:
+            text = thread_text(world, thread_id)
+            assert "A fine review" in text and "Reply muted" not in text, text
+
+        # A post job still waiting (its channel failing) when a moderator mutes the post: it goes out
+        # as the tombstone, never as the post.
+        failing = fake.faults.add(
+            Fault(503, None, lambda f: f.method == "POST" and f.params.get("channel_id") == str(world.reviews))
+        )
+        late = comment_block("latewriter", "late-review", "Review Late Show", "Late.", "{}")["transactions"][0]
+        world.node.add_blocks({SEED_LAST + 58: ops_block(*late["operations"]), SEED_LAST + 59: EMPTY})
+        await fake.wait_for(lambda: failing.hits > 0, timeout=60)
+        world.node.add_blocks(
+            {
+                SEED_LAST + 60: ops_block(mute_post_op("animerealm.cur", ANIME_REALM, "latewriter", "late-review")),
+                SEED_LAST + 61: EMPTY,
+            }
+        )
+        await fake.wait_for(lambda: db_rows(world.db, "SELECT 1 FROM muted_posts WHERE notes = ''"), timeout=60)
+        fake.faults.rules.remove(failing)
+        await fake.wait_for(lambda: delivery_settled(world.db, SEED_LAST + 60), timeout=60)
+        (late_message,) = [m for m in fake.messages(world.reviews) if "Late Show" in json.dumps(m.embeds)]
+        shown = [late_message.embeds, *(v.get("embeds") for v in late_message.history)]
+        assert all(e and e[0]["title"] == "Post muted" for e in shown), shown
+        assert late_message.content == ""  # no role ping or author mention for it
         # The owner mutes an account on chain (hivemind lists it too); its next post is not mirrored.
         world.node.community_roles[ANIME_REALM].append(["goodwriter", "muted", ""])
-        await chain(world, SEED_LAST + 60, set_role_op(ANIME_REALM, ANIME_REALM, "goodwriter", "muted"))
+        await chain(world, SEED_LAST + 62, set_role_op(ANIME_REALM, ANIME_REALM, "goodwriter", "muted"))
         again = comment_block("goodwriter", "second-review", "Review Second Show", "Again.", "{}")
         await chain(world, SEED_LAST + 70, *again["transactions"][0]["operations"])
         for channel in (world.reviews, forum):

@@ -8,16 +8,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.hive.blocks import decode_block
 from bot.hive.client import HiveClient
+from bot.hive.events import EventDecoder
 from bot.ingest.community_roles import CommunityRoles
+from bot.ingest.ledger import apply_events
+from bot.store.chain_writer import ChainWriter
+from bot.store.moderation import PATIENCE, RoleOp
 from bot.store.store import Store
+from tests.fakes.chain_gen import mute_post_op, set_role_op
 from tests.fakes.hive import FakeHiveNode
 from tests.helpers import stored_roles
+from tests.unit.test_events import FIRST, block, comment, trx
 
 COMMUNITY = "hive-158489"
 METHOD = "bridge.list_community_roles"
@@ -110,14 +119,15 @@ async def test_a_set_role_seen_brings_one_read_soon_after(tmp_path: Path) -> Non
                 node.community_roles[COMMUNITY] = [*ROLES, ["later01", "muted", ""]]
                 # Many setRole ops in a few batches: one read.
                 for _ in range(5):
-                    roles.role_ops_seen({COMMUNITY})
+                    roles.role_ops_seen([RoleOp(COMMUNITY, "later01", "muted", time.time())])
                 await _wait(lambda: node.calls[METHOD] >= 2)
                 for _ in range(2000):  # the answer is written just after the node counted the call
                     if ("later01", "muted", "") in await stored_roles(store, COMMUNITY):
                         break
                     await asyncio.sleep(0.01)
                 assert ("later01", "muted", "") in await stored_roles(store, COMMUNITY)
-                roles.role_ops_seen({"hive-999999"})  # not followed: the loop reads only what it follows
+                # not followed: the loop reads only what it follows
+                roles.role_ops_seen([RoleOp("hive-999999", "later01", "muted", time.time())])
             finally:
                 roles.stop()
                 await asyncio.wait_for(task, 10)
@@ -133,3 +143,56 @@ async def _wait(condition: Any, ceiling: float = 20.0) -> None:
             while not condition():  # noqa: ASYNC110  (the node counts calls; it has no event to await)
                 await asyncio.sleep(0.01)
     assert condition()
+
+
+async def _apply(store: Store, decoder: EventDecoder, num: int, at: float, *ops: Any) -> list[RoleOp]:
+    """One block of `ops` at unix time `at` through the real decoder and ledger, as the follower writes
+    it; returns the setRoles applied (what the follower tells the roles' refresh)."""
+    stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    decoded, _ = decode_block(block(num, *(trx(op, num=num) for op in ops), timestamp=stamp))
+    events = decoder.decode([decoded])
+    applied: list[RoleOp] = []
+
+    def write(tx: ChainWriter) -> None:
+        apply_events(tx, events)
+        tx.set_cursor(num, decoded.timestamp)
+        applied[:] = tx.moderation.roles_set
+
+    await store.chain_batch(write)
+    return applied
+
+
+async def test_a_set_role_hivemind_has_not_listed_yet_survives_a_read(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
+    try:
+        async with node_with(ROLES) as node, HiveClient([node.url], backoff_base=0.01) as hive:
+            roles = CommunityRoles(store, hive, lambda: [COMMUNITY], refresh_seconds=3600, after_role_op=20)
+            assert await roles.refresh(COMMUNITY)
+            now = time.time()
+            # The owner makes newmod01 a mod; hivemind lags and still lists the old roles when read.
+            promote = set_role_op(COMMUNITY, COMMUNITY, "newmod01", "mod")
+            ops = await _apply(store, decoder, FIRST, now, comment(), promote)
+            assert ops == [RoleOp(COMMUNITY, "newmod01", "mod", ops[0].set_at)]
+            roles.role_ops_seen(ops)
+            assert await roles.refresh(COMMUNITY)
+            assert ("newmod01", "mod", "") in await stored_roles(store, COMMUNITY)
+            assert 0 < await roles._due_in(COMMUNITY) <= 20  # read again soon, until hivemind agrees
+            # So the fresh mod's mutePost is honoured.
+            mute = mute_post_op("newmod01", COMMUNITY, "alienpunklord", "review-metallic-rouge", "off topic")
+            await _apply(store, decoder, FIRST + 1, now, mute)
+            assert await store.moderation.mute_notes(1) == "off topic"
+            # hivemind agrees: the op is settled; a later list without it (hivemind demoted them) wins.
+            node.community_roles[COMMUNITY] = [*ROLES, ["newmod01", "mod", ""]]
+            assert await roles.refresh(COMMUNITY)
+            node.community_roles[COMMUNITY] = ROLES
+            assert await roles.refresh(COMMUNITY)
+            assert "newmod01" not in {a for a, _, _ in await stored_roles(store, COMMUNITY)}
+            # A setRole from a block older than hivemind's lag (a catch-up) is never kept over its list.
+            old = await _apply(store, decoder, FIRST + 2, now - PATIENCE - 60,
+                               set_role_op(COMMUNITY, COMMUNITY, "oldmod01", "mod"))  # fmt: skip
+            roles.role_ops_seen(old)
+            assert await roles.refresh(COMMUNITY)
+            assert "oldmod01" not in {a for a, _, _ in await stored_roles(store, COMMUNITY)}
+    finally:
+        await store.close()

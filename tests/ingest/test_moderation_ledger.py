@@ -110,3 +110,48 @@ async def test_backfill_and_preview_pass_over_what_the_community_muted(tmp_path:
         assert rows(db, "SELECT p.author FROM jobs j JOIN posts p ON p.id = j.post_id") == [(AUTHOR,)]
     finally:
         await store.close()
+
+
+async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    store = await Store.open(db)
+    decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
+    try:
+        await store.moderation.replace_roles(COMMUNITY, ROLES, 1.0)
+        post = (AUTHOR, PERMLINK)
+        await ingest(
+            store,
+            decoder,
+            FIRST,
+            comment(),
+            comment("spam01", "re-spam", parent_author=AUTHOR, parent_permlink=PERMLINK, body="Buy now"),
+            comment("reader01", "re-fine", parent_author=AUTHOR, parent_permlink=PERMLINK, body="Fine"),
+        )
+        # The muted account's reply is stored nowhere; the other is.
+        assert rows(db, "SELECT author, deleted FROM replies") == [("reader01", 0)]
+        (reply_id,) = [r[0] for r in rows(db, "SELECT id FROM replies")]
+        # A reader's mutePost of the reply changes nothing; the moderator's hides it, once.
+        assert await ingest(store, decoder, FIRST + 1, mute_post_op("reader01", COMMUNITY, "reader01", "re-fine")) == 0
+        await ingest(
+            store,
+            decoder,
+            FIRST + 2,
+            mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", "rude"),
+            mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", "again"),
+        )
+        assert rows(db, "SELECT deleted FROM replies") == [(2,)]
+        # Its edit is not shown while it is muted.
+        edit = comment("reader01", "re-fine", parent_author=AUTHOR, parent_permlink=PERMLINK, body="Edited")
+        assert await ingest(store, decoder, FIRST + 3, edit) == 0
+        # After a restart the follower still knows it, so the moderator's unmutePost brings it back.
+        fresh = EventDecoder(
+            {COMMUNITY}, {post}, {AUTHOR}, await store.replies.live_reply_keys(), claims_until=lambda: ""
+        )
+        await ingest(store, fresh, FIRST + 4, mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", mute=False))
+        assert rows(db, "SELECT deleted FROM replies") == [(0,)]
+        assert rows(db, "SELECT kind, post_id, reply_id FROM outbox WHERE kind LIKE 'reply_%muted'") == [
+            ("reply_muted", 1, reply_id),
+            ("reply_unmuted", 1, reply_id),
+        ]
+    finally:
+        await store.close()

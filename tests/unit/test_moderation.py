@@ -4,6 +4,7 @@ hivemind mock blocks), the role rules, list_community_roles' answer, the decoder
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,12 @@ def test_the_muted_tombstone_says_who_muted_it_and_shows_the_notes_inert() -> No
     embed = tombstone_embed(_post(), muted=hostile)
     assert embed.title == "Post muted"
     text = embed.description or ""
-    assert text.startswith("The community's moderators muted this post on Hive.")
+    # It names the post it stands for: the title made inert, and its author.
+    assert text.startswith("The community's moderators muted **Review** by @alienpunklord on Hive.\n"), text
+    assert embed.author.name == "@alienpunklord"
+    tricky = tombstone_embed(replace(_post(), title="@everyone **free** <@&1> [x](https://evil.example)"), muted="")
+    assert "@everyone" not in (tricky.description or "") and "<@&" not in (tricky.description or "")
+    assert "](" not in (tricky.description or "")
     assert "Their notes:" in text and "@everyone" not in text and "<@&" not in text and "](" not in text
     assert embed_length(embed) <= EMBED_TOTAL_MAX and len(text) < 600
     assert "notes" not in (tombstone_embed(_post(), muted="").description or "")
