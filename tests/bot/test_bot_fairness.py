@@ -131,9 +131,10 @@ async def test_a_reply_flood_over_many_posts_holds_up_another_servers_review_for
     arrived = await fake.wait_for(lambda: a_replies() + 1 if fake.messages(world.b_channel) else None, timeout=60)
     waited = arrived - from_planned
     left = FEEDS_A * POSTS * REPLIES - (arrived - 1 - first)
-    # B's sender takes its turn after at most one of A's (A's group may be ahead in the round), plus the
-    # sends A got while B's sender read its job; a FIFO pace held B behind every one of A's lanes.
-    assert waited <= 3, (waited, left)
+    # B's sender takes its turn after at most one of A's (A may be ahead in the round), plus the few A
+    # got while B's sender started and read its job (three reads; a turn is 1/RATE s); a FIFO pace
+    # held B behind one send of every one of A's FEEDS_A * POSTS lanes.
+    assert waited <= 5, (waited, left)
     # The check can fail: A still had more lanes queued than the bound when B's review went out.
     assert left > 3 * FEEDS_A * POSTS // 2, left
     await fake.wait_for(lambda: delivery_settled(world.db, review), timeout=90)
