@@ -44,8 +44,8 @@ from bot.services.replies_from_discord import ReplyService
 from bot.services.reply_intents import ReplyIntents
 from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
+from bot.services.settler import Settler
 from bot.services.subscriptions import SubscriptionService
-from bot.services.vote_settler import VoteSettler
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -113,7 +113,7 @@ class Hivecord(commands.AutoShardedBot):
         self.follower.prepare = self.community_roles.read_unread
         # Curation: the accounts' keys (from the environment, never stored), votes and their settling.
         self.curation_keys = CurationKeys(hive, config.curation.accounts, posting_keys or {})
-        self.settler = VoteSettler(store, hive, self.curation_keys)
+        self.settler = Settler(store, hive, self.curation_keys)
         self.curation = CurationService(
             store,
             hive,
@@ -121,12 +121,12 @@ class Hivecord(commands.AutoShardedBot):
             daily_votes=config.curation.daily_votes,
             margin_hours=config.curation.vote_margin_hours,
             wake_settler=self.settler.wake,
+            in_flight=self.settler.in_flight,
         )
         # Replies from Discord: signed with the bridge account's key, settled beside the votes.
         bridge = config.bridge.account
-        self.replies = ReplyService(
-            store, hive, bridge, (posting_keys or {}).get(bridge), wake_settler=self.settler.wake
-        )
+        key, settler = (posting_keys or {}).get(bridge), self.settler
+        self.replies = ReplyService(store, hive, bridge, key, wake_settler=settler.wake, in_flight=settler.in_flight)
         if bridge:
             self.settler.kinds.append(ReplyIntents(store, hive, bridge))
         self.delivery = DeliveryWorker(
@@ -180,7 +180,7 @@ class Hivecord(commands.AutoShardedBot):
 
     def _on_blocks(self, _progress: Progress) -> None:
         self.delivery.wake()
-        self.settler.wake.set()  # a vote the bot sent may be in these blocks
+        self.settler.wake.set()  # a vote or reply the bot sent may be in these blocks
 
     async def setup_hook(self) -> None:
         self._setup_started = True
@@ -194,7 +194,7 @@ class Hivecord(commands.AutoShardedBot):
             "follower": asyncio.create_task(keep_running("follower", self.follower.run, self._stop)),
             "delivery": asyncio.create_task(keep_running("delivery", self.delivery.run, self._stop)),
             "role check": asyncio.create_task(keep_running("role check", self.roles.run, self._stop)),
-            "vote settler": asyncio.create_task(keep_running("vote settler", self.settler.run, self._stop)),
+            "settler": asyncio.create_task(keep_running("settler", self.settler.run, self._stop)),
             "community roles": asyncio.create_task(
                 keep_running("community roles", self.community_roles.run, self._stop)
             ),
@@ -349,7 +349,7 @@ class Hivecord(commands.AutoShardedBot):
         self.roles.stop()
         self.settler.stop()
         self.community_roles.stop()
-        for name in ("follower", "command sync", "role check", "vote settler", "community roles"):
+        for name in ("follower", "command sync", "role check", "settler", "community roles"):
             if name in self._tasks:
                 self._tasks[name].cancel()
         await self.delivery.stop()

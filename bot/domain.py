@@ -38,6 +38,7 @@ JobAction = Literal[
     "reply_tombstone",
     "replies_more",
     "audit",
+    "reply_failed",  # a reply from Discord that never reached Hive: its copy in the thread says so
 ]
 # A lane's recorded state; a lane without a record is healthy.
 LaneState = Literal["backoff", "refused"]

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.command_tree import UserError
 from bot.delivery.render import post_embed
-from bot.domain import Feed, VoteMode
+from bot.domain import NO_FILTER, Feed, FeedFilter, VoteMode
 from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
 from bot.services.feeds import FeedRequest, thread_mode
 from bot.text.limits import DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX, TITLE_MAX
@@ -188,6 +188,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         authors="Only posts by these accounts, comma-separated",
         exclude_authors="No posts by these accounts, comma-separated",
         min_reputation="Only posts by authors with at least this Hive reputation (a new account has 25)",
+        clear_filters="Drop the feed's filters (an update without filter options keeps them)",
     )
     @app_commands.choices(votes=VOTE_CHOICES, threads=THREAD_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -210,17 +211,24 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
         authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
         exclude_authors: app_commands.Range[str, None, MAX_TEXT] | None = None,
         min_reputation: app_commands.Range[float, -100.0, 100.0] | None = None,
+        clear_filters: bool = False,
     ) -> None:
         name = parse_community(community)
         curator_list = CURATORS.parse(curators)
         muted = MUTED.parse(mute)
-        filters = feed_filter(
-            tags=tags,
-            exclude_tags=exclude_tags,
-            authors=authors,
-            exclude_authors=exclude_authors,
-            min_reputation=min_reputation,
-        )
+        filtering = any(o is not None for o in (tags, exclude_tags, authors, exclude_authors, min_reputation))
+        if filtering and clear_filters:
+            raise UserError("`clear_filters:True` drops the feed's filters: give it or filter options, not both.")
+        # Filter options given replace the feed's whole filter; none given keep it, unless cleared.
+        filters: FeedFilter | None = NO_FILTER if clear_filters else None
+        if filtering:
+            filters = feed_filter(
+                tags=tags,
+                exclude_tags=exclude_tags,
+                authors=authors,
+                exclude_authors=exclude_authors,
+                min_reputation=min_reputation,
+            )
         if votes not in ("off", "curators", "all"):
             raise UserError("`votes` is one of off, curators or all.")
         if threads not in ("off", "on"):
@@ -259,6 +267,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             text += f"\nBackfill: {queued} recent post(s) queued" + (
                 f" (only {queued} known so far)" if queued < backfill else ""
             )
+        if added.filter_kept:
+            text += "\nFilters kept as they were: give filter options to replace them, or `clear_filters:True`."
         verb = "Feed added" if created else "Feed updated"
         embed = answer(truncate(text, DESCRIPTION_MAX), title=truncate(f"{verb}: {title}", TITLE_MAX))
         await interaction.followup.send(embed=embed, ephemeral=True)

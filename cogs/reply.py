@@ -138,7 +138,6 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
         # The copy in the thread stands for the reply there: the follower sends no second one. Until its id is
         # recorded, the follower's mirror carries the same nonce, so a kill here still leaves one message.
         thread = self.bot.get_partial_messageable(interaction.channel_id)
-        copy: discord.Message | None = None
         try:
             copy = await thread.send(
                 content=f"<@{interaction.user.id}> replied on Hive as **@{neutralise(draft.reply.author)}**",
@@ -148,14 +147,9 @@ class Reply(commands.GroupCog, group_name="reply", group_description="Answer rev
             )
             await self.bot.replies.shown(draft, copy.id)
         except discord.HTTPException:
-            copy = None  # then the follower mirrors the reply once it is on chain, with the copy's nonce
-        try:
-            posted = await self.bot.replies.send(draft)
-        except Refused:
-            if copy is not None:
-                with contextlib.suppress(discord.HTTPException):
-                    await copy.delete()
-            raise
+            pass  # then the follower mirrors the reply once it is on chain, with the copy's nonce
+        # Refused: the member is answered here; the failure queued the edit that marks the copy in the thread.
+        posted = await self.bot.replies.send(draft)
         await interaction.followup.send(embed=posted_embed(posted), ephemeral=True)
 
     async def post_message(self, interaction: discord.Interaction, message: discord.Message) -> None:

@@ -12,6 +12,7 @@ from bot.command_tree import UserError
 from bot.domain import RoleKind, RoleRule
 from bot.text.safe import truncate
 from cogs.utils.answers import answer
+from cogs.utils.choices import at_most, choice
 from cogs.utils.parsing import parse_community
 
 if TYPE_CHECKING:
@@ -130,16 +131,64 @@ class Roles(commands.GroupCog, group_name="roles", group_description="Roles for 
         await interaction.response.send_message(embed=answer(text, title="Role rules"), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop giving a role; the members the bot gave it to lose it")
-    @app_commands.describe(role="The role whose rule to remove")
+    @app_commands.describe(role="The role whose rule to remove; the list shows this server's rules, deleted roles too")
     @app_commands.checks.has_permissions(manage_roles=True, manage_guild=True)
-    async def remove(self, interaction: discord.Interaction, role: discord.Role) -> None:
-        assert interaction.guild is not None
-        check_caller_above(interaction, role, "take it back")
-        changes = await self.bot.roles.remove_rule(interaction.guild.id, role.id)
+    async def remove(self, interaction: discord.Interaction, role: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        role_id = rule_role_id(guild, role)
+        found = guild.get_role(role_id)
+        if found is None:
+            # A deleted role (the bot missed its deletion while offline): no one holds it, so its
+            # rule just goes, and no hierarchy is left to check.
+            if not await self.bot.roles.role_deleted(guild.id, role_id):
+                raise UserError("That role has no rule in this server. `/roles list` shows them.")
+            text = f"Removed the rule of the deleted role `{role_id}`; no one holds it any more."
+            await interaction.response.send_message(embed=answer(text), ephemeral=True)
+            return
+        check_caller_above(interaction, found, "take it back")
+        changes = await self.bot.roles.remove_rule(guild.id, role_id)
         if changes is None:
-            raise UserError(f"{role.mention} has no rule in this server. `/roles list` shows them.")
-        text = f"Removed the rule of {role.mention}; {changes.removed} member(s) lose the role."
+            raise UserError(f"{found.mention} has no rule in this server. `/roles list` shows them.")
+        text = f"Removed the rule of {found.mention}; {changes.removed} member(s) lose the role."
         await interaction.response.send_message(embed=answer(text), ephemeral=True)
+
+    @remove.autocomplete("role")
+    async def remove_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        guild = interaction.guild
+        caller = interaction.user
+        if guild is None or not isinstance(caller, discord.Member):
+            return []
+        permissions = caller.guild_permissions
+        if not (permissions.manage_roles and permissions.manage_guild):
+            return []
+        typed = current.casefold().strip().lstrip("@")
+        found = []
+        for rule, _members, _why in await self.bot.roles.rules(guild.id):
+            role = guild.get_role(rule.role_id)
+            name = f"@{role.name}" if role is not None else f"deleted role {rule.role_id}"
+            if typed in name.casefold() or typed == str(rule.role_id):
+                found.append(choice(name, str(rule.role_id)))
+        return at_most(found)
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        await self.bot.roles.role_deleted(role.guild.id, role.id)
+
+
+def rule_role_id(guild: discord.Guild, typed: str) -> int:
+    """The role a /roles remove names: a choice from the list (its id), a mention, or a role's name."""
+    text = typed.strip()
+    digits = text.removeprefix("<@&").removesuffix(">")
+    if digits.isdigit():
+        return int(digits)
+    wanted = text.lstrip("@").casefold()
+    for role in guild.roles:
+        if role.name.casefold() == wanted:
+            return role.id
+    raise UserError("Pick the role from the list `/roles remove` shows; `/roles list` shows this server's rules.")
 
 
 class MemberSeen(commands.Cog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any
 
 import discord
@@ -134,17 +134,21 @@ class Alerts:
         await self.store.jobs.finish_job(job, message.id)
 
     async def _member_of_any(self, user_id: int, guilds: list[Any]) -> bool:
-        """Whether the member is in one of `guilds`: one REST read each (the bot has no members intent)."""
-        for guild_id in guilds:
+        """Whether the member is in one of `guilds`: one REST read each (the bot has no members intent),
+        each taking its turn at the shared pace, the servers they were seen in first, up to the first hit."""
+        known = await self.store.notices.known_guilds(user_id)
+
+        async def is_member(guild_id: int) -> bool:
             await self.budget.wait()
             try:
-                await self.client.http.get_member(int(guild_id), user_id)
+                await self.client.http.get_member(guild_id, user_id)
             except (discord.NotFound, discord.Forbidden) as exc:
                 if unserved(exc):
                     raise  # a route this server does not serve: says nothing of the member
-                continue
+                return False
             return True
-        return False
+
+        return await member_of_any(ask_order(guilds, known), is_member)
 
     async def _dm_channel(self, user_id: int) -> discord.PartialMessageable:
         """The member's DM channel: opened once, then remembered so an alert costs one request."""
@@ -177,3 +181,17 @@ class Alerts:
             log.info("user %d does not take DMs (%s); %s", waiting.user_id, exc.code, instead)
             await self.store.jobs.dm_refused(waiting, fallback, waiting.user_id)
         self._wake()
+
+
+def ask_order(guilds: Iterable[Any], known: Collection[int]) -> list[int]:
+    """The servers to ask about a member, each once: those they were seen in first, then the rest, in order."""
+    ids = list(dict.fromkeys(int(g) for g in guilds))
+    return [g for g in ids if g in known] + [g for g in ids if g not in known]
+
+
+async def member_of_any(guilds: Iterable[int], is_member: Callable[[int], Awaitable[bool]]) -> bool:
+    """Asks server by server, stopping at the first the member is in."""
+    for guild_id in guilds:
+        if await is_member(guild_id):
+            return True
+    return False

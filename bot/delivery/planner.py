@@ -15,8 +15,6 @@ from bot.store.store import Store
 log = logging.getLogger("hivecord.delivery")
 
 ROWS_PER_PASS = 2000
-# Servers checked for an author's membership before a curator's vote is told to them (one read each).
-CURATOR_SERVERS = 5
 
 
 def _chain_time(text: str) -> datetime:
@@ -79,13 +77,14 @@ async def plan(store: Store, *, digest_minutes: int, replies: ReplyPace | None =
 
 
 def curated_in(feeds: Iterable[Feed], community: str) -> dict[str, list[int]]:
-    """Each curator a feed of `community` lists, with the servers (at most CURATOR_SERVERS) whose feeds list them."""
+    """Each curator a feed of `community` lists, with every server whose feeds list them: the author's
+    membership is asked at send time, server by server until the first one they are in."""
     found: dict[str, list[int]] = {}
     for feed in feeds:
         if feed.community == community:
             for curator in feed.curators:
                 guilds = found.setdefault(curator, [])
-                if feed.guild_id not in guilds and len(guilds) < CURATOR_SERVERS:
+                if feed.guild_id not in guilds:
                     guilds.append(feed.guild_id)
     return found
 

@@ -68,6 +68,21 @@ def reply_tombstone_embed(reply: ReplyRow) -> discord.Embed:
     return fit(embed)
 
 
+def failed_copy(user_id: int, author: str, body: str, why: str) -> tuple[str, discord.Embed]:
+    """What the copy of a reply sent with /reply post becomes when the reply never reached Hive: says so
+    plainly, and why (in words), keeping the member's text so they can send it again. No link: there is
+    nothing on Hive to open."""
+    content = f"<@{user_id}>'s reply as **{_at(author)}** did not reach Hive."
+    embed = discord.Embed(
+        title="Not posted on Hive",
+        description=neutralise(plain_excerpt(body, REPLY_CHARS)) or None,
+        colour=discord.Colour.dark_grey(),
+    )
+    _author(embed, author)
+    embed.add_field(name="Why", value=neutralise(truncate(why, 500), urls=False) or "-", inline=False)  # at most 1024
+    return content, fit(embed)
+
+
 def thread_name(post: PostRow) -> str:
     """A thread's or forum post's name: the post's title as typed (Discord shows names without
     markdown), with no pings or invisible tricks, at most 100 characters, never empty."""

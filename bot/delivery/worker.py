@@ -16,6 +16,7 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.answers import Unread, readable, record_answers
 from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
+from bot.delivery.failed_replies import mark_failed_copy
 from bot.delivery.failures import classify
 from bot.delivery.pace import FairPace, Pace
 from bot.delivery.permits import linked_author
@@ -80,7 +81,6 @@ class DeliveryWorker:
         self._senders: dict[int, asyncio.Task[None]] = {}
         # Lanes held in memory when even recording their failure failed (monotonic deadline).
         self._held: dict[int, float] = {}
-        self._guilds: dict[int, int] = {}  # a feed's server, for the fair pace
         self._prune_at = 0.0
         self._stopping = False
         self.stop_grace = stop_grace
@@ -185,14 +185,10 @@ class DeliveryWorker:
                     return
 
     async def _server(self, job: Job) -> tuple[str, int]:
-        """Whose turn a send takes at the fair pace: its feed's server (a feed never moves); a job
-        without a feed (an alert's fallback, an audit line, a DM channel) takes its lane's own."""
-        if job.feed_id is not None and job.feed_id not in self._guilds:
-            feed = await self.store.feeds.feed(job.feed_id)
-            if feed is not None:
-                self._guilds[job.feed_id] = feed.guild_id
-        guild = self._guilds.get(job.feed_id) if job.feed_id is not None else None
-        return ("lane", job.channel_id) if guild is None else ("guild", guild)
+        """Whose turn a send takes at the fair pace: its feed's server; a job without a feed (an alert's
+        fallback, an audit line, a DM channel) takes its lane's own."""
+        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
+        return ("guild", feed.guild_id) if feed else ("lane", job.channel_id)
 
     async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
         """Records a failed send on its job and lane; returns whether the lane may go on."""
@@ -337,6 +333,8 @@ class DeliveryWorker:
             await self.alerts.notice(job, post)
         elif job.action == "audit":
             await self._audit(job)
+        elif job.action == "reply_failed":
+            await mark_failed_copy(self.client, self.store, self.conversation, job)
         else:
             await self.store.jobs.drop_job(job, f"unknown action {job.action}")
 

@@ -6,6 +6,7 @@ Signing is synchronous and takes tens of milliseconds: callers run it in a threa
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -117,3 +118,17 @@ def _sign(key: SigningKey, ops: list[Any], ref: Tapos) -> SignedTransaction:
     )
     trx.sign([key.wif_for_signing()], chain=HIVE_CHAIN)
     return SignedTransaction(trx.json(), trx.id, expiration)
+
+
+def comment_body(trx_json: str) -> str:
+    """The body of the first `comment` op in a stored signed transaction (JSON, as `sign_comment` made it);
+    "" when it holds none or cannot be read."""
+    try:
+        trx = json.loads(trx_json)
+        for op in trx.get("operations", []):
+            name, value = (op[0], op[1]) if isinstance(op, list) else (op.get("type"), op.get("value"))
+            if name in ("comment", "comment_operation") and isinstance(value, dict):
+                return str(value.get("body", ""))
+    except (ValueError, TypeError, AttributeError, IndexError):
+        pass
+    return ""

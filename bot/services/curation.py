@@ -1,7 +1,7 @@
 """Curators vote from Discord: who may, what is checked before anything is signed, and the vote itself.
 
 The order of a vote is the crash-safety rule: sign, store the intent with its transaction, broadcast,
-record what the node said. A kill between any two steps leaves an intent the settler (vote_settler.py)
+record what the node said. A kill between any two steps leaves an intent the settler (settler.py)
 finishes from the chain; nothing is signed twice for one press.
 """
 
@@ -21,6 +21,7 @@ from bot.hive.rpc import HiveUnavailable
 from bot.hive.transactions import chain_time_text, read_chain_time, sign_vote
 from bot.services import Refused
 from bot.services.curation_keys import CurationKeys
+from bot.services.settling import InFlight
 from bot.services.vote_refusals import explain, is_authority_refusal
 from bot.store.store import Store
 
@@ -57,6 +58,7 @@ class CurationService:
         daily_votes: int,
         margin_hours: float,
         wake_settler: asyncio.Event | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self._store = store
         self._hive = hive
@@ -64,6 +66,7 @@ class CurationService:
         self.daily_votes = daily_votes
         self.margin = timedelta(hours=margin_hours)
         self._wake = wake_settler
+        self._in_flight = in_flight or InFlight()
 
     # Rules ---------------------------------------------------------------------------------------
 
@@ -165,7 +168,11 @@ class CurationService:
             raise Refused(already_voted(vote))
         log.info("vote %d: @%s votes %d%% on @%s/%s for member %d (trx %s)", vote.id, account, percent,
                  post.author, post.permlink, user_id, signed.id)
-        sent = await broadcast(self._hive, signed)
+        self._in_flight.hold("vote", vote.id)
+        try:
+            sent = await broadcast(self._hive, signed)
+        finally:
+            self._in_flight.release("vote", vote.id)
         if sent.outcome == "accepted":
             await self._store.curation.settle(vote.id, "sent", time.time())
             self._wake_settler()

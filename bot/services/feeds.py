@@ -14,7 +14,7 @@ from bot.hive.rpc import ANSWER_DEADLINE
 from bot.ingest.backfill import backfill
 from bot.ingest.follower import Follower
 from bot.ingest.reputations import learn_reputations
-from bot.services import Refused
+from bot.services import Refused, counted
 from bot.store.store import Store
 
 
@@ -40,7 +40,8 @@ class FeedRequest:
     threads: ThreadMode = "off"
     mute: Sequence[str] = ()
     mention_authors: bool = True
-    filter: FeedFilter = NO_FILTER
+    # None: no filter option was given, so an existing feed keeps its filter (a new one has none).
+    filter: FeedFilter | None = NO_FILTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class AddedFeed:
     created: bool
     title: str
     queued: int  # posts queued by the backfill
+    filter_kept: bool = False  # an update kept the feed's filter, as no filter option was given
 
 
 class FeedService:
@@ -92,7 +94,8 @@ class FeedService:
         """
         if len(request.curators) > self.max_curators:
             raise Refused(
-                f"A feed can list at most {self.max_curators} curators, and you named {len(request.curators)}."
+                f"A feed can list at most {counted(self.max_curators, 'curator', 'curators')}, and you named"
+                f" {len(request.curators)}."
                 " Keep the accounts whose upvotes matter most."
             )
         title, team = await self.community(request.community)
@@ -117,7 +120,8 @@ class FeedService:
         )
         if saved is None:
             raise Refused(
-                f"This server already has {self.max_feeds} feeds, the most one server may have. `/feed remove`"
+                f"This server already has {counted(self.max_feeds, 'feed', 'feeds')}, the most one server may have."
+                " `/feed remove`"
                 " one you no longer need first, or change an existing feed by running `/feed add` for its channel."
             )
         feed, created = saved
@@ -127,7 +131,8 @@ class FeedService:
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
         self._wake()
-        return AddedFeed(feed, created, title, queued)
+        kept = request.filter is None and not created and feed.filter != NO_FILTER
+        return AddedFeed(feed, created, title, queued, kept)
 
     async def remove(self, guild_id: int, community: str, channel_id: int | None) -> int:
         return await self._store.feeds.remove_feeds(guild_id, community, channel_id)

@@ -35,6 +35,7 @@ from bot.hive.transactions import MAX_BODY_BYTES, SignedTransaction, chain_time_
 from bot.services import Refused
 from bot.services.curation import UNREACHABLE
 from bot.services.reply_intents import explain
+from bot.services.settling import InFlight
 from bot.services.vote_refusals import is_authority_refusal
 from bot.store.store import Store
 
@@ -42,6 +43,7 @@ log = logging.getLogger("hivecord.replies")
 
 REPLY_INTERVAL = 20.0  # seconds between one member's replies (Hive itself takes one per 3 s per account)
 DEADLINE = 10.0
+UNREACHABLE_WHY = "no Hive node could be reached, so it was never sent; try again later."
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +90,14 @@ class ReplyService:
         key: PostingKey | None,
         *,
         wake_settler: asyncio.Event | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self._store = store
         self._hive = hive
         self.bot_account = bot_account
         self._key = key if key is not None and key.account == bot_account else None
         self._wake = wake_settler
+        self._in_flight = in_flight or InFlight()
         self._key_ok: bool | None = None  # the chain lists the key as the bridge account's (None: not asked yet)
 
     def off_reason(self) -> str | None:
@@ -227,6 +231,7 @@ class ReplyService:
         reply = await self._store.discord_replies.record_intent(fields, now)
         if reply is None:
             raise Refused("That reply was posted already; nothing more was sent.")
+        self._in_flight.hold("reply", reply.id)  # until send() has broadcast it (the copy goes out first)
         log.info("reply %d: @%s answers @%s/%s for member %d (trx %s)", reply.id, account, parent[0], parent[1],
                  user_id, signed.id)  # fmt: skip
         answers = parent[0] if parent != (post.author, post.permlink) else None
@@ -261,7 +266,10 @@ class ReplyService:
     async def send(self, draft: Draft) -> Posted:
         """Broadcasts the stored intent: Posted, or Refused (the intent failed, nothing on chain)."""
         reply = draft.reply
-        sent = await broadcast(self._hive, draft.signed)
+        try:
+            sent = await broadcast(self._hive, draft.signed)
+        finally:
+            self._in_flight.release("reply", reply.id)
         if sent.outcome == "accepted":
             await self._store.discord_replies.settle(reply.id, "sent", time.time())
             self._wake_settler()
@@ -269,15 +277,20 @@ class ReplyService:
         if sent.outcome == "unknown":
             self._wake_settler()  # a node may have it: the settler asks the chain, and sends it again if not
             return Posted(reply, draft.url, confirmed=False)
+        # A failed reply's copy in the thread is marked so by a job stored with the failure (a kill after it
+        # still ends with the copy marked): the member reads the same words here while they wait.
         if sent.outcome == "refused":
-            await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500])
+            why = explain(sent.reason, reply.author, self.bot_account)
+            await self._store.discord_replies.settle(reply.id, "failed", time.time(), sent.reason[:500], why=why)
             log.warning("reply %d refused by the node: %s", reply.id, sent.reason[:300])
             if is_authority_refusal(sent.reason):
                 # The grant was on chain a moment ago: the bot's own key may be what changed. Ask.
                 self._key_ok = None
                 await self._key_usable()
-            raise Refused(f"The reply was not posted: {explain(sent.reason, reply.author, self.bot_account)}")
-        await self._store.discord_replies.settle(reply.id, "failed", time.time(), "no Hive node could be reached")
+            raise Refused(f"The reply was not posted: {why}")
+        await self._store.discord_replies.settle(
+            reply.id, "failed", time.time(), "no Hive node could be reached", why=UNREACHABLE_WHY
+        )
         raise Refused(UNREACHABLE)
 
     def _wake_settler(self) -> None:

@@ -69,8 +69,10 @@ class ReplyIntents:
             return False  # the node knows no such post
         return isinstance(found, dict) and found.get("author") == intent.author
 
-    async def settle(self, intent: SentReply, state: VoteState, error: str | None = None) -> bool:
-        return await self._store.discord_replies.settle(intent.id, state, time.time(), error)
+    async def settle(
+        self, intent: SentReply, state: VoteState, error: str | None = None, why: str | None = None
+    ) -> bool:
+        return await self._store.discord_replies.settle(intent.id, state, time.time(), error, why=why)
 
     async def check_later(self, intent: SentReply, at: float) -> None:
         await self._store.discord_replies.check_later(intent.id, at)

@@ -14,12 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from bot.domain import RoleChanges, RoleKind, RoleRule
 from bot.hive import facts
 from bot.hive.client import HiveClient, HiveUnavailable, RpcError
 from bot.hive.names import is_community
-from bot.services import Refused
+from bot.services import Refused, counted
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.roles")
@@ -28,6 +29,9 @@ FACTS_READ_AT = "role_facts_read_at"  # meta: wall time of the last bulk read
 # A community's subscribers (or team) read for /roles set are used again for this long: a burst of
 # /roles set, from one server or many, reads each list once (a subscriber list is many pages).
 FACTS_FRESH_SECONDS = 300.0
+
+# How a list read went: read and stored, no node answered, or a node said the community is unknown.
+ListRead = Literal["read", "unavailable", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,10 @@ class RoleService:
         self.recheck_seconds = recheck_seconds
         self._release_lanes = release_lanes
         self._clock = clock
-        # When each (community, kind) list was last read; in memory: a restart costs one read each.
-        self._read_at: dict[tuple[str, str], float] = {}
+        # When each (community, kind) list was last read, and how it went; in memory: a restart costs
+        # one read each. A read under way is shared by everyone who asks meanwhile.
+        self._read_at: dict[tuple[str, str], tuple[float, ListRead]] = {}
+        self._reading: dict[tuple[str, str], asyncio.Future[ListRead]] = {}
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()  # one reconciliation at a time
         self._tasks: set[asyncio.Task[None]] = set()
@@ -87,10 +93,7 @@ class RoleService:
             raise Refused("`when:reputation` needs `min_reputation:`, a reputation score like 50.")
         existing = await self._store.roles.rules_of_guild(guild_id)
         if len(existing) >= self.max_rules and role_id not in {r.role_id for r in existing}:
-            raise Refused(
-                f"This server already has {self.max_rules} role rules, the most one server may have. `/roles remove`"
-                " one you no longer need first, or change an existing rule with `/roles set` for its role."
-            )
+            raise self._full()  # early, before any node read; the store counts again as it writes
         rule = RoleRule(role_id, guild_id, kind, community, min_reputation, created_by, _now())
         facts_read = await self._read_facts([rule], check_community=True, fresh_for=FACTS_FRESH_SECONDS)
         created = await self._store.roles.set_rule(
@@ -101,17 +104,35 @@ class RoleService:
             min_reputation=min_reputation,
             created_by=created_by,
             at=rule.created_at,
+            max_rules=self.max_rules,
         )
+        if created is None:
+            raise self._full()
         # A role lane refused before (the role was above the bot, say) gets another try, paced.
         if self._release_lanes is not None:
             await self._release_lanes([role_id])
         return RuleSet(created, await self.reconcile(), facts_read)
+
+    def _full(self) -> Refused:
+        return Refused(
+            f"This server already has {counted(self.max_rules, 'role rule', 'role rules')}, the most one server"
+            " may have. `/roles remove` one you no longer need first, or change an existing rule with `/roles set`"
+            " for its role."
+        )
 
     async def remove_rule(self, guild_id: int, role_id: int) -> RoleChanges | None:
         """Drops the rule and takes the role back from the members the bot gave it to; None if no rule."""
         if not await self._store.roles.remove_rule(guild_id, role_id):
             return None
         return await self.reconcile()
+
+    async def role_deleted(self, guild_id: int, role_id: int) -> bool:
+        """The role was deleted in Discord: its rule and everything queued for it go, freeing its place
+        under the cap. True when it had a rule."""
+        if not await self._store.roles.forget_role(guild_id, role_id):
+            return False
+        log.info("role %d of server %d was deleted: its rule is removed", role_id, guild_id)
+        return True
 
     async def rules(self, guild_id: int) -> list[tuple[RoleRule, int, str | None]]:
         """Each rule of the guild, the members given its role, and why Discord refuses it (None when fine)."""
@@ -170,7 +191,7 @@ class RoleService:
     ) -> bool:
         """Reads the facts `rules` need and stores them; False when a node could not answer (the old
         facts stay). With check_community, a community Hive does not know is Refused. A list read
-        less than `fresh_for` seconds ago is not read again (its community was found then)."""
+        less than `fresh_for` seconds ago is not read again, nor is one that failed then."""
         ok = True
         done: set[tuple[str, str]] = set()
         for rule in rules:
@@ -180,27 +201,10 @@ class RoleService:
             if key in done:
                 continue
             done.add(key)
-            read_at = self._read_at.get(key)
-            if read_at is not None and self._clock() - read_at < fresh_for:
-                continue
-            try:
-                if rule.kind == "team":
-                    accounts = await facts.team(self._hive, rule.community)
-                else:
-                    if check_community:
-                        await facts.team(self._hive, rule.community)  # says whether the community exists
-                    accounts = await facts.subscribers(self._hive, rule.community)
-            except RpcError:
-                if check_community:
-                    raise Refused(f"Hive has no community `{rule.community}`.") from None
-                log.warning("could not read the %s of %s; keeping what was known", rule.kind, rule.community)
-                ok = False
-                continue
-            except HiveUnavailable:
-                ok = False
-                continue
-            await self._store.roles.save_community_facts(rule.community, rule.kind, accounts)
-            self._read_at[key] = self._clock()
+            outcome = await self._read_list(key, check_community=check_community, fresh_for=fresh_for)
+            if outcome == "unknown" and check_community:
+                raise Refused(f"Hive has no community `{rule.community}`.")
+            ok = ok and outcome == "read"
         if any(r.min_reputation is not None for r in rules):
             try:
                 accounts = await self._store.roles.linked_accounts()
@@ -209,6 +213,41 @@ class RoleService:
                 log.warning("could not read reputations (%s); keeping what was known", exc)
                 ok = False
         return ok
+
+    async def _read_list(self, key: tuple[str, str], *, check_community: bool, fresh_for: float) -> ListRead:
+        """One (community, kind) list read, shared: callers at once wait on the same read, and an
+        outcome, a failure too, stands for `fresh_for` seconds, so a failing node is not asked again by
+        every /roles set."""
+        last = self._read_at.get(key)
+        if last is not None and self._clock() - last[0] < fresh_for:
+            return last[1]
+        pending = self._reading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch_list(key, check_community))
+            self._reading[key] = pending
+            pending.add_done_callback(lambda _done: self._reading.pop(key, None))
+        # Shielded: one caller giving up (its interaction timed out) does not cancel the others' read.
+        return await asyncio.shield(pending)
+
+    async def _fetch_list(self, key: tuple[str, str], check_community: bool) -> ListRead:
+        community, kind = key
+        outcome: ListRead = "read"
+        try:
+            if kind == "team":
+                accounts = await facts.team(self._hive, community)
+            else:
+                if check_community:
+                    await facts.team(self._hive, community)  # says whether the community exists
+                accounts = await facts.subscribers(self._hive, community)
+        except RpcError:
+            log.warning("could not read the %s of %s; keeping what was known", kind, community)
+            outcome = "unknown"
+        except HiveUnavailable:
+            outcome = "unavailable"
+        else:
+            await self._store.roles.save_community_facts(community, kind, accounts)
+        self._read_at[key] = (self._clock(), outcome)
+        return outcome
 
     async def recheck(self) -> RoleChanges:
         """One bulk re-read of every rule's facts, then the roles brought in line with them."""

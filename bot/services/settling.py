@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol, TypeVar
 
 from bot.domain import VoteState
@@ -24,6 +24,33 @@ from bot.process.backoff import doubling
 log = logging.getLogger("hivecord.settler")
 
 MAX_CHECK_WAIT = 120.0
+EXPIRED = "no Hive node took it before it expired (a minute after it was signed), so it was never posted; try again."
+
+
+class InFlight:
+    """Intents whose first broadcast is under way in this process: the settler leaves each to the command
+    that signed it, so one signed transaction is never broadcast by both at once (the node would refuse the
+    second as a duplicate, and the intent would be failed though it landed). After a crash the set is empty
+    and the settler takes them over; a mark the command never released lapses after HOLD seconds."""
+
+    HOLD = 90.0  # past the transaction's 60 s expiration: by then the settler can only find it landed or expired
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._until: dict[tuple[str, int], float] = {}
+        self._clock = clock
+
+    def hold(self, kind: str, intent_id: int) -> None:
+        self._until[(kind, intent_id)] = self._clock() + self.HOLD
+
+    def release(self, kind: str, intent_id: int) -> None:
+        self._until.pop((kind, intent_id), None)
+
+    def held(self, kind: str, intent_id: int) -> bool:
+        until = self._until.get((kind, intent_id))
+        if until is not None and until <= self._clock():
+            self.release(kind, intent_id)
+            return False
+        return until is not None
 
 
 class Intent(Protocol):
@@ -57,7 +84,9 @@ class IntentKind(Protocol[I]):
     async def on_chain(self, intent: I) -> bool:
         """Asked of a node when none serves transaction_status_api."""
         ...
-    async def settle(self, intent: I, state: VoteState, error: str | None = None) -> bool: ...
+    async def settle(self, intent: I, state: VoteState, error: str | None = None, why: str | None = None) -> bool:
+        """`error` is kept with the intent; `why` is a failure in words for the member who asked for it."""
+        ...
     async def check_later(self, intent: I, at: float) -> None: ...
     def refused(self, intent: I, reason: str) -> str:
         """The node's refusal in words (and what it means for the bot, e.g. a key marked unusable)."""
@@ -85,7 +114,7 @@ async def settle_one(hive: HiveClient, kind: IntentKind[I], intent: I) -> bool:
                 return await _final(kind, intent, "landed")
             status = "expired" if expired else "unknown"
         if status == "expired" or (status == "unknown" and expired):
-            return await _final(kind, intent, "failed", "the transaction expired before it reached a block")
+            return await _final(kind, intent, "failed", "the transaction expired before it reached a block", EXPIRED)
         if status == "unknown" and intent.state == "signed":
             return await _send_again(hive, kind, intent)
     except (HiveUnavailable, RpcError) as exc:
@@ -103,15 +132,16 @@ async def _send_again(hive: HiveClient, kind: IntentKind[I], intent: I) -> bool:
         await kind.settle(intent, "sent")
     elif sent.outcome == "refused":
         log.warning("%s %d refused by the node: %s", kind.name, intent.id, sent.reason[:300])
-        return await _final(kind, intent, "failed", f"{kind.refused(intent, sent.reason)} ({sent.reason[:300]})")
+        words = kind.refused(intent, sent.reason)
+        return await _final(kind, intent, "failed", f"{words} ({sent.reason[:300]})", words)
     await kind.check_later(intent, time.time() + 2.0)
     return False
 
 
 async def _final(
-    kind: IntentKind[I], intent: I, state: Literal["landed", "failed"], error: str | None = None
+    kind: IntentKind[I], intent: I, state: Literal["landed", "failed"], error: str | None = None, why: str | None = None
 ) -> bool:
-    done = await kind.settle(intent, state, error)
+    done = await kind.settle(intent, state, error, why)
     if done:
         log.info("%s %d: %s%s", kind.name, intent.id, state, f": {error}" if error else "")
     return done

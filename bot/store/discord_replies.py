@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any, Literal
 
 import aiosqlite
 
-from bot.domain import SentReply, VoteState
+from bot.domain import Job, SentReply, VoteState
 from bot.store.db import Database, nonce_salt
+from bot.store.jobs import insert_job, lane_answered
 
 _COLUMNS = (
     "id, guild_id, channel_id, thread_id, post_id, user_id, author, permlink, parent_author, parent_permlink,"
@@ -55,6 +57,18 @@ async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) ->
             (channel_id, reply_id, int(row["message_id"])),
         )
     return "shown"
+
+
+async def _plan_failed_copy(conn: aiosqlite.Connection, reply_id: int, why: str) -> None:
+    """Queues the job that marks a failed reply's copy in its thread's lane. /reply post always sends a copy
+    (or may have, before a kill): the job finds it by its recorded id, else by its nonce. A reply posted from
+    the member's own message has no copy of the bot's."""
+    async with conn.execute(
+        "SELECT thread_id FROM discord_replies WHERE id = ? AND own_message = 0", (reply_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None:
+        await insert_job(conn, int(row["thread_id"]), "reply_failed", detail={"reply": reply_id, "why": why[:500]})
 
 
 class DiscordReplyTables:
@@ -157,13 +171,38 @@ class DiscordReplyTables:
             row = await cur.fetchone()
         return await self.copy_nonce(int(row["id"])) if row else None
 
+    async def failed_copy_marked(self, job: Job, reply_id: int, message_id: int | None) -> None:
+        """The job marking a failed reply's copy answered: done, with the copy's id recorded (a retry after a
+        kill edits it by id, past Discord's nonce window), in one transaction."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE jobs SET state = 'done', message_id = ?, finished_at = ? WHERE id = ?",
+                (message_id, time.time(), job.id),
+            )
+            if message_id is not None:
+                await conn.execute(
+                    "UPDATE discord_replies SET message_id = ? WHERE id = ? AND state = 'failed'",
+                    (message_id, reply_id),
+                )
+            await lane_answered(conn, job.channel_id)
+
     async def shown_as(self, reply_id: int, message_id: int) -> None:
         """The bot's copy of a reply in its thread: the message the reply's edits and deletion will edit."""
         async with self._db.write() as conn:
             await conn.execute("UPDATE discord_replies SET message_id = ? WHERE id = ?", (message_id, reply_id))
 
-    async def settle(self, reply_id: int, state: VoteState, at: float, error: str | None = None) -> bool:
-        """Moves an open reply on; False when it was final already."""
+    async def get(self, reply_id: int) -> SentReply | None:
+        """One reply as stored (the job that marks a failed reply's copy reads it)."""
+        async with self._db.reader.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (reply_id,)) as cur:
+            row = await cur.fetchone()
+        return _sent(row) if row else None
+
+    async def settle(
+        self, reply_id: int, state: VoteState, at: float, error: str | None = None, *, why: str | None = None
+    ) -> bool:
+        """Moves an open reply on; False when it was final already. A reply that fails gets, in the same
+        transaction, the job that marks its copy in the thread (`why`: the failure in words), so a kill at any
+        moment still ends with the copy marked, once."""
         final = state in ("landed", "failed")
         async with self._db.write() as conn:
             cur = await conn.execute(
@@ -171,7 +210,11 @@ class DiscordReplyTables:
                 " WHERE id = ? AND state IN ('signed', 'sent')",
                 (state, error, at if final else None, reply_id),
             )
-            return cur.rowcount > 0
+            if cur.rowcount == 0:
+                return False
+            if state == "failed":
+                await _plan_failed_copy(conn, reply_id, why or error or "it did not reach a block")
+            return True
 
     async def open_replies(self, now: float) -> list[SentReply]:
         async with self._db.reader.execute(

@@ -102,11 +102,12 @@ class FeedTables:
         threads: ThreadMode = "off",
         mute: Sequence[str] = (),
         mention_authors: bool = True,
-        feed_filter: FeedFilter = NO_FILTER,
+        feed_filter: FeedFilter | None = NO_FILTER,
         max_feeds: int | None = None,
     ) -> tuple[Feed, bool] | None:
         """Adds the feed, or updates it and clears its broken mark. Returns it and whether it is new;
-        None, changing nothing, when it would be new and the guild already has `max_feeds`.
+        None, changing nothing, when it would be new and the guild already has `max_feeds`. A
+        `feed_filter` of None keeps an existing feed's filter (a new feed gets none).
 
         A new feed starts at the end of the outbox: it mirrors what happens from now on.
         """
@@ -121,7 +122,7 @@ class FeedTables:
                     row = await cur.fetchone()
                 if row is not None and int(row[0]) >= max_feeds:
                     return None
-            options = (
+            options: tuple[object, ...] = (
                 int(posts),
                 votes,
                 json.dumps(list(curators)),
@@ -130,18 +131,22 @@ class FeedTables:
                 threads,
                 json.dumps(list(mute)),
                 int(mention_authors),
-                *filter_values(feed_filter),
             )
             if existing:
                 feed_id = int(existing["id"])
                 await conn.execute(
                     "UPDATE feeds SET posts = ?, votes = ?, curators = ?, badges = ?, role_id = ?, threads = ?,"
-                    " mute = ?, mention_authors = ?, filter_tags = ?, filter_exclude_tags = ?, filter_authors = ?,"
-                    " filter_exclude_authors = ?, filter_min_reputation = ?, broken = NULL, error_streak = 0"
-                    " WHERE id = ?",
+                    " mute = ?, mention_authors = ?, broken = NULL, error_streak = 0 WHERE id = ?",
                     (*options, feed_id),
                 )
+                if feed_filter is not None:
+                    await conn.execute(
+                        "UPDATE feeds SET filter_tags = ?, filter_exclude_tags = ?, filter_authors = ?,"
+                        " filter_exclude_authors = ?, filter_min_reputation = ? WHERE id = ?",
+                        (*filter_values(feed_filter), feed_id),
+                    )
             else:
+                options += filter_values(feed_filter or NO_FILTER)
                 cur = await conn.execute(
                     "INSERT INTO feeds (guild_id, channel_id, community, posts, votes, curators, badges, role_id,"
                     " threads, mute, mention_authors, filter_tags, filter_exclude_tags, filter_authors,"

@@ -47,3 +47,14 @@ class NoticeTables:
             )
             if prefs.votes or prefs.badges:
                 await conn.execute("DELETE FROM dm_closed WHERE user_id = ?", (user_id,))
+
+    async def known_guilds(self, user_id: int) -> set[int]:
+        """Servers the member was seen in through the bot: where they subscribed, were given a rule's
+        role, or replied from Discord. Only a hint of where to ask first: they may have left since."""
+        async with self._db.reader.execute(
+            "SELECT guild_id FROM subscriptions WHERE user_id = ? AND guild_id IS NOT NULL"
+            " UNION SELECT guild_id FROM role_grants WHERE user_id = ? AND state = 'granted'"
+            " UNION SELECT guild_id FROM discord_replies WHERE user_id = ?",
+            (user_id, user_id, user_id),
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}

@@ -71,11 +71,19 @@ class RoleTables:
         min_reputation: float | None,
         created_by: int,
         at: str,
-    ) -> bool:
-        """Adds or replaces the rule of a role; True when it is new."""
+        max_rules: int | None = None,
+    ) -> bool | None:
+        """Adds or replaces the rule of a role; True when it is new. None, changing nothing, when it
+        would be new and the guild already has `max_rules`."""
         async with self._db.write() as conn:
             async with conn.execute("SELECT 1 FROM role_rules WHERE role_id = ?", (role_id,)) as cur:
                 existed = await cur.fetchone() is not None
+            if not existed and max_rules is not None:
+                # Counted in the write transaction: /roles set run at once many times cannot pass the cap.
+                async with conn.execute("SELECT count(*) FROM role_rules WHERE guild_id = ?", (guild_id,)) as cur:
+                    row = await cur.fetchone()
+                if row is not None and int(row[0]) >= max_rules:
+                    return None
             await conn.execute(
                 f"INSERT INTO role_rules ({_RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (role_id) DO UPDATE SET kind = excluded.kind, community = excluded.community,"
@@ -89,6 +97,21 @@ class RoleTables:
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
             return cur.rowcount > 0
+
+    async def forget_role(self, guild_id: int, role_id: int) -> bool:
+        """The role was deleted in Discord: its rule, its grants, its unsent changes and its lane go,
+        with nothing to take back (the role is gone from everyone). True when it had a rule."""
+        async with self._db.write() as conn:
+            cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
+            had_rule = cur.rowcount > 0
+            await conn.execute("DELETE FROM role_grants WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
+            await conn.execute(
+                "UPDATE jobs SET state = 'dropped', last_error = 'the role was deleted', finished_at = ?"
+                " WHERE channel_id = ? AND action IN ('role_add', 'role_remove') AND state = 'pending'",
+                (time.time(), role_id),
+            )
+            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (role_id,))
+        return had_rule
 
     async def rules_of_guild(self, guild_id: int) -> list[RoleRule]:
         async with self._db.reader.execute(

@@ -289,9 +289,23 @@ async def test_the_longest_filters_fit_discord_and_the_caps_are_refused_in_words
     refused = await command(world, "feed add", {"community": ANIME_REALM, "channel": world.extra})
     assert "This server already has 3 feeds, the most one server may have" in refused, refused
     assert db_rows(world.db, "SELECT count(*) FROM feeds WHERE channel_id = ?", world.extra) == [(0,)]
-    # At the cap, a feed the server has is still changed.
+    # At the cap, a feed the server has is still changed; run again without filter options, it keeps them.
+    filters = "SELECT filter_tags, filter_exclude_tags, filter_authors, filter_exclude_authors, filter_min_reputation"
+    spare_filter = f"{filters} FROM feeds WHERE channel_id = {world.spare}"
+    kept = db_rows(world.db, spare_filter)
     updated = await command(world, "feed add", {"community": ANIME_REALM, "channel": world.spare, "votes": "off"})
-    assert "Feed updated" in updated, updated
+    assert "Feed updated" in updated and "Filters kept as they were" in updated, updated
+    assert "author49.abcdefg" in updated and db_rows(world.db, spare_filter) == kept
+    assert db_rows(world.db, f"SELECT votes FROM feeds WHERE channel_id = {world.spare}") == [("off",)]
+    # Filter options and clear_filters at once are refused; clear_filters alone drops them.
+    both = await command(
+        world, "feed add", {"community": ANIME_REALM, "channel": world.spare, "tags": "anime", "clear_filters": True}
+    )
+    assert "not both" in both and db_rows(world.db, spare_filter) == kept, both
+    clear = {"community": ANIME_REALM, "channel": world.spare, "clear_filters": True}
+    cleared = await command(world, "feed add", clear)
+    assert "Filters kept" not in cleared and "author49" not in cleared, cleared
+    assert db_rows(world.db, spare_filter) == [("[]", "[]", "[]", "[]", None)]
 
     # A feed's curators: at most curators_per_feed.
     before = db_rows(world.db, "SELECT * FROM feeds ORDER BY id")
@@ -306,7 +320,7 @@ async def test_the_longest_filters_fit_discord_and_the_caps_are_refused_in_words
     added_rule = await command(world, "roles set", {"role": first, "when": "linked"})
     assert "Role rule added" in added_rule, added_rule
     refused_rule = await command(world, "roles set", {"role": second, "when": "linked"})
-    assert "This server already has 1 role rules, the most one server may have" in refused_rule, refused_rule
+    assert "This server already has 1 role rule, the most one server may have" in refused_rule, refused_rule
     changed = await command(world, "roles set", {"role": first, "when": "team", "community": ANIME_REALM})
     assert "Role rule updated" in changed, changed
     assert db_rows(world.db, "SELECT role_id, kind FROM role_rules") == [(first, "team")]

@@ -243,8 +243,8 @@ async def test_whois_tells_only_of_members_of_the_server_it_is_asked_in(world: W
 
 
 async def test_roles_remove_of_a_role_above_the_callers_is_refused(world: World) -> None:
-    above = await world.run(world.mod, "roles remove", {"role": world.high})
-    below = await world.run(world.mod, "roles remove", {"role": world.low})
+    above = await world.run(world.mod, "roles remove", {"role": str(world.high)})
+    below = await world.run(world.mod, "roles remove", {"role": str(world.low)})
     assert "at or above your highest role" in above, above
     assert "Removed the rule" in below, below
     rules = db_rows(world.db, "SELECT role_id FROM role_rules WHERE guild_id = ?", world.fake.world.guild_id)

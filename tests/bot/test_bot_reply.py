@@ -88,7 +88,7 @@ class World:
 
 
 GRANTED = ("alice.r", "bob.r", "erin.r", "kate.r", "kyle.r", "lena.r", "mia.r", "nina.r", "omar.r", "pia.r", "rc.r",
-           "olga.r", "paul.r")  # fmt: skip
+           "olga.r", "paul.r", "quinn.r", "ruth.r", "sam.r", "tess.r")  # fmt: skip
 MEMBERS = (*GRANTED, "dave.r", "nolink")  # dave.r never grants; nolink never links
 
 
@@ -206,6 +206,54 @@ async def settled(world: World) -> None:
     await world.fake.wait_for(lambda: delivery_settled(world.db, world.node.head - 3) or None, timeout=60)
 
 
+def edits_of(world: World, message_id: int) -> list[RecordedRequest]:
+    path = f"/channels/{world.thread}/messages/{message_id}"
+    return [r for r in world.fake.requests if r.method == "PATCH" and r.path == path]
+
+
+def assert_marked_failed(world: World, message_id: int, why: str, text: str) -> None:
+    """The copy of a reply that never reached Hive says so, with the member's text and why, edited once."""
+    message = world.fake.state.messages[message_id]
+    assert not message.deleted and "did not reach Hive" in message.content, message.content
+    (embed,) = message.embeds
+    assert embed["title"] == "Not posted on Hive" and "url" not in embed, embed  # nothing on Hive to link to
+    assert text in embed["description"], embed
+    (reason,) = embed["fields"]
+    assert reason["name"] == "Why" and why in reason["value"], reason
+    assert len(message.history) == 1  # one edit applied
+    assert len([r for r in edits_of(world, message_id) if r.status < 300]) == 1
+
+
+def copies_of(world: World, account: str) -> list[Any]:
+    """The /reply post copies of `account`'s member in the review's thread, whatever they say now."""
+    prefix = f"<@{world.members[account]}> replied on Hive"
+    return [m for m in world.fake.messages(world.thread)
+            if (m.history[0]["content"] if m.history else m.content).startswith(prefix)]  # fmt: skip
+
+
+def intent_state(world: World, account: str) -> str | None:
+    rows = db_rows(world.db, "SELECT state FROM discord_replies WHERE author = ?", account)
+    return str(rows[0][0]) if rows else None
+
+
+def expire_unseen(world: World) -> None:
+    """Every broadcast is dropped unread, and chain time passes the expiration of the next one (a minute
+    ahead of its head, 3 s blocks) as it reaches the node: the transaction can never land."""
+
+    def expire(_: str) -> bool:
+        world.node.before_broadcast = None
+        world.node.drop_broadcasts = True  # any send of it again is dropped too
+        world.node.head += 25
+        return True
+
+    world.node.before_broadcast = expire
+
+
+def stop_dropping(world: World) -> None:
+    world.node.before_broadcast = None
+    world.node.drop_broadcasts = False
+
+
 async def test_reply_post_lands_once_signed_by_the_bot_and_the_thread_has_no_second_copy(world: World) -> None:
     said = await run(world, "alice.r", "reply post", {"text": "Great review, **thanks**!"})
     assert "Reply posted" in said and "https://hive.blog/@alice.r/re-review-metallic-rouge" in said, said
@@ -312,7 +360,9 @@ async def test_refusals_are_in_words_and_send_nothing(world: World) -> None:
     assert db_rows(world.db, "SELECT state FROM discord_replies WHERE author = 'rc.r'") == [("failed",)]
     assert world.broadcasts_by("rc.r") == 1
     await settled(world)
-    assert shown_in_thread(world, "rc.r") == []  # its copy was taken back
+    # Its copy in the thread now says plainly that it did not reach Hive, and why: edited once.
+    (copy,) = shown_in_thread(world, "rc.r")
+    assert_marked_failed(world, copy.id, "resource credits", "no credits")
     # No node answers: nothing was signed or sent, and the member is told so.
     world.node.down = True
     try:
@@ -341,6 +391,120 @@ async def test_a_lost_answer_is_settled_from_the_chain_and_posted_once(world: Wo
     await world.fake.wait_for(lambda: on_chain_seen(world, "mia.r"), timeout=60)
     await settled(world)
     assert len(shown_in_thread(world, "mia.r")) == 1
+
+
+async def test_a_reply_that_expires_unseen_ends_failed_and_its_copy_says_so_once(world: World) -> None:
+    text = "Lost on the way"
+    expire_unseen(world)
+    try:
+        said = await run(world, "quinn.r", "reply post", {"text": text})
+        assert "did not confirm" in said, said
+        await world.fake.wait_for(lambda: intent_state(world, "quinn.r") == "failed" or None, timeout=60)
+    finally:
+        stop_dropping(world)
+    await settled(world)
+    assert world.comments_by("quinn.r") == []
+    (copy,) = copies_of(world, "quinn.r")  # the one message for the reply: its copy, now marked
+    assert_marked_failed(world, copy.id, "expired", text)
+    assert f"<@{world.members['quinn.r']}>" in world.fake.state.messages[copy.id].content
+    assert shown_in_thread(world, "quinn.r") == [copy]
+
+
+async def test_a_reply_a_node_refuses_when_the_settler_sends_it_again_is_marked_with_the_reason(world: World) -> None:
+    text = "Second time unlucky"
+
+    def drop_once(_: str) -> bool:
+        world.node.before_broadcast = None
+        world.node.broadcast_refusals = {"tess.r": "rc_plugin exception: Account: tess.r has 0 RC, needs 1000 RC."}
+        return True
+
+    world.node.before_broadcast = drop_once  # the first answer is lost; the settler's send is refused
+    try:
+        said = await run(world, "tess.r", "reply post", {"text": text})
+        assert "did not confirm" in said, said
+        await world.fake.wait_for(lambda: intent_state(world, "tess.r") == "failed" or None, timeout=60)
+    finally:
+        world.node.before_broadcast = None
+        world.node.broadcast_refusals = {}
+    await settled(world)
+    assert world.broadcasts_by("tess.r") == 2 and world.comments_by("tess.r") == []
+    (copy,) = copies_of(world, "tess.r")
+    assert_marked_failed(world, copy.id, "resource credits", text)
+    assert "rc_plugin" not in json.dumps(world.fake.state.messages[copy.id].embeds)  # the reason in words only
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["after the failure is recorded", "before the copy's id is recorded"])
+async def test_a_kill_around_a_failed_reply_still_marks_its_copy_once(world: World, moment: str) -> None:
+    """Killed as the edit that marks the copy reaches Discord (the failure and its job stored, the edit not
+    made), or once Discord made the copy and before the bot recorded its id (the failure comes after the
+    restart, and the copy is found by its nonce). Restarted, the copy is marked once, and is the one message."""
+    account = "ruth.r" if moment.startswith("after") else "sam.r"
+    text = f"Failed, killed {moment}"
+    proc = world.bot.proc
+    assert proc is not None
+    route = f"/channels/{world.thread}/messages"
+    marks: list[int] = []
+
+    def kill_at_the_mark(facts: RequestFacts) -> bool:
+        if facts.method != "PATCH" or not marks or facts.path != f"{route}/{marks[0]}":
+            return False
+        os.kill(proc.pid, signal.SIGKILL)
+        return True
+
+    def held_copy(request: RecordedRequest) -> bool:
+        return request.method == "POST" and request.path == route and is_copy_of(world, account, request.json)
+
+    fault = world.fake.faults.add(Fault(503, None, kill_at_the_mark, times=1))
+    try:
+        # Discord makes the copy and holds its answer: the copy's id is known here before the bot hears it.
+        world.fake.hold, world.fake.hold_if = asyncio.Event(), held_copy
+        await world.fake.send_interaction(
+            world.fake.world.guild_id, world.thread, world.members[account], "reply post", {"text": text}
+        )
+        await world.fake.wait_for(lambda: any(held_copy(r) for r in world.fake.held) or None, timeout=60)
+        if moment.startswith("after"):
+            (copy,) = copies_of(world, account)
+            marks.append(copy.id)
+            expire_unseen(world)  # the broadcast after the copy is what fails the reply
+            world.fake.hold.set()
+        else:
+            os.kill(proc.pid, signal.SIGKILL)
+        await world.fake.wait_for(lambda: proc.returncode is not None or None, timeout=60)
+        if fault in world.fake.faults.rules:
+            world.fake.faults.rules.remove(fault)
+        if world.fake.hold is not None:
+            world.fake.hold.set()
+            world.fake.hold = None
+        ((message_id, state),) = db_rows(world.db, "SELECT message_id, state FROM discord_replies WHERE author = ?",
+                                         account)  # fmt: skip
+        (copy,) = copies_of(world, account)
+        assert world.fake.state.messages[copy.id].history == []  # not marked yet
+        if moment.startswith("after"):
+            # Killed where meant: failed, its job stored and not done, the edit refused as the bot died.
+            assert (message_id, state) == (copy.id, "failed")
+            assert db_rows(world.db, "SELECT state FROM jobs WHERE action = 'reply_failed' AND json_extract(detail,"
+                           " '$.reply') = (SELECT id FROM discord_replies WHERE author = ?)", account) == [("pending",)]
+            await world.restart()
+        else:
+            assert (message_id, state) == (None, "signed")  # the copy made, its id never heard
+            assert world.broadcasts_by(account) == 0
+            world.node.head += 25  # the bot was down past the reply's expiration: the settler finds it expired
+            await world.restart()
+        await world.fake.wait_for(lambda: intent_state(world, account) == "failed" or None, timeout=90)
+    finally:
+        stop_dropping(world)
+        if fault in world.fake.faults.rules:
+            world.fake.faults.rules.remove(fault)
+        if world.fake.hold is not None:
+            world.fake.hold.set()
+            world.fake.hold = None
+    await settled(world)
+    assert world.comments_by(account) == []
+    (copy,) = copies_of(world, account)
+    assert_marked_failed(world, copy.id, "expired", text)
+    assert shown_in_thread(world, account) == [copy]  # no notice beside it
+    assert db_rows(world.db, "SELECT message_id FROM discord_replies WHERE author = ?", account) == [(copy.id,)]
 
 
 @pytest.mark.slow

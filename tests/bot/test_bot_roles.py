@@ -156,7 +156,7 @@ async def test_roles_follow_links_and_hive_facts_and_refuse_what_the_bot_cannot_
         )
         listing = await roles_command(world, "roles list", {})
         # /roles remove takes the role back from those the bot gave it to.
-        removed = await roles_command(world, "roles remove", {"role": fans})
+        removed = await roles_command(world, "roles remove", {"role": str(fans)})
         await world.fake.wait_for(lambda: not has_role(world, bob, fans), timeout=60)
 
         # Hive facts change at the node: the next bulk re-check takes the roles back.
@@ -315,3 +315,46 @@ async def test_a_member_who_joins_after_their_link_gets_the_role_at_their_first_
     assert [r.status for r in role_requests(world, "PUT", late, role)] == [404, 204]
     assert not db_rows(world.db, absent)
     assert not world.fake.violations
+
+
+async def test_a_deleted_roles_rule_goes_and_frees_its_place_under_the_cap(world: World) -> None:
+    """Deleted while the bot runs (GUILD_ROLE_DELETE), a role's rule, grants and queue go, with nothing
+    sent for it; deleted while the bot missed it, /roles remove lists and takes its rule anyway."""
+    alice = member(world, "alice")
+    grant_manage_roles(world)
+    first, second, third, fourth = (new_role(world, name) for name in ("First", "Second", "Third", "Fourth"))
+    await link(world.db, {alice: "alice.hive"})
+    config = roles_config(world)
+    config.write_text(config.read_text(encoding="utf-8") + "\n[limits]\nrole_rules_per_server = 2\n", "utf-8")
+    fake = world.fake
+    async with running_bot(config, fake):
+        await roles_command(world, "roles set", {"role": first, "when": "linked"})
+        await roles_command(world, "roles set", {"role": second, "when": "linked"})
+        await fake.wait_for(lambda: has_role(world, alice, first) and has_role(world, alice, second), timeout=60)
+        full = await roles_command(world, "roles set", {"role": third, "when": "linked"})
+
+        await fake.delete_role(first)
+        await fake.wait_for(lambda: not db_rows(world.db, f"SELECT 1 FROM role_rules WHERE role_id = {first}"), 60)
+        freed = await roles_command(world, "roles set", {"role": third, "when": "linked"})
+        await fake.wait_for(lambda: has_role(world, alice, third), timeout=60)
+    # Deleted while the bot was offline: the rule is listed and removable after its restart.
+    fake.state.roles.pop(second)
+    fake.state.guilds[fake.world.guild_id].role_ids.remove(second)
+    async with running_bot(config, fake):
+        handle = await fake.send_autocomplete(
+            fake.world.guild_id, world.reviews, fake.world.owner_id, "roles remove", {"role": ""}, "role"
+        )
+        listed = (await handle.response(timeout=15))["data"]["choices"]
+        removed = await roles_command(world, "roles remove", {"role": str(second)})
+        after = await roles_command(world, "roles set", {"role": fourth, "when": "linked"})
+        await fake.wait_for(lambda: has_role(world, alice, fourth), timeout=60)
+    assert "already has 2 role rules" in full
+    assert "Role rule added" in freed and "Role rule added" in after
+    assert {"name": f"deleted role {second}", "value": str(second)} in listed
+    assert {"name": "@Third", "value": str(third)} in listed
+    assert "Removed the rule of the deleted role" in removed
+    for role in (first, second):
+        assert not role_requests(world, "DELETE", alice, role)  # nothing taken back from a deleted role
+        assert not db_rows(world.db, f"SELECT 1 FROM role_grants WHERE role_id = {role}")
+        assert not db_rows(world.db, f"SELECT 1 FROM jobs WHERE channel_id = {role} AND state = 'pending'")
+    assert not fake.violations

@@ -13,8 +13,9 @@ import pytest
 from bot.config.load import Config, parse_config
 from bot.config.settings import LimitsConfig
 from bot.domain import NO_FILTER, FeedFilter
-from bot.services import Refused
+from bot.services import Refused, counted
 from bot.services.feed_filters import MAX_TEXT, describe_filter, feed_filter
+from bot.services.feeds import FeedRequest, FeedService
 from bot.store.store import Store
 
 
@@ -95,6 +96,19 @@ def test_described_in_full_or_cut_to_a_few_names() -> None:
     assert full[1] == "authors' reputation at least 25.5"
     assert describe_filter(long, shown=5)[0] == "authors: author00, author01, author02, author03, author04 +45 more"
     assert describe_filter(NO_FILTER) == []
+
+
+async def test_a_cap_of_one_is_worded_in_the_singular(tmp_path: Path) -> None:
+    assert [counted(n, "feed", "feeds") for n in (0, 1, 2)] == ["0 feeds", "1 feed", "2 feeds"]
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        # The curators are counted before Hive or the follower are asked anything.
+        feeds = FeedService(store, None, None, lambda: None, max_curators=1)  # type: ignore[arg-type]
+        request = FeedRequest(GUILD, 1, "hive-158489", True, "curators", ("ann01", "bob02"), True, None, 1, 0)
+        with pytest.raises(Refused, match="at most 1 curator, and you named 2"):
+            await feeds.add(request)
+    finally:
+        await store.close()
 
 
 def test_the_caps_default_to_50_feeds_25_role_rules_and_50_curators() -> None:

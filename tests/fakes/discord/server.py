@@ -467,6 +467,20 @@ class FakeDiscord(ThreadHelpers):
             intent=INTENT_GUILDS,
         )
 
+    async def delete_role(self, role_id: int) -> None:
+        """A role deleted in Server Settings: gone from the server and its members; GUILD_ROLE_DELETE follows."""
+        role = self.state.roles.pop(role_id)
+        self.state.guilds[role.guild_id].role_ids.remove(role_id)
+        for found in self.state.members.values():
+            if role_id in found.role_ids:
+                found.role_ids.remove(role_id)
+        await self.gateway.dispatch(
+            "GUILD_ROLE_DELETE",
+            {"guild_id": str(role.guild_id), "role_id": str(role_id)},
+            guild_id=role.guild_id,
+            intent=INTENT_GUILDS,
+        )
+
     async def delete_channel(self, channel_id: int) -> None:
         channel = self.state.channels.pop(channel_id)
         if channel.guild_id is not None:

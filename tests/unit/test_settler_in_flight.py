@@ -1,0 +1,52 @@
+"""One signed transaction is broadcast by one hand at a time: while the command that signed an intent is
+broadcasting it, the settler leaves it alone (no look at the chain, no second broadcast); released, or
+after a crash (a new process holds nothing), the settler takes it over."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.hive.client import HiveClient
+from bot.services.curation_keys import CurationKeys
+from bot.services.reply_intents import ReplyIntents
+from bot.services.settler import Settler
+from bot.services.settling import InFlight
+from bot.store.store import Store
+from tests.fakes.hive import FakeHiveNode
+from tests.unit.test_failed_reply_copy import intent
+
+
+def test_a_mark_lapses_and_a_release_ends_it() -> None:
+    now = [100.0]
+    flight = InFlight(clock=lambda: now[0])
+    flight.hold("reply", 1)
+    assert flight.held("reply", 1) and not flight.held("vote", 1) and not flight.held("reply", 2)
+    now[0] += InFlight.HOLD - 1
+    assert flight.held("reply", 1)
+    now[0] += 1
+    assert not flight.held("reply", 1)  # a command that never released it: the settler takes over
+    flight.hold("vote", 3)
+    flight.release("vote", 3)
+    assert not flight.held("vote", 3)
+
+
+async def test_the_settler_leaves_an_intent_in_flight_to_its_command(tmp_path: Path) -> None:
+    node = FakeHiveNode({})
+    url = node.start_in_thread()
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
+            settler = Settler(store, hive, CurationKeys(hive, {}, {}))
+            settler.kinds.append(ReplyIntents(store, hive, "hivecord.bot"))
+            reply = await store.discord_replies.record_intent(intent("re-in-flight"), time.time())
+            assert reply is not None
+            settler.in_flight.hold("reply", reply.id)
+            await settler.settle_due()
+            assert not node.calls  # not asked about, not sent: its command is broadcasting it
+            settler.in_flight.release("reply", reply.id)
+            await settler.settle_due()
+            assert node.calls  # now the settler looks at the chain for it
+    finally:
+        await store.close()
+        node.stop_thread()
