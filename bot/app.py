@@ -158,6 +158,7 @@ class Hivecord(commands.AutoShardedBot):
             self.community_roles,
             max_feeds=limits.feeds_per_server,
             max_curators=limits.curators_per_feed,
+            retry_every=config.delivery.refused_retry_seconds,
         )
         self.subscriptions = SubscriptionService(store)
         self.lanes = LaneService(store, self.delivery.wake, every=config.delivery.refused_retry_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import discord
@@ -46,8 +47,11 @@ VOTE_CHOICES = [
 ]
 
 
-def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = None) -> str:
-    """One feed's settings and health; `curators_shown` cuts a long curator list to "+N more"."""
+def describe(
+    feed: Feed, channel_mention: str, *, curators_shown: int | None = None, retry_at: float | None = None
+) -> str:
+    """One feed's settings and health; `curators_shown` cuts a long curator list to "+N more";
+    `retry_at` is when its channel, waiting for a retry, may be sent to again."""
     parts = [
         f"**{feed.community}** → {channel_mention}",
         f"posts {'on' if feed.posts else 'off'} · votes {feed.votes} · badges {'on' if feed.badges else 'off'}"
@@ -63,7 +67,13 @@ def describe(feed: Feed, channel_mention: str, *, curators_shown: int | None = N
         parts.append(f"pings <@&{feed.role_id}> on new posts")
     if not feed.mention_authors:
         parts.append("linked authors not mentioned")
-    parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)" if feed.broken else "✅ healthy")
+    if feed.broken:
+        parts.append(f"⚠️ broken: {feed.broken} (run `/feed add` again once fixed)")
+    elif retry_at is not None:
+        at = int(retry_at)
+        parts.append(f"⏳ waiting for a retry at <t:{at}:T> (<t:{at}:R>)")
+    else:
+        parts.append("✅ healthy")
     parts += last_error_line(feed)
     return "\n".join(parts)
 
@@ -78,13 +88,19 @@ def last_error_line(feed: Feed) -> list[str]:
 class FeedPages:
     """/feed list as pages: one field per feed, as many per page as fit well inside Discord's limits."""
 
-    def __init__(self, title: str, feeds: list[Feed]) -> None:
+    def __init__(self, title: str, feeds: list[Feed], retries: Mapping[int, float] | None = None) -> None:
+        due = retries or {}
         self.title = truncate(title, TITLE_MAX)
         self.total = len(feeds)
         fields = [
             (
                 truncate(feed.community, FIELD_NAME_MAX),
-                truncate(describe(feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS), FIELD_VALUE_MAX),
+                truncate(
+                    describe(
+                        feed, f"<#{feed.channel_id}>", curators_shown=LIST_CURATORS, retry_at=due.get(feed.channel_id)
+                    ),
+                    FIELD_VALUE_MAX,
+                ),
             )
             for feed in feeds
         ]
@@ -245,7 +261,8 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             )
         )
         feed, created, title, queued = added.feed, added.created, added.title, added.queued
-        text = describe(feed, target.mention)
+        due = await self.bot.feeds.retries_due([feed])
+        text = describe(feed, target.mention, retry_at=due.get(feed.channel_id))
         if backfill:
             text += f"\nBackfill: {queued} recent post(s) queued" + (
                 f" (only {queued} known so far)" if queued < backfill else ""
@@ -283,7 +300,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Mirror Hive
             text = "No feeds yet. Add one with `/feed add community:hive-158489`."
             await interaction.response.send_message(embed=answer(text), ephemeral=True)
             return
-        pages = FeedPages(f"Feeds of {interaction.guild.name}", feeds)
+        pages = FeedPages(f"Feeds of {interaction.guild.name}", feeds, await self.bot.feeds.retries_due(feeds))
         view = Paginator(pages, owner_id=interaction.user.id, not_yours="This list is not yours; run /feed list.")
         await view.start(interaction, await pages.page(0))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Hashable
 
 import aiohttp
 
@@ -23,6 +24,56 @@ class Pace:
             if self._next > now:
                 await asyncio.sleep(self._next - now)
             self._next = max(now, self._next) + self.interval
+
+
+class FairPace:
+    """At most `rate` sends a second, handed out round-robin over groups (servers), FIFO within one.
+
+    A plain FIFO pace lets a server with thousands of busy lanes (a reply flood over many threads)
+    queue ahead of every other server's next send. Here each group waiting takes one turn per round,
+    so a new send of another group waits at most one send of each group already waiting, however
+    many lanes those groups have.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        # Insertion order is turn order: a group served goes to the back if it still waits.
+        self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    async def wait(self, group: Hashable = None) -> None:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(group, deque()).append(turn)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch())
+        await turn
+
+    async def _dispatch(self) -> None:
+        while self._queues:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+            turn = self._take()
+            if turn is None:
+                return
+            turn.set_result(None)
+            self._next = max(now, self._next) + self.interval
+
+    def _take(self) -> asyncio.Future[None] | None:
+        """The next group's oldest waiter still waiting (a cancelled one gave up its turn)."""
+        while self._queues:
+            group = next(iter(self._queues))
+            queue = self._queues.pop(group)
+            while queue and queue[0].done():
+                queue.popleft()
+            if not queue:
+                continue
+            turn = queue.popleft()
+            if queue:
+                self._queues[group] = queue
+            return turn
+        return None
 
 
 class WireWindow:

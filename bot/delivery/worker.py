@@ -18,17 +18,10 @@ from bot.delivery.buttons import upvote_view
 from bot.delivery.conversation import Conversation
 from bot.delivery.failed_replies import mark_failed_copy
 from bot.delivery.failures import classify
-from bot.delivery.pace import Pace
+from bot.delivery.pace import FairPace, Pace
 from bot.delivery.permits import linked_author
 from bot.delivery.planner import ReplyPace, plan
-from bot.delivery.render import (
-    audit_embed,
-    badge_embed,
-    post_embed,
-    role_ping,
-    tombstone_embed,
-    votes_embed,
-)
+from bot.delivery.render import audit_embed, badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.delivery.roles import change_role
 from bot.domain import DAY, ROLE_ACTIONS, Job, PostRow, is_dm_lane
 from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
@@ -63,12 +56,11 @@ class DeliveryWorker:
         late_start: Callable[[PostRow], Awaitable[object]] | None = None,
     ) -> None:
         self.client = client
-        # Whether a community's mirrored posts carry an Upvote button (its curation account can vote).
-        self.upvotes = upvotes
+        self.upvotes = upvotes  # whether a community's mirrors carry an Upvote button (it can vote)
         self.store = store
-        # Channel posts drain at a gentle pace; every request also spends from one budget under
-        # Discord's global limit, so a DM fan-out can use all of it when channels are quiet.
-        self.pace = Pace(max_per_second)
+        # Channel posts drain at a gentle pace shared fairly by servers; every request also spends
+        # from one budget under Discord's global limit, so a DM fan-out can use all of it when quiet.
+        self.pace = FairPace(max_per_second)
         self.budget = Pace(requests_per_second)
         self.digest_minutes = digest_minutes
         self.replies = replies or ReplyPace()
@@ -175,7 +167,7 @@ class DeliveryWorker:
                 if job.action in ROLE_ACTIONS:
                     await self.budget.wait()  # not a message: only the request budget applies
                 elif not is_dm_lane(job.channel_id):
-                    await self.pace.wait()
+                    await self.pace.wait(await self._server(job))
                     await self.budget.wait()
                 await self._execute(job)
                 self.sent += 1
@@ -184,6 +176,12 @@ class DeliveryWorker:
             except Exception as exc:  # every failure is recorded on the lane: the sender never dies
                 if not await self._failed(lane, job, exc):
                     return
+
+    async def _server(self, job: Job) -> tuple[str, int]:
+        """Whose turn a send takes at the fair pace: its feed's server; a job without a feed (an alert's
+        fallback, an audit line, a DM channel) takes its lane's own."""
+        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
+        return ("guild", feed.guild_id) if feed else ("lane", job.channel_id)
 
     async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
         """Records a failed send on its job and lane; returns whether the lane may go on."""
@@ -367,7 +365,7 @@ class DeliveryWorker:
                     await self.store.jobs.mirror_refreshed(channel_id, post_id, now)
                     continue
                 embed = post_embed(post, await self.store.communities.community_title(post.community))
-                await self.pace.wait()
+                await self.pace.wait(("lane", channel_id))
                 await self.budget.wait()
                 where = await self.conversation.message_channel(channel_id, post_id)
                 mirror = self._channel(where).get_partial_message(message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +65,7 @@ class FeedService:
         *,
         max_feeds: int = 50,
         max_curators: int = 50,
+        retry_every: float = 300.0,
     ) -> None:
         self._store = store
         self._hive = hive
@@ -72,6 +74,7 @@ class FeedService:
         self._roles = roles
         self.max_feeds = max_feeds  # per server
         self.max_curators = max_curators  # per feed
+        self.retry_every = retry_every  # delivery.refused_retry_seconds: a refused lane's probe pace
 
     async def community(self, name: str) -> tuple[str, list[str]]:
         """(title, team accounts) from bridge.get_community; Refused when Hive does not know it."""
@@ -127,6 +130,9 @@ class FeedService:
         feed, created = saved
         # Its moderators and muted accounts known before its posts are backfilled or followed.
         await self._roles.followed(request.community)
+        # Adding a feed (again) says the channel may be fixed: a refused lane is released, at the
+        # pace every other change keeps (one probe per retry period), not reset.
+        await self._store.jobs.release_lanes([feed.channel_id], now=time.time(), every=self.retry_every)
         self._follower.follow(request.community)
         queued = await backfill(self._hive, self._store, self._follower, feed, request.backfill)
         self._wake()
@@ -138,6 +144,10 @@ class FeedService:
 
     async def of_guild(self, guild_id: int) -> list[Feed]:
         return await self._store.feeds.feeds_of_guild(guild_id)
+
+    async def retries_due(self, feeds: Sequence[Feed]) -> dict[int, float]:
+        """When each feed's channel that waits for a retry (a backoff, or a released refusal) may send."""
+        return await self._store.jobs.retries_due(sorted({f.channel_id for f in feeds}), time.time())
 
     async def preview(self, community: str, channel_id: int) -> tuple[PostRow, str | None]:
         """The community's latest stored post that the channel's feed of it would mirror (any post when

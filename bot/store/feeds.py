@@ -157,8 +157,6 @@ class FeedTables:
                 )
                 assert cur.lastrowid is not None
                 feed_id = cur.lastrowid
-            # Adding a feed (again) says the channel was fixed: its lane may try again now.
-            await conn.execute("DELETE FROM lanes WHERE lane_id = ?", (channel_id,))
             async with conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:
                 row = await cur.fetchone()
         assert row is not None

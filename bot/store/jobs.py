@@ -270,7 +270,7 @@ class JobTables:
             await conn.execute(
                 "INSERT INTO lanes (lane_id, state, failures, retry_at, reason) VALUES (?, 'backoff', ?, ?, ?)"
                 " ON CONFLICT (lane_id) DO UPDATE SET state = 'backoff', failures = excluded.failures,"
-                " retry_at = excluded.retry_at, reason = excluded.reason, refused_at = NULL",
+                " retry_at = excluded.retry_at, reason = excluded.reason",
                 (lane, failures, now + delay, reason[:300]),
             )
             if job is not None:
@@ -281,30 +281,47 @@ class JobTables:
 
     async def lane_refused(self, lane: int, reason: str, now: float) -> None:
         """Discord refused the lane (403/404): nothing goes there until something changes. Its feeds
-        show why; their jobs stay pending."""
+        show why; their jobs stay pending.
+
+        `refused_at` stays through a later backoff, until Discord answers a send (the row goes): so
+        a lane's first refusal since then starts `failures` at 1, whatever 429s or 5xx came before
+        it, and only a refusal after that counts on (release_lanes paces from the second).
+        """
         async with self._db.write() as conn:
             await conn.execute(
                 "INSERT INTO lanes (lane_id, state, failures, retry_at, reason, refused_at)"
                 " VALUES (?, 'refused', 1, 0, ?, ?)"
-                " ON CONFLICT (lane_id) DO UPDATE SET state = 'refused', failures = failures + 1, retry_at = 0,"
+                " ON CONFLICT (lane_id) DO UPDATE SET state = 'refused', retry_at = 0,"
+                " failures = CASE WHEN refused_at IS NULL THEN 1 ELSE failures + 1 END,"
                 " reason = excluded.reason, refused_at = excluded.refused_at",
                 (lane, reason[:300], now),
             )
             if not is_dm_lane(lane):
                 await conn.execute("UPDATE feeds SET broken = ? WHERE channel_id = ?", (reason[:300], lane))
 
+    async def retries_due(self, lanes: Sequence[int], now: float) -> dict[int, float]:
+        """When each of `lanes` that waits for a retry (backing off, or released after a refusal)
+        may send again."""
+        marks = ",".join("?" * len(lanes))
+        async with self._db.reader.execute(
+            f"SELECT lane_id, retry_at FROM lanes WHERE state = 'backoff' AND retry_at > ? AND lane_id IN ({marks})",
+            (now, *lanes),
+        ) as cur:
+            return {int(r["lane_id"]): float(r["retry_at"]) for r in await cur.fetchall()}
+
     async def refused_lanes(self) -> list[int]:
         async with self._db.reader.execute("SELECT lane_id FROM lanes WHERE state = 'refused'") as cur:
             return [int(r["lane_id"]) for r in await cur.fetchall()]
 
     async def release_lanes(self, lanes: Sequence[int], *, now: float, every: float) -> int:
-        """Something changed (permissions, the member came back): each refused lane of `lanes` gets
-        one more try, and its feeds are shown healthy until that try says otherwise.
+        """Something changed (permissions, the member came back, `/feed add`): each refused lane of
+        `lanes` gets one more try, and its feeds are unbroken (/feed list shows when the try is due).
 
-        The first try after a refusal goes at once; a lane refused again is tried at most once per
-        `every` seconds after its last refusal, however many changes arrive (each is one probe
-        Discord answers 403/404, and those count towards its ban of the IP). Persisted with the lane,
-        so a restart does not reset the pace. Returns how many lanes may try now.
+        The first try after a lane's first refusal goes at once; a lane refused again is tried at
+        most once per `every` seconds after its last refusal, however many changes arrive (each is
+        one probe Discord answers 403/404, and those count towards its ban of the IP). Persisted with
+        the lane, so neither a restart nor a `/feed add` resets the pace. Returns how many lanes may
+        try now.
         """
         refused = set(await self.refused_lanes()) & set(lanes)
         if not refused:

@@ -6,6 +6,7 @@ neither another feed's review nor the next review in its own channel. Conditions
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,10 +14,13 @@ import pytest
 import pytest_asyncio
 
 from bot.delivery.planner import ReplyPace
+from bot.hive import edits
+from bot.hive.edits import FUZZY_MAX_HUNKS, MAX_PATCH_CHARS
 from tests.bot.test_bot_conversation import EMPTY, REVIEW, add_feeds, comment_op, ops_block
 from tests.bot_harness import BotProcess, comment_block, db_rows, delivery_settled
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import SEED_LAST
+from tests.unit.test_edits import CountingDmp
 from tests.world import World, seeded_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -101,6 +105,53 @@ async def test_a_200_kb_hostile_edit_patch_leaves_the_body_and_the_follower_goes
     refused = [line for line in log.splitlines() if f"edit of post {REVIEW[0]}/{REVIEW[1]}" in line]
     assert len(refused) == 1 and f"a {len(patch)}-character patch" in refused[0], refused
     assert "the body is kept as it was" in refused[0]
+
+
+def worst_edits(body: str) -> dict[str, str]:
+    """The worst patches bot/hive/edits.py still takes in: 64 KB of hunks that apply nowhere (the exact
+    pass stops at the first, fuzzy matching is refused), and the most fuzzy hunks allowed, each as long
+    as a search may be, found nowhere in the body (each a bounded search)."""
+    hunk = "@@ -{0},32 +{0},32 @@\n-" + "a" * 32 + "\n+" + "b" * 32 + "\n"
+    nowhere = "".join(hunk.format(i * 40 + 1) for i in range(MAX_PATCH_CHARS // len(hunk.format(99999))))
+    # 24 characters each: with the 4 of padding the library adds either side, Match_MaxBits (32).
+    fuzzy = "".join(
+        f"@@ -{i * 4000 + 1},24 +{i * 4000 + 1},24 @@\n " + "k" * 8 + "\n-" + "m" * 16 + "\n+" + "n" * 16 + "\n"
+        for i in range(FUZZY_MAX_HUNKS)
+    )
+    assert len(nowhere) <= MAX_PATCH_CHARS and "k" * 8 + "m" * 16 not in body
+    return {"nowhere": nowhere, "fuzzy": fuzzy}
+
+
+async def test_the_worst_edits_allowed_cost_counted_work_leave_the_body_and_the_follower_goes_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body_before = db_rows(world.db, "SELECT body FROM posts WHERE permlink = ?", REVIEW[1])[0][0]
+    patches = worst_edits(body_before)
+    # The work each costs, counted on the same body with the library edits.py holds (the bot runs in its
+    # own process); the time is printed for the reader, never asserted.
+    for name, patch in patches.items():
+        counting = CountingDmp()
+        for setting in ("Match_MaxBits", "Match_Distance", "Match_Threshold", "Patch_DeleteThreshold", "Diff_Timeout"):
+            setattr(counting, setting, getattr(edits._dmp, setting))
+        monkeypatch.setattr(edits, "_dmp", counting)
+        started = time.perf_counter()
+        assert edits.apply_edit(body_before, patch).body == body_before
+        print(f"{name}: {len(patch)} characters, {time.perf_counter() - started:.4f} s, {counting.calls}")
+        assert counting.calls.get("patch_fromText") == 1 and not counting.diffed
+        assert len(counting.bitap) <= (FUZZY_MAX_HUNKS if name == "fuzzy" else 0), counting.bitap
+        assert all(pattern <= counting.Match_MaxBits for _text, pattern in counting.bitap)
+        if name == "fuzzy":
+            assert counting.calls.get("patch_apply") == 1 and counting.bitap  # it did reach the search
+    edit_ops = [comment_block(*REVIEW, "", patch, "")["transactions"][0]["operations"][0] for patch in patches.values()]
+    canary = comment_block("canarywriter", "worst-edit-canary", "Worst Edit Canary", "After the edits.", "{}")
+    last = add(world, ops_block(edit_ops[0]), ops_block(edit_ops[1]), canary)
+    # The block after the edits is followed and its post mirrored: the follower did not stall on them.
+    await world.fake.wait_for(lambda: titled(world.fake, world.second, "Worst Edit Canary"), timeout=60)
+    await world.fake.wait_for(lambda: delivery_settled(world.db, last), timeout=60)
+    assert db_rows(world.db, "SELECT body FROM posts WHERE permlink = ?", REVIEW[1])[0][0] == body_before
+    log = world.bot.log  # type: ignore[attr-defined]
+    refused = [line for line in log.splitlines() if f"edit of post {REVIEW[0]}/{REVIEW[1]}" in line]
+    assert sum("does not apply where it says" in line for line in refused) == 1, refused
 
 
 async def test_a_flood_of_replies_is_paced_in_its_thread_and_holds_up_no_other_feed(world: World) -> None:

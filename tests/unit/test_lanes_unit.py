@@ -82,3 +82,29 @@ async def test_a_refused_lane_is_released_at_once_the_first_time_then_paced_from
         assert await jobs.release_lanes([99], now=5000.0, every=every) == 0  # no such refused lane
     finally:
         await store.close()
+
+
+async def test_backoffs_before_a_lanes_first_refusal_do_not_pace_its_first_probe(tmp_path: Path) -> None:
+    """429s and 5xx before a refusal are backoff failures, not refusals: the first probe still goes at
+    once. After it, a backoff between two refusals does not make the second look like a first."""
+    store = await Store.open(tmp_path / "lanes.sqlite3")
+    jobs, lane, every = store.jobs, 43, 300.0
+    try:
+        for now in (1000.0, 1002.0, 1006.0):  # backing off: 2 s, 4 s, 8 s
+            await jobs.lane_failed(lane, "503", base=2.0, cap=300.0, now=now)
+        await jobs.lane_refused(lane, "missing permissions", now=1020.0)
+        assert await jobs.release_lanes([lane], now=1021.0, every=every) == 1  # the first probe: at once
+        assert await jobs.lane_may_send(lane, 1021.0)
+        await jobs.lane_failed(lane, "502", base=2.0, cap=300.0, now=1022.0)  # the probe met a 5xx
+        await jobs.lane_refused(lane, "missing permissions", now=1030.0)  # then a refusal again
+        assert await jobs.release_lanes([lane], now=1031.0, every=every) == 0  # paced from it
+        assert await jobs.retries_due([lane, 7], 1031.0) == {lane: 1030.0 + every}
+        # Discord answering a send ends the story: a later refusal is a first one again.
+        await jobs.lane_refused(lane, "missing permissions", now=2000.0)
+        await jobs.release_lanes([lane], now=2000.0 + every, every=every)
+        await store.jobs.mirror_refreshed(lane, 1, 2400.0)  # any answer in the lane
+        await jobs.lane_refused(lane, "missing permissions", now=2500.0)
+        assert await jobs.release_lanes([lane], now=2501.0, every=every) == 1
+        assert await jobs.retries_due([lane], 2501.0) == {}
+    finally:
+        await store.close()
