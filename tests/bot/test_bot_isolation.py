@@ -335,12 +335,33 @@ async def test_a_flood_of_updates_probes_a_refused_channel_once_and_holds_up_no_
     assert not fake.violations, fake.violations
 
 
+async def refused_and_waiting(world: World) -> None:
+    """#reviews refused twice and waiting for its paced probe, as the flood test leaves it (xdist may run
+    that test in another process): refused, released once (probed at once, refused again), released again."""
+    fake = world.fake
+    state = f"SELECT state FROM lanes WHERE lane_id = {world.reviews}"
+    if db_rows(world.db, state) == [("backoff",)]:
+        return
+    everyone = fake.state.roles[fake.world.guild_id]
+    fake.fail_channel(world.reviews, 403, 50013)
+    world.post("Review Before The Add")
+    await fake.wait_for(lambda: db_rows(world.db, state) == [("refused",)], timeout=30)
+    probes = len(world.to_channel(world.reviews))
+    await fake.update_role(everyone.id, permissions=everyone.permissions)  # the first release: a probe at once
+    await fake.wait_for(
+        lambda: len(world.to_channel(world.reviews)) > probes and db_rows(world.db, state) == [("refused",)], timeout=30
+    )
+    await fake.update_role(everyone.id, permissions=everyone.permissions)  # the second: paced from the refusal
+    await fake.wait_for(lambda: db_rows(world.db, state) == [("backoff",)], timeout=30)
+
+
 async def test_feed_add_again_keeps_a_refused_lanes_pace_and_feed_list_says_when_it_retries(world: World) -> None:
     """After the flood the refused channel waits for its probe, due RETRY_SECONDS after its last
     refusal. An admin's /feed add there keeps that pace (it used to clear the lane: a probe at once,
     every time); its answer and /feed list say when the retry is due instead of "healthy"."""
     fake = world.fake
     lane = f"SELECT state, retry_at FROM lanes WHERE lane_id = {world.reviews}"
+    await refused_and_waiting(world)
     ((state, retry_at),) = db_rows(world.db, lane)
     assert state == "backoff"
     due = f"waiting for a retry at <t:{int(retry_at)}:T>"
