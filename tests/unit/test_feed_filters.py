@@ -103,7 +103,7 @@ async def test_a_cap_of_one_is_worded_in_the_singular(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
         # The curators are counted before Hive or the follower are asked anything.
-        feeds = FeedService(store, None, None, lambda: None, max_curators=1)  # type: ignore[arg-type]
+        feeds = FeedService(store, None, None, lambda: None, None, max_curators=1)  # type: ignore[arg-type]
         request = FeedRequest(GUILD, 1, "hive-158489", True, "curators", ("ann01", "bob02"), True, None, 1, 0)
         with pytest.raises(Refused, match="at most 1 curator, and you named 2"):
             await feeds.add(request)
