@@ -23,7 +23,7 @@ from bot.delivery.permits import linked_author
 from bot.delivery.planner import ReplyPace, plan
 from bot.delivery.render import audit_embed, badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.delivery.roles import change_role
-from bot.domain import DAY, ROLE_ACTIONS, Job, PostRow, is_dm_lane
+from bot.domain import DAY, ROLE_ACTIONS, Feed, Job, PostRow, is_dm_lane
 from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.store.store import Store
 
@@ -164,24 +164,21 @@ class DeliveryWorker:
                 job = await self.store.jobs.next_job(lane)
                 if job is None:
                     return
+                feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
                 if job.action in ROLE_ACTIONS:
                     await self.budget.wait()  # not a message: only the request budget applies
                 elif not is_dm_lane(job.channel_id):
-                    await self.pace.wait(await self._server(job))
+                    # Whose turn it takes at the fair pace: its feed's server, else its lane's own (an
+                    # alert's fallback, an audit line).
+                    await self.pace.wait(("guild", feed.guild_id) if feed else ("lane", job.channel_id))
                     await self.budget.wait()
-                await self._execute(job)
+                await self._execute(job, feed)
                 self.sent += 1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is recorded on the lane: the sender never dies
                 if not await self._failed(lane, job, exc):
                     return
-
-    async def _server(self, job: Job) -> tuple[str, int]:
-        """Whose turn a send takes at the fair pace: its feed's server; a job without a feed (an alert's
-        fallback, an audit line, a DM channel) takes its lane's own."""
-        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
-        return ("guild", feed.guild_id) if feed else ("lane", job.channel_id)
 
     async def _failed(self, lane: int, job: Job | None, exc: Exception) -> bool:
         """Records a failed send on its job and lane; returns whether the lane may go on."""
@@ -236,10 +233,9 @@ class DeliveryWorker:
             return await self.conversation.in_thread(lane, where, call)
         return await self._guarded(call())
 
-    async def _execute(self, job: Job) -> None:
+    async def _execute(self, job: Job, feed: Feed | None) -> None:
         channel = self._channel(job.channel_id)
         post = await self.store.posts.post(job.post_id) if job.post_id is not None else None
-        feed = await self.store.feeds.feed(job.feed_id) if job.feed_id is not None else None
         if job.action == "replies_more":
             await self.conversation.more_replies(job, feed)
             return

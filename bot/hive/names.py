@@ -50,6 +50,15 @@ def account_name(text: str) -> str:
     return text.strip().lstrip("@").strip().lower()
 
 
+def account_names(text: str) -> tuple[list[str], str | None]:
+    """A list of accounts as a member types it ("reader01, @Spammer01"): the names as the chain spells
+    them, each once, sorted; and the first entry, as typed, that is no account name (None when none is)."""
+    entries = [entry for entry in re.split(r"[,\s]+", text) if entry.strip()]
+    names = [account_name(entry) for entry in entries]
+    bad = next((entry for entry, name in zip(entries, names, strict=True) if not is_account(name)), None)
+    return sorted(set(names)), bad
+
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

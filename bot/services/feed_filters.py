@@ -6,7 +6,7 @@ import math
 import re
 
 from bot.domain import FeedFilter
-from bot.hive.names import account_name, is_account, is_community
+from bot.hive.names import account_names, is_community
 from bot.services import Refused
 
 MAX_TAGS = 10  # per list: a post carries ~5 tags, so more is a typo or a paste
@@ -18,12 +18,14 @@ REPUTATION_RANGE = (-100.0, 100.0)
 _TAG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?")
 
 
-def _entries(text: str | None, option: str) -> list[str]:
-    if not text:
-        return []
+def _within_length(text: str, option: str) -> str:
     if len(text) > MAX_TEXT:
         raise Refused(f"`{option}` is too long: at most {MAX_TEXT} characters, names separated by commas.")
-    return [n for n in re.split(r"[,\s]+", text) if n.strip()]
+    return text
+
+
+def _entries(text: str | None, option: str) -> list[str]:
+    return [n for n in re.split(r"[,\s]+", _within_length(text, option)) if n.strip()] if text else []
 
 
 def _shown(text: str) -> str:
@@ -52,19 +54,17 @@ def tag_list(text: str | None, option: str) -> tuple[str, ...]:
 
 def account_list(text: str | None, option: str, *, cap: int = MAX_ACCOUNTS) -> tuple[str, ...]:
     """Hive accounts from "reader01, @Spammer01": as the chain spells them, each once."""
-    names: list[str] = []
-    for entry in _entries(text, option):
-        name = account_name(entry)
-        if not is_account(name):
-            raise Refused(
-                f"`{_shown(entry)}` in `{option}` is not a Hive account name (3-16 lowercase letters, digits,"
-                " dots or dashes). List accounts separated by commas, like `reader01, spammer01`."
-            )
-        if name not in names:
-            names.append(name)
+    if not text:
+        return ()
+    names, bad = account_names(_within_length(text, option))
+    if bad is not None:
+        raise Refused(
+            f"`{_shown(bad)}` in `{option}` is not a Hive account name (3-16 lowercase letters, digits,"
+            " dots or dashes). List accounts separated by commas, like `reader01, spammer01`."
+        )
     if len(names) > cap:
         raise Refused(f"At most {cap} accounts in `{option}`, please.")
-    return tuple(sorted(names))
+    return tuple(names)
 
 
 def feed_filter(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.command_tree import UserError
-from bot.hive.names import account_name, is_account, is_community
+from bot.hive.names import account_name, account_names, is_community
 
 
 def parse_community(text: str) -> str:
@@ -42,14 +42,12 @@ class AccountList:
         entry that is no Hive account name, or when there are more than `most`."""
         if not text:
             return []
-        names = [account_name(n) for n in re.split(r"[,\s]+", text) if n.strip()]
-        bad = [n for n in names if not is_account(n)]
-        if bad:
+        names, bad = account_names(text)
+        if bad is not None:
             raise UserError(
-                f"`{_shown(bad[0])}` is not a Hive account name (3-16 lowercase letters, digits, dots or dashes). "
-                f"List {self.listing} separated by commas, like `{self.example}`."
+                f"`{_shown(account_name(bad))}` is not a Hive account name (3-16 lowercase letters, digits, dots or"
+                f" dashes). List {self.listing} separated by commas, like `{self.example}`."
             )
-        unique = sorted(set(names))
-        if self.most is not None and len(unique) > self.most:
+        if self.most is not None and len(names) > self.most:
             raise UserError(f"At most {self.most} {self.counted}, please.")
-        return unique
+        return names
