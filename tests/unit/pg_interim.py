@@ -41,7 +41,9 @@ def pg_server() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    _run(user, "initdb", "-D", str(data), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-sync")
+    # A UTF-8 locale: the full-text parser then knows Unicode (docs/postgresql.md, section 5).
+    initdb = ("-D", str(data), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
+    _run(user, "initdb", *initdb)
     options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _run(user, "pg_ctl", "-D", str(data), "-w", "-o", options, "-l", str(base / "log"), "start")
     try:
