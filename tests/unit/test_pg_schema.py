@@ -17,7 +17,6 @@ asyncpg = pytest.importorskip("asyncpg", reason="PostgreSQL tests need asyncpg: 
 
 from bot.store.postgres.migrate import MIGRATE_LOCK, known, migrate_postgres  # noqa: E402  (after the skip)
 
-pytest_plugins = ["tests.unit.pg_interim"]  # interim `pg_url` until tests/pg.py is on main
 
 # What only one engine has, by design (docs/postgresql.md, sections 3 and 5): SQLite's FTS5 table and
 # its shadow tables, PostgreSQL's version table, its generated `search` column and the GIN index over it.

@@ -20,7 +20,6 @@ asyncpg = pytest.importorskip("asyncpg", reason="PostgreSQL tests need asyncpg: 
 from bot.store.postgres import search  # noqa: E402  (after the skip)
 from bot.store.postgres.migrate import migrate_postgres  # noqa: E402
 
-pytest_plugins = ["tests.unit.pg_interim"]  # interim `pg_url` until tests/pg.py is on main
 
 AUTHORS = ["alice", "bob", "carol", "dave", "erin", "frank"]
 COMMUNITIES = ["hive-100001", "hive-100002"]
