@@ -17,7 +17,6 @@ asyncpg = pytest.importorskip("asyncpg", reason="PostgreSQL tests need asyncpg: 
 
 from bot.store.postgres.migrate import MIGRATE_LOCK, known, migrate_postgres  # noqa: E402  (after the skip)
 
-
 # What only one engine has, by design (docs/postgresql.md, sections 3 and 5): SQLite's FTS5 table and
 # its shadow tables, PostgreSQL's version table, its generated `search` column and the GIN index over it.
 SQLITE_ONLY_TABLES = {"posts_fts", "posts_fts_data", "posts_fts_idx", "posts_fts_docsize", "posts_fts_config"}

@@ -20,7 +20,6 @@ asyncpg = pytest.importorskip("asyncpg", reason="PostgreSQL tests need asyncpg: 
 from bot.store.postgres import search  # noqa: E402  (after the skip)
 from bot.store.postgres.migrate import migrate_postgres  # noqa: E402
 
-
 AUTHORS = ["alice", "bob", "carol", "dave", "erin", "frank"]
 COMMUNITIES = ["hive-100001", "hive-100002"]
 SERIES = ["Frieren", "Metallic Rouge", "Spy x Family", None]
