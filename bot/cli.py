@@ -134,21 +134,31 @@ async def _curation_problems(config: Config) -> int:
 def _healthcheck(args: argparse.Namespace) -> int:
     """0 when the config is valid and the database opens read-only with a cursor (and, with --max-age,
     its last block is recent); else 1 with one line saying why. Cheap: no network, no writes."""
-    from bot.store.health import stored_chain
+    from bot.process.retry import describe
+    from bot.store.health import StoredChain, stored_chain, stored_chain_pg
+    from bot.text.keys import redact_url_passwords
 
     config = _load(args, code=1)
-    db = config.database.target.path
-    if db is None:
-        print("unhealthy: healthcheck reads a SQLite database only (database.url names PostgreSQL)", file=sys.stderr)
-        return 1
-    if not db.is_file():
-        print(f"unhealthy: no database at {db} yet", file=sys.stderr)
-        return 1
-    try:
-        chain = stored_chain(db)
-    except sqlite3.Error as exc:
-        print(f"unhealthy: {db} cannot be read as a hivecord database ({exc})", file=sys.stderr)
-        return 1
+    target = config.database.target
+    db = target.shown()  # a URL's password blanked
+    chain: StoredChain
+    if target.path is None:
+        try:
+            assert target.dsn is not None
+            chain = asyncio.run(stored_chain_pg(target.dsn))
+        except Exception as exc:
+            reason = redact_url_passwords(describe(exc))
+            print(f"unhealthy: {db} cannot be read as a hivecord database ({reason})", file=sys.stderr)
+            return 1
+    else:
+        if not target.path.is_file():
+            print(f"unhealthy: no database at {db} yet", file=sys.stderr)
+            return 1
+        try:
+            chain = stored_chain(target.path)
+        except sqlite3.Error as exc:
+            print(f"unhealthy: {db} cannot be read as a hivecord database ({exc})", file=sys.stderr)
+            return 1
     if chain.cursor is None:
         print(f"unhealthy: {db} holds no chain cursor yet", file=sys.stderr)
         return 1
