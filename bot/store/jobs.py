@@ -368,7 +368,7 @@ class JobTables:
             async with conn.execute(
                 "SELECT min(c) AS passed FROM (SELECT outbox_cursor AS c FROM feeds"
                 " UNION ALL SELECT CAST(value AS BIGINT) FROM meta WHERE key IN ('alerts_cursor', 'notices_cursor')"
-                " UNION ALL SELECT max(id) FROM outbox)"
+                " UNION ALL SELECT max(id) FROM outbox) AS cursors"  # PostgreSQL before 16 wants the alias
             ) as c:
                 row = await c.fetchone()
             passed = int(row["passed"]) if row and row["passed"] is not None else 0
