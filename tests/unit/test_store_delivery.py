@@ -72,7 +72,8 @@ async def test_a_feeds_jobs_are_planned_sent_in_order_and_pruned(db_location: Pa
         )
         assert await plan(store, digest_minutes=0) == 4
         assert await send_all(store) == [
-            (CHANNEL, "edit", post), (CHANNEL, "tombstone", second), (OTHER, "edit", post), (OTHER, "tombstone", second),
+            (CHANNEL, "edit", post), (CHANNEL, "tombstone", second),
+            (OTHER, "edit", post), (OTHER, "tombstone", second),
         ]  # fmt: skip
         stale = await store.jobs.stale_mirrors(time.time() + 1, time.time())
         assert sorted((c, p) for c, p, _m in stale) == [(CHANNEL, post), (OTHER, post)]
