@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.delivery.planner import plan
+from bot.domain import LaneCounts
 from bot.hive.blocks import decode_block
 from bot.hive.events import EventDecoder
 from bot.ingest.ledger import apply_events
@@ -56,6 +57,12 @@ async def test_a_feeds_jobs_are_planned_sent_in_order_and_pruned(db_location: Pa
             notice(AUTHOR),
         )  # fmt: skip
         assert await plan(store, digest_minutes=0) == 7
+        assert (await store.backlog.pending_count(1), await store.backlog.pending_count(2)) == (7, 0)  # /status
+        await store.jobs.lane_failed(OTHER, "503", base=2.0, cap=300.0, now=time.time())
+        lanes = await store.backlog.lane_counts(1, time.time(), 0.0)
+        assert lanes == LaneCounts(ok=1, backoff=1, refused=0, rejected=0)
+        assert await store.jobs.channels_with_work(time.time()) == [CHANNEL]  # the other backs off
+        await store.jobs.mirror_refreshed(OTHER, 0, time.time())  # an answer there: healthy again
         first = await send_all(store)
         post, second = [r[0] for r in await rows(db_location, "SELECT id FROM posts ORDER BY id")]
         assert first == [
