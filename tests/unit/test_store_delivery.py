@@ -15,7 +15,7 @@ from bot.hive.events import EventDecoder
 from bot.ingest.ledger import apply_events
 from bot.store.store import Store
 from tests.store_rows import rows
-from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, block, comment, delete, notice, trx, vote
+from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, PERMLINK, block, comment, delete, notice, trx, vote
 
 CHANNEL, OTHER = 20, 30
 
@@ -91,5 +91,54 @@ async def test_a_feeds_jobs_are_planned_sent_in_order_and_pruned(db_location: Pa
         assert (jobs, pruned) == (11, len(outbox) - 1)
         assert await rows(db_location, "SELECT id FROM outbox") == [(outbox[-1],)]
         assert await rows(db_location, "SELECT count(*) FROM jobs") == [(0,)]
+    finally:
+        await store.close()
+
+
+def reply(author: str, permlink: str, body: str = "Nice.") -> dict[str, Any]:
+    return comment(author, permlink, parent_author=AUTHOR, parent_permlink=PERMLINK, title="", body=body)
+
+
+async def test_a_threads_late_start_queues_the_replies_it_owes_in_chain_order(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
+    decoder = EventDecoder({COMMUNITY}, set(), set(), set())
+    thread = 555
+    try:
+        saved = await store.feeds.upsert_feed(
+            guild_id=1, channel_id=CHANNEL, community=COMMUNITY, posts=True, votes="off", curators=(), badges=False,
+            role_id=None, created_by=1, at="2026-12-01T00:00:00", threads="on",
+        )  # fmt: skip
+        assert saved is not None
+        feed = saved[0]
+        await ingest(store, decoder, FIRST, comment())
+        await ingest(store, decoder, FIRST + 1, reply("reader01", "re-1"), reply("reader02", "re-2"))
+        await ingest(store, decoder, FIRST + 2, reply("reader03", "re-3"), reply("reader04", "re-4"))
+        assert await plan(store, digest_minutes=0) == 5  # the post, then its replies in the channel's lane
+        post_job = await store.jobs.next_job(CHANNEL)
+        assert post_job is not None and post_job.action == "post"
+        await store.jobs.finish_job(post_job, thread, mirrors_post=True)
+        replies = {r[1]: r[0] for r in await rows(db_location, "SELECT id, permlink FROM replies ORDER BY id")}
+
+        # The thread is made: the waiting reply jobs give way to the late start, reader02 muted by the feed.
+        queued = await store.replies.thread_made(
+            CHANNEL, post_job.post_id or 0, thread, forum=False, lane=thread, feed_id=feed.id, mute=("Reader02",),
+            at_most=2,
+        )  # fmt: skip
+        assert queued == 2
+        assert await store.jobs.next_job(CHANNEL) is None
+        waiting = [(j.action, j.reply_id, j.detail) for j in await store.jobs.pending_jobs(thread)]
+        assert waiting == [
+            ("reply", replies["re-1"], None), ("reply", replies["re-3"], None),
+            ("replies_more", None, {"window": "", "count": 1}),
+        ]  # fmt: skip
+
+        first, second, more = await store.jobs.pending_jobs(thread)
+        await store.replies.finish_reply_job(first, thread, 9001)
+        await store.replies.finish_reply_job(second, thread, 9002)
+        assert await store.replies.reply_message(thread, replies["re-3"]) == 9002
+        assert await store.replies.claim_more_replies(more.id) == {"window": "", "count": 1}
+        await store.replies.finish_more_replies(more, "", 9003, 1)
+        assert await store.replies.more_replies_shown(feed.id, post_job.post_id or 0, "") == (9003, 1)
+        assert await store.replies.latest_thread_of_author(CHANNEL, AUTHOR) == thread
     finally:
         await store.close()
