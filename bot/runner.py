@@ -31,7 +31,7 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
 
 
 async def _main(config: Config, token: str) -> int:
-    store = await Store.open(config.database.path)
+    store = await Store.open(config.database.target.location)
     stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()

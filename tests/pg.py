@@ -5,7 +5,7 @@ The session's controller (the xdist controller, or a `-n0` run) starts the serve
 `initdb`/`pg_ctl` on PATH when the wheel is missing: in a temp dir, on 127.0.0.1 and a free port only,
 trust auth for 127.0.0.1 only, durability off (test data need not survive a power cut). As root it
 runs as `nobody`, since postgres refuses root; nothing outside the temp dir is changed. Its admin URL
-goes into `HIVECORD_TEST_PG`, which the xdist workers inherit. Setting `HIVECORD_TEST_PG` to a
+goes into `PYTEST_HIVECORD_PG`, which the xdist workers inherit. Setting `PYTEST_HIVECORD_PG` to a
 superuser's URL before the run uses that server instead.
 
 A SIGKILLed pytest cannot stop its server, so a small watchdog process, started with the server in
@@ -34,10 +34,12 @@ from pathlib import Path
 
 import pytest
 
-URL_ENV = "HIVECORD_TEST_PG"
+# Not HIVECORD_...: the config refuses any HIVECORD_ variable that is no setting, and tests load configs
+# from this process's environment.
+URL_ENV = "PYTEST_HIVECORD_PG"
 # Set by the controller when it has no server to give: why (a skip) or what went wrong (a failure).
-SKIP_ENV = "HIVECORD_TEST_PG_SKIP"
-ERROR_ENV = "HIVECORD_TEST_PG_ERROR"
+SKIP_ENV = "PYTEST_HIVECORD_PG_SKIP"
+ERROR_ENV = "PYTEST_HIVECORD_PG_ERROR"
 SETTINGS = [
     "listen_addresses=127.0.0.1",
     "unix_socket_directories=",  # TCP on 127.0.0.1 only; no socket file to outlive the server

@@ -6,6 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+CONNECT_SECONDS = 5.0  # healthcheck is cheap or unhealthy: a server that does not answer by then is down
+
 
 @dataclass(frozen=True)
 class StoredChain:
@@ -23,3 +25,19 @@ def stored_chain(path: Path) -> StoredChain:
         conn.close()
     cursor = rows.get("cursor")
     return StoredChain(int(cursor) if cursor else None, str(rows.get("cursor_time") or ""))
+
+
+async def stored_chain_pg(dsn: str) -> StoredChain:
+    """The cursor, read from PostgreSQL in a read-only transaction; raises (asyncpg, OSError) when the
+    server cannot be reached or the database is not a hivecord one (no meta table)."""
+    import asyncpg  # the PostgreSQL engine only
+
+    conn = await asyncpg.connect(dsn, timeout=CONNECT_SECONDS)
+    try:
+        async with conn.transaction(readonly=True):
+            rows = await conn.fetch("SELECT key, value FROM meta WHERE key IN ('cursor', 'cursor_time')")
+    finally:
+        await conn.close()
+    found = {str(r["key"]): str(r["value"]) for r in rows}
+    cursor = found.get("cursor")
+    return StoredChain(int(cursor) if cursor else None, found.get("cursor_time", ""))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.domain import Badge, FeedFilter, PostRow
 from bot.store.engine import Db, Row
 from bot.store.filters import passing, recent_authors, recent_posts
+
+if TYPE_CHECKING:
+    from bot.store.postgres.database import PgDatabase
 
 _NAMES_SLICE = 1024  # series names read per hop to the reader's thread
 # bm25 column weights: a word in the title counts most, then series, tags, body.
@@ -151,6 +154,14 @@ class PostTables:
         rowids in order, so the newest `window` matches come cheaply, and bm25 ranks only those.
         A common word's 80,000 matches are never all scored to show five.
         """
+        if self._db.engine == "postgresql":
+            from bot.store.postgres import search  # asyncpg's engine only
+
+            async with cast("PgDatabase", self._db).raw_read() as raw:
+                return await search.search_ids(
+                    raw, query, author=author, series_key=series_key, community=community,
+                    newest_first=newest_first, window=window,
+                )  # fmt: skip
         live = ["p.deleted = 0"]
         live_args: list[Any] = []
         if community:
@@ -213,6 +224,7 @@ class PostTables:
 
     async def live_posts(self, ids: list[int]) -> list[PostRow]:
         """The live posts among `ids`, in the order given."""
+        args: tuple[Any, ...]
         if self._db.engine == "postgresql":
             sql, args = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY(?) AND deleted = 0", (ids,)
         else:

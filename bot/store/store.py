@@ -29,6 +29,10 @@ T = TypeVar("T")
 PG_SCHEMES = ("postgresql://", "postgres://")
 
 
+def is_postgres_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(PG_SCHEMES)
+
+
 class Store:
     """The database handle (`db`: connections, write lock, meta) and the tables that share it."""
 
@@ -54,10 +58,10 @@ class Store:
         """Opens (creating it if need be) and migrates the database: a SQLite file's path, or a
         postgresql:// URL."""
         db: Db
-        if isinstance(location, str) and location.startswith(PG_SCHEMES):
+        if is_postgres_url(location):
             from bot.store.postgres.database import PgDatabase  # asyncpg only where it is used
 
-            db = await PgDatabase.open(location)
+            db = await PgDatabase.open(str(location))
         else:
             db = await Database.open(location)
         store = cls(db)

@@ -17,8 +17,6 @@ asyncpg = pytest.importorskip("asyncpg", reason="PostgreSQL tests need asyncpg: 
 
 from bot.store.postgres.migrate import MIGRATE_LOCK, known, migrate_postgres  # noqa: E402  (after the skip)
 
-pytest_plugins = ["tests.unit.pg_interim"]  # interim `pg_url` until tests/pg.py is on main
-
 # What only one engine has, by design (docs/postgresql.md, sections 3 and 5): SQLite's FTS5 table and
 # its shadow tables, PostgreSQL's version table, its generated `search` column and the GIN index over it.
 SQLITE_ONLY_TABLES = {"posts_fts", "posts_fts_data", "posts_fts_idx", "posts_fts_docsize", "posts_fts_config"}
@@ -166,6 +164,11 @@ def assert_same(lite: dict[str, Any], pg: dict[str, Any], step: int) -> None:
         assert (table, cols, unique, _predicate(where)) == (pg_table, pg_cols, pg_unique, _predicate(pg_where)), name
 
 
+async def empty(conn: Any) -> None:
+    """Nothing in the database, whatever the fixture made it from (a migrated template, say)."""
+    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
 def test_the_two_engines_ship_the_same_migrations() -> None:
     assert [name for _, name, _ in known()] == [name for _, name, _ in migrations()]
 
@@ -175,6 +178,7 @@ async def test_each_migration_leaves_sqlites_schema_and_keeps_the_rows(pg_url: s
     lite.create_function("search_text", 1, search_text, deterministic=True)
     conn = await asyncpg.connect(pg_url)
     try:
+        await empty(conn)
         await conn.execute(
             "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (0)"
         )
@@ -215,6 +219,7 @@ async def test_each_migration_leaves_sqlites_schema_and_keeps_the_rows(pg_url: s
 async def test_two_processes_starting_at_once_migrate_once(pg_url: str, caplog: pytest.LogCaptureFixture) -> None:
     holder, first, second = [await asyncpg.connect(pg_url) for _ in range(3)]
     try:
+        await empty(holder)
         # Both wait on the lock until it is let go, so they start the race together: certain, not left to timing.
         with caplog.at_level(logging.INFO, logger="hivecord.store"):
             async with holder.transaction():
@@ -243,6 +248,7 @@ async def _wait_for_lock_waiters(conn: Any, count: int) -> None:
 async def test_a_database_newer_than_known_is_refused(pg_url: str) -> None:
     conn = await asyncpg.connect(pg_url)
     try:
+        await empty(conn)
         assert await migrate_postgres(conn) == len(known())
         assert await migrate_postgres(conn) == len(known())  # nothing left to apply
         await conn.execute("UPDATE schema_version SET version = $1", len(known()) + 1)

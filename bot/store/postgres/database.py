@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
-from bot.store.postgres.migrate import migrate_postgres
 
 from bot.store.postgres.facade import PgConn, PgReader, Statements, SyncPgConn
+from bot.store.postgres.migrate import migrate_postgres
 
 log = logging.getLogger("hivecord.store")
 
