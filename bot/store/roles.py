@@ -13,13 +13,13 @@ _RULE_COLUMNS = "role_id, guild_id, kind, community, min_reputation, created_by,
 
 # Which (guild, member, role) the rules want now: linked members meeting each rule's Hive fact.
 _DESIRED = """
-    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r JOIN links l
+    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r CROSS JOIN links l
     WHERE (r.kind IN ('linked', 'reputation')
            OR (r.kind IN ('subscriber', 'team') AND EXISTS (SELECT 1 FROM community_facts f
                WHERE f.community = r.community AND f.kind = r.kind AND f.account = l.account)))
       AND (r.min_reputation IS NULL OR EXISTS (SELECT 1 FROM account_facts a
            WHERE a.account = l.account AND a.reputation >= r.min_reputation))
-      AND (:user IS NULL OR l.user_id = :user)
+      AND (CAST(:user AS BIGINT) IS NULL OR l.user_id = :user)
 """
 
 
@@ -191,7 +191,7 @@ class RoleTables:
                 adds = await cur.fetchall()
             async with conn.execute(
                 f"WITH desired AS ({_DESIRED}) SELECT g.guild_id, g.user_id, g.role_id, g.state FROM role_grants g"
-                " WHERE (:user IS NULL OR g.user_id = :user) AND NOT EXISTS"
+                " WHERE (CAST(:user AS BIGINT) IS NULL OR g.user_id = :user) AND NOT EXISTS"
                 " (SELECT 1 FROM desired d WHERE d.role_id = g.role_id AND d.user_id = g.user_id)",
                 params,
             ) as cur:

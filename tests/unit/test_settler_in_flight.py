@@ -31,10 +31,10 @@ def test_a_mark_lapses_and_a_release_ends_it() -> None:
     assert not flight.held("vote", 3)
 
 
-async def test_the_settler_leaves_an_intent_in_flight_to_its_command(tmp_path: Path) -> None:
+async def test_the_settler_leaves_an_intent_in_flight_to_its_command(db_location: Path | str) -> None:
     node = FakeHiveNode({})
     url = node.start_in_thread()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
             settler = Settler(store, hive, CurationKeys(hive, {}, {}))
