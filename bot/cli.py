@@ -1,4 +1,4 @@
-"""`hivecord run | ingest | search | check-config | healthcheck`: the command line."""
+"""`hivecord run | ingest | search | check-config | healthcheck | migrate`: the command line."""
 
 from __future__ import annotations
 
@@ -309,6 +309,24 @@ async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
     return 0
 
 
+def _migrate(config: Config, to: str) -> int:
+    from bot.store.postgres.copy import MigrateRefused, migrate_to_postgres
+
+    try:
+        asyncio.run(migrate_to_postgres(config.database.path, to))
+    except MigrateRefused as refused:
+        print(f"migrate: {refused}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _postgres_url(text: str) -> str:
+    # The value is never echoed back: it may hold a password.
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("must be a postgresql:// URL")
+    return text
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -348,6 +366,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="also unhealthy when the last stored block is older than this (the follower is stuck)",
     )
+    migrate = sub.add_parser(
+        "migrate", parents=[common], help="copy the SQLite database into an empty PostgreSQL (the bot stopped)"
+    )
+    migrate.add_argument(
+        "--to",
+        required=True,
+        type=_postgres_url,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="the target database (the password from $PGPASSWORD, or in the URL)",
+    )
     return parser
 
 
@@ -368,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_ingest(config, args.from_block, args.to_block))
     if args.command == "search":
         return asyncio.run(_search(config, args.query, args.limit, args.json))
+    if args.command == "migrate":
+        return _migrate(config, args.to)
     if args.command == "run":
         from bot.runner import run_bot
 
