@@ -312,8 +312,12 @@ async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
 def _migrate(config: Config, to: str) -> int:
     from bot.store.postgres.copy import MigrateRefused, migrate_to_postgres
 
+    source = config.database.target.path
+    if source is None:
+        print("migrate: the config names a PostgreSQL database; migrate copies from a SQLite file", file=sys.stderr)
+        return 1
     try:
-        asyncio.run(migrate_to_postgres(config.database.path, to))
+        asyncio.run(migrate_to_postgres(source, to))
     except MigrateRefused as refused:
         print(f"migrate: {refused}", file=sys.stderr)
         return 1

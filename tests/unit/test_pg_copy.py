@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.db import search_text
 from bot.store.store import Store
 from tests.helpers import hivecord, write_config
 
@@ -127,17 +126,14 @@ async def test_a_sqlite_file_of_another_schema_version_is_refused(tmp_path: Path
 async def test_a_failed_copy_leaves_the_target_empty(tmp_path: Path, pg_url: str) -> None:
     path = await sqlite_store(tmp_path)
     with sqlite3.connect(path) as conn:
-        # SQLite keeps a NUL in text; PostgreSQL's text refuses it: the copy fails at posts, after meta.
-        conn.create_function("search_text", 1, search_text, deterministic=True)  # the FTS trigger's
+        # A vote of a post that is not there: this connection does not enforce foreign keys, PostgreSQL
+        # does, so the copy fails at votes, after posts and meta.
         conn.execute(
-            "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, created_block,"
-            " created_at, updated_block, updated_at) VALUES ('a', 'p', 'hive-1', 't', ?, '{}', '[]',"
-            " 1, '2026-01-01T00:00:00', 1, '2026-01-01T00:00:00')",
-            ("nul \x00 here",),
+            "INSERT INTO votes (post_id, voter, weight, block_num, voted_at) VALUES (424242, 'v', 100, 1, 'x')"
         )
     code, out, err = await asyncio.to_thread(migrate, tmp_path, with_password(pg_url))
     assert code == 1, out + err
-    assert "copying posts failed" in err
+    assert "copying votes failed" in err
     assert SECRET not in out + err
     assert await tables_of(pg_url) == set()  # not even the schema: one transaction
 
