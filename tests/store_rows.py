@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from bot.store.postgres.facade import placeholders
 from bot.store.store import PG_SCHEMES
 
@@ -20,8 +22,6 @@ def is_postgresql(location: Path | str) -> bool:
 async def rows(location: Path | str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Every row `sql` reads, as tuples, over a connection of its own (closed before returning)."""
     if is_postgresql(location):
-        import asyncpg
-
         conn = await asyncpg.connect(str(location))
         try:
             return [tuple(r) for r in await conn.fetch(placeholders(sql, named=False)[0], *args)]
@@ -31,19 +31,3 @@ async def rows(location: Path | str, sql: str, *args: Any) -> list[tuple[Any, ..
         found = lite.execute(sql, args).fetchall()
     lite.close()
     return found
-
-
-async def execute(location: Path | str, sql: str, *args: Any) -> None:
-    """Runs one statement and commits it: a test's change behind the store's back."""
-    if is_postgresql(location):
-        import asyncpg
-
-        conn = await asyncpg.connect(str(location))
-        try:
-            await conn.execute(placeholders(sql, named=False)[0], *args)
-        finally:
-            await conn.close()
-        return
-    with sqlite3.connect(location) as lite:
-        lite.execute(sql, args)
-    lite.close()
