@@ -1,0 +1,1 @@
+"""The store on PostgreSQL: its connections, migrations, search and the processes' coordination."""
