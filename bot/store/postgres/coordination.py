@@ -115,7 +115,7 @@ class PgCoordination:
         return self._leading
 
     async def alive(self) -> bool:
-        return await self._fetchval(_ALIVE) == 1
+        return bool(await self._fetchval(_ALIVE) == 1)
 
     async def claim_lane(self, lane: int) -> bool:
         if lane in self._lanes:
