@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 
 from bot.domain import is_dm_lane
 from bot.store.coordination import Coordination
@@ -38,7 +39,7 @@ class Senders:
             if lane not in self._tasks and not self.is_held(lane):
                 task = asyncio.create_task(self._send(lane))
                 self._tasks[lane] = task
-                task.add_done_callback(lambda done, lane=lane: self._ended(lane, done))
+                task.add_done_callback(partial(self._ended, lane))
 
     def _ended(self, lane: int, done: asyncio.Task[None]) -> None:
         if self._tasks.get(lane) is done:

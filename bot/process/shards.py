@@ -1,9 +1,13 @@
-"""Which gateway shards this process serves: `discord.shard_ids` of `discord.shard_count`, or `--shards 0-3/8`."""
+"""What this process asks of the gateway: its shards (`discord.shard_ids` of `discord.shard_count`, or
+`--shards 0-3/8`) and its intents."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import discord
 
 # Discord's own ceiling is far lower for any bot hivecord serves; this only keeps a typo from allocating.
 MAX_SHARDS = 65536
@@ -22,6 +26,12 @@ class Shards:
         """Slash commands are synced by one process only: the one serving shard 0 (or every shard)."""
         return not self.ids or 0 in self.ids
 
+    def client_options(self) -> dict[str, Any]:
+        """AutoShardedBot's arguments: nothing given is every shard Discord advises."""
+        if not self.count:
+            return {}
+        return {"shard_count": self.count, "shard_ids": list(self.ids or range(self.count))}
+
     def problem(self) -> str | None:
         """What is wrong with this choice, in one sentence; None when it can be served."""
         if self.count > MAX_SHARDS:
@@ -30,12 +40,19 @@ class Shards:
             return "shard ids need a shard count (discord.shard_count, or --shards IDS/COUNT)"
         beyond = [i for i in self.ids if i >= self.count]
         if beyond:
-            return f"shard id {beyond[0]} is not below the shard count {self.count} (ids run from 0 to {self.count - 1})"
+            return f"shard id {beyond[0]} is not below the shard count {self.count} (ids are 0 to {self.count - 1})"
         return None
 
 
+def intents() -> discord.Intents:
+    # Slash commands and posting need guilds only; nothing privileged.
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
 def parse_ids(text: str) -> tuple[int, ...]:
-    """"0-3,6" -> (0, 1, 2, 3, 6); "" -> () (all). Raises ValueError saying what is wrong."""
+    """Ids as typed: "0-3,6" is (0, 1, 2, 3, 6); "" is () (all). Raises ValueError saying what is wrong."""
     ids: set[int] = set()
     for part in (p.strip() for p in text.split(",")):
         if not part and not text.strip():
