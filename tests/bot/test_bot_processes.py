@@ -69,17 +69,16 @@ class Processes:
             "HIVECORD_DISCORD__SHARD_COUNT": "2",
             "HIVECORD_DISCORD__SHARD_IDS": str(shard),
         }
-        bot = BotProcess(config, fake, env=env)
+        bot = self.lives[name] = BotProcess(config, fake, env=env)
         await bot.start()
-        self.lives[name] = bot
         return bot
 
     async def stop_all(self) -> None:
-        for name, bot in self.lives.items():
-            assert bot.proc is not None
-            if bot.proc.returncode is None:
-                assert await bot.stop() == 0, bot.log
-                assert "Traceback" not in bot.log, f"{name}:\n{bot.log}"
+        running = [bot for bot in self.lives.values() if bot.proc is not None and bot.proc.returncode is None]
+        codes = [await bot.stop() for bot in running]  # every one stopped before any is judged
+        for bot, code in zip(running, codes, strict=True):
+            assert code == 0, bot.log
+            assert "Traceback" not in bot.log, bot.log
 
     def block_requests(self) -> list[tuple[float, str]]:
         """(when, life) of every request for blocks or the head, in the order the node answered them."""
