@@ -19,9 +19,9 @@ import asyncpg
 log = logging.getLogger("hivecord.coordination")
 
 APPLICATION = "hivecord"  # how the processes are counted in pg_stat_activity: only this connection has it
-# The leader's lock in the one-bigint key space ("hivecord" read as an integer); lanes use the two-int key
-# space, which PostgreSQL keeps apart from it, so no lane can collide with the leader's key.
-LEADER_KEY = int.from_bytes(b"hivecord", "big")
+# The leader's lock in the one-bigint key space ("hcleader" read as an integer: the store's migration and
+# write locks are other keys there); lanes use the two-int key space, which PostgreSQL keeps apart from it.
+LEADER_KEY = int.from_bytes(b"hcleader", "big")
 CHECK_TIMEOUT = 5.0  # a round trip slower than this counts as the connection lost: stop, reconnect, claim again
 _SERVER_SETTINGS = {
     "application_name": APPLICATION,
