@@ -102,7 +102,7 @@ async def until(check: Callable[[], Awaitable[bool]], ceiling: float, what: str)
     """Polls `check` until it holds; `ceiling` (seconds) fails the test, it is never a timer."""
     deadline = time.monotonic() + ceiling
     while not await check():
-        assert time.monotonic() < deadline, f"not within {ceiling} s: {what}"
+        assert time.monotonic() < deadline, f"not within {ceiling} s: {what} ({getattr(settled, 'last', '')})"
         await asyncio.sleep(0.1)
 
 
@@ -133,19 +133,26 @@ def add_reviews(world: World, first_block: int, numbers: range) -> int:
     return last
 
 
-async def settled(pg_url: str, through_block: int) -> bool:
-    """The cursor passed `through_block`, every feed planned the whole outbox, and no job is pending."""
+async def delivery_state(pg_url: str) -> dict[str, Any]:
     conn = await asyncpg.connect(pg_url)
     try:
         cursor = await conn.fetchval("SELECT value FROM meta WHERE key = 'cursor'")
         last = await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
         behind = await conn.fetchval("SELECT count(*) FROM feeds WHERE outbox_cursor < $1", last)
         pending = await conn.fetchval("SELECT count(*) FROM jobs WHERE state = 'pending'")
+        feeds = await conn.fetchval("SELECT count(*) FROM feeds")
     except asyncpg.UndefinedTableError:
-        return False
+        return {}
     finally:
         await conn.close()
-    return cursor is not None and int(cursor) >= through_block and behind == 0 and pending == 0
+    return {"cursor": int(cursor or 0), "outbox": last, "feeds behind": behind, "pending": pending, "feeds": feeds}
+
+
+async def settled(pg_url: str, through_block: int) -> bool:
+    """The cursor passed `through_block`, every feed planned the whole outbox, and no job is pending."""
+    state = await delivery_state(pg_url)
+    settled.last = state  # type: ignore[attr-defined]  # said when a wait fails
+    return bool(state) and state["cursor"] >= through_block and not state["feeds behind"] and not state["pending"]
 
 
 def review_posts(world: World) -> RequestCounter:
