@@ -172,6 +172,7 @@ async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_pr
     await processes.start("b", shard=1)
     await add_feed(world, world.reviews)
     await add_feed(world, world.second)
+    world.node.head = SEED_LAST + 5
     await until(lambda: settled(processes.pg_url, SEED_LAST), 60, "the seed followed and delivered")
     last = add_reviews(world, SEED_LAST + 1, range(60))
     world.fake.answer_delay = 0.02  # many kills land between Discord posting a message and the bot hearing
@@ -199,6 +200,7 @@ async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_l
     await processes.start("b", shard=1)
     await add_feed(world, world.reviews)
     await add_feed(world, world.second)
+    world.node.head = SEED_LAST + 5
     await until(lambda: settled(processes.pg_url, SEED_LAST), 60, "the seed followed and delivered")
     leader_name = processes.block_requests()[-1][1]
     other_name = "b" if leader_name == "a" else "a"
