@@ -121,15 +121,17 @@ def numbered(world: World, channel: int) -> list[str]:
     return [t for t in titles if t.startswith("Review number")]
 
 
-def add_reviews(world: World, first_block: int, numbers: range) -> int:
-    """One review a block from `first_block`; the head moves past them. Returns the last block."""
+def add_reviews(world: World, numbers: range) -> int:
+    """One review a block, past every block the node has served; the head moves past them. Returns the last."""
+    first = world.next_block
     blocks = {
-        first_block + i: comment_block(f"author{n % 7}", f"review-{n:03d}", f"Review number {n:03d}", f"Body {n}", "{}")
+        first + i: comment_block(f"author{n % 7}", f"review-{n:03d}", f"Review number {n:03d}", f"Body {n}", "{}")
         for i, n in enumerate(numbers)
     }
     world.node.add_blocks(blocks)
-    last = first_block + len(numbers) - 1
+    last = first + len(numbers) - 1
     world.node.head = last + 5
+    world.next_block = last + 10
     return last
 
 
@@ -174,7 +176,7 @@ async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_pr
     await add_feed(world, world.second)
     world.node.head = SEED_LAST + 5
     await until(lambda: settled(processes.pg_url, SEED_LAST), 60, "the seed followed and delivered")
-    last = add_reviews(world, SEED_LAST + 1, range(60))
+    last = add_reviews(world, range(60))
     world.fake.answer_delay = 0.02  # many kills land between Discord posting a message and the bot hearing
     posted = review_posts(world)
     await world.fake.wait_for(lambda: posted() >= 10, 60)
@@ -205,7 +207,7 @@ async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_l
     leader_name = processes.block_requests()[-1][1]
     other_name = "b" if leader_name == "a" else "a"
     leader = processes.lives[leader_name]
-    add_reviews(world, SEED_LAST + 1, range(30))
+    add_reviews(world, range(30))
     posted = review_posts(world)
     killed_at: list[float] = []
 
@@ -217,7 +219,7 @@ async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_l
 
     assert await leader.kill_at(kill_now, unless=lambda: posted() >= 60, ceiling=60)
     # More reviews while the old leader is gone: only a new leader can bring them.
-    last = add_reviews(world, SEED_LAST + 31, range(30, 40))
+    last = add_reviews(world, range(30, 40))
 
     def first_block_request_of(name: str) -> float | None:
         return next((at for at, who in processes.block_requests() if who == name and at > killed_at[0]), None)
