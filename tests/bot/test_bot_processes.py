@@ -192,6 +192,12 @@ async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_pr
     for channel in (world.reviews, world.second):
         assert numbered(world, channel) == [f"Review number {i:03d}" for i in range(60)]
     assert len(senders(world.fake.requests[before:], world)) >= 1
+    # Commands reach only the process holding the guild's shard, and only shard 0's process synced them.
+    shard = (world.fake.world.guild_id >> 22) % 2
+    answered = {r.caller for r in world.fake.requests if r.path.startswith("/interactions/")}
+    assert answered == {"ab"[shard]}, answered
+    synced = {r.caller for r in world.fake.requests if r.method == "PUT" and r.path.endswith("/commands")}
+    assert synced == {"a"}, synced
     assert not world.fake.violations
 
 
@@ -235,5 +241,6 @@ async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_l
     # One poller at a time: each life's block requests form one run, never interleaved with another's.
     order = [who for _, who in processes.block_requests()]
     runs = [who for i, who in enumerate(order) if i == 0 or order[i - 1] != who]
-    assert len(runs) == len(set(runs)), runs
+    assert len(runs) == len(set(runs)) and runs[-1] == other_name, runs
+    assert len(order) > 20, "the node was polled for blocks throughout"
     assert not world.fake.violations
