@@ -29,8 +29,10 @@ from bot.ingest.community_roles import CommunityRoles
 from bot.ingest.discussion import fetch_discussion
 from bot.ingest.follower import Follower, Progress
 from bot.process.backoff import Backoff
+from bot.process.duties import Duties
 from bot.process.gateway import UnreadableEvents
 from bot.process.retry import describe, unreachable
+from bot.process.shards import Shards, intents
 from bot.process.supervisor import keep_running
 from bot.search.catalog import SeriesCatalog
 from bot.services.curation import CurationService
@@ -46,6 +48,7 @@ from bot.services.reviews import ReviewService
 from bot.services.roles import RoleService
 from bot.services.settler import Settler
 from bot.services.subscriptions import SubscriptionService
+from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -66,13 +69,6 @@ EXTENSIONS = (
 )
 
 
-def intents() -> discord.Intents:
-    # Slash commands and posting need guilds only; nothing privileged.
-    wanted = discord.Intents.none()
-    wanted.guilds = True
-    return wanted
-
-
 class Hivecord(commands.AutoShardedBot):
     def __init__(
         self,
@@ -83,7 +79,10 @@ class Hivecord(commands.AutoShardedBot):
         *,
         posting_keys: Mapping[str, PostingKey] | None = None,
         stop_grace: float = 3.0,
+        coordination: Coordination | None = None,
+        shards: Shards | None = None,
     ) -> None:
+        self.served = shards = shards or Shards()
         # Every request to Discord (but interaction answers) counts against one window as it leaves.
         self.wire = WireWindow(math.floor(config.delivery.requests_per_second))
         super().__init__(
@@ -93,6 +92,7 @@ class Hivecord(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=GuardedTree,
             http_trace=self.wire.trace(),
+            **shards.client_options(),
         )
         # An event discord.py cannot read is dropped with one log line, never the shard or the process.
         self.unreadable = UnreadableEvents()
@@ -101,6 +101,7 @@ class Hivecord(commands.AutoShardedBot):
         self.store = store
         self.hive = hive
         self.started_at = time.monotonic()
+        self._stop = asyncio.Event()
         self.links = LinkService(store, hive)
         self.follower = Follower.from_config(
             hive, store, config.hive, communities, on_progress=self._on_blocks, on_links=self.links.linked_on_chain
@@ -145,6 +146,7 @@ class Hivecord(commands.AutoShardedBot):
             upvotes=self.curation.enabled,
             # A new thread starts with the replies its post already has on chain (bridge.get_discussion).
             late_start=partial(fetch_discussion, hive, store, self.follower),
+            coordination=coordination or SingleProcess(),
         )
         # Series names change slowly and autocomplete asks on every keystroke: one cache for all cogs.
         self.series_catalog = SeriesCatalog(store.posts)
@@ -174,11 +176,11 @@ class Hivecord(commands.AutoShardedBot):
         )
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)
+        self.duties = Duties.of(self, self.delivery.coordination, self._stop)
         self.notices = NoticeService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._stop = asyncio.Event()
         self._closer: asyncio.Future[None] | None = None
         self._setup_started = False
         self._next_sync = 0.0
@@ -194,15 +196,11 @@ class Hivecord(commands.AutoShardedBot):
         # Commands are in place before the gateway connects; a server that refuses them must not
         # keep feeds from flowing, so a refusal is retried beside mirroring.
         backoff = Backoff(self.retry_max)
-        synced = await self._try_sync(backoff)
+        # One process syncs them: the one serving shard 0.
+        synced = await self._try_sync(backoff) if self.served.syncs_commands else True
         self._tasks = {
-            "follower": asyncio.create_task(keep_running("follower", self.follower.run, self._stop)),
             "delivery": asyncio.create_task(keep_running("delivery", self.delivery.run, self._stop)),
-            "role check": asyncio.create_task(keep_running("role check", self.roles.run, self._stop)),
-            "settler": asyncio.create_task(keep_running("settler", self.settler.run, self._stop)),
-            "community roles": asyncio.create_task(
-                keep_running("community roles", self.community_roles.run, self._stop)
-            ),
+            "coordination": asyncio.create_task(keep_running("coordination", self.duties.run, self._stop)),
         }
         if not synced:
             self._tasks["command sync"] = asyncio.create_task(self._sync_until_done(backoff))
@@ -350,13 +348,11 @@ class Hivecord(commands.AutoShardedBot):
         # store's lock (Store.chain_batch), so a stop never leaves half a batch. Delivery finishes
         # the send in hand, so Discord's answer to it is recorded.
         self._stop.set()
-        self.follower.stop()
-        self.roles.stop()
-        self.settler.stop()
-        self.community_roles.stop()
-        for name in ("follower", "command sync", "role check", "settler", "community roles"):
+        self.duties.stop()
+        for name in ("command sync", "coordination"):
             if name in self._tasks:
                 self._tasks[name].cancel()
+        self._tasks.update(self.duties.tasks)
         await self.delivery.stop()
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks.values(), timeout=self.stop_grace)

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.config.load import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
 from bot.process.logs import setup_logging
+from bot.process.shards import Shards, parse_shards
 
 log = logging.getLogger("hivecord")
 
@@ -341,6 +342,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _shards(text: str) -> Shards:
+    try:
+        return parse_shards(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hivecord", description="Hive communities, mirrored into Discord.")
     parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
@@ -352,7 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
         "HIVECORD_SECTION__KEY variables win over it)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", parents=[common], help="run the bot (token from $DISCORD_TOKEN)")
+    run = sub.add_parser("run", parents=[common], help="run the bot (token from $DISCORD_TOKEN)")
+    run.add_argument(
+        "--shards",
+        type=_shards,
+        metavar="IDS/COUNT",
+        help="the gateway shards this process serves, e.g. 0-3/8 (ids 0 to 3 of 8) or 1/2; "
+        "default: discord.shard_ids of discord.shard_count",
+    )
     ingest = sub.add_parser("ingest", parents=[common], help="follow the chain into the database, no Discord")
     ingest.add_argument("--from-block", type=_positive, metavar="N", help="first block, when the database is new")
     ingest.add_argument("--to-block", type=_positive, metavar="N", help="exit once this block is stored")
@@ -405,7 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from bot.runner import run_bot
 
-        return run_bot(config)
+        shards = args.shards or Shards(config.discord.shard_ids, config.discord.shard_count)
+        if (problem := shards.problem()) is not None:
+            print(f"hivecord: {problem}", file=sys.stderr)
+            return 2
+        return run_bot(config, shards)
     return 2
 
 

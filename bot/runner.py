@@ -17,6 +17,8 @@ from bot.app import Hivecord
 from bot.config.load import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import read_posting_keys
+from bot.process.shards import Shards
+from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -30,8 +32,19 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-async def _main(config: Config, token: str) -> int:
+def coordination_for(database: object) -> Coordination:
+    """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
+    url = str(database)
+    if url.startswith(("postgresql://", "postgres://")):
+        from bot.store.postgres.coordination import PgCoordination
+
+        return PgCoordination(url)
+    return SingleProcess()
+
+
+async def _main(config: Config, token: str, shards: Shards) -> int:
     store = await Store.open(config.database.target.location)
+    coordination = coordination_for(config.database.target.location)
     stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()
@@ -42,7 +55,9 @@ async def _main(config: Config, token: str) -> int:
             keys, problems = read_posting_keys(accounts, os.environ)
             for problem in problems:
                 log.error("posting key: %s; the bot does not sign for that account", problem)
-            bot = Hivecord(config, store, hive, communities, posting_keys=keys)
+            bot = Hivecord(
+                config, store, hive, communities, posting_keys=keys, coordination=coordination, shards=shards
+            )
             async with bot:
                 started = asyncio.ensure_future(bot.start(token))
                 loop = asyncio.get_running_loop()
@@ -55,6 +70,7 @@ async def _main(config: Config, token: str) -> int:
                     if not stopping or (current is not None and current.cancelling()):
                         raise  # not the stop's own cancel of a start still waiting (below)
     finally:
+        await coordination.close()  # after delivery stopped: its lanes and the lead go to another process
         # Waits for a batch of blocks still being written, so the file holds whole batches only.
         await store.close()
     if stopping:
@@ -96,14 +112,14 @@ async def stop(bot: Closable, started: asyncio.Future[None]) -> None:
 _background: set[asyncio.Task[None]] = set()
 
 
-def run_bot(config: Config) -> int:
+def run_bot(config: Config, shards: Shards | None = None) -> int:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         print(f"hivecord: {TOKEN_ENV} is not set; export your bot's token in it and run again.", file=sys.stderr)
         return 2
     point_at(config.discord.api_base, config.discord.gateway_url)
     try:
-        return asyncio.run(_main(config, token))
+        return asyncio.run(_main(config, token, shards or Shards()))
     except discord.LoginFailure:
         print(
             f"hivecord: Discord rejected the token in {TOKEN_ENV}; copy it again from the Developer Portal.",

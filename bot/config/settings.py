@@ -35,6 +35,7 @@ from bot.config.schema import (
     word_or_integer,
 )
 from bot.config.tables import TABLE, Table, community_accounts, optional_account
+from bot.process.shards import MAX_SHARDS, parse_ids
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Discord allows a bot 50 requests a second in all (interaction answers aside); more gets 429s.
@@ -153,6 +154,14 @@ class DatabaseConfig:
         return self.url if self.url is not None else DatabaseTarget.sqlite(self.path)
 
 
+def _shard_ids(value: str, field: Field) -> tuple[int, ...]:
+    try:
+        return parse_ids(value)
+    except ValueError as exc:
+        field.problem(str(exc))
+        return ()
+
+
 @dataclass(frozen=True)
 class DiscordConfig:
     # None means "Discord's own"; set only to point the bot at a proxy or a test server.
@@ -183,6 +192,21 @@ class DiscordConfig:
         """The longest wait, in seconds, between attempts to reach Discord when it cannot be reached at
         start, and between retries of a refused slash-command sync (waits double up to this). Greater than 0.""",
         positive(),
+    )
+    shard_count: int = setting(
+        INTEGER,
+        0,
+        """How many gateway shards the bot has in all, over every process. 0 takes Discord's advice and
+        serves every shard in this process. Set it, with discord.shard_ids, to spread the shards over
+        several `hivecord run` processes sharing one PostgreSQL.""",
+        between(0, MAX_SHARDS),
+    )
+    shard_ids: tuple[int, ...] = setting(
+        STRING,
+        "",
+        """The shards this process serves, as ids and ranges such as "0-3" or "0,2": each below
+        discord.shard_count. Empty means all of them. `hivecord run --shards 0-3/8` sets both.""",
+        _shard_ids,
     )
 
 

@@ -18,6 +18,9 @@ class Pace:
         self._next = 0.0
         self._lock = asyncio.Lock()
 
+    def set_rate(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+
     async def wait(self) -> None:
         async with self._lock:
             now = time.monotonic()
@@ -41,6 +44,10 @@ class FairPace:
         # Insertion order is turn order: a group served goes to the back if it still waits.
         self._queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
         self._dispatcher: asyncio.Task[None] | None = None
+
+    def set_rate(self, rate: float) -> None:
+        """From the next turn on (the share of a rate several processes send at changed)."""
+        self.interval = 1.0 / rate
 
     async def wait(self, group: Hashable = None) -> None:
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -23,8 +23,10 @@ from bot.delivery.permits import linked_author
 from bot.delivery.planner import ReplyPace, plan
 from bot.delivery.render import audit_embed, badge_embed, post_embed, role_ping, tombstone_embed, votes_embed
 from bot.delivery.roles import change_role
+from bot.delivery.senders import Senders
 from bot.domain import DAY, ROLE_ACTIONS, Feed, Job, PostRow, is_dm_lane
 from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
+from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord.delivery")
@@ -33,7 +35,6 @@ RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
-DM_LANES_AT_ONCE = 64
 
 
 class DeliveryWorker:
@@ -54,6 +55,7 @@ class DeliveryWorker:
         stop_grace: float = 3.0,
         upvotes: Callable[[str], bool] = lambda community: False,
         late_start: Callable[[PostRow], Awaitable[object]] | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.client = client
         self.upvotes = upvotes  # whether a community's mirrors carry an Upvote button (it can vote)
@@ -62,6 +64,9 @@ class DeliveryWorker:
         # from one budget under Discord's global limit, so a DM fan-out can use all of it when quiet.
         self.pace = FairPace(max_per_second)
         self.budget = Pace(requests_per_second)
+        self.rates = (max_per_second, requests_per_second)  # this process's shares are these split (share())
+        # The leader plans, refreshes vote counts and prunes; every process sends the lanes it claims.
+        self.coordination = coordination or SingleProcess()
         self.digest_minutes = digest_minutes
         self.replies = replies or ReplyPace()
         self.stats_refresh = stats_refresh_minutes * 60.0
@@ -70,10 +75,8 @@ class DeliveryWorker:
         self.retry_cap = retry_cap
         self.retention = retention_days * DAY
         self._wake = asyncio.Event()
-        # One sender per lane with work; each removes itself when done.
-        self._senders: dict[int, asyncio.Task[None]] = {}
-        # Lanes held in memory when even recording their failure failed (monotonic deadline).
-        self._held: dict[int, float] = {}
+        # One sender per lane with work, while this process holds the lane's claim.
+        self.senders = Senders(self.coordination, self._drain_lane)
         self._prune_at = 0.0
         self._stopping = False
         self.stop_grace = stop_grace
@@ -83,13 +86,15 @@ class DeliveryWorker:
         # A new thread first stores the replies its post already has on chain (`late_start`).
         self.conversation = Conversation(client, store, late_start, replies_per_window=self.replies.per_window)
         self.alerts = Alerts(client, store, self.budget, self._guarded, self.wake)
-        # DM lanes drain a few at a time: thousands of senders started at once would queue
-        # thousands of reads ahead of the first send, and the request budget would sit idle.
-        self._dm_senders = asyncio.Semaphore(DM_LANES_AT_ONCE)
 
     def wake(self) -> None:
         """New outbox rows or jobs: plan and send now instead of at the next poll."""
         self._wake.set()
+
+    def share(self, processes: int) -> None:
+        """Paces at 1/`processes` of the configured rates: the processes sending together stay within them."""
+        self.pace.set_rate(self.rates[0] / processes)
+        self.budget.set_rate(self.rates[1] / processes)
 
     async def run(self) -> None:
         planned_at = -PLAN_AT_LEAST_EVERY
@@ -99,17 +104,17 @@ class DeliveryWorker:
             try:
                 # Planning takes the write lock: only when the follower or a command said there is
                 # something new, and now and then in case a writer outside this process did.
-                if woken or time.monotonic() - planned_at >= PLAN_AT_LEAST_EVERY:
+                leading = self.coordination.leading
+                if leading and (woken or time.monotonic() - planned_at >= PLAN_AT_LEAST_EVERY):
                     planned_at = time.monotonic()
                     planned = await plan(self.store, digest_minutes=self.digest_minutes, replies=self.replies)
                     if planned:
                         log.debug("planned %d job(s)", planned)
                 # Refused lanes and lanes backing off are not listed: no sender, no request.
-                for lane in await self.store.jobs.channels_with_work(time.time()):
-                    if lane not in self._senders and not self._is_held(lane):
-                        self._start_sender(lane)
-                await self._refresh_stale()
-                await self._prune()
+                self.senders.start(await self.store.jobs.channels_with_work(time.time()))
+                if leading:
+                    await self._refresh_stale()
+                    await self._prune()
             except Exception:
                 log.exception("delivery pass failed; trying again shortly")
             with contextlib.suppress(TimeoutError):
@@ -119,42 +124,10 @@ class DeliveryWorker:
         """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
         self._stopping = True
         self._wake.set()
-        senders = [t for t in self._senders.values() if not t.done()]
-        if senders:
-            _, pending = await asyncio.wait(senders, timeout=self.stop_grace)
-            if pending:
-                log.warning("%d send(s) still in hand after %g s; cancelling them", len(pending), self.stop_grace)
-            for task in pending:
-                task.cancel()
-
-    def _start_sender(self, lane: int) -> None:
-        task = asyncio.create_task(self._drain(lane))
-        self._senders[lane] = task
-
-        def release(done: asyncio.Task[None]) -> None:
-            if self._senders.get(lane) is done:
-                del self._senders[lane]
-
-        task.add_done_callback(release)
-
-    def _is_held(self, lane: int) -> bool:
-        until = self._held.get(lane)
-        if until is None:
-            return False
-        if until > time.monotonic():
-            return True
-        del self._held[lane]
-        return False
-
-    async def _drain(self, lane: int) -> None:
-        """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
-        if is_dm_lane(lane):
-            async with self._dm_senders:
-                await self._drain_lane(lane)
-        else:
-            await self._drain_lane(lane)
+        await self.senders.stop(self.stop_grace)
 
     async def _drain_lane(self, lane: int) -> None:
+        """Sends the lane's jobs in order until it has none, or a failure stops it (recorded)."""
         while not self._stopping:
             job: Job | None = None
             try:
@@ -209,7 +182,7 @@ class DeliveryWorker:
         except Exception:
             # Not even the failure could be recorded (the database?): hold the lane here instead.
             log.exception("lane %d: could not record a failed send; holding the lane for %.0f s", lane, self.retry_cap)
-            self._held[lane] = time.monotonic() + self.retry_cap
+            self.senders.hold(lane, self.retry_cap)
         return False
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
@@ -353,7 +326,7 @@ class DeliveryWorker:
         now = time.time()
         failed: set[int] = set()
         for channel_id, post_id, message_id in await self.store.jobs.stale_mirrors(now - self.stats_refresh, now):
-            if channel_id in failed or self._is_held(channel_id):
+            if channel_id in failed or self.senders.is_held(channel_id):
                 continue
             try:
                 post = await self.store.posts.post(post_id)

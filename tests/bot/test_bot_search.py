@@ -88,9 +88,8 @@ def generated_reviews() -> dict[int, dict[str, Any]]:
 async def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> AsyncIterator[World]:
     tmp_path = tmp_path_factory.mktemp("search")
     db: Path | str = tmp_path / "hivecord.sqlite3"
-    env: dict[str, str] = {}
     if request.param == "postgresql":
-        db = env["HIVECORD_DATABASE__URL"] = new_database()
+        db = new_database()
         request.addfinalizer(lambda: drop_database(str(db)))
     node, _ = seed_node()
     node.add_blocks(generated_reviews(), _raise_head=False)
@@ -98,11 +97,9 @@ async def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtur
     fake = FakeDiscord(token=TOKEN)
     channel = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
     await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
-    if isinstance(db, str):  # the config names the file; the variable can only add a URL beside no path
-        config.write_text("\n".join(line for line in config.read_text().splitlines() if not line.startswith("path =")))
+    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, db=str(db.name if isinstance(db, Path) else db))
     try:
-        async with running_bot(config, fake, env=env) as bot:
+        async with running_bot(config, fake) as bot:
             node.head = FIRST_GENERATED + GENERATED + 20
             await fake.wait_for(lambda: stored_posts(db) >= 1 + GENERATED, timeout=60)
             yield World(fake, node, bot, db, channel)

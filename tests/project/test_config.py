@@ -113,7 +113,9 @@ def test_default_values() -> None:
         facts_recheck_seconds=3600.0,
         community_roles_refresh_seconds=900.0,
     )
-    assert c.discord == DiscordConfig(api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0)
+    assert c.discord == DiscordConfig(
+        api_base=None, gateway_url=None, dev_guild_id=None, retry_max_seconds=300.0, shard_count=0, shard_ids=()
+    )
     assert c.delivery == DeliveryConfig(
         max_messages_per_second=5.0,
         requests_per_second=45.0,

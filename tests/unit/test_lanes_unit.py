@@ -39,11 +39,10 @@ async def test_a_lane_sender_is_released_when_its_lane_is_idle(db_location: Path
     store = await Store.open(db_location)
     try:
         worker = DeliveryWorker(discord.Client(intents=discord.Intents.none()), store)
-        for lane in range(50):
-            worker._start_sender(lane)
-        await asyncio.gather(*worker._senders.values())
+        worker.senders.start(range(50))
+        await asyncio.gather(*worker.senders._tasks.values())
         await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
-        assert worker._senders == {}
+        assert worker.senders._tasks == {}
     finally:
         await store.close()
 

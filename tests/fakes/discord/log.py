@@ -30,6 +30,8 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     answer: Any = None
+    # Which bot process sent it, when each is given its own base URL (`FakeDiscord.api_base_for`).
+    caller: str = ""
 
     @property
     def key(self) -> str:

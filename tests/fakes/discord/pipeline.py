@@ -98,7 +98,7 @@ def body_errors(spec: OpenApiSpec, method: str, template: str, body: Any) -> lis
 
 async def handle(fake: FakeDiscord, request: web.Request) -> web.StreamResponse:
     method = request.method
-    path = request.path[len(API_PREFIX) :].rstrip("/") or "/"
+    path = ("/" + request.match_info["tail"]).rstrip("/") or "/"
     headers = {k: request.headers[k] for k in KEPT_HEADERS if k in request.headers}
     body, uploads, bad_json = await read_body(request)
     record = RecordedRequest(
@@ -110,6 +110,7 @@ async def handle(fake: FakeDiscord, request: web.Request) -> web.StreamResponse:
         status=0,
         query=dict(request.query),
         files=[u.filename for u in uploads],
+        caller=request.match_info.get("caller", ""),
     )
     try:
         status, answer, extra = await _serve(fake, request, record, body, uploads, bad_json)

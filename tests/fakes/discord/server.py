@@ -113,6 +113,7 @@ class FakeDiscord(ThreadHelpers):
         self._notifier = Notifier()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", pipeline.API_PREFIX + "/{tail:.*}", self._rest)
+        app.router.add_route("*", "/by/{caller}" + pipeline.API_PREFIX + "/{tail:.*}", self._rest)
         app.router.add_get("/", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -166,6 +167,11 @@ class FakeDiscord(ThreadHelpers):
         if self._url is None:
             raise RuntimeError("FakeDiscord is not started")
         return self._url
+
+    def api_base_for(self, caller: str) -> str:
+        """A REST base URL for one bot process: its requests are recorded with `caller`, so a test with
+        several processes sees which one sent what."""
+        return f"{self.url}/by/{caller}{pipeline.API_PREFIX}"
 
     @property
     def ws_url(self) -> str:

@@ -75,6 +75,8 @@ class FakeHiveNode(Server, Rpc, TransactionStatusApi, BlockApi, CondenserApi, Da
         self.requests = 0
         # Per HTTP request that reached JSON-RPC dispatch: the methods it carried, in order.
         self.request_log: list[tuple[str, ...]] = []
+        # The same requests with the URL path they came on and when (monotonic): (path, time, methods).
+        self.asked: list[tuple[str, float, tuple[str, ...]]] = []
         self.port: int | None = None
         self.communities: dict[str, dict[str, Any]] = dict(communities or {})
         # bridge.list_subscribers answers, by community; tests change them at run time.

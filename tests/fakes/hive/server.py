@@ -7,6 +7,7 @@ import collections
 import contextlib
 import random
 import threading
+import time
 from types import TracebackType
 from typing import Any, Self
 
@@ -27,6 +28,7 @@ class Server(Rpc):
     port: int | None
     faults: collections.Counter[str]
     fault_log: list[str]
+    asked: list[tuple[str, float, tuple[str, ...]]]
     _rng: random.Random
     _runner: web.AppRunner | None
     _stopping: asyncio.Event | None
@@ -56,6 +58,7 @@ class Server(Rpc):
             self.fault_log.append(fault or "")
         if fault == "503":
             return web.Response(status=503, text="Service Temporarily Unavailable")
+        before = len(self.request_log)
         try:
             parts = self._dispatch_body(await request.read())
         except DropConnection:
@@ -64,6 +67,8 @@ class Server(Rpc):
             if request.transport is not None:
                 request.transport.abort()
             return web.Response(status=502)
+        # Who asked: each bot process may be given its own URL path, so a test sees which one polled.
+        self.asked.extend((request.path, time.monotonic(), methods) for methods in self.request_log[before:])
         if fault == "hang":
             assert self._stopping is not None
             with contextlib.suppress(TimeoutError):
