@@ -97,7 +97,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtur
     fake = FakeDiscord(token=TOKEN)
     channel = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
     await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, db=str(db.name if isinstance(db, Path) else db))
+    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, db=db.name if isinstance(db, Path) else db)
     try:
         async with running_bot(config, fake) as bot:
             node.head = FIRST_GENERATED + GENERATED + 20
