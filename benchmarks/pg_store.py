@@ -23,8 +23,8 @@ Prints one table per figure (SQLite, PostgreSQL, PostgreSQL / SQLite and which w
 the sizes used, PostgreSQL's version and whether fsync was on. Asserts nothing. Needs
 `pip install -e '.[postgres]'`; without it, says so and exits 0.
 
-    python benchmarks/pg_store.py [--blocks 20000] [--reviews 20000] [--queries 300]
-                                  [--new-reviews 60] [--feeds 60] [--guilds 30] [--lanes 8] [--no-fsync]
+    python benchmarks/pg_store.py [--blocks 10000] [--reviews 10000] [--queries 300] [--by-kind]
+                                  [--new-reviews 30] [--feeds 60] [--guilds 30] [--lanes 8] [--no-fsync]
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class Figures:
     ingest_events: int = 0
     build_s: float = 0.0
     search_ms: list[float] = field(default_factory=list)
+    search_kinds: list[str] = field(default_factory=list)
     search_hits: int = 0
     size_mb: float = 0.0
     plan_s: float = 0.0
@@ -177,7 +178,7 @@ async def build(store: Store, data: Data, figures: Figures) -> None:
 async def measure_search(store: Store, data: Data, figures: Figures) -> None:
     for request, _, _ in data.requests[:50]:  # the page and statement caches warm, as in a running bot
         await search(store, request.text, limit=PAGE_SIZE)
-    for request, page, _ in data.requests:
+    for request, page, kind in data.requests:
         began = time.perf_counter()
         result = await search(
             store, request.text, author=request.author, series=request.series, community=request.community,
@@ -185,6 +186,7 @@ async def measure_search(store: Store, data: Data, figures: Figures) -> None:
         )  # fmt: skip
         figures.search_ms.append((time.perf_counter() - began) * 1000)
         figures.search_hits += bool(result.hits)
+        figures.search_kinds.append(kind)
 
 
 async def fan_out(store: Store, data: Data, args: argparse.Namespace, figures: Figures) -> None:
@@ -219,23 +221,35 @@ async def fan_out(store: Store, data: Data, args: argparse.Namespace, figures: F
     figures.drain_s = time.perf_counter() - began
 
 
-async def on_engine(open_store: Callable[[str], Awaitable[Store]], data: Data, args: argparse.Namespace) -> Figures:
+def progress(engine: str, what: str, since: float) -> float:
+    print(f"  {engine}: {what} ({time.perf_counter() - since:.1f} s)", flush=True)
+    return time.perf_counter()
+
+
+async def on_engine(
+    engine: str, open_store: Callable[[str], Awaitable[Store]], data: Data, args: argparse.Namespace
+) -> Figures:
     figures = Figures()
+    began = time.perf_counter()
     store = await open_store("ingest")
     try:
         await ingest(store, data, figures)
     finally:
         await store.close()
+    began = progress(engine, "ingested", began)
     store = await open_store("search")
     try:
         await build(store, data, figures)
     finally:
         await store.close()
     gc.collect()
+    began = progress(engine, "search store built", began)
     store = await open_store("search")  # reopened settled: a store at rest, as search.py measures it
     try:
         await measure_search(store, data, figures)
+        began = progress(engine, "searched", began)
         await fan_out(store, data, args, figures)
+        progress(engine, "fanned out", began)
     finally:
         await store.close()
     return figures
@@ -251,7 +265,7 @@ async def run(args: argparse.Namespace, data: Data, base: Path) -> tuple[Figures
             settle(path)
         return await Store.open(path)
 
-    lite = await on_engine(sqlite_store, data, args)
+    lite = await on_engine("SQLite", sqlite_store, data, args)
     lite.size_mb = sum(p.stat().st_size for p in folder.glob("search.sqlite3*")) / 1e6
 
     server = Server(base / "pg", durable=not args.no_fsync)
@@ -279,7 +293,7 @@ async def run(args: argparse.Namespace, data: Data, base: Path) -> tuple[Figures
             finally:
                 await conn.close()
 
-        pg = await on_engine(pg_store, data, args)
+        pg = await on_engine("PostgreSQL", pg_store, data, args)
         pg.size_mb = int(await admin.fetchval("SELECT pg_database_size('search')")) / 1e6
         await admin.close()
     finally:
@@ -289,11 +303,11 @@ async def run(args: argparse.Namespace, data: Data, base: Path) -> tuple[Figures
 
 def table(title: str, rows: Sequence[tuple[str, float, float, bool, str]]) -> str:
     """rows: (what, SQLite, PostgreSQL, higher is better, format)."""
-    lines = [f"{title}", f"  {'':<28} {'SQLite':>12} {'PostgreSQL':>12} {'PG / SQLite':>12}"]
+    lines = [f"{title}", f"  {'':<40} {'SQLite':>12} {'PostgreSQL':>12} {'PG / SQLite':>12}"]
     for what, lite, pg, higher, fmt in rows:
         ratio = pg / lite if lite else float("nan")
         better = "higher is better" if higher else "lower is better"
-        lines.append(f"  {what:<28} {lite:>12{fmt}} {pg:>12{fmt}} {ratio:>11.2f}x  ({better})")
+        lines.append(f"  {what:<40} {lite:>12{fmt}} {pg:>12{fmt}} {ratio:>11.2f}x  ({better})")
     return "\n".join(lines)
 
 
@@ -319,6 +333,15 @@ def report(args: argparse.Namespace, data: Data, lite: Figures, pg: Figures, ver
         + [("mean ms", statistics.fmean(lite.search_ms), statistics.fmean(pg.search_ms), False, ".2f"),
            ("store on disk, MB", lite.size_mb, pg.size_mb, False, ".1f")],
     ))  # fmt: skip
+    if args.by_kind:
+        for kind in sorted(set(lite.search_kinds)):
+            mine = [ms for k, ms in zip(lite.search_kinds, lite.search_ms, strict=True) if k == kind]
+            theirs = [ms for k, ms in zip(pg.search_kinds, pg.search_ms, strict=True) if k == kind]
+            lite_p50, pg_p50 = statistics.median(mine), statistics.median(theirs)
+            print(
+                f"  {kind:>20}: {len(mine):>3} queries, p50 SQLite {lite_p50:7.2f} ms,"
+                f" PostgreSQL {pg_p50:7.2f} ms ({pg_p50 / lite_p50:.1f}x)"
+            )
     print()
     print(table(
         f"3. fan-out: {len(data.new_reviews):,} events ({args.new_reviews} new reviews and their votes), {args.feeds}"
@@ -333,14 +356,15 @@ def report(args: argparse.Namespace, data: Data, lite: Figures, pg: Figures, ver
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--blocks", type=int, default=20_000, help="generated blocks to ingest")
+    parser.add_argument("--blocks", type=int, default=10_000, help="generated blocks to ingest")
     parser.add_argument("--review-every", type=int, default=20, help="a new review every ~N blocks (default 20)")
-    parser.add_argument("--reviews", type=int, default=20_000, help="reviews in the search store")
+    parser.add_argument("--reviews", type=int, default=10_000, help="reviews in the search store")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--new-reviews", type=int, default=60, help="new reviews the planner fans out")
+    parser.add_argument("--new-reviews", type=int, default=30, help="new reviews the planner fans out")
     parser.add_argument("--feeds", type=int, default=60)
     parser.add_argument("--guilds", type=int, default=30)
     parser.add_argument("--lanes", type=int, default=8, help="lanes drained at once")
+    parser.add_argument("--by-kind", action="store_true", help="search's p50 for each kind of query too")
     parser.add_argument("--no-fsync", action="store_true", help="PostgreSQL without fsync (as the tests run it)")
     args = parser.parse_args()
     if MISSING:
