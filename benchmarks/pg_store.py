@@ -20,11 +20,14 @@ Each engine gets fresh databases and the very same events, in turn:
      job's feed, finish_job with a message id), L lanes at once -> jobs/s.
 
 Prints one table per figure (SQLite, PostgreSQL, PostgreSQL / SQLite and which way is better),
-the sizes used, PostgreSQL's version and whether fsync was on. Asserts nothing. Needs
+the sizes used, PostgreSQL's version and whether fsync was on. `--custom-plans` sets PostgreSQL's
+plan_cache_mode = force_custom_plan on its databases: asyncpg prepares each statement, and after five
+runs PostgreSQL may keep one generic plan for it whatever words are searched. Asserts nothing. Needs
 `pip install -e '.[postgres]'`; without it, says so and exits 0.
 
     python benchmarks/pg_store.py [--blocks 10000] [--reviews 10000] [--queries 300] [--by-kind]
-                                  [--new-reviews 30] [--feeds 60] [--guilds 30] [--lanes 8] [--no-fsync]
+                                  [--new-reviews 30] [--feeds 60] [--guilds 30] [--lanes 8]
+                                  [--no-fsync] [--custom-plans]
 """
 
 from __future__ import annotations
@@ -278,6 +281,8 @@ async def run(args: argparse.Namespace, data: Data, base: Path) -> tuple[Figures
         admin = await asyncpg.connect(server.url("postgres"))
         for name in ("ingest", "search"):
             await admin.execute(f"CREATE DATABASE {name}")
+            if args.custom_plans:  # a plan per search's own words, never the generic one of a prepared statement
+                await admin.execute(f"ALTER DATABASE {name} SET plan_cache_mode = force_custom_plan")
         made: set[str] = set()
 
         async def pg_store(name: str) -> Store:
@@ -314,7 +319,8 @@ def table(title: str, rows: Sequence[tuple[str, float, float, bool, str]]) -> st
 def report(args: argparse.Namespace, data: Data, lite: Figures, pg: Figures, version: str) -> None:
     events = sum(len(b.events) for b in data.batches)
     fsync = "off (--no-fsync)" if args.no_fsync else "on (default durability: every commit flushed)"
-    print(f"PostgreSQL {version} over TCP 127.0.0.1, fsync {fsync}; SQLite WAL, synchronous = NORMAL")
+    plans = ", plan_cache_mode = force_custom_plan" if args.custom_plans else ""
+    print(f"PostgreSQL {version} over TCP 127.0.0.1, fsync {fsync}{plans}; SQLite WAL, synchronous = NORMAL")
     print()
     print(table(
         f"1. ingest: {data.blocks:,} blocks, {events:,} events, {len(data.batches)} chain batches of"
@@ -365,6 +371,9 @@ def main() -> None:
     parser.add_argument("--guilds", type=int, default=30)
     parser.add_argument("--lanes", type=int, default=8, help="lanes drained at once")
     parser.add_argument("--by-kind", action="store_true", help="search's p50 for each kind of query too")
+    parser.add_argument(
+        "--custom-plans", action="store_true", help="PostgreSQL with plan_cache_mode = force_custom_plan"
+    )
     parser.add_argument("--no-fsync", action="store_true", help="PostgreSQL without fsync (as the tests run it)")
     args = parser.parse_args()
     if MISSING:
