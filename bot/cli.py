@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,50 +132,13 @@ async def _curation_problems(config: Config) -> int:
 
 def _healthcheck(args: argparse.Namespace) -> int:
     """0 when the config is valid and the database opens read-only with a cursor (and, with --max-age,
-    its last block is recent); else 1 with one line saying why. Cheap: no network, no writes."""
-    from bot.process.retry import describe
-    from bot.store.health import StoredChain, stored_chain, stored_chain_pg
-    from bot.text.keys import redact_url_passwords
+    its last block is recent); else 1 with one line saying why. Cheap: no writes."""
+    from bot.store.health import health
 
-    config = _load(args, code=1)
-    target = config.database.target
-    db = target.shown()  # a URL's password blanked
-    chain: StoredChain
-    if target.path is None:
-        try:
-            assert target.dsn is not None
-            chain = asyncio.run(stored_chain_pg(target.dsn))
-        except Exception as exc:
-            reason = redact_url_passwords(describe(exc))
-            print(f"unhealthy: {db} cannot be read as a hivecord database ({reason})", file=sys.stderr)
-            return 1
-    else:
-        if not target.path.is_file():
-            print(f"unhealthy: no database at {db} yet", file=sys.stderr)
-            return 1
-        try:
-            chain = stored_chain(target.path)
-        except sqlite3.Error as exc:
-            print(f"unhealthy: {db} cannot be read as a hivecord database ({exc})", file=sys.stderr)
-            return 1
-    if chain.cursor is None:
-        print(f"unhealthy: {db} holds no chain cursor yet", file=sys.stderr)
-        return 1
-    if args.max_age is not None:
-        if not chain.cursor_time:
-            print(f"unhealthy: no block stored yet (cursor at {chain.cursor})", file=sys.stderr)
-            return 1
-        at = dt.datetime.fromisoformat(chain.cursor_time).replace(tzinfo=dt.UTC)
-        age = (dt.datetime.now(dt.UTC) - at).total_seconds()
-        if age > args.max_age:
-            print(
-                f"unhealthy: the last stored block {chain.cursor} is from {chain.cursor_time} UTC, {age:.0f} s ago "
-                f"(more than --max-age {args.max_age})",
-                file=sys.stderr,
-            )
-            return 1
-    print(f"healthy: {db} holds blocks up to {chain.cursor} {chain.cursor_time}".rstrip())
-    return 0
+    target = _load(args, code=1).database.target
+    healthy, line = health(target.path, target.dsn, target.shown(), args.max_age)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 STOP_GRACE = 5.0
