@@ -21,8 +21,9 @@ Each engine gets fresh databases and the very same events, in turn:
 
 Prints one table per figure (SQLite, PostgreSQL, PostgreSQL / SQLite and which way is better),
 the sizes used, PostgreSQL's version and whether fsync was on. `--custom-plans` sets PostgreSQL's
-plan_cache_mode = force_custom_plan on its databases: asyncpg prepares each statement, and after five
-runs PostgreSQL may keep one generic plan for it whatever words are searched. Asserts nothing. Needs
+plan_cache_mode = force_custom_plan on its databases, for every statement: asyncpg prepares each one,
+and after five runs PostgreSQL may keep one generic plan for it whatever its parameters (the store's
+search already plans each query so). Asserts nothing. Needs
 `pip install -e '.[postgres]'`; without it, says so and exits 0.
 
     python benchmarks/pg_store.py [--blocks 10000] [--reviews 10000] [--queries 300] [--by-kind]
@@ -281,7 +282,7 @@ async def run(args: argparse.Namespace, data: Data, base: Path) -> tuple[Figures
         admin = await asyncpg.connect(server.url("postgres"))
         for name in ("ingest", "search"):
             await admin.execute(f"CREATE DATABASE {name}")
-            if args.custom_plans:  # a plan per search's own words, never the generic one of a prepared statement
+            if args.custom_plans:  # a plan per statement's own parameters, never a prepared statement's generic one
                 await admin.execute(f"ALTER DATABASE {name} SET plan_cache_mode = force_custom_plan")
         made: set[str] = set()
 
