@@ -37,13 +37,23 @@ def pg_url() -> Iterator[str]:
         pg.drop_database(url, wait=False)  # behind the next test, on the admin thread
 
 
+@pytest.fixture
+def pg_store_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with hivecord's schema already migrated, dropped after the test."""
+    url = pg.new_database(migrated=True)
+    try:
+        yield url
+    finally:
+        pg.drop_database(url, wait=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     """Where a store-level test opens its store (`Store.open(db_location)`): a SQLite file, then a fresh
     PostgreSQL database, so the store's contract runs on both engines (read rows with tests/store_rows)."""
     if request.param == "sqlite":
         return tmp_path / "db.sqlite3"
-    url: str = request.getfixturevalue("pg_url")
+    url: str = request.getfixturevalue("pg_store_url")
     return url
 
 

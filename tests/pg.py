@@ -266,29 +266,50 @@ async def _admin(*statements: str) -> None:
 
 
 _names = itertools.count()
-_template: str | None = None
+# Per kind (empty, migrated): this process's template, made on first use.
+_templates: dict[bool, str] = {}
 # One thread does this process's admin work in order: the next test's database is made while this test
 # runs (CREATE DATABASE takes 0.1-0.3 s on a busy box) and the last one is dropped behind it.
 _admin_thread = ThreadPoolExecutor(1, thread_name_prefix="pg-admin")
-_spare: Future[str] | None = None
+_spares: dict[bool, Future[str]] = {}
 
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _create() -> str:
-    """On the admin thread: a new database cloned from this process's template (made on first use, per
-    worker, so no two workers copy one template at once)."""
-    global _template
-    if _template is None:
-        name = f"tpl_{_worker()}"
+async def _migrate(url: str) -> None:
+    import asyncpg
+
+    from bot.store.postgres.migrate import migrate_postgres
+
+    conn = await asyncpg.connect(url, timeout=60)
+    try:
+        await migrate_postgres(conn)
+    finally:
+        await conn.close()
+
+
+def _template(migrated: bool) -> str:
+    """On the admin thread: this worker's template of that kind (per worker, so no two workers copy one
+    template at once). The migrated one saves each store test the 13 migrations (~0.2 s)."""
+    if migrated not in _templates:
+        name = f"tpl{'m' if migrated else ''}_{_worker()}"
         asyncio.run(
             _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name} TEMPLATE template0")
         )
-        _template = name
+        if migrated:
+            asyncio.run(_migrate(url_of(name)))
+        _templates[migrated] = name
+    return _templates[migrated]
+
+
+def _create(migrated: bool) -> str:
     name = f"t_{_worker()}_{os.getpid()}_{next(_names)}"
-    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {_template}"))
+    # A migrated template is copied faster file by file than through the WAL (0.44 s against 0.59 under
+    # load; the empty one is as fast either way).
+    strategy = " STRATEGY FILE_COPY" if migrated else ""
+    asyncio.run(_admin(f"CREATE DATABASE {name} TEMPLATE {_template(migrated)}{strategy}"))
     return url_of(name)
 
 
@@ -296,12 +317,13 @@ def _drop(url: str) -> None:
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"))
 
 
-def new_database() -> str:
-    """A fresh empty database; its URL. Drop it with drop_database (pg_url does both)."""
-    global _spare
+def new_database(*, migrated: bool = False) -> str:
+    """A fresh database, empty or with hivecord's schema; its URL. Drop it with drop_database (pg_url and
+    pg_store_url do both). The next one of the same kind is made meanwhile."""
     pg_admin_url()  # skip or fail before making anything
-    made = _spare if _spare is not None else _admin_thread.submit(_create)
-    _spare = _admin_thread.submit(_create)
+    spare = _spares.get(migrated)
+    made = spare if spare is not None else _admin_thread.submit(_create, migrated)
+    _spares[migrated] = _admin_thread.submit(_create, migrated)
     return made.result()
 
 
@@ -314,9 +336,8 @@ def drop_database(url: str, wait: bool = True) -> None:
 
 def finish_worker() -> None:
     """pytest_unconfigure in every process: drop the spare database (it matters on a server given from outside)."""
-    global _spare
-    if _spare is not None:
+    for spare in _spares.values():
         with contextlib.suppress(Exception):
-            _drop(_spare.result())
-        _spare = None
+            _drop(spare.result())
+    _spares.clear()
     _admin_thread.shutdown(wait=True)

@@ -57,10 +57,10 @@ async def waiting_for_the_lock(other: asyncpg.Connection) -> bool:
 
 
 async def test_on_postgresql_a_write_cancelled_while_another_process_writes_leaves_the_lock_free(
-    pg_url: str,
+    pg_store_url: str,
 ) -> None:
-    db = await PgDatabase.open(pg_url)
-    other = await asyncpg.connect(pg_url)  # another process's session
+    db = await PgDatabase.open(pg_store_url)
+    other = await asyncpg.connect(pg_store_url)  # another process's session
     try:
         await other.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
         entered = False
