@@ -9,6 +9,7 @@ asked or sent what. Shards: ids 0 and 1 of 2, so commands reach only the process
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bot.config.settings import DatabaseConfig
 from tests.bot_harness import BotProcess, RequestCounter, comment_block
 from tests.fakes.discord.log import RecordedRequest
 from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST, write_config
@@ -24,7 +26,13 @@ from tests.world import World
 
 asyncpg = pytest.importorskip("asyncpg")
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # Until database.url lands beside this branch (the pgserver engineer's setting): then this goes.
+    pytest.mark.skipif(
+        "url" not in {f.name for f in dataclasses.fields(DatabaseConfig)}, reason="no database.url setting yet"
+    ),
+]
 
 RATE = 40.0  # messages a second for the whole bot: each of two processes sends at half of it
 BLOCK_METHODS = ("block", "get_dynamic_global_properties")  # what only a follower asks
