@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -77,7 +78,11 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"{_where(path)}: OK")
     if config.from_env:
         print(f"set by the environment (wins over the file): {', '.join(config.from_env)}")
-    print(f"database: {config.database.path}")
+    target = config.database.target
+    if target.kind == "sqlite":
+        print(f"database: {target.shown()}")
+    else:
+        print(f"database: PostgreSQL at {target.shown()} ({target.password_source(os.environ)})")
     found = asyncio.run(_curation_problems(config))
     if found:
         print(f"curation: {found} problem(s) found", file=sys.stderr)
@@ -96,8 +101,6 @@ async def _curation_problems(config: Config) -> int:
     A missing key is a notice (that community has no curation). No node answering leaves a key
     unchecked: said plainly, but no problem of the config (a deploy is not failed by a node outage).
     """
-    import os
-
     from bot.hive.client import HiveClient
     from bot.hive.curation_keys import KeyState, check_curation_keys
     from bot.hive.posting_key import ENV_PREFIX, env_name
@@ -135,7 +138,10 @@ def _healthcheck(args: argparse.Namespace) -> int:
     from bot.store.health import stored_chain
 
     config = _load(args, code=1)
-    db = config.database.path
+    db = config.database.target.path
+    if db is None:
+        print("unhealthy: healthcheck reads a SQLite database only (database.url names PostgreSQL)", file=sys.stderr)
+        return 1
     if not db.is_file():
         print(f"unhealthy: no database at {db} yet", file=sys.stderr)
         return 1
@@ -191,7 +197,8 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
     from bot.process.progress import ProgressReporter
     from bot.store.store import Store
 
-    store = await Store.open(config.database.path)
+    where = config.database.target.shown()  # a URL's password blanked
+    store = await Store.open(config.database.target.location)
     try:
         cursor = await store.db.cursor()
         if cursor is not None and from_block is not None and from_block != cursor + 1:
@@ -200,17 +207,17 @@ async def _ingest(config: Config, from_block: int | None, to_block: int | None) 
                 "%s already holds blocks up to %d: resuming at block %d, not at --from-block %d. "
                 "To start over at block %d, use a new database (set database.path or HIVECORD_DATABASE__PATH "
                 "to a new file) or delete %s first (with its -wal and -shm files, while nothing runs on it).",
-                config.database.path,
+                where,
                 cursor,
                 cursor + 1,
                 from_block,
                 from_block,
-                config.database.path,
+                where,
             )
         if cursor is not None and to_block is not None and cursor >= to_block:
             log.info(
                 "%s already holds blocks up to %d: nothing to do for --to-block %d",
-                config.database.path,
+                where,
                 cursor,
                 to_block,
             )
@@ -257,7 +264,7 @@ async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
     from bot.search.query import search
     from bot.store.store import Store
 
-    store = await Store.open(config.database.path)
+    store = await Store.open(config.database.target.location)
     try:
         page = await search(store, query, limit=limit)
     finally:
@@ -356,7 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "healthcheck":
         return _healthcheck(args)
     config = _load(args)
-    setup_logging(config.logging.level)
+    # The database's password, as it could appear outside a URL, is blanked in every log line too.
+    setup_logging(config.logging.level, hidden=config.database.target.passwords(os.environ))
     _log_config(config)
     if args.command == "ingest":
         if args.from_block and args.to_block and args.to_block < args.from_block:

@@ -14,6 +14,7 @@ import discord
 import yarl
 
 from bot.app import Hivecord
+from bot.config.database import DatabaseTarget
 from bot.config.load import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import read_posting_keys
@@ -32,19 +33,18 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def coordination_for(database: object) -> Coordination:
+def coordination_for(target: DatabaseTarget) -> Coordination:
     """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
-    url = str(database)
-    if url.startswith(("postgresql://", "postgres://")):
+    if target.kind == "postgresql" and target.dsn is not None:
         from bot.store.postgres.coordination import PgCoordination
 
-        return PgCoordination(url)
+        return PgCoordination(target.dsn)
     return SingleProcess()
 
 
 async def _main(config: Config, token: str, shards: Shards) -> int:
-    store = await Store.open(config.database.path)
-    coordination = coordination_for(config.database.path)
+    store = await Store.open(config.database.target.location)
+    coordination = coordination_for(config.database.target)
     stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()

@@ -1,6 +1,7 @@
-"""Shared by every test: nothing outside 127.0.0.1 (see tests/loopback_only), and the bot tests' world."""
+"""Shared by every test: nothing outside 127.0.0.1 (see tests/loopback_only), the bot tests' world, and
+the session's PostgreSQL (see tests/pg.py)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,30 @@ from tests.loopback_only.sitecustomize import install
 
 install()
 
+from tests import pg  # noqa: E402
 from tests.world import World, seeded_world  # noqa: E402  (after the loopback guard is in place)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or a -n0 run) starts the one server; xdist workers inherit its URL from the environment.
+    if not hasattr(config, "workerinput"):
+        pg.start_session_server()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pg.finish_worker()
+    if not hasattr(config, "workerinput"):
+        pg.stop_session_server()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh empty PostgreSQL database for this test, dropped after it (also when the test fails)."""
+    url = pg.new_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(url, wait=False)  # behind the next test, on the admin thread
 
 
 @pytest.fixture

@@ -168,8 +168,10 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
             continue
         values[s.section][s.key] = s.spec.check(value, field)
         fields[s.path] = field
+    # The settings the file or the environment set, rather than left at their defaults.
+    given = {s.path for s in SETTINGS if s.env in overrides or s.key in tables.get(s.section, {})}
     for rule in _RULES:
-        rule(values, fields)
+        rule(values, fields, given)
 
     if problems:
         problems = without_echoes(problems, secrets)
@@ -182,7 +184,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None, env: Mapping[
     return Config(**sections, source=source, from_env=used)
 
 
-def _discord_rate(values: dict[str, dict[str, Any]], fields: dict[str, Field]) -> None:
+def _discord_rate(values: dict[str, dict[str, Any]], fields: dict[str, Field], given: set[str]) -> None:
     """Above 50 requests a second Discord answers 429s, and 10,000 of those in 10 minutes get the IP
     banned. Another server (a proxy, a test server) named in discord.api_base has its own limits."""
     rate = values["delivery"].get("requests_per_second")
@@ -195,8 +197,21 @@ def _discord_rate(values: dict[str, dict[str, Any]], fields: dict[str, Field]) -
         )
 
 
-# Checks that need more than one setting: each gets every parsed value and the field to blame.
-_RULES: tuple[Callable[[dict[str, dict[str, Any]], dict[str, Field]], None], ...] = (_discord_rate,)
+def _one_database(values: dict[str, dict[str, Any]], fields: dict[str, Field], given: set[str]) -> None:
+    """database.path and database.url both name the database: with both, which one is meant is a guess."""
+    if "database.path" in given and values["database"].get("url") is not None:
+        fields["database.url"].problem(
+            "set either database.path or database.url, not both: remove database.path (or its variable) to use"
+            " this URL (sqlite:///FILE names a SQLite file as a URL)"
+        )
+
+
+# Checks that need more than one setting: each gets every parsed value, the field to blame, and the
+# settings given (not left at their default).
+_RULES: tuple[Callable[[dict[str, dict[str, Any]], dict[str, Field], set[str]], None], ...] = (
+    _discord_rate,
+    _one_database,
+)
 
 
 def _keys_of(section: str) -> list[str]:

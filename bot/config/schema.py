@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.hive.names import is_community
-from bot.text.keys import redact_private_keys
+from bot.text.keys import redact_private_keys, redact_url_passwords
 
 ENV_PREFIX = "HIVECORD_"
 ENV_DELIMITER = "__"
@@ -346,8 +346,8 @@ def describe(value: object) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    # A token or a private key pasted into the wrong key must not end up in logs via an error message.
-    text = redact_private_keys(_TOKEN_SHAPE_RE.sub("<redacted token>", text))
+    # A token, a private key or a URL's password must not end up in logs via an error message.
+    text = redact_url_passwords(redact_private_keys(_TOKEN_SHAPE_RE.sub("<redacted token>", text)))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return json.dumps(text, ensure_ascii=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.config.database import DatabaseTarget, database_url
 from bot.config.schema import (
     INTEGER,
     NUMBER,
@@ -131,9 +132,26 @@ class DatabaseConfig:
         "hivecord.sqlite3",
         """The SQLite file holding all state. A relative path is relative to this config file's folder
         (to the working directory when there is no config file, or when it comes from the
-        environment).""",
+        environment). Leave it out when database.url is set.""",
         file_path,
     )
+    # None: database.path says where the database is. setting() is a dataclasses.field, as above.
+    url: DatabaseTarget | None = setting(  # noqa: RUF009
+        STRING,
+        "",
+        """The database as a URL, instead of database.path: sqlite:///relative/file (relative as
+        database.path is), sqlite:////absolute/file, or a PostgreSQL server,
+        postgresql://user:password@host:5432/database (postgres:// too), where several hivecord
+        processes may share one database. The password may also come from $PGPASSWORD; write @ : /
+        in it as %40 %3A %2F. It is never shown in a log line or a message. Empty: database.path.
+        Setting both is refused.""",
+        database_url,
+    )
+
+    @property
+    def target(self) -> DatabaseTarget:
+        """The database to open, from database.url when set, else database.path."""
+        return self.url if self.url is not None else DatabaseTarget.sqlite(self.path)
 
 
 def _shard_ids(value: str, field: Field) -> tuple[int, ...]:

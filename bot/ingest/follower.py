@@ -291,7 +291,7 @@ class Follower:
 
         def write(tx: ChainWriter) -> int:
             written = apply_events(tx, events)
-            tx.set_cursor(last, at)
+            tx.set_cursor(last, at, previous=self.cursor)
             roles_set[:] = tx.moderation.roles_set  # the setRoles applied, told once committed
             return written
 

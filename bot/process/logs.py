@@ -27,10 +27,16 @@ class ReconnectAsOneLine(logging.Filter):
         return True
 
 
-def setup_logging(level: str) -> None:
+def log_handler(hidden: tuple[str, ...] = ()) -> logging.Handler:
+    """The one stream's handler; `hidden`: secrets to blank wherever they appear (the database's password)."""
     handler = logging.StreamHandler(sys.stderr)
     # Whatever a library logs (discord.py logs whole gateway payloads at DEBUG), no private key a
-    # member pasted reaches the log.
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    # member pasted, and no database password, reaches the log.
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", hidden=hidden))
     handler.addFilter(ReconnectAsOneLine())
+    return handler
+
+
+def setup_logging(level: str, hidden: tuple[str, ...] = ()) -> None:
+    handler = log_handler(hidden)
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])

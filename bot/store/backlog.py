@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.domain import LaneCounts, LaneState
-from bot.store.db import Database
+from bot.store.engine import Db
 
 # The lanes that are this server's, from its own rows only: its feeds' channels and their threads,
 # the roles its rules give, its curation audit channels, the channels its members subscribed in. A
@@ -24,7 +24,7 @@ _OURS = "(j.feed_id IN (SELECT id FROM here_feeds) OR j.channel_id IN (SELECT la
 
 
 class BacklogQueries:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def pending_count(self, guild_id: int) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.domain import LinkChange, OutboxKind, PostContent, PostRow
-from bot.store.db import Database, write_cursor
+from bot.store.db import write_cursor
+from bot.store.engine import Db, SyncConn
 from bot.store.links import ChainLinksListener, complete_on_chain
 from bot.store.moderation import MUTED_REPLY, ChainModeration
 from bot.store.posts import POST_COLUMNS, post_from_row
@@ -23,7 +23,7 @@ class ChainWriter:
     statement cost more than the statements themselves (measured: 250 ms per 1000 blocks).
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: SyncConn) -> None:
         self._conn = conn
         # Votes and outbox rows are most of a batch: they are queued in chain order and written
         # with one executemany each at flush(); nothing in a batch reads them back before that.
@@ -62,15 +62,15 @@ class ChainWriter:
         cur = self._conn.execute(
             "INSERT INTO posts (author, permlink, community, title, body, json_metadata, tags, series,"
             " series_key, image, created_block, created_at, updated_block, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 author, permlink, community, c.title, c.body, c.json_metadata, json.dumps(list(c.tags)),
                 c.series, c.series_key, c.image, block_num, at, block_num, at,
             ),
         )  # fmt: skip
-        assert cur.lastrowid is not None
-        self._refs[(author, permlink)] = (cur.lastrowid, community)
-        return cur.lastrowid
+        post_id = int(cur.fetchall()[0][0])
+        self._refs[(author, permlink)] = (post_id, community)
+        return post_id
 
     def update_post(self, post_id: int, *, content: PostContent, block_num: int, at: str) -> None:
         c = content
@@ -124,12 +124,12 @@ class ChainWriter:
     ) -> int:
         cur = self._conn.execute(
             "INSERT INTO replies (post_id, author, permlink, parent_author, parent_permlink, body, created_block,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (post_id, author, permlink, parent_author, parent_permlink, body, block_num, at, at),
         )
-        assert cur.lastrowid is not None
-        self._reply_refs[(author, permlink)] = (cur.lastrowid, post_id, community)
-        return cur.lastrowid
+        reply_id = int(cur.fetchall()[0][0])
+        self._reply_refs[(author, permlink)] = (reply_id, post_id, community)
+        return reply_id
 
     def update_reply(self, reply_id: int, body: str, at: str) -> None:
         self._conn.execute(
@@ -177,10 +177,11 @@ class ChainWriter:
         """The new badge's id, or None when this notice was already recorded (hivebuzz edited it)."""
         cur = self._conn.execute(
             "INSERT INTO badges (recipient, badge, image_url, achievement, next_target, notice, block_num, awarded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice) DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice) DO NOTHING RETURNING id",
             (recipient, badge, image_url, achievement, next_target, notice, block_num, at),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
+        rows = cur.fetchall()
+        return int(rows[0][0]) if rows else None
 
     def complete_link(
         self, *, user_id: int, account: str, code: str, chain_time: float, block_num: int, at: str
@@ -228,20 +229,19 @@ class ChainWriter:
             )
             self._outbox.clear()
 
-    def set_cursor(self, block_num: int, at: str = "") -> None:
-        """The last block stored, and its time (chain time drives the vote digests)."""
-        write_cursor(self._conn, block_num, at)
+    def set_cursor(self, block_num: int, at: str = "", previous: int | None = None) -> None:
+        """The last block stored, and its time (chain time drives the vote digests); with `previous`,
+        only if the cursor is still there (db.write_cursor)."""
+        write_cursor(self._conn, block_num, at, previous)
 
 
-async def chain_batch(
-    db: Database, work: Callable[[ChainWriter], T], links_listener: ChainLinksListener | None = None
-) -> T:
+async def chain_batch(db: Db, work: Callable[[ChainWriter], T], links_listener: ChainLinksListener | None = None) -> T:
     """Runs `work` with a ChainWriter in one batch transaction: all a batch of blocks produced, and
     the cursor, or none of it (see Database.batch). Links it completed are told to `links_listener`
     once committed."""
     changes: list[LinkChange] = []
 
-    def run(conn: sqlite3.Connection) -> T:
+    def run(conn: SyncConn) -> T:
         writer = ChainWriter(conn)
         result = work(writer)
         writer.flush()

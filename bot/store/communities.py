@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
-from bot.store.db import Database
+from bot.store.engine import Conn, Db
 
 
-async def community_team(conn: aiosqlite.Connection, community: str) -> tuple[str, ...]:
+async def community_team(conn: Conn, community: str) -> tuple[str, ...]:
     async with conn.execute("SELECT team FROM communities WHERE name = ?", (community,)) as cur:
         row = await cur.fetchone()
     return tuple(json.loads(row["team"])) if row else ()
@@ -19,7 +17,7 @@ async def community_team(conn: aiosqlite.Connection, community: str) -> tuple[st
 class CommunityTables:
     """Named operations on the communities table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def save_community(self, name: str, title: str, team: Sequence[str], at: str) -> None:

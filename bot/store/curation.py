@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from bot.domain import CastVote, CurationRule, VoteState
-from bot.store.db import Database
+from bot.store.engine import Db, Row
 from bot.store.jobs import insert_job
 
 _VOTE_COLUMNS = (
@@ -16,16 +15,16 @@ _VOTE_COLUMNS = (
 _RULE_COLUMNS = "guild_id, community, role_id, weight, daily_cap, audit_channel"
 
 
-def _vote(row: sqlite3.Row) -> CastVote:
+def _vote(row: Row) -> CastVote:
     return CastVote(**{key: row[key] for key in row.keys()})  # noqa: SIM118  (a Row is not a mapping)
 
 
-def _rule(row: sqlite3.Row) -> CurationRule:
+def _rule(row: Row) -> CurationRule:
     return CurationRule(**{key: row[key] for key in row.keys()})  # noqa: SIM118
 
 
 class CurationTables:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     # Rules ---------------------------------------------------------------------------------------
@@ -45,7 +44,7 @@ class CurationTables:
             cur = await conn.execute(
                 "DELETE FROM curation_rules WHERE guild_id = ? AND community = ?", (guild_id, community)
             )
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     async def rule(self, guild_id: int, community: str) -> CurationRule | None:
         async with self._db.reader.execute(
@@ -68,15 +67,14 @@ class CurationTables:
         names = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
         async with self._db.write() as conn:
-            try:
-                cur = await conn.execute(
-                    f"INSERT INTO curation_votes ({names}, state, created_at) VALUES ({marks}, 'signed', ?)",
-                    (*fields.values(), created_at),
-                )
-                vote_id = cur.lastrowid
-                made = True
-            except sqlite3.IntegrityError:
-                vote_id, made = None, False
+            # DO NOTHING rather than a caught error: on PostgreSQL a failed statement ends the transaction.
+            async with conn.execute(
+                f"INSERT INTO curation_votes ({names}, state, created_at) VALUES ({marks}, 'signed', ?)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (*fields.values(), created_at),
+            ) as cur:
+                inserted = await cur.fetchone()
+            vote_id, made = (int(inserted[0]), True) if inserted else (None, False)
             async with conn.execute(
                 f"SELECT {_VOTE_COLUMNS} FROM curation_votes WHERE "
                 + ("id = ?" if made else "voter = ? AND author = ? AND permlink = ? AND state != 'failed'"),

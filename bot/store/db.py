@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import aiosqlite
 
+from bot.store.engine import Conn, SyncConn
 from bot.store.migrate import migrate
 
 T = TypeVar("T")
@@ -54,6 +55,8 @@ class Database:
     synchronous connection runs the follower's batches in a worker thread. Every connection
     hands out rows that are read by column name.
     """
+
+    engine = "sqlite"
 
     def __init__(
         self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, chain: sqlite3.Connection
@@ -120,7 +123,7 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
-    async def batch(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def batch(self, work: Callable[[SyncConn], T], /) -> T:
         """Runs `work` in one transaction in a worker thread: all of it or none of it. Holds the write
         lock, so delivery's writes wait their turn.
 
@@ -128,11 +131,11 @@ class Database:
         holding the lock, so close() waits for it instead of closing the connection under it."""
         return await asyncio.shield(self._batch(work))
 
-    async def _batch(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _batch(self, work: Callable[[SyncConn], T]) -> T:
         async with self._write_lock:
             return await asyncio.to_thread(self._in_transaction, work)
 
-    def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _in_transaction(self, work: Callable[[SyncConn], T]) -> T:
         self._chain.execute("BEGIN IMMEDIATE")
         try:
             result = work(self._chain)
@@ -155,27 +158,43 @@ class Database:
         return int(value) if value is not None else None
 
 
-async def read_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+async def read_meta(conn: Conn, key: str) -> str | None:
     async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
         row = await cur.fetchone()
     return str(row["value"]) if row else None
 
 
-async def write_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+async def write_meta(conn: Conn, key: str, value: str) -> None:
     await conn.execute(_UPSERT_META, (key, value))
 
 
-def write_cursor(conn: sqlite3.Connection, block_num: int, at: str) -> None:
-    """The last block stored and its chain time, inside a batch."""
-    conn.executemany(_UPSERT_META, [("cursor", str(block_num)), ("cursor_time", at)])
+class CursorMoved(RuntimeError):
+    """Another process stored blocks since this one read the cursor: its batch is rolled back."""
 
 
-async def nonce_salt(conn: aiosqlite.Connection) -> str:
+def write_cursor(conn: SyncConn, block_num: int, at: str, previous: int | None = None) -> None:
+    """The last block stored and its chain time, inside a batch. With `previous`, only if the cursor is
+    still there: a follower that lost its election (several processes) cannot store blocks twice."""
+    if previous is None:
+        conn.executemany(_UPSERT_META, [("cursor", str(block_num)), ("cursor_time", at)])
+        return
+    moved = conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'cursor' AND value = ?", (str(block_num), str(previous))
+    ).rowcount
+    if moved != 1:
+        raise CursorMoved(f"the cursor is no longer at block {previous}: another process follows the chain")
+    conn.execute(_UPSERT_META, ("cursor_time", at))
+
+
+async def nonce_salt(conn: Conn) -> str:
     """A per-database salt (made on first use, inside a write) that keeps job nonces distinct if the
-    database is ever recreated."""
+    database is ever recreated. Made once however many processes ask at once: the first insert wins."""
     salt = await read_meta(conn, "nonce_salt")
     if salt is not None:
         return salt
-    salt = secrets.token_hex(3)
-    await conn.execute("INSERT INTO meta (key, value) VALUES ('nonce_salt', ?)", (salt,))
-    return salt
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('nonce_salt', ?) ON CONFLICT (key) DO NOTHING", (secrets.token_hex(3),)
+    )
+    made = await read_meta(conn, "nonce_salt")
+    assert made is not None
+    return made

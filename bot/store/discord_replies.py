@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any, Literal
 
-import aiosqlite
-
 from bot.domain import Job, SentReply, VoteState
-from bot.store.db import Database, nonce_salt
+from bot.store.db import nonce_salt
+from bot.store.engine import Conn, Db, Row
 from bot.store.jobs import insert_job, lane_answered
 
 _COLUMNS = (
@@ -18,7 +16,7 @@ _COLUMNS = (
 )
 
 
-def _sent(row: sqlite3.Row) -> SentReply:
+def _sent(row: Row) -> SentReply:
     values = {key: row[key] for key in row.keys()}  # noqa: SIM118  (a Row is not a mapping)
     values["own_message"] = bool(values["own_message"])
     return SentReply(**values)
@@ -33,7 +31,7 @@ def copy_nonce(salt: str, reply_id: int) -> str:
     return f"hr{salt}{reply_id}"
 
 
-async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> Echo | None:
+async def echo_of(conn: Conn, channel_id: int, reply_id: int) -> Echo | None:
     """Whether a reply on chain is one a member posted from the thread of this feed's channel. "shown": Discord
     shows it already; a copy the bot sent becomes the reply's message there (its edits and deletion edit it),
     and the member's own message cannot be edited by the bot, so it stays as written. "owed": the copy's
@@ -59,7 +57,7 @@ async def echo_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) ->
     return "shown"
 
 
-async def own_message_of(conn: aiosqlite.Connection, channel_id: int, reply_id: int) -> tuple[int, int] | None:
+async def own_message_of(conn: Conn, channel_id: int, reply_id: int) -> tuple[int, int] | None:
     """(thread, message) of the member's own message a reply on chain was posted from with Post to Hive, in
     this feed's channel: the bot cannot edit it, so what becomes of the reply shows as its reactions there.
     Planning's transaction."""
@@ -73,7 +71,7 @@ async def own_message_of(conn: aiosqlite.Connection, channel_id: int, reply_id: 
     return (int(row[0]), int(row[1])) if row else None
 
 
-async def _plan_failed_copy(conn: aiosqlite.Connection, reply_id: int, why: str) -> None:
+async def _plan_failed_copy(conn: Conn, reply_id: int, why: str) -> None:
     """Queues the job that marks a failed reply's copy in its thread's lane. /reply post always sends a copy
     (or may have, before a kill): the job finds it by its recorded id, else by its nonce. A reply posted from
     the member's own message has no copy of the bot's."""
@@ -86,7 +84,7 @@ async def _plan_failed_copy(conn: aiosqlite.Connection, reply_id: int, why: str)
 
 
 class DiscordReplyTables:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
         self._salt = ""
 
@@ -181,14 +179,16 @@ class DiscordReplyTables:
             ) as cur:
                 if interval > 0 and await cur.fetchone() is not None:
                     return "too soon"
-            try:
-                cur = await conn.execute(
-                    f"INSERT INTO discord_replies ({names}, state, created_at) VALUES ({marks}, 'signed', ?)",
-                    (*fields.values(), created_at),
-                )
-            except sqlite3.IntegrityError:
+            # DO NOTHING rather than a caught error: on PostgreSQL a failed statement ends the transaction.
+            async with conn.execute(
+                f"INSERT INTO discord_replies ({names}, state, created_at) VALUES ({marks}, 'signed', ?)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (*fields.values(), created_at),
+            ) as cur:
+                inserted = await cur.fetchone()
+            if inserted is None:
                 return "posted"
-            async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (cur.lastrowid,)) as got:
+            async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (inserted[0],)) as got:
                 row = await got.fetchone()
         assert row is not None
         return _sent(row)

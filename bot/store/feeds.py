@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import NO_FILTER, Feed, FeedFilter, ThreadMode, VoteMode
-from bot.store.db import Database
+from bot.store.engine import Conn, Db, Row
 from bot.store.filters import passing
 
 FEED_COLUMNS = (
@@ -20,7 +17,7 @@ FEED_COLUMNS = (
 )
 
 
-def feed_from_row(row: sqlite3.Row) -> Feed:
+def feed_from_row(row: Row) -> Feed:
     """A Feed from a row of FEED_COLUMNS, by column name."""
     return Feed(
         id=row["id"],
@@ -56,7 +53,7 @@ def filter_values(feed_filter: FeedFilter) -> tuple[str, str, str, str, float | 
 
 
 async def alert_lane(
-    conn: aiosqlite.Connection, guild_id: int | None, community: str, post_id: int, fallback: int | None
+    conn: Conn, guild_id: int | None, community: str, post_id: int, fallback: int | None
 ) -> int | None:
     """Where a subscriber's mention of a post goes in their server, or None when it goes nowhere.
 
@@ -83,7 +80,7 @@ async def alert_lane(
 class FeedTables:
     """Named operations on feeds."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def upsert_feed(
@@ -152,11 +149,10 @@ class FeedTables:
                     " threads, mute, mention_authors, filter_tags, filter_exclude_tags, filter_authors,"
                     " filter_exclude_authors, filter_min_reputation, outbox_cursor, created_by, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " (SELECT coalesce(max(id), 0) FROM outbox), ?, ?)",
+                    " (SELECT coalesce(max(id), 0) FROM outbox), ?, ?) RETURNING id",
                     (guild_id, channel_id, community, *options, created_by, at),
                 )
-                assert cur.lastrowid is not None
-                feed_id = cur.lastrowid
+                feed_id = int((await cur.fetchall())[0][0])
             async with conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:
                 row = await cur.fetchone()
         assert row is not None
@@ -171,7 +167,7 @@ class FeedTables:
                 args += (channel_id,)
             # Jobs owed to a removed feed go with it (ON DELETE CASCADE).
             cur = await conn.execute(sql, args)
-            return cur.rowcount
+            return int(cur.rowcount)
 
     async def feeds_of_guild(self, guild_id: int) -> list[Feed]:
         async with self._db.reader.execute(

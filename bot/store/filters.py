@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.domain import FeedFilter
+from bot.store.engine import Conn
 from bot.store.moderation import NOT_MUTED
 
 # Backfill and /feed test look this far back for posts that pass: a bounded read, however strict the filter.
 FILTER_SCAN = 500
 
 
-async def passing(conn: aiosqlite.Connection, feed_filter: FeedFilter, post_ids: Sequence[int]) -> list[int]:
+async def passing(conn: Conn, feed_filter: FeedFilter, post_ids: Sequence[int]) -> list[int]:
     """The posts of `post_ids` that pass the filter, in the order given."""
     if feed_filter.empty or not post_ids:
         return list(post_ids)
@@ -36,7 +35,7 @@ async def passing(conn: aiosqlite.Connection, feed_filter: FeedFilter, post_ids:
     return [i for i in post_ids if i in facts and feed_filter.passes(*facts[i])]
 
 
-async def badge_passes(conn: aiosqlite.Connection, feed_filter: FeedFilter, badge_id: int) -> bool:
+async def badge_passes(conn: Conn, feed_filter: FeedFilter, badge_id: int) -> bool:
     """Whether a HiveBuzz badge goes to a feed: its recipient judged by the filter's account part."""
     if feed_filter.of_account.empty:
         return True
@@ -58,7 +57,7 @@ def _tags(text: str) -> tuple[str, ...]:
 
 
 async def recent_posts(
-    conn: aiosqlite.Connection, community: str, feed_filter: FeedFilter, *, not_in_channel: int | None = None
+    conn: Conn, community: str, feed_filter: FeedFilter, *, not_in_channel: int | None = None
 ) -> list[int]:
     """The community's live posts newest first, as far back as a filtered pick looks (FILTER_SCAN),
     none the community's moderators muted; `not_in_channel` leaves out those the channel shows or is owed."""
@@ -76,7 +75,7 @@ async def recent_posts(
         return [int(r[0]) for r in await cur.fetchall()]
 
 
-async def recent_authors(conn: aiosqlite.Connection, community: str) -> list[str]:
+async def recent_authors(conn: Conn, community: str) -> list[str]:
     """Authors of the posts a filtered pick may look at: whose reputation it may need."""
     async with conn.execute(
         "SELECT DISTINCT author FROM (SELECT author FROM posts WHERE community = ? AND deleted = 0"

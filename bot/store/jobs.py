@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import Feed, Job, JobAction, dm_lane, is_dm_lane
 from bot.process.backoff import doubling
-from bot.store.db import Database, nonce_salt
+from bot.store.db import nonce_salt
+from bot.store.engine import Conn, Db, Row
 from bot.store.filters import passing, recent_posts
 
 log = logging.getLogger("hivecord.delivery")
@@ -27,7 +25,7 @@ _JOB_COLUMNS = (
 
 
 async def insert_job(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     channel_id: int,
     action: JobAction,
     *,
@@ -41,7 +39,7 @@ async def insert_job(
     """Queues one job in a lane, inside the caller's write transaction; returns its id."""
     cur = await conn.execute(
         "INSERT INTO jobs (channel_id, feed_id, action, post_id, badge_id, user_id, detail, reply_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             channel_id,
             feed_id,
@@ -53,12 +51,10 @@ async def insert_job(
             reply_id,
         ),
     )
-    job_id = cur.lastrowid
-    assert job_id is not None
-    return job_id
+    return int((await cur.fetchall())[0][0])
 
 
-async def lane_answered(conn: aiosqlite.Connection, lane: int) -> None:
+async def lane_answered(conn: Conn, lane: int) -> None:
     """Discord answered a send in the lane: it is healthy again, unless a send racing this one
     was refused (the refusal stands until something changes)."""
     await conn.execute("DELETE FROM lanes WHERE lane_id = ? AND state != 'refused'", (lane,))
@@ -67,7 +63,7 @@ async def lane_answered(conn: aiosqlite.Connection, lane: int) -> None:
 class JobTables:
     """Named operations on jobs, mirrors and lanes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
         self._salt = ""
 
@@ -113,7 +109,7 @@ class JobTables:
             return None
         return await self._job(row)
 
-    async def _job(self, row: sqlite3.Row) -> Job:
+    async def _job(self, row: Row) -> Job:
         salt = self._salt or await self._salt_for_nonces()
         # Discord keeps a nonce for a few minutes and caps it at 25 characters.
         nonce = f"hc{salt}{row['id']}"
@@ -197,8 +193,8 @@ class JobTables:
                 (time.time(), job.id),
             )
             await conn.execute(
-                "INSERT INTO dm_closed (user_id, since) VALUES (?, datetime('now')) ON CONFLICT (user_id) DO NOTHING",
-                (user_id,),
+                "INSERT INTO dm_closed (user_id, since) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+                (user_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())),
             )
             if fallback_channel is not None:
                 await insert_job(
@@ -331,9 +327,9 @@ class JobTables:
             for lane in refused:
                 async with conn.execute(
                     "UPDATE lanes SET state = 'backoff', retry_at = CASE WHEN failures <= 1 THEN 0"
-                    " ELSE max(?, coalesce(refused_at, 0) + ?) END WHERE lane_id = ? AND state = 'refused'"
-                    " RETURNING retry_at",
-                    (now, every, lane),
+                    " WHEN coalesce(refused_at, 0) + ? > ? THEN coalesce(refused_at, 0) + ? ELSE ? END"
+                    " WHERE lane_id = ? AND state = 'refused' RETURNING retry_at",
+                    (every, now, every, now, lane),
                 ) as cur:
                     row = await cur.fetchone()
                 if row is None:
@@ -371,7 +367,7 @@ class JobTables:
             jobs = cur.rowcount
             async with conn.execute(
                 "SELECT min(c) AS passed FROM (SELECT outbox_cursor AS c FROM feeds"
-                " UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('alerts_cursor', 'notices_cursor')"
+                " UNION ALL SELECT CAST(value AS BIGINT) FROM meta WHERE key IN ('alerts_cursor', 'notices_cursor')"
                 " UNION ALL SELECT max(id) FROM outbox)"
             ) as c:
                 row = await c.fetchone()

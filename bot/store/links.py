@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import hmac
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 from bot.domain import Link, LinkChallenge, LinkChange, LinkProof
-from bot.store.db import Database
+from bot.store.engine import Db, Row, SyncConn
 
 _LINK_COLUMNS = "user_id, account, proof, proof_ref, linked_at"
 _CHALLENGE_COLUMNS = "id, user_id, account, code, issued_at, expires_at, state"
@@ -22,7 +21,7 @@ ChainLinksListener = Callable[[Sequence[LinkChange]], Awaitable[None]]
 ChallengeOutcome = Literal["opened", "too_many"]
 
 
-def link_from_row(row: sqlite3.Row) -> Link:
+def link_from_row(row: Row) -> Link:
     return Link(
         user_id=int(row["user_id"]),
         account=row["account"],
@@ -32,7 +31,7 @@ def link_from_row(row: sqlite3.Row) -> Link:
     )
 
 
-def challenge_from_row(row: sqlite3.Row) -> LinkChallenge:
+def challenge_from_row(row: Row) -> LinkChallenge:
     return LinkChallenge(
         id=int(row["id"]),
         user_id=int(row["user_id"]),
@@ -49,7 +48,7 @@ def codes_match(given: str, issued: str) -> bool:
     return hmac.compare_digest(given.encode(), issued.encode())
 
 
-def _pair(conn: sqlite3.Connection, link: Link) -> LinkChange:
+def _pair(conn: SyncConn, link: Link) -> LinkChange:
     """Makes `link` the pairing of its user and of its account, ending any other pairing of either."""
     old = [
         link_from_row(r)
@@ -69,7 +68,7 @@ def _pair(conn: sqlite3.Connection, link: Link) -> LinkChange:
 
 
 def complete_on_chain(
-    conn: sqlite3.Connection, *, user_id: int, account: str, code: str, chain_time: float, block_num: int, at: str
+    conn: SyncConn, *, user_id: int, account: str, code: str, chain_time: float, block_num: int, at: str
 ) -> LinkChange | None:
     """Inside a chain batch: links `user_id` to `account` when `code` is that member's open code for
     exactly that account and had not expired at `chain_time`. None when nothing was linked."""
@@ -88,7 +87,7 @@ def complete_on_chain(
 class LinkTables:
     """Named operations on links and /link codes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
         self._open_until = 0.0  # the latest expiry of an open code (unix seconds); 0 when none
 
@@ -167,7 +166,7 @@ class LinkTables:
         """Uses `challenge` to link its member to its account, if it is still open (not used meanwhile by
         the chain or another /verify, nor replaced). None when it no longer was."""
 
-        def use(conn: sqlite3.Connection) -> LinkChange | None:
+        def use(conn: SyncConn) -> LinkChange | None:
             cur = conn.execute(
                 "UPDATE link_challenges SET state = 'used' WHERE id = ? AND state = 'open'", (challenge.id,)
             )

@@ -13,10 +13,11 @@ log = logging.getLogger("hivecord.store")
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) of every migration shipped with the package, in order."""
+def migrations(package: str = "bot.store") -> list[tuple[int, str, str]]:
+    """(number, name, sql) of every migration in `package`'s migrations folder, in order (SQLite's
+    by default; bot.store.postgres holds PostgreSQL's)."""
     found: list[tuple[int, str, str]] = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+    for entry in resources.files(package).joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))

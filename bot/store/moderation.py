@@ -3,13 +3,10 @@ moderators muted (muted_posts); a reply they muted is hidden in place (replies.d
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.store.db import Database
+from bot.store.engine import Conn, Db, SyncConn
 
 # A condition on a posts row: neither the post nor its author is muted by its community. For what is
 # chosen from the store to show (a backfill, a /feed test preview).
@@ -28,7 +25,7 @@ MUTED_REPLY = 2
 PATIENCE = 600.0
 
 
-async def muted_notes(conn: aiosqlite.Connection) -> dict[int, str]:
+async def muted_notes(conn: Conn) -> dict[int, str]:
     """Every muted post's id and its moderators' notes: a handful, read once per planning pass."""
     async with conn.execute("SELECT post_id, notes FROM muted_posts") as cur:
         return {int(r[0]): str(r[1]) for r in await cur.fetchall()}
@@ -47,7 +44,7 @@ class RoleOp:
 class ChainModeration:
     """The follower's moderation statements, inside the batch's transaction (see ChainWriter)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: SyncConn) -> None:
         self._conn = conn
         self.roles_set: list[RoleOp] = []  # applied in this batch, in chain order
 
@@ -104,7 +101,7 @@ class ChainModeration:
 class ModerationTables:
     """Named operations on community_roles and muted_posts, for the roles' refresh and delivery."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def replace_roles(

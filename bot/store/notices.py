@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.domain import NotifyPrefs
-from bot.store.db import Database
+from bot.store.engine import Conn, Db, Row
 
 NOTICES_CURSOR = "notices_cursor"  # meta: the last outbox id planned for notices
 
 
-async def notice_events(conn: aiosqlite.Connection, after: int, limit: int) -> list[aiosqlite.Row]:
+async def notice_events(conn: Conn, after: int, limit: int) -> list[Row]:
     """Upvotes on linked authors' posts and badges of linked accounts past `after`, for the members
     who asked for them: (id, kind, post_id, badge_id, voter, weight, community, author, user_id)."""
     async with conn.execute(
@@ -26,7 +24,7 @@ async def notice_events(conn: aiosqlite.Connection, after: int, limit: int) -> l
 
 
 class NoticeTables:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def prefs(self, user_id: int) -> NotifyPrefs:

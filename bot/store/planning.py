@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import Feed, JobAction, OutboxRow, Subscription
 from bot.store.communities import community_team
-from bot.store.db import Database, nonce_salt, read_meta, write_meta
+from bot.store.db import nonce_salt, read_meta, write_meta
 from bot.store.discord_replies import Echo, echo_of, own_message_of
+from bot.store.engine import Conn, Db, Row
 from bot.store.feeds import FEED_COLUMNS, alert_lane, feed_from_row
 from bot.store.filters import badge_passes, passing
 from bot.store.jobs import insert_job
@@ -24,7 +23,7 @@ from bot.store.subscriptions import closed_dms, subscribers
 class PlanningTx:
     """The statements of one planning pass, inside one transaction (see bot/delivery/planner.py)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self._conn = conn
         self._discord_voters: set[str] | None = None
         self._muted: dict[int, str] | None = None
@@ -306,7 +305,7 @@ class PlanningTx:
     async def set_notices_cursor(self, outbox_id: int) -> None:
         await write_meta(self._conn, NOTICES_CURSOR, str(outbox_id))
 
-    async def notice_events(self, after: int, limit: int) -> list[aiosqlite.Row]:
+    async def notice_events(self, after: int, limit: int) -> list[Row]:
         return await notice_events(self._conn, after, limit)
 
     async def chain_time(self) -> str:
@@ -316,7 +315,7 @@ class PlanningTx:
 class Planning:
     """Opens planning passes: each one a write transaction handing out a PlanningTx."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     @asynccontextmanager

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.domain import Badge, FeedFilter, PostRow
-from bot.store.db import Database
+from bot.store.engine import Db, Row
 from bot.store.filters import passing, recent_authors, recent_posts
+
+if TYPE_CHECKING:
+    from bot.store.postgres.database import PgDatabase
 
 _NAMES_SLICE = 1024  # series names read per hop to the reader's thread
 # bm25 column weights: a word in the title counts most, then series, tags, body.
@@ -34,7 +36,7 @@ def _post_columns(alias: str) -> str:
 POST_COLUMNS = _post_columns("posts")
 
 
-def post_from_row(row: sqlite3.Row) -> PostRow:
+def post_from_row(row: Row) -> PostRow:
     """A PostRow from a row of POST_COLUMNS, by column name."""
     return PostRow(
         id=row["id"],
@@ -62,7 +64,7 @@ def post_from_row(row: sqlite3.Row) -> PostRow:
 class PostTables:
     """Reads of posts and badges, on the database's read connection."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def live_post_keys(self) -> set[tuple[str, str]]:
@@ -125,7 +127,8 @@ class PostTables:
 
     async def authors_starting(self, prefix: str, limit: int = 25) -> list[str]:
         """Authors of live posts whose name starts with `prefix`, most prolific first."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # Hive names are lower case; PostgreSQL's LIKE, unlike SQLite's, does not fold case.
+        escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         async with self._db.reader.execute(
             "SELECT author FROM posts WHERE deleted = 0 AND author LIKE ? ESCAPE '\\'"
             " GROUP BY author ORDER BY count(*) DESC, author LIMIT ?",
@@ -151,6 +154,14 @@ class PostTables:
         rowids in order, so the newest `window` matches come cheaply, and bm25 ranks only those.
         A common word's 80,000 matches are never all scored to show five.
         """
+        if self._db.engine == "postgresql":
+            from bot.store.postgres import search  # asyncpg's engine only
+
+            async with cast("PgDatabase", self._db).raw_read() as raw:
+                return await search.search_ids(
+                    raw, query, author=author, series_key=series_key, community=community,
+                    newest_first=newest_first, window=window,
+                )  # fmt: skip
         live = ["p.deleted = 0"]
         live_args: list[Any] = []
         if community:
@@ -213,10 +224,13 @@ class PostTables:
 
     async def live_posts(self, ids: list[int]) -> list[PostRow]:
         """The live posts among `ids`, in the order given."""
-        found = await self._db.reader.execute_fetchall(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0",
-            (json.dumps(ids),),
-        )
+        args: tuple[Any, ...]
+        if self._db.engine == "postgresql":
+            sql, args = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY(?) AND deleted = 0", (ids,)
+        else:
+            sql = f"SELECT {POST_COLUMNS} FROM posts WHERE id IN (SELECT value FROM json_each(?)) AND deleted = 0"
+            args = (json.dumps(ids),)
+        found = await self._db.reader.execute_fetchall(sql, args)
         rows = {int(row["id"]): post_from_row(row) for row in found}
         return [rows[i] for i in ids if i in rows]
 

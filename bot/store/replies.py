@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from bot.domain import Job, ReplyRow
-from bot.store.db import Database
+from bot.store.engine import Db, Row
 from bot.store.jobs import insert_job, lane_answered
 from bot.store.moderation import MUTED_REPLY
 
@@ -26,7 +25,7 @@ REPLY_COLUMNS = (
 )
 
 
-def reply_from_row(row: sqlite3.Row) -> ReplyRow:
+def reply_from_row(row: Row) -> ReplyRow:
     return ReplyRow(
         id=row["id"],
         post_id=row["post_id"],
@@ -47,7 +46,7 @@ def reply_from_row(row: sqlite3.Row) -> ReplyRow:
 class ReplyTables:
     """Reads and delivery-side writes of replies, threads and reply messages."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def live_reply_keys(self) -> set[tuple[str, str]]:

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 
-import aiosqlite
-
 from bot.domain import Job, JobAction, RoleChanges, RoleKind, RoleRule
-from bot.store.db import Database
+from bot.store.engine import Conn, Db, Row
 from bot.store.jobs import insert_job
 
 _RULE_COLUMNS = "role_id, guild_id, kind, community, min_reputation, created_by, created_at"
 
 # Which (guild, member, role) the rules want now: linked members meeting each rule's Hive fact.
 _DESIRED = """
-    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r JOIN links l
+    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r CROSS JOIN links l
     WHERE (r.kind IN ('linked', 'reputation')
            OR (r.kind IN ('subscriber', 'team') AND EXISTS (SELECT 1 FROM community_facts f
                WHERE f.community = r.community AND f.kind = r.kind AND f.account = l.account)))
       AND (r.min_reputation IS NULL OR EXISTS (SELECT 1 FROM account_facts a
            WHERE a.account = l.account AND a.reputation >= r.min_reputation))
-      AND (:user IS NULL OR l.user_id = :user)
+      AND (CAST(:user AS BIGINT) IS NULL OR l.user_id = :user)
 """
 
 
-def rule_from_row(row: sqlite3.Row) -> RoleRule:
+def rule_from_row(row: Row) -> RoleRule:
     return RoleRule(
         role_id=row["role_id"],
         guild_id=row["guild_id"],
@@ -38,7 +35,7 @@ def rule_from_row(row: sqlite3.Row) -> RoleRule:
     )
 
 
-async def _pending_untried(conn: aiosqlite.Connection, role_id: int, user_id: int, action: JobAction) -> int | None:
+async def _pending_untried(conn: Conn, role_id: int, user_id: int, action: JobAction) -> int | None:
     async with conn.execute(
         "SELECT id FROM jobs WHERE channel_id = ? AND user_id = ? AND action = ? AND state = 'pending'"
         " AND sent_at IS NULL ORDER BY id DESC LIMIT 1",
@@ -48,7 +45,7 @@ async def _pending_untried(conn: aiosqlite.Connection, role_id: int, user_id: in
     return int(row["id"]) if row else None
 
 
-async def _supersede(conn: aiosqlite.Connection, job_id: int) -> None:
+async def _supersede(conn: Conn, job_id: int) -> None:
     await conn.execute(
         "UPDATE jobs SET state = 'dropped', last_error = 'superseded before it was sent', finished_at = ? WHERE id = ?",
         (time.time(), job_id),
@@ -56,7 +53,7 @@ async def _supersede(conn: aiosqlite.Connection, job_id: int) -> None:
 
 
 class RoleTables:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     # Rules -------------------------------------------------------------------------------------
@@ -96,14 +93,14 @@ class RoleTables:
     async def remove_rule(self, guild_id: int, role_id: int) -> bool:
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     async def forget_role(self, guild_id: int, role_id: int) -> bool:
         """The role was deleted in Discord: its rule, its grants, its unsent changes and its lane go,
         with nothing to take back (the role is gone from everyone). True when it had a rule."""
         async with self._db.write() as conn:
             cur = await conn.execute("DELETE FROM role_rules WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
-            had_rule = cur.rowcount > 0
+            had_rule = bool(cur.rowcount > 0)
             await conn.execute("DELETE FROM role_grants WHERE guild_id = ? AND role_id = ?", (guild_id, role_id))
             await conn.execute(
                 "UPDATE jobs SET state = 'dropped', last_error = 'the role was deleted', finished_at = ?"
@@ -151,7 +148,7 @@ class RoleTables:
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM community_facts WHERE community = ? AND kind = ?", (community, kind))
             await conn.executemany(
-                "INSERT OR IGNORE INTO community_facts (community, kind, account) VALUES (?, ?, ?)",
+                "INSERT INTO community_facts (community, kind, account) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(community, kind, a) for a in accounts],
             )
 
@@ -194,7 +191,7 @@ class RoleTables:
                 adds = await cur.fetchall()
             async with conn.execute(
                 f"WITH desired AS ({_DESIRED}) SELECT g.guild_id, g.user_id, g.role_id, g.state FROM role_grants g"
-                " WHERE (:user IS NULL OR g.user_id = :user) AND NOT EXISTS"
+                " WHERE (CAST(:user AS BIGINT) IS NULL OR g.user_id = :user) AND NOT EXISTS"
                 " (SELECT 1 FROM desired d WHERE d.role_id = g.role_id AND d.user_id = g.user_id)",
                 params,
             ) as cur:
@@ -245,7 +242,7 @@ class RoleTables:
             cur = await conn.execute(
                 "UPDATE jobs SET sent_at = ? WHERE id = ? AND state = 'pending'", (time.time(), job_id)
             )
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     async def may_have_been_sent(self, job_id: int) -> bool:
         async with self._db.reader.execute("SELECT sent_at FROM jobs WHERE id = ?", (job_id,)) as cur:

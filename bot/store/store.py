@@ -12,6 +12,7 @@ from bot.store.communities import CommunityTables
 from bot.store.curation import CurationTables
 from bot.store.db import Database
 from bot.store.discord_replies import DiscordReplyTables
+from bot.store.engine import Db
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.links import ChainLinksListener, LinkTables
@@ -25,13 +26,18 @@ from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
 
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(PG_SCHEMES)
+
 
 class Store:
     """The database handle (`db`: connections, write lock, meta) and the tables that share it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
-        self.path = db.path
         self.posts = PostTables(db)
         self.replies = ReplyTables(db)
         self.feeds = FeedTables(db)
@@ -48,9 +54,17 @@ class Store:
         self.discord_replies = DiscordReplyTables(db)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Opens (creating it if need be) and migrates the database at `path`."""
-        store = cls(await Database.open(path))
+    async def open(cls, location: Path | str) -> Store:
+        """Opens (creating it if need be) and migrates the database: a SQLite file's path, or a
+        postgresql:// URL."""
+        db: Db
+        if is_postgres_url(location):
+            from bot.store.postgres.database import PgDatabase  # asyncpg only where it is used
+
+            db = await PgDatabase.open(str(location))
+        else:
+            db = await Database.open(location)
+        store = cls(db)
         await store.links.load()
         return store
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-import aiosqlite
-
 from bot.domain import DeliveryMode, SubscribeOutcome, Subscription
-from bot.store.db import Database
+from bot.store.engine import Conn, Db, Row
 
 _COLUMNS = "user_id, series_key, series, delivery, guild_id, channel_id, created_at"
 
 
-def subscription_from_row(row: sqlite3.Row) -> Subscription:
+def subscription_from_row(row: Row) -> Subscription:
     """A Subscription from a row of its columns, by name."""
     return Subscription(
         user_id=row["user_id"],
@@ -25,14 +21,14 @@ def subscription_from_row(row: sqlite3.Row) -> Subscription:
     )
 
 
-async def subscribers(conn: aiosqlite.Connection, series_key: str) -> list[Subscription]:
+async def subscribers(conn: Conn, series_key: str) -> list[Subscription]:
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM subscriptions WHERE series_key = ? ORDER BY created_at, user_id", (series_key,)
     ) as cur:
         return [subscription_from_row(r) for r in await cur.fetchall()]
 
 
-async def closed_dms(conn: aiosqlite.Connection) -> set[int]:
+async def closed_dms(conn: Conn) -> set[int]:
     """Members whose DMs are known closed."""
     async with conn.execute("SELECT user_id FROM dm_closed") as cur:
         return {int(r["user_id"]) for r in await cur.fetchall()}
@@ -41,7 +37,7 @@ async def closed_dms(conn: aiosqlite.Connection) -> set[int]:
 class SubscriptionTables:
     """Named operations on subscriptions, members' DM channels and closed DMs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     async def subscribe(
@@ -82,7 +78,7 @@ class SubscriptionTables:
             cur = await conn.execute(
                 "DELETE FROM subscriptions WHERE user_id = ? AND series_key = ?", (user_id, series_key)
             )
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     async def of_user(self, user_id: int) -> list[Subscription]:
         async with self._db.reader.execute(

@@ -1,5 +1,5 @@
 """Text that looks like a Hive private key: the bot never asks for one, refuses one pasted into a command,
-and keeps one out of every log line."""
+and keeps one out of every log line; with it, the password of a URL (the database's)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ _BASE58 = "1-9A-HJ-NP-Za-km-z"
 _PRIVATE_KEY = re.compile(rf"(?<![{_BASE58}])(?:5[{_BASE58}]{{50}}|P5[{_BASE58}]{{49,51}})(?![{_BASE58}])")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 REDACTED = "[a private key, redacted]"
+# scheme://user:password@host: the password runs from the first ':' after the user to the last '@' before
+# the path (an unencoded '@' in it too); "https://host:443/@alice" has no '@' before its path, so no password.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):[^\s/?#]+@")
+URL_PASSWORD = "***"
 
 
 def _is_key(match: re.Match[str]) -> bool:
@@ -27,9 +31,23 @@ def redact_private_keys(text: str) -> str:
     return _PRIVATE_KEY.sub(lambda m: REDACTED if _is_key(m) else m.group(), text)
 
 
+def redact_url_passwords(text: str) -> str:
+    """postgresql://bot:secret@db/hc -> postgresql://bot:***@db/hc; a URL without a password is unchanged."""
+    return _URL_PASSWORD.sub(rf"\1:{URL_PASSWORD}@", text)
+
+
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks anything that looks like a private key (in the message, its
-    arguments, a traceback): whatever level a library logs a payload at, no key reaches the log."""
+    """Formats as usual, then blanks anything that looks like a private key or a URL's password (in the
+    message, its arguments, a traceback), and each of `hidden` (a database password from the
+    environment): whatever level a library logs a payload at, no secret reaches the log."""
+
+    def __init__(self, fmt: str | None = None, hidden: tuple[str, ...] = ()) -> None:
+        super().__init__(fmt)
+        # Under 4 characters a literal would blank ordinary words; inside a URL it is blanked all the same.
+        self.hidden = tuple(sorted((h for h in hidden if len(h) >= 4), key=len, reverse=True))
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_private_keys(super().format(record))
+        text = redact_url_passwords(redact_private_keys(super().format(record)))
+        for secret in self.hidden:
+            text = text.replace(secret, URL_PASSWORD)
+        return text

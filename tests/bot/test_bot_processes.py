@@ -9,7 +9,6 @@ asked or sent what. Shards: ids 0 and 1 of 2, so commands reach only the process
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,22 +16,14 @@ from typing import Any
 
 import pytest
 
-from bot.config.settings import DatabaseConfig
 from tests.bot_harness import BotProcess, RequestCounter, comment_block
 from tests.fakes.discord.log import RecordedRequest
 from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST, write_config
-from tests.pg_interim import fresh_database
 from tests.world import World
 
 asyncpg = pytest.importorskip("asyncpg")
 
-pytestmark = [
-    pytest.mark.slow,
-    # Until database.url lands beside this branch (the pgserver engineer's setting): then this goes.
-    pytest.mark.skipif(
-        "url" not in {f.name for f in dataclasses.fields(DatabaseConfig)}, reason="no database.url setting yet"
-    ),
-]
+pytestmark = pytest.mark.slow
 
 RATE = 40.0  # messages a second for the whole bot: each of two processes sends at half of it
 BLOCK_METHODS = ("block", "get_dynamic_global_properties")  # what only a follower asks
@@ -41,11 +32,6 @@ BLOCK_METHODS = ("block", "get_dynamic_global_properties")  # what only a follow
 @pytest.fixture
 def world_options() -> dict[str, Any]:
     return {"vops": False, "start_discord": True, "write_config": False}
-
-
-@pytest.fixture
-async def pg_url() -> str:
-    return await fresh_database()
 
 
 class Processes:
@@ -71,8 +57,10 @@ class Processes:
             ]
         )
         config = write_config(folder, [f"{self.world.node.url}/{name}"], start_block=SEED_FIRST, extra=extra)
-        env = {
-            "HIVECORD_DATABASE__URL": self.pg_url,
+        # The one PostgreSQL every life shares, in place of the SQLite file.
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace('path = "hivecord.sqlite3"', f"url = {json.dumps(self.pg_url)}"), "utf-8")
+        env = {  # the shards as the environment gives them
             "HIVECORD_DISCORD__SHARD_COUNT": "2",
             "HIVECORD_DISCORD__SHARD_IDS": str(shard),
         }

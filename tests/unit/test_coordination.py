@@ -18,15 +18,9 @@ from bot.ingest.follower import Follower
 from bot.process.duties import Duties
 from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
-from tests.pg_interim import fresh_database
 
 asyncpg = pytest.importorskip("asyncpg")
 from bot.store.postgres.coordination import LEADER_KEY, PgCoordination, lane_keys  # noqa: E402
-
-
-@pytest.fixture
-async def pg_url() -> str:
-    return await fresh_database()
 
 
 @pytest.fixture
