@@ -177,6 +177,7 @@ class Hivecord(commands.AutoShardedBot):
         self.links.on_linked(self.roles.on_linked)
         self.links.on_unlinked(self.roles.on_unlinked)
         self.duties = Duties.of(self, self.delivery.coordination, self._stop)
+        self.settler.shared = lambda: self.duties.processes > 1
         self.notices = NoticeService(store)
         self.retry_max = config.discord.retry_max_seconds
         self.stop_grace = stop_grace

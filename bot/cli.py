@@ -1,16 +1,14 @@
-"""`hivecord run | ingest | search | check-config | healthcheck`: the command line."""
+"""`hivecord run | ingest | search | check-config | healthcheck | migrate`: the command line."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -134,40 +132,13 @@ async def _curation_problems(config: Config) -> int:
 
 def _healthcheck(args: argparse.Namespace) -> int:
     """0 when the config is valid and the database opens read-only with a cursor (and, with --max-age,
-    its last block is recent); else 1 with one line saying why. Cheap: no network, no writes."""
-    from bot.store.health import stored_chain
+    its last block is recent); else 1 with one line saying why. Cheap: no writes."""
+    from bot.store.health import health
 
-    config = _load(args, code=1)
-    db = config.database.target.path
-    if db is None:
-        print("unhealthy: healthcheck reads a SQLite database only (database.url names PostgreSQL)", file=sys.stderr)
-        return 1
-    if not db.is_file():
-        print(f"unhealthy: no database at {db} yet", file=sys.stderr)
-        return 1
-    try:
-        chain = stored_chain(db)
-    except sqlite3.Error as exc:
-        print(f"unhealthy: {db} cannot be read as a hivecord database ({exc})", file=sys.stderr)
-        return 1
-    if chain.cursor is None:
-        print(f"unhealthy: {db} holds no chain cursor yet", file=sys.stderr)
-        return 1
-    if args.max_age is not None:
-        if not chain.cursor_time:
-            print(f"unhealthy: no block stored yet (cursor at {chain.cursor})", file=sys.stderr)
-            return 1
-        at = dt.datetime.fromisoformat(chain.cursor_time).replace(tzinfo=dt.UTC)
-        age = (dt.datetime.now(dt.UTC) - at).total_seconds()
-        if age > args.max_age:
-            print(
-                f"unhealthy: the last stored block {chain.cursor} is from {chain.cursor_time} UTC, {age:.0f} s ago "
-                f"(more than --max-age {args.max_age})",
-                file=sys.stderr,
-            )
-            return 1
-    print(f"healthy: {db} holds blocks up to {chain.cursor} {chain.cursor_time}".rstrip())
-    return 0
+    target = _load(args, code=1).database.target
+    healthy, line = health(target.path, target.dsn, target.shown(), args.max_age)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 STOP_GRACE = 5.0
@@ -300,6 +271,28 @@ async def _search(config: Config, query: str, limit: int, as_json: bool) -> int:
     return 0
 
 
+def _migrate(config: Config, to: str) -> int:
+    from bot.store.postgres.copy import MigrateRefused, migrate_to_postgres
+
+    source = config.database.target.path
+    if source is None:
+        print("migrate: the config names a PostgreSQL database; migrate copies from a SQLite file", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(migrate_to_postgres(source, to))
+    except MigrateRefused as refused:
+        print(f"migrate: {refused}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _postgres_url(text: str) -> str:
+    # The value is never echoed back: it may hold a password.
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("must be a postgresql:// URL")
+    return text
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -353,6 +346,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="also unhealthy when the last stored block is older than this (the follower is stuck)",
     )
+    migrate = sub.add_parser(
+        "migrate", parents=[common], help="copy the SQLite database into an empty PostgreSQL (the bot stopped)"
+    )
+    migrate.add_argument(
+        "--to",
+        required=True,
+        type=_postgres_url,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="the target database (the password from $PGPASSWORD, or in the URL)",
+    )
     return parser
 
 
@@ -373,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_ingest(config, args.from_block, args.to_block))
     if args.command == "search":
         return asyncio.run(_search(config, args.query, args.limit, args.json))
+    if args.command == "migrate":
+        return _migrate(config, args.to)
     if args.command == "run":
         from bot.runner import run_bot
 

@@ -14,7 +14,6 @@ import discord
 import yarl
 
 from bot.app import Hivecord
-from bot.config.database import DatabaseTarget
 from bot.config.load import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import read_posting_keys
@@ -33,18 +32,19 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def coordination_for(target: DatabaseTarget) -> Coordination:
+def coordination_for(database: object) -> Coordination:
     """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
-    if target.kind == "postgresql" and target.dsn is not None:
+    url = str(database)
+    if url.startswith(("postgresql://", "postgres://")):
         from bot.store.postgres.coordination import PgCoordination
 
-        return PgCoordination(target.dsn)
+        return PgCoordination(url)
     return SingleProcess()
 
 
 async def _main(config: Config, token: str, shards: Shards) -> int:
     store = await Store.open(config.database.target.location)
-    coordination = coordination_for(config.database.target)
+    coordination = coordination_for(config.database.target.location)
     stopping: list[float] = []
     try:
         communities = set(config.hive.communities) | await store.feeds.followed_communities()

@@ -33,10 +33,11 @@ def bot_config(
     *,
     start_block: int,
     hive: Mapping[str, Any] | None = None,
+    db: str = "hivecord.sqlite3",
     **delivery: Any,
 ) -> Path:
     """A config for `hivecord run` against the fake Discord: `delivery` settings, and `hive` ones beside
-    the node and start block."""
+    the node and start block; `db` as tests.helpers.write_config takes it."""
     settings = {"max_messages_per_second": 50.0, "vote_digest_minutes": 10, "stats_refresh_minutes": 5}
     settings.update(delivery)
     extra = "\n".join(
@@ -49,7 +50,7 @@ def bot_config(
             *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
         ]
     )
-    return write_config(folder, [hive_url], start_block=start_block, extra=extra, **(hive or {}))
+    return write_config(folder, [hive_url], start_block=start_block, db=db, extra=extra, **(hive or {}))
 
 
 class BotProcess:

@@ -37,6 +37,16 @@ def pg_url() -> Iterator[str]:
         pg.drop_database(url, wait=False)  # behind the next test, on the admin thread
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store-level test opens its store (`Store.open(db_location)`): a SQLite file, then a fresh
+    PostgreSQL database, so the store's contract runs on both engines (read rows with tests/store_rows)."""
+    if request.param == "sqlite":
+        return tmp_path / "db.sqlite3"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
 def world_options() -> dict[str, Any]:
     """What `world` is made with (see tests.world.seeded_world); a test module overrides it to change that."""

@@ -30,7 +30,8 @@ def write_config(
     extra: str = "",
     **hive: Any,
 ) -> Path:
-    """A config.toml for the tests: fast polling, the given nodes.
+    """A config.toml for the tests: fast polling, the given nodes; `db` a SQLite file's path (relative to
+    `folder`) or a postgresql:// URL.
 
     The request timeout stays the bot's own default unless a test sets one: on a loaded machine the
     loopback node may take seconds to answer, and each timeout is a failure that backs the node off.
@@ -38,7 +39,8 @@ def write_config(
     settings = {"poll_interval": 0.05, **hive}
     lines = ["[hive]", f"nodes = {json.dumps(list(nodes))}", f"communities = {json.dumps(list(communities))}"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-    lines += ["", "[database]", f"path = {json.dumps(db)}", "", "[logging]", 'level = "INFO"', "", extra]
+    key = "url" if db.startswith("postgresql://") else "path"
+    lines += ["", "[database]", f"{key} = {json.dumps(db)}", "", "[logging]", 'level = "INFO"', "", extra]
     path = folder / "config.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

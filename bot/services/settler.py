@@ -10,11 +10,12 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.hive.client import HiveClient
 from bot.services.curation_keys import CurationKeys
-from bot.services.settling import InFlight, IntentKind, settle_one, settle_seen
+from bot.services.settling import InFlight, Intent, IntentKind, settle_one, settle_seen
 from bot.services.vote_intents import VoteIntents
 from bot.store.store import Store
 
@@ -30,6 +31,9 @@ class Settler:
         self.kinds: list[IntentKind[Any]] = [VoteIntents(store, hive, keys)]
         self.wake = asyncio.Event()
         self.in_flight = InFlight()  # intents a command is broadcasting now: not sent again from here
+        # Whether other processes share the database (bot/process/duties.py): their commands' intents
+        # are in flight there, unknown to `in_flight` here.
+        self.shared: Callable[[], bool] = lambda: False
         self._stopping = False
 
     def stop(self) -> None:
@@ -59,9 +63,17 @@ class Settler:
         for kind in self.kinds:
             due = {intent.id for intent in await kind.open(time.time())}
             for intent in await kind.open(math.inf):
-                ask = intent.id in due and not self.in_flight.held(kind.name, intent.id)
+                ask = intent.id in due and not self._held(kind.name, intent)
                 done = await (settle_one(self._hive, kind, intent) if ask else settle_seen(kind, intent))
                 settled += done
         if settled:
             log.debug("settled %d intent(s)", settled)
         return settled
+
+    def _held(self, kind: str, intent: Intent) -> bool:
+        """Left to the command that signed it: here, or, with other processes, any intent younger than
+        InFlight.HOLD (past its expiration), since it may be theirs. Such an intent is then only looked
+        for on chain, never sent from here: one signed transaction is broadcast by one process."""
+        if self.in_flight.held(kind, intent.id):
+            return True
+        return self.shared() and time.time() - intent.created_at < InFlight.HOLD

@@ -147,7 +147,8 @@ class DiscordReplyTables:
     async def last_by_member(self, user_id: int, *, thread_id: int | None = None) -> float | None:
         """When the member's last reply was signed (in `thread_id`, if given)."""
         async with self._db.reader.execute(
-            "SELECT max(created_at) FROM discord_replies WHERE user_id = ? AND (? IS NULL OR thread_id = ?)",
+            "SELECT max(created_at) FROM discord_replies"
+            " WHERE user_id = ? AND (CAST(? AS BIGINT) IS NULL OR thread_id = ?)",
             (user_id, thread_id, thread_id),
         ) as cur:
             row = await cur.fetchone()

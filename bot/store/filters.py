@@ -79,7 +79,7 @@ async def recent_authors(conn: Conn, community: str) -> list[str]:
     """Authors of the posts a filtered pick may look at: whose reputation it may need."""
     async with conn.execute(
         "SELECT DISTINCT author FROM (SELECT author FROM posts WHERE community = ? AND deleted = 0"
-        " ORDER BY created_at DESC, id DESC LIMIT ?)",
+        " ORDER BY created_at DESC, id DESC LIMIT ?) AS recent",  # PostgreSQL before 16 wants the alias
         (community, FILTER_SCAN),
     ) as cur:
         return [str(r[0]) for r in await cur.fetchall()]

@@ -288,7 +288,7 @@ class JobTables:
                 "INSERT INTO lanes (lane_id, state, failures, retry_at, reason, refused_at)"
                 " VALUES (?, 'refused', 1, 0, ?, ?)"
                 " ON CONFLICT (lane_id) DO UPDATE SET state = 'refused', retry_at = 0,"
-                " failures = CASE WHEN refused_at IS NULL THEN 1 ELSE failures + 1 END,"
+                " failures = CASE WHEN lanes.refused_at IS NULL THEN 1 ELSE lanes.failures + 1 END,"
                 " reason = excluded.reason, refused_at = excluded.refused_at",
                 (lane, reason[:300], now),
             )
@@ -368,7 +368,7 @@ class JobTables:
             async with conn.execute(
                 "SELECT min(c) AS passed FROM (SELECT outbox_cursor AS c FROM feeds"
                 " UNION ALL SELECT CAST(value AS BIGINT) FROM meta WHERE key IN ('alerts_cursor', 'notices_cursor')"
-                " UNION ALL SELECT max(id) FROM outbox)"
+                " UNION ALL SELECT max(id) FROM outbox) AS cursors"  # PostgreSQL before 16 wants the alias
             ) as c:
                 row = await c.fetchone()
             passed = int(row["passed"]) if row and row["passed"] is not None else 0

@@ -13,7 +13,7 @@ _RULE_COLUMNS = "role_id, guild_id, kind, community, min_reputation, created_by,
 
 # Which (guild, member, role) the rules want now: linked members meeting each rule's Hive fact.
 _DESIRED = """
-    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r CROSS JOIN links l
+    SELECT r.guild_id, l.user_id, r.role_id FROM role_rules r, links l
     WHERE (r.kind IN ('linked', 'reputation')
            OR (r.kind IN ('subscriber', 'team') AND EXISTS (SELECT 1 FROM community_facts f
                WHERE f.community = r.community AND f.kind = r.kind AND f.account = l.account)))

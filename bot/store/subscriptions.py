@@ -55,7 +55,8 @@ class SubscriptionTables:
         """Adds or updates one subscription unless the member already has `cap` others."""
         async with self._db.write() as conn:
             async with conn.execute(
-                "SELECT count(*) AS total, sum(series_key = ?) AS existing FROM subscriptions WHERE user_id = ?",
+                "SELECT count(*) AS total, sum(CASE WHEN series_key = ? THEN 1 ELSE 0 END) AS existing"
+                " FROM subscriptions WHERE user_id = ?",
                 (series_key, user_id),
             ) as cur:
                 row = await cur.fetchone()

@@ -56,11 +56,10 @@ class Processes:
                 f"max_messages_per_second = {RATE}",
             ]
         )
-        config = write_config(folder, [f"{self.world.node.url}/{name}"], start_block=SEED_FIRST, extra=extra)
-        # The one PostgreSQL every life shares, in place of the SQLite file.
-        text = config.read_text(encoding="utf-8")
-        config.write_text(text.replace('path = "hivecord.sqlite3"', f"url = {json.dumps(self.pg_url)}"), "utf-8")
-        env = {  # the shards as the environment gives them
+        config = write_config(
+            folder, [f"{self.world.node.url}/{name}"], db=self.pg_url, start_block=SEED_FIRST, extra=extra
+        )
+        env = {
             "HIVECORD_DISCORD__SHARD_COUNT": "2",
             "HIVECORD_DISCORD__SHARD_IDS": str(shard),
         }

@@ -6,6 +6,8 @@ or posts into its own channel), so the file stays fast.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from tests.fakes.chain_gen import SERIES
 from tests.fakes.discord import FakeDiscord, InteractionHandle, StoredMessage
 from tests.fakes.hive import FakeHiveNode
 from tests.helpers import ANIME_REALM, SEED_FIRST, SEED_LAST
+from tests.pg import drop_database, new_database
 from tests.world import post_count, running_bot, seed_node
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -39,8 +42,29 @@ class World:
     fake: FakeDiscord
     node: FakeHiveNode
     bot: BotProcess
-    db: Path
+    db: Path | str  # the SQLite file, or the PostgreSQL database's URL
     channel: int
+
+
+def stored_posts(db: Path | str) -> int:
+    """Rows in posts, on either engine (0 before the schema exists)."""
+    if isinstance(db, Path):
+        return post_count(db)
+
+    async def count() -> int:
+        import asyncpg
+
+        conn = await asyncpg.connect(db)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM posts"))
+        except asyncpg.UndefinedTableError:
+            return 0
+        finally:
+            await conn.close()
+
+    # From a thread: the module's event loop is running this test.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, count()).result()
 
 
 def generated_reviews() -> dict[int, dict[str, Any]]:
@@ -59,21 +83,25 @@ def generated_reviews() -> dict[int, dict[str, Any]]:
     return blocks
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+# Every check on both engines: /search on PostgreSQL is its own full-text search (issue 20).
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+async def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> AsyncIterator[World]:
     tmp_path = tmp_path_factory.mktemp("search")
+    db: Path | str = tmp_path / "hivecord.sqlite3"
+    if request.param == "postgresql":
+        db = new_database()
+        request.addfinalizer(lambda: drop_database(str(db)))
     node, _ = seed_node()
     node.add_blocks(generated_reviews(), _raise_head=False)
     hive_url = node.start_in_thread()
     fake = FakeDiscord(token=TOKEN)
     channel = fake.state.add_text_channel(fake.world.guild_id, "reviews").id
     await fake.start()
-    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST)
-    db = tmp_path / "hivecord.sqlite3"
+    config = bot_config(tmp_path, hive_url, fake, start_block=SEED_FIRST, db=db.name if isinstance(db, Path) else db)
     try:
         async with running_bot(config, fake) as bot:
             node.head = FIRST_GENERATED + GENERATED + 20
-            await fake.wait_for(lambda: post_count(db) >= 1 + GENERATED, timeout=60)
+            await fake.wait_for(lambda: stored_posts(db) >= 1 + GENERATED, timeout=60)
             yield World(fake, node, bot, db, channel)
     finally:
         await fake.stop()
@@ -129,7 +157,7 @@ async def test_hostile_queries_answer_normally(world: World, query: str) -> None
     embed = await answer(await search(world, {"query": query}))
     assert embed.get("color") != ERROR_RED, embed
     assert "went wrong" not in json.dumps(embed)
-    assert post_count(world.db) == 1 + GENERATED  # the posts table is still there, whole
+    assert stored_posts(world.db) == 1 + GENERATED  # the posts table is still there, whole
     assert_clean(world)
 
 

@@ -37,9 +37,9 @@ def node_with(roles: list[list[str]]) -> FakeHiveNode:
     return FakeHiveNode({}, head=1, community_roles={COMMUNITY: roles})
 
 
-async def test_roles_are_read_in_one_call_and_paged_only_past_a_thousand(tmp_path: Path) -> None:
+async def test_roles_are_read_in_one_call_and_paged_only_past_a_thousand(db_location: Path | str) -> None:
     many = [[f"member{i:05d}", "member", ""] for i in range(1500)] + [["spam01", "muted", ""]]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         async with node_with(ROLES) as node, HiveClient([node.url], backoff_base=0.01) as hive:
             roles = CommunityRoles(store, hive, lambda: [COMMUNITY], refresh_seconds=900)
@@ -68,9 +68,9 @@ NONSENSE: list[tuple[str, Any]] = [
 
 @pytest.mark.parametrize("fault", ["nonsense", "rpc error", "down"])
 async def test_a_failing_node_keeps_the_old_list_and_backs_off(
-    tmp_path: Path, fault: str, caplog: pytest.LogCaptureFixture
+    db_location: Path | str, fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         # The client's own backoff stays short: the node is healthy again at the end.
         async with node_with(ROLES) as node, HiveClient([node.url], backoff_base=0.01, backoff_max=0.05) as hive:
@@ -108,8 +108,8 @@ async def test_a_failing_node_keeps_the_old_list_and_backs_off(
         await store.close()
 
 
-async def test_a_set_role_seen_brings_one_read_soon_after(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_a_set_role_seen_brings_one_read_soon_after(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         async with node_with(ROLES) as node, HiveClient([node.url], backoff_base=0.01) as hive:
             roles = CommunityRoles(store, hive, lambda: [COMMUNITY], refresh_seconds=3600, after_role_op=0.05)
@@ -162,8 +162,8 @@ async def _apply(store: Store, decoder: EventDecoder, num: int, at: float, *ops:
     return applied
 
 
-async def test_a_set_role_hivemind_has_not_listed_yet_survives_a_read(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_a_set_role_hivemind_has_not_listed_yet_survives_a_read(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
     try:
         async with node_with(ROLES) as node, HiveClient([node.url], backoff_base=0.01) as hive:

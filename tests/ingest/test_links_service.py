@@ -31,11 +31,11 @@ class Clock:
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[tuple[LinkService, Clock, Store]]:
+async def service(db_location: Path | str) -> AsyncIterator[tuple[LinkService, Clock, Store]]:
     node = FakeHiveNode({})
     node.accounts["alice"] = hive_account("alice", [(str(KEY.pubkey), 1)])
     url = node.start_in_thread()
-    store = await Store.open(tmp_path / "links.sqlite3")
+    store = await Store.open(db_location)
     clock = Clock()
     try:
         async with HiveClient([url]) as hive:

@@ -4,7 +4,6 @@ author's post stored nowhere, so neither backfill nor /feed test can show it."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.ingest.ledger import apply_events
 from bot.store.store import Store
 from tests.fakes.chain_gen import mute_post_op, set_role_op
 from tests.helpers import stored_roles
+from tests.store_rows import rows
 from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, PERMLINK, block, comment, trx
 
 ROLES = [(COMMUNITY, "owner", ""), ("mod01", "mod", "Moderator"), ("spam01", "muted", "")]
@@ -32,23 +32,19 @@ async def ingest(store: Store, decoder: EventDecoder, num: int, *ops: Any) -> in
     return await store.chain_batch(write)
 
 
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
-
-
-async def test_mutes_and_roles_apply_only_from_the_communitys_moderators(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite3"
-    store = await Store.open(db)
+async def test_mutes_and_roles_apply_only_from_the_communitys_moderators(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
     try:
         await store.moderation.replace_roles(COMMUNITY, ROLES, 1.0)
         await ingest(store, decoder, FIRST, comment(), comment("spam01", "buy-now", title="Buy now"))
-        assert [r[0] for r in rows(db, "SELECT author FROM posts")] == [AUTHOR]  # the muted author's: nowhere
-        (post_id,) = [r[0] for r in rows(db, "SELECT id FROM posts")]
+        assert [r[0] for r in await rows(db_location, "SELECT author FROM posts")] == [
+            AUTHOR
+        ]  # the muted author's: nowhere
+        (post_id,) = [r[0] for r in await rows(db_location, "SELECT id FROM posts")]
         # An ordinary account's mutePost changes nothing; the moderator's mutes; a second mute is no news.
         assert await ingest(store, decoder, FIRST + 1, mute_post_op("reader01", COMMUNITY, AUTHOR, PERMLINK)) == 0
-        assert rows(db, "SELECT * FROM muted_posts") == []
+        assert await rows(db_location, "SELECT * FROM muted_posts") == []
         await ingest(
             store,
             decoder,
@@ -56,14 +52,16 @@ async def test_mutes_and_roles_apply_only_from_the_communitys_moderators(tmp_pat
             mute_post_op("mod01", COMMUNITY, AUTHOR, PERMLINK, "off topic"),
             mute_post_op("mod01", COMMUNITY, AUTHOR, PERMLINK, "again"),
         )
-        assert rows(db, "SELECT post_id, notes, muted_by FROM muted_posts") == [(post_id, "off topic", "mod01")]
+        assert await rows(db_location, "SELECT post_id, notes, muted_by FROM muted_posts") == [
+            (post_id, "off topic", "mod01")
+        ]
         assert await store.moderation.is_muted(post_id)
         # The owner's unmute lifts it; a reader's does nothing; each change is one outbox row.
         await ingest(store, decoder, FIRST + 3, mute_post_op("reader01", COMMUNITY, AUTHOR, PERMLINK, mute=False))
         assert await store.moderation.is_muted(post_id)
         await ingest(store, decoder, FIRST + 4, mute_post_op(COMMUNITY, COMMUNITY, AUTHOR, PERMLINK, mute=False))
         assert not await store.moderation.is_muted(post_id)
-        assert rows(db, "SELECT kind, post_id, block_num FROM outbox WHERE kind LIKE 'post_%muted'") == [
+        assert await rows(db_location, "SELECT kind, post_id, block_num FROM outbox WHERE kind LIKE 'post_%muted'") == [
             ("post_muted", post_id, FIRST + 2),
             ("post_unmuted", post_id, FIRST + 4),
         ]
@@ -81,15 +79,14 @@ async def test_mutes_and_roles_apply_only_from_the_communitys_moderators(tmp_pat
         assert roles["mod01"] == "mod"
         # Muted in the block before: the next post of that account is not mirrored.
         await ingest(store, decoder, FIRST + 6, comment("later01", "first-post", title="Hello"))
-        assert ("later01",) not in rows(db, "SELECT author FROM posts")
-        assert rows(db, "SELECT value FROM meta WHERE key = 'cursor'") == [(str(FIRST + 6),)]
+        assert ("later01",) not in await rows(db_location, "SELECT author FROM posts")
+        assert await rows(db_location, "SELECT value FROM meta WHERE key = 'cursor'") == [(str(FIRST + 6),)]
     finally:
         await store.close()
 
 
-async def test_backfill_and_preview_pass_over_what_the_community_muted(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite3"
-    store = await Store.open(db)
+async def test_backfill_and_preview_pass_over_what_the_community_muted(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
     try:
         await ingest(store, decoder, FIRST, comment(), comment("writer02", "second", title="Second"))
@@ -107,14 +104,15 @@ async def test_backfill_and_preview_pass_over_what_the_community_muted(tmp_path:
                 (COMMUNITY,),
             )
         assert await store.jobs.backfill(feed, 10) == 1
-        assert rows(db, "SELECT p.author FROM jobs j JOIN posts p ON p.id = j.post_id") == [(AUTHOR,)]
+        assert await rows(db_location, "SELECT p.author FROM jobs j JOIN posts p ON p.id = j.post_id") == [(AUTHOR,)]
     finally:
         await store.close()
 
 
-async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite3"
-    store = await Store.open(db)
+async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_a_restart(
+    db_location: Path | str,
+) -> None:
+    store = await Store.open(db_location)
     decoder = EventDecoder({COMMUNITY}, set(), set(), claims_until=lambda: "")
     try:
         await store.moderation.replace_roles(COMMUNITY, ROLES, 1.0)
@@ -128,8 +126,8 @@ async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_
             comment("reader01", "re-fine", parent_author=AUTHOR, parent_permlink=PERMLINK, body="Fine"),
         )
         # The muted account's reply is stored nowhere; the other is.
-        assert rows(db, "SELECT author, deleted FROM replies") == [("reader01", 0)]
-        (reply_id,) = [r[0] for r in rows(db, "SELECT id FROM replies")]
+        assert await rows(db_location, "SELECT author, deleted FROM replies") == [("reader01", 0)]
+        (reply_id,) = [r[0] for r in await rows(db_location, "SELECT id FROM replies")]
         # A reader's mutePost of the reply changes nothing; the moderator's hides it, once.
         assert await ingest(store, decoder, FIRST + 1, mute_post_op("reader01", COMMUNITY, "reader01", "re-fine")) == 0
         await ingest(
@@ -139,7 +137,7 @@ async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_
             mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", "rude"),
             mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", "again"),
         )
-        assert rows(db, "SELECT deleted FROM replies") == [(2,)]
+        assert await rows(db_location, "SELECT deleted FROM replies") == [(2,)]
         # Its edit is not shown while it is muted.
         edit = comment("reader01", "re-fine", parent_author=AUTHOR, parent_permlink=PERMLINK, body="Edited")
         assert await ingest(store, decoder, FIRST + 3, edit) == 0
@@ -148,8 +146,8 @@ async def test_replies_muted_by_the_community_are_hidden_and_an_unmute_survives_
             {COMMUNITY}, {post}, {AUTHOR}, await store.replies.live_reply_keys(), claims_until=lambda: ""
         )
         await ingest(store, fresh, FIRST + 4, mute_post_op("mod01", COMMUNITY, "reader01", "re-fine", mute=False))
-        assert rows(db, "SELECT deleted FROM replies") == [(0,)]
-        assert rows(db, "SELECT kind, post_id, reply_id FROM outbox WHERE kind LIKE 'reply_%muted'") == [
+        assert await rows(db_location, "SELECT deleted FROM replies") == [(0,)]
+        assert await rows(db_location, "SELECT kind, post_id, reply_id FROM outbox WHERE kind LIKE 'reply_%muted'") == [
             ("reply_muted", 1, reply_id),
             ("reply_unmuted", 1, reply_id),
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from bot.hive.blocks import decode_block
 from bot.hive.events import EventDecoder
 from bot.ingest.ledger import apply_events
 from bot.store.store import Store
+from tests.store_rows import rows
 from tests.unit.test_events import AUTHOR, COMMUNITY, FIRST, PERMLINK, block, comment, delete, notice, trx
 
 
@@ -33,8 +33,8 @@ async def live_replies(store: Store, post_id: int) -> list[ReplyRow]:
     return [row for row in [await store.replies.reply(i) for i in ids] if row is not None]
 
 
-async def test_nested_replies_edits_and_deletes(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_nested_replies_edits_and_deletes(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     decoder = EventDecoder({COMMUNITY}, set(), set(), set())
     try:
         await ingest(store, decoder, FIRST, comment())
@@ -57,19 +57,18 @@ async def test_nested_replies_edits_and_deletes(tmp_path: Path) -> None:
         )
         # The stored bodies after the edit: the patch applied, like a post's.
         (post_id,) = [p for p in [await store.posts.latest_passing(COMMUNITY, NO_FILTER)] if p]
-        rows = await live_replies(store, post_id.id)
-        assert [(r.author, r.permlink, r.post_id) for r in rows] == [
+        live = await live_replies(store, post_id.id)
+        assert [(r.author, r.permlink, r.post_id) for r in live] == [
             ("reader01", "re-1", post_id.id),
             (AUTHOR, "re-2", post_id.id),  # nested: its root is found from its parent
         ]
-        assert rows[0].body == "Great review of the show." and rows[0].edits == 1
-        assert await store.replies.parent_author_of(rows[1]) == "reader01"
-        assert await store.replies.parent_author_of(rows[0]) is None
+        assert live[0].body == "Great review of the show." and live[0].edits == 1
+        assert await store.replies.parent_author_of(live[1]) == "reader01"
+        assert await store.replies.parent_author_of(live[0]) is None
     finally:
         await store.close()
-    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
-        deleted = conn.execute("SELECT author, deleted FROM replies WHERE permlink = 're-3'").fetchall()
-        kinds = [r[0] for r in conn.execute("SELECT kind FROM outbox ORDER BY id")]
+    deleted = await rows(db_location, "SELECT author, deleted FROM replies WHERE permlink = 're-3'")
+    kinds = [r[0] for r in await rows(db_location, "SELECT kind FROM outbox ORDER BY id")]
     assert deleted == [("reader02", 1)]
     assert kinds == [
         "post_created", "reply_created", "reply_created", "reply_created", "badge", "reply_edited", "reply_deleted"

@@ -22,12 +22,12 @@ GET_ACCOUNTS = "condenser_api.get_accounts"
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeHiveNode, HiveClient, Store]]:
+async def world(db_location: Path | str) -> AsyncIterator[tuple[FakeHiveNode, HiveClient, Store]]:
     node = FakeHiveNode({})
     node.accounts["writer01"] = hive_account("writer01", [], reputation=10**12)  # score 52
     node.accounts["newbie01"] = hive_account("newbie01", [])  # score 25
     url = node.start_in_thread()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         async with HiveClient([url], timeout=2.0) as hive:
             yield node, hive, store

@@ -226,3 +226,34 @@ def test_ingest_waiting_for_an_irreversible_block_says_so(tmp_path: Path) -> Non
         log = reader.join()
     assert code == 0, log
     assert cursor_of(tmp_path / "hivecord.sqlite3") == target
+
+
+def test_healthcheck_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    from bot.store.store import Store
+
+    # A password in the URL (trust auth ignores it) must never be shown.
+    url = pg_url.replace("postgres@", "postgres:sekrit-pw@", 1)
+    assert "sekrit-pw" in url
+    result = run_in(tmp_path, "healthcheck", HIVECORD_DATABASE__URL=url)
+    assert result.returncode == 1 and "cannot be read as a hivecord database" in result.stderr  # no meta table
+    assert "sekrit-pw" not in result.stderr + result.stdout
+
+    async def migrate_then_store(cursor: str | None) -> None:
+        store = await Store.open(pg_url)
+        try:
+            if cursor is not None:
+                await store.db.set_meta("cursor", cursor)
+                await store.db.set_meta("cursor_time", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        finally:
+            await store.close()
+
+    asyncio.run(migrate_then_store(None))
+    result = run_in(tmp_path, "healthcheck", HIVECORD_DATABASE__URL=url)
+    assert result.returncode == 1 and "no chain cursor" in result.stderr, result.stderr
+    asyncio.run(migrate_then_store("101000120"))
+    result = run_in(tmp_path, "healthcheck", "--max-age", "3600", HIVECORD_DATABASE__URL=url)
+    assert result.returncode == 0, result.stderr
+    assert "101000120" in result.stdout and "sekrit-pw" not in result.stdout
+    # No server there: unhealthy, one line, still no password.
+    result = run_in(tmp_path, "healthcheck", HIVECORD_DATABASE__URL="postgresql://postgres:sekrit-pw@127.0.0.1:9/x")
+    assert result.returncode == 1 and "sekrit-pw" not in result.stderr + result.stdout

@@ -35,8 +35,8 @@ async def jobs(store: Store) -> list[tuple[int, str, Any, str]]:
         return [(r[0], r[1], json.loads(r[2]), r[3]) for r in await cur.fetchall()]
 
 
-async def test_a_failed_reply_queues_one_mark_of_its_copy_in_its_threads_lane(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_a_failed_reply_queues_one_mark_of_its_copy_in_its_threads_lane(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         tables = store.discord_replies
         copy = await tables.record_intent(intent("re-1"), time.time())

@@ -98,9 +98,9 @@ def test_described_in_full_or_cut_to_a_few_names() -> None:
     assert describe_filter(NO_FILTER) == []
 
 
-async def test_a_cap_of_one_is_worded_in_the_singular(tmp_path: Path) -> None:
+async def test_a_cap_of_one_is_worded_in_the_singular(db_location: Path | str) -> None:
     assert [counted(n, "feed", "feeds") for n in (0, 1, 2)] == ["0 feeds", "1 feed", "2 feeds"]
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         # The curators are counted before Hive or the follower are asked anything.
         feeds = FeedService(store, None, None, lambda: None, None, max_curators=1)  # type: ignore[arg-type]
@@ -115,9 +115,11 @@ def test_the_caps_default_to_50_feeds_25_role_rules_and_50_curators() -> None:
     assert defaults().limits == LimitsConfig(feeds_per_server=50, role_rules_per_server=25, curators_per_feed=50)
 
 
-async def test_the_51st_feed_of_a_server_is_refused_by_the_store_and_updates_still_pass(tmp_path: Path) -> None:
+async def test_the_51st_feed_of_a_server_is_refused_by_the_store_and_updates_still_pass(
+    db_location: Path | str,
+) -> None:
     cap = defaults().limits.feeds_per_server
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
 
         async def add(channel: int, guild: int = GUILD, *, posts: bool = True) -> object:
@@ -136,8 +138,8 @@ async def test_the_51st_feed_of_a_server_is_refused_by_the_store_and_updates_sti
         await store.close()
 
 
-async def test_backfill_queues_the_latest_posts_that_pass_oldest_first(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_backfill_queues_the_latest_posts_that_pass_oldest_first(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         async with store.db.write() as conn:
             for i in range(12):
@@ -182,8 +184,8 @@ def test_a_badge_is_judged_by_its_recipient(
     assert kept.of_account.passes(recipient, (), reputation) is passes
 
 
-async def test_a_mention_in_a_server_follows_the_filter_of_the_feed_it_goes_through(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_a_mention_in_a_server_follows_the_filter_of_the_feed_it_goes_through(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     community = "hive-158489"
     try:
         async with store.db.write() as conn:

@@ -35,8 +35,8 @@ def test_403_and_404_refuse_the_lane_400_rejects_the_message_everything_else_ret
     )
 
 
-async def test_a_lane_sender_is_released_when_its_lane_is_idle(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "lanes.sqlite3")
+async def test_a_lane_sender_is_released_when_its_lane_is_idle(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         worker = DeliveryWorker(discord.Client(intents=discord.Intents.none()), store)
         worker.senders.start(range(50))
@@ -62,9 +62,9 @@ def test_a_404_with_no_error_code_to_a_read_is_retried_naming_the_route_not_a_re
 
 
 async def test_a_refused_lane_is_released_at_once_the_first_time_then_paced_from_its_last_refusal(
-    tmp_path: Path,
+    db_location: Path | str,
 ) -> None:
-    store = await Store.open(tmp_path / "lanes.sqlite3")
+    store = await Store.open(db_location)
     jobs, lane, every = store.jobs, 42, 300.0
     try:
         await jobs.lane_refused(lane, "missing permissions", now=1000.0)
@@ -83,10 +83,10 @@ async def test_a_refused_lane_is_released_at_once_the_first_time_then_paced_from
         await store.close()
 
 
-async def test_backoffs_before_a_lanes_first_refusal_do_not_pace_its_first_probe(tmp_path: Path) -> None:
+async def test_backoffs_before_a_lanes_first_refusal_do_not_pace_its_first_probe(db_location: Path | str) -> None:
     """429s and 5xx before a refusal are backoff failures, not refusals: the first probe still goes at
     once. After it, a backoff between two refusals does not make the second look like a first."""
-    store = await Store.open(tmp_path / "lanes.sqlite3")
+    store = await Store.open(db_location)
     jobs, lane, every = store.jobs, 43, 300.0
     try:
         for now in (1000.0, 1002.0, 1006.0):  # backing off: 2 s, 4 s, 8 s

@@ -1,4 +1,7 @@
-"""Schema migrations keep what a running bot already holds."""
+"""Schema migrations keep what a running bot already holds.
+
+SQLite only: these build a SQLite file at an old `user_version` and migrate it; PostgreSQL's migrations
+are checked against SQLite's schema in test_pg_schema.py."""
 
 import sqlite3
 from pathlib import Path

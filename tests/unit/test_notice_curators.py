@@ -52,8 +52,8 @@ def test_the_servers_the_author_was_seen_in_are_asked_first_each_once() -> None:
     assert ask_order([], {1}) == []
 
 
-async def test_the_servers_an_author_was_seen_in_come_from_the_store(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_the_servers_an_author_was_seen_in_come_from_the_store(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         assert await store.notices.known_guilds(7) == set()
         for guild, key in ((15, "frieren"), (None, "dandadan")):

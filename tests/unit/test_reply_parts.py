@@ -105,10 +105,10 @@ def test_mentions_become_the_names_discord_shows_in_one_pass() -> None:
     assert plain_mentions("no <@> <@x> <#> mentions", {}, {}, {}) == "no <@> <@x> <#> mentions"
 
 
-async def test_the_cap_is_checked_in_the_insert_for_the_member_and_the_account(tmp_path: Path) -> None:
+async def test_the_cap_is_checked_in_the_insert_for_the_member_and_the_account(db_location: Path | str) -> None:
     """Replies recorded at the same instant: only the first is stored, whether the second is the same member's
     or another member's linked to the same account (two of one author can never share a millisecond)."""
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         tables, now = store.discord_replies, time.time()
         first = await tables.record_intent(intent("re-a"), now, interval=20)

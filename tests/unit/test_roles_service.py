@@ -31,11 +31,11 @@ class Clock:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeHiveNode, HiveClient, Store]]:
+async def world(db_location: Path | str) -> AsyncIterator[tuple[FakeHiveNode, HiveClient, Store]]:
     subscribers = {ANIME_REALM: [[f"fan{i:02d}", "guest", "", "2026-01-01T00:00:00"] for i in range(5)]}
     node = FakeHiveNode({}, communities={ANIME_REALM: ANIME_REALM_INFO}, subscribers=subscribers)
     url = node.start_in_thread()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         async with HiveClient([url], timeout=2.0) as hive:
             yield node, hive, store

@@ -23,8 +23,8 @@ async def role_jobs(store: Store) -> list[tuple[str, str]]:
         return [(r["action"], r["state"]) for r in await cur.fetchall()]
 
 
-async def test_reconcile_queues_differences_once_and_cancels_unsent_opposites(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_reconcile_queues_differences_once_and_cancels_unsent_opposites(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         await linked(store, USER, "reader01")
         await store.roles.set_rule(
@@ -49,8 +49,8 @@ async def test_reconcile_queues_differences_once_and_cancels_unsent_opposites(tm
         await store.close()
 
 
-async def test_reputation_rules_read_the_stored_scores(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_reputation_rules_read_the_stored_scores(db_location: Path | str) -> None:
+    store = await Store.open(db_location)
     try:
         await linked(store, USER, "reader01")
         await store.roles.set_rule(

@@ -31,10 +31,10 @@ def test_a_mark_lapses_and_a_release_ends_it() -> None:
     assert not flight.held("vote", 3)
 
 
-async def test_the_settler_leaves_an_intent_in_flight_to_its_command(tmp_path: Path) -> None:
+async def test_the_settler_leaves_an_intent_in_flight_to_its_command(db_location: Path | str) -> None:
     node = FakeHiveNode({})
     url = node.start_in_thread()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(db_location)
     try:
         async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
             settler = Settler(store, hive, CurationKeys(hive, {}, {}))
@@ -47,6 +47,29 @@ async def test_the_settler_leaves_an_intent_in_flight_to_its_command(tmp_path: P
             settler.in_flight.release("reply", reply.id)
             await settler.settle_due()
             assert node.calls  # now the settler looks at the chain for it
+    finally:
+        await store.close()
+        node.stop_thread()
+
+
+async def test_with_other_processes_a_young_intent_is_left_to_whichever_signed_it(db_location: Path | str) -> None:
+    node = FakeHiveNode({})
+    url = node.start_in_thread()
+    store = await Store.open(db_location)
+    try:
+        async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
+            settler = Settler(store, hive, CurationKeys(hive, {}, {}))
+            settler.kinds.append(ReplyIntents(store, hive, "hivecord.bot"))
+            settler.shared = lambda: True  # another process may be broadcasting it: not held here
+            young = await store.discord_replies.record_intent(intent("re-theirs"), time.time())
+            assert young is not None
+            await settler.settle_due()
+            assert not node.calls  # neither asked about nor sent from here while it may be in flight there
+            # Past InFlight.HOLD (its expiration with it), the settler looks for it on chain.
+            old = await store.discord_replies.record_intent(intent("re-old"), time.time() - InFlight.HOLD - 1)
+            assert old is not None
+            await settler.settle_due()
+            assert node.calls
     finally:
         await store.close()
         node.stop_thread()

@@ -64,7 +64,10 @@ def coerce(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind in _TEXTS:
-        return value if isinstance(value, str) else str(value)
+        text = value if isinstance(value, str) else str(value)
+        # PostgreSQL's text cannot hold NUL, which SQLite keeps: a post carrying one must not stop the
+        # follower's batch (it would be read again forever). Nothing a member reads is lost with it.
+        return text.replace("\x00", "") if "\x00" in text else text
     if kind in _INTS:
         if isinstance(value, bool):
             return int(value)
