@@ -12,6 +12,7 @@ import pytest
 from tests.bot_harness import (
     BotProcess,
     RequestCounter,
+    bot_config,
     comment_block,
     db_rows,
     delivery_settled,
@@ -348,7 +349,9 @@ async def test_backfill_posts_recent_posts_from_bridge_oldest_first(world: World
             bridge_post("a", "first", "First review", "2026-11-20T01:00:00"),
         ]
     }
-    bot = BotProcess(world.config, world.fake)
+    # No community in the config: Anime Realm is followed only once /feed add asks for it, mid-run.
+    config = bot_config(world.folder, world.node.url, world.fake, start_block=SEED_FIRST, hive={"communities": []})
+    bot = BotProcess(config, world.fake)
     await bot.start()
     try:
         assert not db_rows(world.db, "SELECT 1 FROM community_roles")  # not followed: never read
