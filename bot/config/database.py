@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from bot.config.schema import Field, quote
 from bot.text.keys import redact_url_passwords
@@ -44,15 +44,14 @@ class DatabaseTarget:
 
     @property
     def has_password(self) -> bool:
-        return self.dsn is not None and urlsplit(self.dsn).password is not None
+        return bool(self.dsn is not None and _written_passwords(self.dsn))
 
     def passwords(self, environ: Mapping[str, str]) -> tuple[str, ...]:
         """The database's password as it may appear in text (the URL's, as written and decoded, or
         $PGPASSWORD, which the driver reads when the URL has none): for the log to blank."""
         if self.kind != "postgresql" or self.dsn is None:
             return ()
-        written = urlsplit(self.dsn).password
-        found = {written, unquote(written)} if written else set()
+        found = {p for w in _written_passwords(self.dsn) for p in (w, unquote(w))}
         if environ.get(PASSWORD_ENV):
             found.add(environ[PASSWORD_ENV])
         return tuple(found)
@@ -118,3 +117,10 @@ def _postgres(text: str, shown: str, field: Field) -> DatabaseTarget | None:
         return None
     # One spelling for the rest of the bot (asyncpg takes both).
     return DatabaseTarget("postgresql", dsn="postgresql" + text[len(parts.scheme) :])
+
+
+def _written_passwords(dsn: str) -> list[str]:
+    """The password(s) a URL carries: before the @, or as libpq's `?password=` query parameter."""
+    parts = urlsplit(dsn)
+    written = [parts.password] if parts.password else []
+    return written + [p for p in parse_qs(parts.query).get("password", []) if p]

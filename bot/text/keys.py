@@ -15,6 +15,8 @@ REDACTED = "[a private key, redacted]"
 # scheme://user:password@host: the password runs from the first ':' after the user to the last '@' before
 # the path (an unencoded '@' in it too); "https://host:443/@alice" has no '@' before its path, so no password.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):[^\s/?#]+@")
+# libpq and asyncpg also take the password as a query parameter: ...?password=secret
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&\s#]+")
 URL_PASSWORD = "***"
 
 
@@ -32,8 +34,9 @@ def redact_private_keys(text: str) -> str:
 
 
 def redact_url_passwords(text: str) -> str:
-    """postgresql://bot:secret@db/hc -> postgresql://bot:***@db/hc; a URL without a password is unchanged."""
-    return _URL_PASSWORD.sub(rf"\1:{URL_PASSWORD}@", text)
+    """postgresql://bot:secret@db/hc -> postgresql://bot:***@db/hc, and ?password=secret -> ?password=***;
+    a URL without a password is unchanged."""
+    return _QUERY_PASSWORD.sub(rf"\1{URL_PASSWORD}", _URL_PASSWORD.sub(rf"\1:{URL_PASSWORD}@", text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -102,6 +102,10 @@ def test_passwords_to_blank_come_from_the_url_or_pgpassword() -> None:
     assert bare.password_source({"PGPASSWORD": SECRET}) == "password from $PGPASSWORD"
     assert bare.password_source({}) == "no password"
     assert parse_config({}).database.target.passwords({"PGPASSWORD": SECRET}) == ()
+    # libpq's query parameter form is a password too: blanked in text, and known to the log.
+    query = parse_config({"database": {"url": f"postgresql://bot@db/hc?password={SECRET}"}}).database.target
+    assert query.passwords({}) == (SECRET,) and query.has_password
+    assert SECRET not in query.shown() and SECRET not in repr(query)
 
 
 # --- never shown ----------------------------------------------------------------------------------
@@ -149,6 +153,8 @@ def test_log_lines_blank_url_passwords_and_the_given_secrets() -> None:
         ("postgresql://bot:s3cret@db/hc", "postgresql://bot:***@db/hc"),
         ("postgres://bot:p@ss:w@db:5432/hc?sslmode=require", "postgres://bot:***@db:5432/hc?sslmode=require"),
         ("postgresql://bot@db/hc", "postgresql://bot@db/hc"),
+        ("postgresql://bot@db/hc?sslmode=require&password=s3cret", "postgresql://bot@db/hc?sslmode=require&password=***"),
+        ("postgresql://bot@db/hc?Password=s3cret#x", "postgresql://bot@db/hc?Password=***#x"),
         ("see https://peakd.com:443/@alice/a-review now", "see https://peakd.com:443/@alice/a-review now"),
         ("https://hive.blog/@alice/post", "https://hive.blog/@alice/post"),
     ],

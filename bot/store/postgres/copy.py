@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
 from bot.store.postgres.database import WRITE_LOCK
 from bot.store.postgres.facade import coerce
 from bot.store.postgres.migrate import known, migrate_postgres
+from bot.text.keys import redact_url_passwords
 
 # SQLite's FTS5 index and its shadow tables: PostgreSQL's `posts.search` column is generated from the
 # post itself, and its GIN index is built as the posts are copied.
@@ -63,24 +64,20 @@ class Report:
 
 
 def redact(url: str) -> str:
-    """The URL with its password, if any, as `***`: what may be printed."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    """The URL with its password, if any (before the @ or as `?password=`), as `***`: what may be printed."""
+    return redact_url_passwords(url)
 
 
 def scrub(text: str, url: str) -> str:
     """`text` (an error from the driver, say) with the URL's password blanked wherever it appears."""
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
+        written = [parts.password or "", *parse_qs(parts.query).get("password", [])]
     except ValueError:
-        password = None
-    for secret in {password, unquote(password)} if password else set():
+        written = []
+    for secret in {s for w in written if w for s in (w, unquote(w))}:
         text = text.replace(secret, "***")
-    return text
+    return redact_url_passwords(text)
 
 
 def plan(sqlite_columns: Mapping[str, Sequence[str]], pg_tables: Mapping[str, Table]) -> list[Table]:
