@@ -20,12 +20,19 @@ from bot.store.coordination import Coordination
 log = logging.getLogger("hivecord.delivery")
 
 DM_LANES_AT_ONCE = 64
+CLAIM_AGAIN_AFTER = 2.0  # seconds before a lane another process holds is tried again
 
 
 class Senders:
-    def __init__(self, coordination: Coordination, drain: Callable[[int], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        coordination: Coordination,
+        drain: Callable[[int], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._coordination = coordination
         self._drain = drain
+        self._clock = clock
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Lanes held in memory when even recording their failure failed (monotonic deadline).
         self._held: dict[int, float] = {}
@@ -46,13 +53,13 @@ class Senders:
             del self._tasks[lane]
 
     def hold(self, lane: int, seconds: float) -> None:
-        self._held[lane] = time.monotonic() + seconds
+        self._held[lane] = self._clock() + seconds
 
     def is_held(self, lane: int) -> bool:
         until = self._held.get(lane)
         if until is None:
             return False
-        if until > time.monotonic():
+        if until > self._clock():
             return True
         del self._held[lane]
         return False
@@ -66,7 +73,9 @@ class Senders:
 
     async def _claimed(self, lane: int) -> None:
         if not await self._coordination.claim_lane(lane):
-            return  # another process sends it; looked at again at the next pass
+            # Another process sends it: asked again in a while, not at every pass (one round trip each).
+            self.hold(lane, CLAIM_AGAIN_AFTER)
+            return
         try:
             await self._drain(lane)
         finally:

@@ -36,7 +36,7 @@ from bot.store.store import Store
 log = logging.getLogger("hivecord")
 
 TRY_EVERY = 1.0  # seconds between tries for the lead (and checks that the claims still hold)
-SHARE_EVERY = 5.0  # seconds between counts of the processes sharing the send rates
+SHARE_EVERY = 2.0  # seconds between counts of the processes sharing the send rates (one cheap query)
 RESYNC_EVERY = 3.0  # the leader reads what other processes changed for its follower
 RESYNC_POSTS_EVERY = 30.0  # and the posts and replies their backfills stored (a full read)
 RECONNECT_CAP = 30.0
@@ -113,6 +113,9 @@ class Duties:
                 try:
                     await self.coordination.connect()
                     backoff = Backoff(RECONNECT_CAP)
+                    # Its share of the rates before its first lane is claimed, not at the next count.
+                    self._share(await self.coordination.live_processes())
+                    share_at = time.monotonic() + SHARE_EVERY
                 except Exception as exc:
                     delay = backoff.next()
                     log.warning("cannot reach the database to coordinate: %s; again in %g s", describe(exc), delay)

@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from bot.delivery.pace import WireWindow
-from bot.delivery.senders import Senders
+from bot.delivery.senders import CLAIM_AGAIN_AFTER, Senders
 from bot.delivery.worker import DeliveryWorker
 from bot.hive.client import HiveClient
 from bot.ingest.follower import Follower
@@ -125,7 +125,8 @@ async def test_two_processes_senders_never_drain_one_lane_at_once(pair: tuple[Pg
 
         return drain
 
-    one, two = Senders(pair[0], drain_as("one")), Senders(pair[1], drain_as("two"))
+    now = [0.0]  # two's clock, moved by hand
+    one, two = Senders(pair[0], drain_as("one")), Senders(pair[1], drain_as("two"), clock=lambda: now[0])
     lanes = [11, 12, -13]
     one.start(lanes)
     await until(lambda: len(draining) == 3)
@@ -134,7 +135,13 @@ async def test_two_processes_senders_never_drain_one_lane_at_once(pair: tuple[Pg
     go.set()
     await one.settled()
     assert sorted(drained) == [("one", -13), ("one", 11), ("one", 12)] and not overlaps
-    # Released once drained: the next pass of either process may take them.
+    # Refused lanes are not asked for again at every pass (a round trip each), only after a while.
+    assert all(two.is_held(lane) for lane in lanes)
+    two.start(lanes)
+    await two.settled()
+    assert sorted(name for name, _ in drained) == ["one"] * 3
+    # Released once drained: a pass of either process after that while may take them.
+    now[0] += CLAIM_AGAIN_AFTER + 1
     two.start(lanes)
     await two.settled()
     assert sorted(name for name, _ in drained) == ["one"] * 3 + ["two"] * 3
