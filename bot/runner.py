@@ -18,7 +18,7 @@ from bot.config.load import TOKEN_ENV, Config
 from bot.hive.client import HiveClient
 from bot.hive.posting_key import read_posting_keys
 from bot.process.shards import Shards
-from bot.store.coordination import Coordination, SingleProcess
+from bot.store.coordination import coordination_for
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -30,16 +30,6 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
         discord.http.Route.BASE = api_base.rstrip("/")
     if gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-def coordination_for(database: object) -> Coordination:
-    """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
-    url = str(database)
-    if url.startswith(("postgresql://", "postgres://")):
-        from bot.store.postgres.coordination import PgCoordination
-
-        return PgCoordination(url)
-    return SingleProcess()
 
 
 async def _main(config: Config, token: str, shards: Shards) -> int:

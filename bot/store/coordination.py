@@ -80,3 +80,13 @@ class SingleProcess:
 
     async def close(self) -> None:
         return None
+
+
+def coordination_for(database: object) -> Coordination:
+    """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
+    url = str(database)
+    if url.startswith(("postgresql://", "postgres://")):
+        from bot.store.postgres.coordination import PgCoordination  # asyncpg's engine only
+
+        return PgCoordination(url)
+    return SingleProcess()

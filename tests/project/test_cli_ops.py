@@ -257,3 +257,23 @@ def test_healthcheck_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     # No server there: unhealthy, one line, still no password.
     result = run_in(tmp_path, "healthcheck", HIVECORD_DATABASE__URL="postgresql://postgres:sekrit-pw@127.0.0.1:9/x")
     assert result.returncode == 1 and "sekrit-pw" not in result.stderr + result.stdout
+
+
+def test_ingest_on_postgresql_refuses_while_a_bot_follows_the_chain(tmp_path: Path, pg_store_url: str) -> None:
+    from bot.store.postgres.coordination import PgCoordination
+
+    async def held_lead() -> PgCoordination:
+        leader = PgCoordination(pg_store_url)
+        await leader.connect()
+        assert await leader.try_lead()
+        return leader
+
+    loop = asyncio.new_event_loop()
+    try:
+        leader = loop.run_until_complete(held_lead())
+        result = run_in(tmp_path, "ingest", "--to-block", "5", HIVECORD_DATABASE__URL=pg_store_url)
+        assert result.returncode == 1
+        assert "another hivecord process follows the chain" in result.stderr, result.stderr
+        loop.run_until_complete(leader.close())
+    finally:
+        loop.close()
