@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
@@ -42,6 +43,18 @@ def duration(seconds: float) -> str:
     return f"{minutes}m {secs}s"
 
 
+def stored_text(cursor: int | None, at: str) -> str:
+    """The block another process stored last, and its age by its chain time."""
+    if cursor is None or not at:
+        return "starting up (another process follows the chain)"
+    try:
+        stored = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return f"block {cursor:,} (followed by another process)"
+    age = max(0, int((dt.datetime.now(dt.UTC) - stored).total_seconds()))
+    return f"block {cursor:,}, made ~{duration(age)} ago (another process follows the chain)"
+
+
 class Status(commands.Cog):
     def __init__(self, bot: Hivecord) -> None:
         self.bot = bot
@@ -50,11 +63,15 @@ class Status(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         follower = self.bot.follower
         embed = discord.Embed(title="hivecord status", colour=discord.Colour.blurple())
-        if follower.cursor is not None and follower.head is not None:
+        if self.bot.duties.follows_here and follower.cursor is not None and follower.head is not None:
             lag = max(0, follower.head - follower.cursor)
             embed.add_field(
                 name="Chain", value=f"block {follower.cursor:,}; {lag:,} behind head (~{duration(lag * BLOCK_SECONDS)})"
             )
+        elif not self.bot.duties.follows_here:
+            # Another process follows the chain (PostgreSQL): what it stored, and how old that block is.
+            cursor, at = await self.bot.delivery_status.stored_block()
+            embed.add_field(name="Chain", value=stored_text(cursor, at))
         else:
             embed.add_field(name="Chain", value="starting up")
         hive = self.bot.hive

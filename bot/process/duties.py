@@ -30,7 +30,7 @@ from bot.process.retry import describe
 from bot.process.supervisor import keep_running
 from bot.services.roles import RoleService
 from bot.services.settler import Settler
-from bot.store.coordination import Coordination
+from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
 
 log = logging.getLogger("hivecord")
@@ -96,6 +96,12 @@ class Duties:
         )  # fmt: skip
         duties._stoppers = [bot.follower.stop, bot.roles.stop, bot.settler.stop, bot.community_roles.stop]
         return duties
+
+    @property
+    def follows_here(self) -> bool:
+        """Whether this process's follower is the chain's (its cursor and head in memory are current):
+        always on SQLite, else while it leads."""
+        return bool(self.tasks) or isinstance(self.coordination, SingleProcess)
 
     def _lost(self) -> None:
         """Called the moment the claims go: nothing they covered may go on, not even for a second."""

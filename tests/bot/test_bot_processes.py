@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -192,6 +193,17 @@ async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_pr
     assert answered == {"ab"[shard]}, answered
     synced = {r.caller for r in world.fake.requests if r.method == "PUT" and r.path.endswith("/commands")}
     assert synced == {"a"}, synced
+    # /status tells where the chain stands whether or not the answering process follows it itself.
+    fake = world.fake
+    handle = await fake.send_interaction(fake.world.guild_id, world.reviews, fake.world.member_id, "status", {})
+    fields = (await handle.response(timeout=30))["data"]["embeds"][0]["fields"]
+    chain = next(f["value"] for f in fields if f["name"] == "Chain")
+    answerer = next(r.caller for r in reversed(fake.requests) if r.path.startswith("/interactions/"))
+    leader = processes.block_requests()[-1][1]
+    shown = re.search(r"block ([\d,]+)", chain)
+    assert shown is not None and int(shown.group(1).replace(",", "")) >= last, chain
+    follows = "behind head" if answerer == leader else "another process follows the chain"
+    assert follows in chain, (answerer, leader, chain)
     assert not world.fake.violations
 
 
