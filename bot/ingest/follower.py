@@ -117,6 +117,9 @@ class Follower:
         self.on_role_ops: Callable[[Sequence[RoleOp]], None] | None = None
         # Awaited with the followed communities before the first batch (their roles, read once).
         self.prepare: Callable[[set[str]], Awaitable[None]] | None = None
+        # Called before each batch is decoded: with other processes on the database, what they stored
+        # that this follower must know (a community followed, a backfilled post) is read here.
+        self.before_batch: Callable[[], Awaitable[None]] | None = None
 
     def follow(self, community: str) -> None:
         """Starts keeping a community's posts from the next batch on (a feed was added for it)."""
@@ -272,6 +275,8 @@ class Follower:
 
     async def _store_batch(self, fetched: Fetched) -> None:
         assert self._decoder is not None
+        if self.before_batch is not None:
+            await self.before_batch()  # what other processes stored that decoding must know
         blocks = fetched.blocks
         events = self._decoder.decode(blocks)
         if self._decoder.skipped_ops:

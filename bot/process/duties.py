@@ -37,8 +37,7 @@ log = logging.getLogger("hivecord")
 
 TRY_EVERY = 1.0  # seconds between tries for the lead (and checks that the claims still hold)
 SHARE_EVERY = 2.0  # seconds between counts of the processes sharing the send rates (one cheap query)
-RESYNC_EVERY = 3.0  # the leader reads what other processes changed for its follower
-RESYNC_POSTS_EVERY = 30.0  # and the posts and replies their backfills stored (a full read)
+RESYNC_EVERY = 3.0  # the leader reads again when the /link codes other processes issued expire
 RECONNECT_CAP = 30.0
 
 
@@ -80,6 +79,8 @@ class Duties:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.processes = 1
         self._stoppers: list[Callable[[], None]] = []
+        self._posts_seen = self._replies_seen = 0  # the last rows _others_changes read
+        follower.before_batch = self._others_changes
         coordination.on_lost(self._lost)
 
     @classmethod
@@ -111,7 +112,7 @@ class Duties:
 
     async def run(self) -> None:
         backoff = Backoff(RECONNECT_CAP)
-        share_at = resync_at = posts_at = 0.0
+        share_at = resync_at = 0.0
         while not self._stopping.is_set():
             if not self.coordination.connected:
                 await self._demote()
@@ -130,7 +131,7 @@ class Duties:
             if await self.coordination.try_lead():
                 if not self.tasks:
                     await self._promote()
-                    resync_at = posts_at = time.monotonic() + RESYNC_EVERY
+                    resync_at = time.monotonic() + RESYNC_EVERY
             elif self.tasks:
                 await self._demote()
             now = time.monotonic()
@@ -139,9 +140,8 @@ class Duties:
                 self._share(await self.coordination.live_processes())
             if self.tasks and self.processes > 1 and now >= resync_at:
                 resync_at = now + RESYNC_EVERY
-                with_posts = now >= posts_at
-                posts_at = now + RESYNC_POSTS_EVERY if with_posts else posts_at
-                await self._resync(posts=with_posts)
+                with contextlib.suppress(Exception):  # read again at the next pass
+                    await self._store.links.load()
             await self._pause(TRY_EVERY)
 
     async def _pause(self, seconds: float) -> None:
@@ -157,7 +157,11 @@ class Duties:
         self._wire.limit = max(1, math.floor(self._wire_rate / processes))
 
     async def _promote(self) -> None:
-        await self._resync(posts=False)  # a community another process started following meanwhile
+        if not isinstance(self.coordination, SingleProcess):
+            # The follower reads every stored post and reply as it starts; from here on, only newer rows.
+            self._posts_seen = (await self._store.posts.live_post_keys_after(self._posts_seen))[1]
+            self._replies_seen = (await self._store.replies.live_reply_keys_after(self._replies_seen))[1]
+            await self._others_changes()  # a community another process started following meanwhile
         log.info("leading: following the chain, planning delivery, settling intents, reading community roles")
         self.tasks = {
             name: asyncio.create_task(keep_running(name, loop, self._stopping)) for name, loop in self._loops.items()
@@ -176,18 +180,22 @@ class Duties:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    async def _resync(self, *, posts: bool) -> None:
-        try:
-            for community in await self._store.feeds.followed_communities() - self._follower.communities:
-                self._follower.follow(community)
-            await self._store.links.load()  # when the codes other processes issued expire
-            if posts:
-                for author, permlink in await self._store.posts.live_post_keys():
-                    self._follower.adopt(author, permlink)
-                for author, permlink in await self._store.replies.live_reply_keys():
-                    self._follower.adopt(author, permlink, reply=True)
-        except Exception as exc:  # the next pass reads again
-            log.warning("could not read what other processes changed: %s", describe(exc))
+    async def _others_changes(self) -> None:
+        """Before each batch the leader's follower decodes (and as it starts): with other processes on
+        the database, the communities their /feed add followed and the posts and replies their backfills
+        stored since the last look, so no op on them in this batch is dropped as unknown. Small reads
+        by row id, whatever the count of processes says (a process that just started is not counted
+        yet); none on SQLite, where this process is the only one."""
+        if isinstance(self.coordination, SingleProcess):
+            return
+        for community in await self._store.feeds.followed_communities() - self._follower.communities:
+            self._follower.follow(community)
+        posts, self._posts_seen = await self._store.posts.live_post_keys_after(self._posts_seen)
+        for author, permlink in posts:
+            self._follower.adopt(author, permlink)
+        replies, self._replies_seen = await self._store.replies.live_reply_keys_after(self._replies_seen)
+        for author, permlink in replies:
+            self._follower.adopt(author, permlink, reply=True)
 
     def stop(self) -> None:
         """At the process's stop: the leader's loops end now (each is safe to cancel at any await)."""

@@ -71,6 +71,16 @@ class PostTables:
         async with self._db.reader.execute("SELECT author, permlink FROM posts WHERE deleted = 0") as cur:
             return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
 
+    async def live_post_keys_after(self, after: int) -> tuple[list[tuple[str, str]], int]:
+        """(author, permlink) of the live posts stored after row `after` (another process's backfill),
+        and the last row id seen, to ask from next time."""
+        async with self._db.reader.execute(
+            "SELECT id, author, permlink, deleted FROM posts WHERE id > ? ORDER BY id", (after,)
+        ) as cur:
+            rows = await cur.fetchall()
+        keys = [(str(r["author"]), str(r["permlink"])) for r in rows if not r["deleted"]]
+        return keys, int(rows[-1]["id"]) if rows else after
+
     async def known_authors(self) -> set[str]:
         async with self._db.reader.execute("SELECT DISTINCT author FROM posts") as cur:
             return {r["author"] for r in await cur.fetchall()}

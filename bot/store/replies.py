@@ -55,6 +55,15 @@ class ReplyTables:
         async with self._db.reader.execute(sql, (MUTED_REPLY,)) as cur:
             return {(r["author"], r["permlink"]) for r in await cur.fetchall()}
 
+    async def live_reply_keys_after(self, after: int) -> tuple[list[tuple[str, str]], int]:
+        """As live_reply_keys, of the replies stored after row `after`; and the last row id seen."""
+        async with self._db.reader.execute(
+            "SELECT id, author, permlink, deleted FROM replies WHERE id > ? ORDER BY id", (after,)
+        ) as cur:
+            rows = await cur.fetchall()
+        keys = [(str(r["author"]), str(r["permlink"])) for r in rows if r["deleted"] in (0, MUTED_REPLY)]
+        return keys, int(rows[-1]["id"]) if rows else after
+
     async def reply(self, reply_id: int) -> ReplyRow | None:
         async with self._db.reader.execute(f"SELECT {REPLY_COLUMNS} FROM replies WHERE id = ?", (reply_id,)) as cur:
             row = await cur.fetchone()

@@ -42,7 +42,7 @@ class Processes:
         self.world, self.pg_url = world, pg_url
         self.lives: dict[str, BotProcess] = {}
 
-    async def start(self, name: str, shard: int) -> BotProcess:
+    async def start(self, name: str, shard: int, communities: tuple[str, ...] = (ANIME_REALM,)) -> BotProcess:
         folder = self.world.folder / name
         folder.mkdir()
         fake = self.world.fake
@@ -58,7 +58,12 @@ class Processes:
             ]
         )
         config = write_config(
-            folder, [f"{self.world.node.url}/{name}"], db=self.pg_url, start_block=SEED_FIRST, extra=extra
+            folder,
+            [f"{self.world.node.url}/{name}"],
+            db=self.pg_url,
+            start_block=SEED_FIRST,
+            extra=extra,
+            communities=communities,
         )
         env = {
             "HIVECORD_DISCORD__SHARD_COUNT": "2",
@@ -249,4 +254,24 @@ async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_l
     runs = [who for i, who in enumerate(order) if i == 0 or order[i - 1] != who]
     assert len(runs) == len(set(runs)) and runs[-1] == other_name, runs
     assert len(order) > 20, "the node was polled for blocks throughout"
+    assert not world.fake.violations
+
+
+async def test_a_feed_added_on_a_process_that_does_not_follow_reaches_the_leaders_follower(
+    world: World, processes: Processes
+) -> None:
+    # No community in either config: Anime Realm is followed only once /feed add asks for it. The
+    # process holding the guild's shard (which answers /feed add) starts second, so the other leads.
+    shard = (world.fake.world.guild_id >> 22) % 2
+    leader_name, commands_name = ("b", "a") if shard == 0 else ("a", "b")
+    await processes.start(leader_name, shard=1 - shard, communities=())
+    await until(lambda: asyncio.sleep(0, bool(processes.block_requests())), 30, "the first process leading")
+    await processes.start(commands_name, shard=shard, communities=())
+    await add_feed(world, world.reviews)
+    answered = {r.caller for r in world.fake.requests if r.path.startswith("/interactions/")}
+    assert answered == {commands_name}, answered
+    last = add_reviews(world, range(10))
+    await until(lambda: settled(processes.pg_url, last), 60, "the new community's reviews delivered")
+    assert numbered(world, world.reviews) == [f"Review number {i:03d}" for i in range(10)]
+    assert {who for _, who in processes.block_requests()} == {leader_name}  # it alone followed
     assert not world.fake.violations
