@@ -167,15 +167,20 @@ def senders(requests: list[RecordedRequest], world: World) -> set[str]:
     return {r.caller for r in requests if r.method == "POST" and r.path in paths and 200 <= r.status < 300}
 
 
-async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_process(
-    world: World, processes: Processes
-) -> None:
+async def two_processes_past_the_seed(world: World, processes: Processes) -> None:
+    """Processes a (shard 0 of 2) and b (shard 1), a feed in each channel, the seed followed and delivered."""
     await processes.start("a", shard=0)
     await processes.start("b", shard=1)
     await add_feed(world, world.reviews)
     await add_feed(world, world.second)
     world.node.head = SEED_LAST + 5
     await until(lambda: settled(processes.pg_url, SEED_LAST), 60, "the seed followed and delivered")
+
+
+async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_process(
+    world: World, processes: Processes
+) -> None:
+    await two_processes_past_the_seed(world, processes)
     last = add_reviews(world, range(60))
     world.fake.answer_delay = 0.02  # many kills land between Discord posting a message and the bot hearing
     posted = review_posts(world)
@@ -215,12 +220,7 @@ async def test_a_backlog_arrives_once_in_order_through_a_sigkill_of_a_sending_pr
 async def test_the_leader_sigkilled_another_follows_within_10_s_and_nothing_is_lost_or_doubled(
     world: World, processes: Processes
 ) -> None:
-    await processes.start("a", shard=0)
-    await processes.start("b", shard=1)
-    await add_feed(world, world.reviews)
-    await add_feed(world, world.second)
-    world.node.head = SEED_LAST + 5
-    await until(lambda: settled(processes.pg_url, SEED_LAST), 60, "the seed followed and delivered")
+    await two_processes_past_the_seed(world, processes)
     leader_name = processes.block_requests()[-1][1]
     other_name = "b" if leader_name == "a" else "a"
     leader = processes.lives[leader_name]

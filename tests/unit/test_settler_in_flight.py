@@ -5,6 +5,8 @@ after a crash (a new process holds nothing), the settler takes it over."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.hive.client import HiveClient
@@ -31,7 +33,9 @@ def test_a_mark_lapses_and_a_release_ends_it() -> None:
     assert not flight.held("vote", 3)
 
 
-async def test_the_settler_leaves_an_intent_in_flight_to_its_command(db_location: Path | str) -> None:
+@asynccontextmanager
+async def replies_settler(db_location: Path | str) -> AsyncIterator[tuple[FakeHiveNode, Store, Settler]]:
+    """A settler of replies from Discord over a store and a loopback node that knows no transaction."""
     node = FakeHiveNode({})
     url = node.start_in_thread()
     store = await Store.open(db_location)
@@ -39,37 +43,33 @@ async def test_the_settler_leaves_an_intent_in_flight_to_its_command(db_location
         async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
             settler = Settler(store, hive, CurationKeys(hive, {}, {}))
             settler.kinds.append(ReplyIntents(store, hive, "hivecord.bot"))
-            reply = await store.discord_replies.record_intent(intent("re-in-flight"), time.time())
-            assert reply is not None
-            settler.in_flight.hold("reply", reply.id)
-            await settler.settle_due()
-            assert not node.calls  # not asked about, not sent: its command is broadcasting it
-            settler.in_flight.release("reply", reply.id)
-            await settler.settle_due()
-            assert node.calls  # now the settler looks at the chain for it
+            yield node, store, settler
     finally:
         await store.close()
         node.stop_thread()
+
+
+async def test_the_settler_leaves_an_intent_in_flight_to_its_command(db_location: Path | str) -> None:
+    async with replies_settler(db_location) as (node, store, settler):
+        reply = await store.discord_replies.record_intent(intent("re-in-flight"), time.time())
+        assert reply is not None
+        settler.in_flight.hold("reply", reply.id)
+        await settler.settle_due()
+        assert not node.calls  # not asked about, not sent: its command is broadcasting it
+        settler.in_flight.release("reply", reply.id)
+        await settler.settle_due()
+        assert node.calls  # now the settler looks at the chain for it
 
 
 async def test_with_other_processes_a_young_intent_is_left_to_whichever_signed_it(db_location: Path | str) -> None:
-    node = FakeHiveNode({})
-    url = node.start_in_thread()
-    store = await Store.open(db_location)
-    try:
-        async with HiveClient([url], timeout=2.0, backoff_base=0.01) as hive:
-            settler = Settler(store, hive, CurationKeys(hive, {}, {}))
-            settler.kinds.append(ReplyIntents(store, hive, "hivecord.bot"))
-            settler.shared = lambda: True  # another process may be broadcasting it: not held here
-            young = await store.discord_replies.record_intent(intent("re-theirs"), time.time())
-            assert young is not None
-            await settler.settle_due()
-            assert not node.calls  # neither asked about nor sent from here while it may be in flight there
-            # Past InFlight.HOLD (its expiration with it), the settler looks for it on chain.
-            old = await store.discord_replies.record_intent(intent("re-old"), time.time() - InFlight.HOLD - 1)
-            assert old is not None
-            await settler.settle_due()
-            assert node.calls
-    finally:
-        await store.close()
-        node.stop_thread()
+    async with replies_settler(db_location) as (node, store, settler):
+        settler.shared = lambda: True  # another process may be broadcasting it: not held here
+        young = await store.discord_replies.record_intent(intent("re-theirs"), time.time())
+        assert young is not None
+        await settler.settle_due()
+        assert not node.calls  # neither asked about nor sent from here while it may be in flight there
+        # Past InFlight.HOLD (its expiration with it), the settler looks for it on chain.
+        old = await store.discord_replies.record_intent(intent("re-old"), time.time() - InFlight.HOLD - 1)
+        assert old is not None
+        await settler.settle_due()
+        assert node.calls
