@@ -50,22 +50,17 @@ def is_curator(voter: str, feed: Feed, team: Iterable[str]) -> bool:
 async def plan(store: Store, *, digest_minutes: int, replies: ReplyPace | None = None) -> int:
     """Plans every feed up to the end of the outbox (or ROWS_PER_PASS rows); returns jobs added.
 
-    Each feed's cursor moves in the same transaction as its jobs, so a crash re-plans nothing twice.
-    One transaction per feed with work: the database has one writer (every process's, on PostgreSQL),
-    and a backlog of one server's feeds holds it for one feed's page at a time, never for every
-    server's at once.
+    The feed cursors move in the same transaction as the jobs, so a crash re-plans nothing twice.
     """
     window = timedelta(minutes=digest_minutes)
     pace = replies or ReplyPace()
     added = 0
     async with store.planning.transaction() as p:
+        feeds = await p.feeds()
         last_id = await p.last_outbox_id()
-        behind = [f.id for f in await p.feeds() if f.outbox_cursor < last_id]
-    teams: dict[str, tuple[str, ...]] = {}
-    for feed_id in behind:
-        async with store.planning.transaction() as p:
-            feed = await p.feed(feed_id)  # removed, or planned by another pass, meanwhile
-            if feed is None or feed.outbox_cursor >= last_id:
+        teams: dict[str, tuple[str, ...]] = {}
+        for feed in feeds:
+            if feed.outbox_cursor >= last_id:
                 continue
             if feed.community not in teams:
                 teams[feed.community] = await p.community_team(feed.community)
@@ -75,8 +70,6 @@ async def plan(store: Store, *, digest_minutes: int, replies: ReplyPace | None =
             # With a full page there may be more rows; otherwise everything up to last_id was seen.
             cursor = rows[-1].id if len(rows) == ROWS_PER_PASS else last_id
             await p.set_feed_cursor(feed.id, cursor)
-    async with store.planning.transaction() as p:
-        feeds = await p.feeds()
         added += await _close_due_windows(p, {f.id: f for f in feeds}, window)
         added += await _plan_alerts(p, last_id)
         added += await _plan_notices(p, feeds, last_id)

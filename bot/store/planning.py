@@ -34,12 +34,6 @@ class PlanningTx:
         async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds ORDER BY id") as cur:
             return [feed_from_row(r) for r in await cur.fetchall()]
 
-    async def feed(self, feed_id: int) -> Feed | None:
-        """The feed as it is now (a command may have changed or removed it since the pass began)."""
-        async with self._conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:
-            row = await cur.fetchone()
-        return feed_from_row(row) if row else None
-
     async def outbox_after(self, after: int, community: str, limit: int) -> list[OutboxRow]:
         """Rows of one community (badges carry none and are read for every feed) past a feed's cursor."""
         async with self._conn.execute(
