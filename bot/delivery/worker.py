@@ -25,6 +25,7 @@ from bot.delivery.render import audit_embed, badge_embed, post_embed, role_ping,
 from bot.delivery.roles import change_role
 from bot.delivery.senders import Senders
 from bot.domain import DAY, ROLE_ACTIONS, Feed, Job, PostRow, is_dm_lane
+from bot.process.backoff import doubling
 from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
 from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
@@ -77,6 +78,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         # One sender per lane with work, while this process holds the lane's claim.
         self.senders = Senders(self.coordination, self._drain_lane)
+        self._unrecorded: dict[int, int] = {}  # lanes' failures in a row that could not be recorded
         self._prune_at = 0.0
         self._stopping = False
         self.stop_grace = stop_grace
@@ -147,6 +149,7 @@ class DeliveryWorker:
                     await self.budget.wait()
                 await self._execute(job, feed)
                 self.sent += 1
+                self._unrecorded.pop(lane, None)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is recorded on the lane: the sender never dies
@@ -180,9 +183,15 @@ class DeliveryWorker:
                 exc_info=exc if unexpected else None,
             )
         except Exception:
-            # Not even the failure could be recorded (the database?): hold the lane here instead.
-            log.exception("lane %d: could not record a failed send; holding the lane for %.0f s", lane, self.retry_cap)
-            self.senders.hold(lane, self.retry_cap)
+            # Not even the failure could be recorded (the database restarting?): hold the lane here
+            # instead, from RETRY_BASE doubling to the cap, so a database back in a second costs seconds.
+            unrecorded = self._unrecorded.get(lane, 0)
+            self._unrecorded[lane] = unrecorded + 1
+            delay = doubling(self.retry_base, self.retry_cap, unrecorded)
+            log.exception("lane %d: could not record a failed send; holding the lane for %.0f s", lane, delay)
+            self.senders.hold(lane, delay)
+            return False
+        self._unrecorded.pop(lane, None)
         return False
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
