@@ -197,11 +197,17 @@ class Server:
             stderr=subprocess.DEVNULL,
         )
 
-    def restart(self) -> None:
-        """A fast restart on the same port (the options are kept): every session is ended, as in an upgrade."""
-        # -l again: without it the new server writes to pg_ctl's pipes, which then never close.
+    def pause(self) -> None:
+        """Stopped, its data kept, until resume(): every session ends, as when a database goes down."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Started again on the same port and settings."""
+        options = " ".join(f"-c {setting}" for setting in SETTINGS)
+        # -l: without it the server writes to pg_ctl's pipes, which then never close.
         log = str(self.data / "log")
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "-m", "fast", "-l", log, "restart")
+        settings = f"{options} -p {self.port}"
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "-l", log, "-o", settings, "start")
 
     def stop(self) -> None:
         if self.watchdog is not None:

@@ -27,6 +27,7 @@ from bot.delivery.senders import Senders
 from bot.domain import DAY, ROLE_ACTIONS, Feed, Job, PostRow, is_dm_lane
 from bot.process.backoff import doubling
 from bot.process.discord_codes import NOT_AUTHOR, UNKNOWN_MESSAGE
+from bot.process.retry import describe
 from bot.store.coordination import Coordination, SingleProcess
 from bot.store.store import Store
 
@@ -34,6 +35,7 @@ log = logging.getLogger("hivecord.delivery")
 
 RETRY_BASE = 2.0  # a failed lane waits 2 s, then 4, 8, ... up to RETRY_CAP
 RETRY_CAP = 300.0
+PASS_RETRY_CAP = 30.0  # a delivery pass that keeps failing (the database away) is tried at least this often
 PLAN_AT_LEAST_EVERY = 30.0
 PRUNE_EVERY = 3600.0
 
@@ -75,6 +77,7 @@ class DeliveryWorker:
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.retention = retention_days * DAY
+        self._stopped = asyncio.Event()
         self._wake = asyncio.Event()
         # One sender per lane with work, while this process holds the lane's claim.
         self.senders = Senders(self.coordination, self._drain_lane)
@@ -100,6 +103,7 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         planned_at = -PLAN_AT_LEAST_EVERY
+        failed = 0  # passes failed in a row (the database away): waited out longer each time
         while not self._stopping:
             woken = self._wake.is_set()
             self._wake.clear()
@@ -117,14 +121,28 @@ class DeliveryWorker:
                 if leading:
                     await self._refresh_stale()
                     await self._prune()
-            except Exception:
-                log.exception("delivery pass failed; trying again shortly")
+                failed = 0
+            except Exception as exc:
+                failed += 1
+                wait = doubling(self.idle_poll, PASS_RETRY_CAP, failed - 1)
+                if failed == 1:
+                    log.exception("delivery pass failed; trying again in %.0f s", wait)
+                else:
+                    log.warning("delivery pass failed again (%s); trying again in %.0f s", describe(exc), wait)
+                await self._pause(wait)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+
+    async def _pause(self, seconds: float) -> None:
+        """Waits `seconds`, or less if stopped: a wake does not cut a wait after a failure short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     async def stop(self) -> None:
         """Lets each channel finish the send in hand (so its answer is recorded), then stops."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         await self.senders.stop(self.stop_grace)
 

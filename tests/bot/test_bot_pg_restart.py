@@ -1,6 +1,6 @@
-"""The bot on PostgreSQL when the database restarts (an upgrade, a failover): it keeps running, and what the
-chain brings during and after the restart is mirrored once, in order. Its own server, so the suite's is never
-restarted under other tests."""
+"""The bot on PostgreSQL when the database goes down and comes back (an upgrade, a failover): it keeps
+running, and what the chain brings before, during and after is mirrored once, in order. Its own server,
+so the suite's is never stopped under other tests."""
 
 from __future__ import annotations
 
@@ -51,18 +51,25 @@ async def test_a_database_restart_loses_nothing_and_sends_nothing_twice(world: W
         await (await fake.send_interaction(guild, world.reviews, admin, "feed add", options)).response(timeout=30)
         world.node.head = SEED_LAST + 5
         await fake.wait_for(lambda: len(titles(world)) >= 1, timeout=60)
-        own_server.restart()  # every connection of the bot's pool and its coordination ends here
+        # Ten reviews; answers come back slowly, so sends are in hand when the database goes: their
+        # jobs cannot be marked sent, nor their failure recorded, until it is back.
+        fake.answer_delay = 0.2
         first = SEED_LAST + 10
-        after = [comment_block("author", f"after-{i}", f"After the restart {i}", "B.", "{}") for i in range(5)]
-        world.node.add_blocks({first + i: block for i, block in enumerate(after)})
-        world.node.head = first + 10
-        wanted = [f"After the restart {i}" for i in range(5)]
-        await fake.wait_for(lambda: [t for t in titles(world) if t.startswith("After")] == wanted, timeout=90)
+        reviews = [comment_block("author", f"r-{i}", f"Restart review {i:02d}", "B.", "{}") for i in range(10)]
+        world.node.add_blocks({first + i: block for i, block in enumerate(reviews)})
+        world.node.head = first + 15
+        wanted = [f"Restart review {i:02d}" for i in range(10)]
+        await fake.wait_for(lambda: len([t for t in titles(world) if t.startswith("Restart review")]) >= 2, timeout=60)
+        own_server.pause()  # every connection of the bot's pool and its coordination ends here
+        # Down until the bot has seen it so: its claims lost (senders stopped) and a reconnect refused.
+        await fake.wait_for(lambda: "cannot reach the database to coordinate" in bot.log, timeout=60)
+        own_server.resume()
+        await fake.wait_for(lambda: [t for t in titles(world) if t.startswith("Restart review")] == wanted, timeout=90)
         assert bot.proc is not None and bot.proc.returncode is None, bot.log
         # A command after the restart is answered too.
         handle = await fake.send_interaction(fake.world.guild_id, world.reviews, fake.world.member_id, "status", {})
         assert (await handle.response(timeout=30))["type"] == 4
     finally:
         assert await bot.stop() == 0, bot.log
-    assert len(titles(world)) == 1 + 5, titles(world)  # the seed review and the five, each once
+    assert len(titles(world)) == 1 + 10, titles(world)  # the seed review and the ten, each once
     assert not world.fake.violations
