@@ -16,6 +16,7 @@ from typing import Any
 from bot.config.load import CONFIG_ENV, DEFAULT_CONFIG_NAME, Config, ConfigError, find_config, load_config
 from bot.process.logs import setup_logging
 from bot.process.shards import Shards, parse_shards
+from bot.store.engine import is_postgres_url
 
 log = logging.getLogger("hivecord")
 
@@ -217,7 +218,7 @@ def _migrate(config: Config, to: str) -> int:
 
 def _postgres_url(text: str) -> str:
     # The value is never echoed back: it may hold a password.
-    if not text.startswith(("postgresql://", "postgres://")):
+    if not is_postgres_url(text):
         raise argparse.ArgumentTypeError("must be a postgresql:// URL")
     return text
 

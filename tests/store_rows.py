@@ -11,12 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from bot.store.engine import is_postgres_url as is_postgresql
 from bot.store.postgres.facade import placeholders
-from bot.store.store import PG_SCHEMES
-
-
-def is_postgresql(location: Path | str) -> bool:
-    return isinstance(location, str) and location.startswith(PG_SCHEMES)
 
 
 async def rows(location: Path | str, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -159,8 +159,7 @@ class Duties:
     async def _promote(self) -> None:
         if not isinstance(self.coordination, SingleProcess):
             # The follower reads every stored post and reply as it starts; from here on, only newer rows.
-            self._posts_seen = (await self._store.posts.live_post_keys_after(self._posts_seen))[1]
-            self._replies_seen = (await self._store.replies.live_reply_keys_after(self._replies_seen))[1]
+            self._posts_seen, self._replies_seen = await self._store.posts.last_row_ids()
             await self._others_changes()  # a community another process started following meanwhile
         log.info("leading: following the chain, planning delivery, settling intents, reading community roles")
         self.tasks = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from bot.store.engine import is_postgres_url
+
 
 class Coordination(Protocol):
     """The processes' agreement on who does what; every claim lasts until released or the process is gone."""
@@ -84,9 +86,8 @@ class SingleProcess:
 
 def coordination_for(database: object) -> Coordination:
     """Several processes coordinate on PostgreSQL; a SQLite file has one process, which does everything."""
-    url = str(database)
-    if url.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(database):
         from bot.store.postgres.coordination import PgCoordination  # asyncpg's engine only
 
-        return PgCoordination(url)
+        return PgCoordination(str(database))
     return SingleProcess()

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.domain import CastVote, CurationRule, VoteState
 from bot.store.engine import Db, Row
+from bot.store.intents import insert_signed
 from bot.store.jobs import insert_job
 
 _VOTE_COLUMNS = (
@@ -64,17 +65,9 @@ class CurationTables:
     async def record_intent(self, fields: dict[str, Any], created_at: float) -> tuple[CastVote, bool]:
         """Stores a signed vote before it is broadcast: (the vote, True), or (the vote already made for that
         post by that account, False). The unique index makes two presses at once one vote."""
-        names = ", ".join(fields)
-        marks = ", ".join("?" for _ in fields)
         async with self._db.write() as conn:
-            # DO NOTHING rather than a caught error: on PostgreSQL a failed statement ends the transaction.
-            async with conn.execute(
-                f"INSERT INTO curation_votes ({names}, state, created_at) VALUES ({marks}, 'signed', ?)"
-                " ON CONFLICT DO NOTHING RETURNING id",
-                (*fields.values(), created_at),
-            ) as cur:
-                inserted = await cur.fetchone()
-            vote_id, made = (int(inserted[0]), True) if inserted else (None, False)
+            vote_id = await insert_signed(conn, "curation_votes", fields, created_at)
+            made = vote_id is not None
             async with conn.execute(
                 f"SELECT {_VOTE_COLUMNS} FROM curation_votes WHERE "
                 + ("id = ?" if made else "voter = ? AND author = ? AND permlink = ? AND state != 'failed'"),

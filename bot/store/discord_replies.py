@@ -8,6 +8,7 @@ from typing import Any, Literal
 from bot.domain import Job, SentReply, VoteState
 from bot.store.db import nonce_salt
 from bot.store.engine import Conn, Db, Row
+from bot.store.intents import insert_signed
 from bot.store.jobs import insert_job, lane_answered
 
 _COLUMNS = (
@@ -171,8 +172,6 @@ class DiscordReplyTables:
         """Stores a signed reply before it is broadcast, unless the member or the account has another one from
         the last `interval` seconds ("too soon": checked in the same write transaction, so replies sent at once
         cannot all pass), or the same permlink (or own message) was posted already ("posted")."""
-        names = ", ".join(fields)
-        marks = ", ".join("?" for _ in fields)
         async with self._db.write() as conn:
             async with conn.execute(
                 "SELECT 1 FROM discord_replies WHERE (user_id = ? OR author = ?) AND created_at > ? LIMIT 1",
@@ -180,16 +179,10 @@ class DiscordReplyTables:
             ) as cur:
                 if interval > 0 and await cur.fetchone() is not None:
                     return "too soon"
-            # DO NOTHING rather than a caught error: on PostgreSQL a failed statement ends the transaction.
-            async with conn.execute(
-                f"INSERT INTO discord_replies ({names}, state, created_at) VALUES ({marks}, 'signed', ?)"
-                " ON CONFLICT DO NOTHING RETURNING id",
-                (*fields.values(), created_at),
-            ) as cur:
-                inserted = await cur.fetchone()
-            if inserted is None:
+            reply_id = await insert_signed(conn, "discord_replies", fields, created_at)
+            if reply_id is None:
                 return "posted"
-            async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (inserted[0],)) as got:
+            async with conn.execute(f"SELECT {_COLUMNS} FROM discord_replies WHERE id = ?", (reply_id,)) as got:
                 row = await got.fetchone()
         assert row is not None
         return _sent(row)

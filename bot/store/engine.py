@@ -8,6 +8,13 @@ from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: object) -> bool:
+    """Whether a database location names PostgreSQL (else it is a SQLite file's path)."""
+    return isinstance(location, str) and location.startswith(PG_SCHEMES)
+
 
 class Row(Protocol):
     """A row read by column name or position (sqlite3.Row, asyncpg.Record)."""

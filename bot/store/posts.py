@@ -81,6 +81,16 @@ class PostTables:
         keys = [(str(r["author"]), str(r["permlink"])) for r in rows if not r["deleted"]]
         return keys, int(rows[-1]["id"]) if rows else after
 
+    async def last_row_ids(self) -> tuple[int, int]:
+        """The newest post's and reply's row ids (0 when there is none)."""
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT (SELECT coalesce(max(id), 0) FROM posts) AS post,"
+                " (SELECT coalesce(max(id), 0) FROM replies) AS reply"
+            )
+        )
+        return int(rows[0]["post"]), int(rows[0]["reply"])
+
     async def known_authors(self) -> set[str]:
         async with self._db.reader.execute("SELECT DISTINCT author FROM posts") as cur:
             return {r["author"] for r in await cur.fetchall()}

@@ -12,7 +12,7 @@ from bot.store.communities import CommunityTables
 from bot.store.curation import CurationTables
 from bot.store.db import Database
 from bot.store.discord_replies import DiscordReplyTables
-from bot.store.engine import Db
+from bot.store.engine import Db, is_postgres_url
 from bot.store.feeds import FeedTables
 from bot.store.jobs import JobTables
 from bot.store.links import ChainLinksListener, LinkTables
@@ -26,11 +26,6 @@ from bot.store.subscriptions import SubscriptionTables
 
 T = TypeVar("T")
 
-PG_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(location: object) -> bool:
-    return isinstance(location, str) and location.startswith(PG_SCHEMES)
 
 
 class Store:
